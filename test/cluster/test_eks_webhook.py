@@ -1,0 +1,550 @@
+"""Tests for eks_webhook.py with real tokens against its in-process moto.
+
+Run: python3 -m pytest -q test/cluster/test_eks_webhook.py
+One webhook process serves the whole module; it is started on free ports
+and stopped (SIGTERM) at the end.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import ipaddress
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+from unittest import mock
+
+import boto3
+import botocore.exceptions
+import pytest
+import requests
+from botocore.config import Config as BotoConfig
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+HERE = Path(__file__).resolve().parent
+SCRIPT = HERE / "eks_webhook.py"
+sys.path.insert(0, str(HERE))
+import eks_webhook  # noqa: E402  (pure-Python parts, for config unit tests)
+
+CLUSTER = "test-cluster"
+REGION = "us-west-2"
+ACCOUNT = "123456789012"
+SESSION = "alice@example.com"
+MINTED: list[str] = []  # every token made here; none may show up in the logs
+
+
+# --------------------------------------------------------------------------
+# fixtures
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", autouse=True)
+def isolated_aws_env():
+    """No AWS settings from the machine may steer boto3 or the aws CLI."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key in list(os.environ):
+            if key.startswith("AWS_"):
+                mp.delenv(key)
+        mp.setenv("AWS_CONFIG_FILE", os.devnull)
+        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+        mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        yield
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("eks-webhook")
+
+
+@pytest.fixture(scope="module")
+def tls(workdir) -> dict[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "eks-webhook-test")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    paths = {"cert": str(workdir / "tls.crt"), "key": str(workdir / "tls.key")}
+    Path(paths["cert"]).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    Path(paths["key"]).write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                     serialization.NoEncryption()))
+    return paths
+
+
+def role_arn(name: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+def make_config(tls: dict[str, str]) -> dict:
+    return {
+        "clusterName": CLUSTER,
+        "region": REGION,
+        "tls": tls,
+        "hostUser": "agent-host",
+        "roles": [
+            {"name": "viewer", "trustsHostUser": True},
+            {"name": "operator", "trustsHostUser": True},
+            {"name": "admin", "trustsHostUser": True},
+            {"name": "editor", "trustsHostUser": True},
+            {"name": "unmapped", "trustsHostUser": True},
+            {"name": "locked", "trustsHostUser": False},
+        ],
+        "accessEntries": [
+            {"principalArn": role_arn("viewer"), "groups": ["eks-viewers"],
+             "accessPolicies": [{"policy": "AmazonEKSViewPolicy",
+                                 "scope": {"type": "namespace", "namespaces": ["team-a"]}}]},
+            {"principalArn": role_arn("operator"), "username": "agent:{{RoleName}}:{{SessionNameRaw}}",
+             "groups": ["agents", "{{AccountID}}-ops"],
+             "accessPolicies": [{"policy": "AmazonEKSEditPolicy", "scope": {"type": "cluster"}},
+                                {"policy": "AmazonEKSAdminPolicy",
+                                 "scope": {"type": "namespace", "namespaces": ["ops-*"]}}]},
+            {"principalArn": role_arn("admin"),
+             "accessPolicies": [{"policy": "AmazonEKSClusterAdminPolicy", "scope": {"type": "cluster"}}]},
+        ],
+        "awsAuth": {
+            "mapRoles": [{"rolearn": role_arn("editor"), "username": "editor:{{SessionName}}",
+                          "groups": ["editors"]}],
+            "mapUsers": [{"userarn": f"arn:aws:iam::{ACCOUNT}:user/agent-host", "username": "agent-host",
+                          "groups": ["hosts"]}],
+        },
+    }
+
+
+def start_webhook(workdir: Path, config: dict, name: str, *extra_args: str) -> tuple[subprocess.Popen, dict, Path]:
+    config_path = workdir / f"{name}.json"
+    config_path.write_text(json.dumps(config))
+    state = workdir / f"{name}-state"
+    log_path = workdir / f"{name}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, str(SCRIPT), "--config", str(config_path), "--state-dir", str(state), *extra_args],
+            stdin=subprocess.PIPE, stdout=log, stderr=log)
+    ready_file = state / "ready.json"
+    deadline = time.monotonic() + 15
+    while not ready_file.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"webhook did not become ready:\n{log_path.read_text()}")
+        time.sleep(0.05)
+    return proc, json.loads(ready_file.read_text()), log_path
+
+
+@pytest.fixture(scope="module")
+def webhook(workdir, tls):
+    proc, ready, log_path = start_webhook(workdir, make_config(tls), "main", "--verbose")
+    ready["_log"] = log_path
+    ready["_cert"] = tls["cert"]
+    yield ready
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0, log_path.read_text()
+    assert not (workdir / "main-state" / "ready.json").exists(), "ready.json must go away on exit"
+    log = log_path.read_text()
+    for token in MINTED:  # the tail carries the signature, unique per token
+        assert len(token) < 40 or token[-40:] not in log, "a token leaked into the log"
+    assert ready["hostUser"]["secretAccessKey"] not in log
+    assert "X-Amz-Signature=" not in log and "X-Amz-Security-Token=" not in log, "a decoded token leaked"
+
+
+# --------------------------------------------------------------------------
+# helpers: STS through moto, token minting the way `aws eks get-token` does
+# --------------------------------------------------------------------------
+
+
+def moto_sts(ready: dict, creds: dict):
+    return boto3.client("sts", endpoint_url=ready["motoUrl"], region_name=REGION,
+                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds.get("SessionToken"))
+
+
+def host_creds(ready: dict) -> dict:
+    return {"AccessKeyId": ready["hostUser"]["accessKeyId"],
+            "SecretAccessKey": ready["hostUser"]["secretAccessKey"]}
+
+
+def assume(ready: dict, role: str, session: str = SESSION) -> dict:
+    return moto_sts(ready, host_creds(ready)).assume_role(RoleArn=ready["roles"][role],
+                                                         RoleSessionName=session)["Credentials"]
+
+
+def mint(creds: dict, cluster: str | None = CLUSTER, *, region: str = REGION, endpoint: str | None = None,
+         expires: int = 60, operation: str = "get_caller_identity", at: dt.datetime | None = None) -> str:
+    """Presign like awscli/customizations/eks/get_token.py (header added before signing)."""
+    client = boto3.client("sts", region_name=region, endpoint_url=endpoint,
+                          aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                          aws_session_token=creds.get("SessionToken"),
+                          config=BotoConfig(retries={"max_attempts": 0}))
+    if cluster is not None:
+        def add_cluster_header(request, **_):
+            request.headers["x-k8s-aws-id"] = cluster
+        client.meta.events.register("before-sign.sts.*", add_cluster_header)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=at) if at else contextlib.nullcontext():
+        url = client.generate_presigned_url(operation, ExpiresIn=expires, HttpMethod="GET")
+    return encode(url)
+
+
+def encode(url: str) -> str:
+    token = "k8s-aws-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+    MINTED.append(token)
+    return token
+
+
+def decode(token: str) -> str:
+    body = token[len("k8s-aws-v1."):]
+    return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
+
+
+def review(ready: dict, token: str) -> dict:
+    resp = requests.post(f"{ready['webhookUrl']}/authenticate", verify=ready["_cert"], timeout=10, json={
+        "apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": token}})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["apiVersion"] == "authentication.k8s.io/v1" and body["kind"] == "TokenReview"
+    return body["status"]
+
+
+def authenticated_user(ready: dict, role: str) -> dict:
+    status = review(ready, mint(assume(ready, role)))
+    assert status["authenticated"], status
+    return status["user"]
+
+
+# --------------------------------------------------------------------------
+# STS / IAM
+# --------------------------------------------------------------------------
+
+
+def test_ready_file(webhook):
+    assert webhook["accountId"] == ACCOUNT
+    assert webhook["hostUser"]["arn"] == f"arn:aws:iam::{ACCOUNT}:user/agent-host"
+    assert webhook["hostUser"]["accessKeyId"].startswith("AKIA")
+    assert webhook["roles"]["viewer"] == role_arn("viewer")
+    assert webhook["motoUrl"].startswith("http://127.0.0.1:")
+    assert webhook["webhookUrl"].startswith("https://127.0.0.1:")
+
+
+def test_assume_role_allowed_only_by_trust_policy(webhook):
+    creds = assume(webhook, "viewer")
+    assert creds["AccessKeyId"].startswith("ASIA")
+    who = moto_sts(webhook, creds).get_caller_identity()
+    assert who["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/viewer/{SESSION}"
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        assume(webhook, "locked")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_moto_enforces_authentication(webhook):
+    bogus = {"AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "SecretAccessKey": "x" * 40}
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        moto_sts(webhook, bogus).assume_role(RoleArn=webhook["roles"]["viewer"], RoleSessionName="intruder")
+    assert err.value.response["Error"]["Code"] == "InvalidClientTokenId"
+
+
+# --------------------------------------------------------------------------
+# authentication: accepted tokens and the identities they map to
+# --------------------------------------------------------------------------
+
+
+def test_access_entry_default_username(webhook):
+    creds = assume(webhook, "viewer")
+    status = review(webhook, mint(creds))
+    assert status["authenticated"] is True, status
+    user = status["user"]
+    role_id = user["extra"]["principalId"][0]
+    assert role_id.startswith("AROA")
+    assert user == {
+        "username": f"arn:aws:sts::{ACCOUNT}:assumed-role/viewer/alice-example.com",
+        "uid": f"aws-iam-authenticator:{ACCOUNT}:{role_id}",
+        "groups": ["eks-viewers"],
+        "extra": {
+            "arn": [f"arn:aws:sts::{ACCOUNT}:assumed-role/viewer/{SESSION}"],
+            "canonicalArn": [role_arn("viewer")],
+            "sessionName": [SESSION],
+            "accessKeyId": [creds["AccessKeyId"]],
+            "principalId": [role_id],
+        },
+    }
+
+
+def test_access_entry_username_template(webhook):
+    user = authenticated_user(webhook, "operator")
+    assert user["username"] == f"agent:operator:{SESSION}"  # SessionNameRaw keeps the '@'
+    assert user["groups"] == ["agents", f"{ACCOUNT}-ops"]
+
+
+def test_aws_auth_map_roles(webhook):
+    user = authenticated_user(webhook, "editor")
+    assert user["username"] == "editor:alice-example.com"  # SessionName turns '@' into '-'
+    assert user["groups"] == ["editors"]
+    assert user["extra"]["canonicalArn"] == [role_arn("editor")]
+
+
+def test_aws_auth_map_users_with_long_term_key(webhook):
+    status = review(webhook, mint(host_creds(webhook)))
+    assert status["authenticated"] is True, status
+    user = status["user"]
+    assert user["username"] == "agent-host" and user["groups"] == ["hosts"]
+    assert user["extra"]["arn"] == [webhook["hostUser"]["arn"]]
+    assert user["extra"]["sessionName"] == [""]
+    assert user["uid"] == f"aws-iam-authenticator:{ACCOUNT}:{user['extra']['principalId'][0]}"
+
+
+def test_global_sts_endpoint_accepted(webhook):
+    token = mint(assume(webhook, "viewer"), region="us-east-1", endpoint="https://sts.amazonaws.com")
+    assert decode(token).startswith("https://sts.amazonaws.com/?")
+    assert review(webhook, token)["authenticated"] is True
+
+
+def test_aws_cli_get_token(webhook):
+    creds = assume(webhook, "operator")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID=creds["AccessKeyId"], AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+               AWS_SESSION_TOKEN=creds["SessionToken"], AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    out = subprocess.run(["aws", "eks", "get-token", "--cluster-name", CLUSTER, "--region", REGION],
+                         env=env, capture_output=True, text=True, timeout=60, check=True)
+    token = json.loads(out.stdout)["status"]["token"]
+    MINTED.append(token)
+    status = review(webhook, token)
+    assert status["authenticated"] is True, status
+    assert status["user"]["username"] == f"agent:operator:{SESSION}"
+
+
+# --------------------------------------------------------------------------
+# authentication: refusals, each with its reason
+# --------------------------------------------------------------------------
+
+
+def _with_query(token: str, extra: str) -> str:
+    return encode(decode(token) + extra)
+
+
+def _replace_signature(token: str) -> str:
+    url = decode(token)
+    sig = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["X-Amz-Signature"][0]
+    forged = ("0" if sig[0] != "0" else "1") + sig[1:]
+    return encode(url.replace(sig, forged))
+
+
+def _replace_param(token: str, name: str, value: str) -> str:
+    parts = urllib.parse.urlsplit(decode(token))
+    query = [(k, value if k == name else v) for k, v in urllib.parse.parse_qsl(parts.query)]
+    return encode(parts._replace(query=urllib.parse.urlencode(query, quote_via=urllib.parse.quote)).geturl())
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+REFUSALS = {
+    "bad prefix": (lambda c: "k8s-aws-v2." + mint(c)[len("k8s-aws-v1."):], "missing expected 'k8s-aws-v1.' prefix"),
+    "padded base64": (lambda c: mint(c) + "==", "illegal base64 data"),
+    "too large": (lambda c: "k8s-aws-v1." + "A" * 4090, "token is too large"),
+    "wrong host": (lambda c: mint(c, endpoint="https://sts.evil.example.com"), "unexpected hostname"),
+    "other region's host": (lambda c: mint(c, region="eu-west-1"), "unexpected hostname 'sts.eu-west-1"),
+    "http scheme": (lambda c: encode(decode(mint(c)).replace("https://", "http://", 1)), "unexpected scheme 'http'"),
+    "other path": (lambda c: encode(decode(mint(c)).replace(".com/?", ".com/x?", 1)), "unexpected path"),
+    "extra query parameter": (lambda c: _with_query(mint(c), "&Foo=bar"), "non-whitelisted query parameter 'Foo'"),
+    "duplicate parameter": (lambda c: _with_query(mint(c), "&action=GetCallerIdentity"),
+                            "duplicate query parameter found"),
+    "wrong Action": (lambda c: mint(c, operation="get_session_token"), "unexpected action parameter"),
+    "X-Amz-Expires 901": (lambda c: mint(c, expires=901), "invalid X-Amz-Expires parameter in pre-signed URL: '901'"),
+    "expired": (lambda c: mint(c, at=_now() - dt.timedelta(minutes=16)), "X-Amz-Date parameter is expired"),
+    "signed in the future": (lambda c: mint(c, at=_now() + dt.timedelta(minutes=10)), "signature not yet current"),
+    "x-k8s-aws-id not signed": (lambda c: mint(c, cluster=None), "did not sign the x-k8s-aws-id header"),
+    "another cluster": (lambda c: mint(c, cluster="other-cluster"),
+                        "not signed for x-k8s-aws-id='test-cluster' (wrong cluster?)"),
+    "tampered signature": (lambda c: _replace_signature(mint(c)), "SignatureDoesNotMatch"),
+    "tampered date": (lambda c: _replace_param(mint(c, at=_now() - dt.timedelta(minutes=1)), "X-Amz-Date",
+                                               _now().strftime("%Y%m%dT%H%M%SZ")), "SignatureDoesNotMatch"),
+    "wrong session token": (lambda c: _replace_param(mint(c), "X-Amz-Security-Token", "bogus"),
+                            "security token included in the request is invalid"),
+    "unknown access key": (lambda c: mint({**c, "AccessKeyId": "ASIAZZZZZZZZZZZZZZZZ"}),
+                           "InvalidClientTokenId: unknown access key ASIA…ZZZZ"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_refusals(webhook, case):
+    make_token, reason = REFUSALS[case]
+    status = review(webhook, make_token(assume(webhook, "viewer")))
+    assert status["authenticated"] is False
+    assert "user" not in status
+    assert reason in status["error"], status["error"]
+    log = webhook["_log"].read_text()
+    assert f"authenticate: refused: {status['error']}" in log
+
+
+def test_unmapped_role_refused(webhook):
+    status = review(webhook, mint(assume(webhook, "unmapped")))
+    assert status == {"authenticated": False, "error": f"ARN not mapped: {role_arn('unmapped')}"}
+
+
+@pytest.fixture(scope="module")
+def in_process_sts(tls):
+    """moto backends in this process, for cases the server cannot reach in time."""
+    eks_webhook.import_moto()
+    eks_webhook.seed_iam(eks_webhook.parse_config(make_config(tls)))
+    sts = eks_webhook._sts(ACCOUNT)
+
+    def assume_direct(role: str, duration: int = 900) -> dict:
+        assumed = sts.assume_role(region_name=REGION, role_session_name="s1", role_arn=role, policy=None,
+                                  duration=duration, external_id=None)
+        return {"AccessKeyId": assumed.access_key_id, "SecretAccessKey": assumed.secret_access_key,
+                "SessionToken": assumed.session_token}
+
+    return assume_direct
+
+
+def test_expired_temporary_credentials_refused(in_process_sts):
+    creds = in_process_sts(role_arn("viewer"), duration=900)
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=20)  # key expired, token fresh
+    verifier = eks_webhook.Verifier(CLUSTER, REGION, ACCOUNT, clock=lambda: later.replace(tzinfo=None))
+    with pytest.raises(eks_webhook.TokenRejected, match="ExpiredToken"):
+        verifier.verify(mint(creds, at=later))
+    assert eks_webhook.Verifier(CLUSTER, REGION, ACCOUNT).verify(mint(creds)).canonical_arn == role_arn("viewer")
+
+
+def test_keys_for_nonexistent_role_refused(in_process_sts):
+    # moto hands out keys for any role ARN; real STS would not, so neither do we.
+    creds = in_process_sts(role_arn("ghost"))
+    with pytest.raises(eks_webhook.TokenRejected, match=f"role {role_arn('ghost')} does not exist"):
+        eks_webhook.Verifier(CLUSTER, REGION, ACCOUNT).verify(mint(creds))
+
+
+def test_malformed_review_body(webhook):
+    resp = requests.post(f"{webhook['webhookUrl']}/authenticate", data=b"not json", verify=webhook["_cert"],
+                         headers={"Content-Type": "application/json"}, timeout=10)
+    assert resp.status_code == 400
+
+
+# --------------------------------------------------------------------------
+# authorization (EKS access policies)
+# --------------------------------------------------------------------------
+
+
+def sar(ready: dict, user: dict, *, verb: str = "list", resource: str = "pods", namespace: str = "",
+        group: str = "", subresource: str = "", non_resource: str | None = None) -> dict:
+    spec = {"user": user["username"], "groups": user.get("groups", []), "uid": user.get("uid", ""),
+            "extra": user.get("extra", {})}
+    if non_resource is not None:
+        spec["nonResourceAttributes"] = {"path": non_resource, "verb": verb}
+    else:
+        spec["resourceAttributes"] = {"namespace": namespace, "verb": verb, "group": group, "version": "v1",
+                                      "resource": resource, "subresource": subresource}
+    resp = requests.post(f"{ready['webhookUrl']}/authorize", verify=ready["_cert"], timeout=10, json={
+        "apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": spec})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["apiVersion"] == "authorization.k8s.io/v1" and body["kind"] == "SubjectAccessReview"
+    return body["status"]
+
+
+NO_OPINION = {"allowed": False, "denied": False}
+
+
+def test_view_policy_is_namespace_scoped_and_excludes_secrets(webhook):
+    viewer = authenticated_user(webhook, "viewer")
+    granted = sar(webhook, viewer, verb="list", resource="pods", namespace="team-a")
+    assert granted["allowed"] is True and "AmazonEKSViewPolicy" in granted["reason"]
+    assert sar(webhook, viewer, verb="get", resource="deployments", group="apps", namespace="team-a")["allowed"]
+    assert sar(webhook, viewer, verb="list", resource="pods", namespace="team-b") == NO_OPINION
+    assert sar(webhook, viewer, verb="list", resource="pods") == NO_OPINION  # all namespaces
+    for verb in ("get", "list", "watch"):
+        assert sar(webhook, viewer, verb=verb, resource="secrets", namespace="team-a") == NO_OPINION
+    assert sar(webhook, viewer, verb="delete", resource="pods", namespace="team-a") == NO_OPINION
+    assert sar(webhook, viewer, verb="create", resource="pods", subresource="exec", namespace="team-a") == NO_OPINION
+    assert sar(webhook, viewer, verb="get", non_resource="/healthz") == NO_OPINION
+    assert "authorize: user=" in webhook["_log"].read_text(), "--verbose logs authorization decisions"
+
+
+def test_edit_and_admin_policies(webhook):
+    operator = authenticated_user(webhook, "operator")
+    assert sar(webhook, operator, verb="delete", resource="pods", namespace="anything")["allowed"] is True
+    assert sar(webhook, operator, verb="create", resource="pods", subresource="exec", namespace="x")["allowed"]
+    assert sar(webhook, operator, verb="patch", resource="deployments", subresource="scale", group="apps",
+               namespace="x")["allowed"]
+    assert sar(webhook, operator, verb="get", resource="secrets", namespace="x")["allowed"]
+    # Edit has no RBAC objects; the namespace-scoped Admin policy adds them in ops-* only.
+    assert sar(webhook, operator, verb="create", resource="roles", group="rbac.authorization.k8s.io",
+               namespace="x") == NO_OPINION
+    assert sar(webhook, operator, verb="create", resource="roles", group="rbac.authorization.k8s.io",
+               namespace="ops-1")["allowed"] is True
+    assert sar(webhook, operator, verb="list", resource="nodes") == NO_OPINION
+
+
+def test_cluster_admin_policy(webhook):
+    admin = authenticated_user(webhook, "admin")
+    assert admin["username"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/admin/alice-example.com"
+    assert sar(webhook, admin, verb="delete", resource="nodes")["allowed"] is True
+    assert sar(webhook, admin, verb="get", non_resource="/metrics")["allowed"] is True
+
+
+def test_unknown_and_unentitled_users_get_no_opinion(webhook):
+    assert sar(webhook, {"username": "mallory"}, namespace="team-a") == NO_OPINION
+    # aws-auth mappings carry no access policies
+    assert sar(webhook, authenticated_user(webhook, "editor"), namespace="team-a") == NO_OPINION
+    # the right extras under another username do not borrow the entry's policies
+    viewer = authenticated_user(webhook, "viewer")
+    assert sar(webhook, {**viewer, "username": "someone-else"}, namespace="team-a") == NO_OPINION
+    # impersonated extras arrive with lowercased keys: no access-policy permissions (as on EKS)
+    lowered = {k.lower(): v for k, v in viewer["extra"].items()}
+    assert sar(webhook, {**viewer, "extra": lowered}, namespace="team-a") == NO_OPINION
+
+
+# --------------------------------------------------------------------------
+# configuration and lifecycle
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("patch, field", [
+    (lambda c: c.pop("clusterName"), "clusterName: required field is missing"),
+    (lambda c: c.update(region="mars-1"), "region:"),
+    (lambda c: c.update(motoPort="80"), "motoPort: must be a int"),
+    (lambda c: c["roles"][0].pop("trustsHostUser"), "roles[0].trustsHostUser"),
+    (lambda c: c["accessEntries"][0].update(username="system:x"), "accessEntries[0].username"),
+    (lambda c: c["accessEntries"][1].update(username="agent-{{SessionName}}"), "accessEntries[1].username"),
+    (lambda c: c["accessEntries"][0]["accessPolicies"][0].update(policy="Nope"),
+     "accessEntries[0].accessPolicies[0].policy"),
+    (lambda c: c["accessEntries"][0].update(principalArn="arn:aws:iam::000000000000:role/x"),
+     "accessEntries[0].principalArn"),
+    (lambda c: c["awsAuth"]["mapRoles"][0].update(username="{{Nope}}"), "awsAuth.mapRoles[0].username"),
+    (lambda c: c.update(typo=1), "typo: unknown field"),
+])
+def test_config_errors_name_the_field(tls, patch, field):
+    config = make_config(tls)
+    patch(config)
+    with pytest.raises(eks_webhook.ConfigError) as err:
+        eks_webhook.parse_config(config)
+    assert field in str(err.value)
+
+
+def test_config_error_exits_2(workdir, tls):
+    config = make_config(tls)
+    config["tls"] = {"cert": str(workdir / "missing.crt"), "key": tls["key"]}
+    path = workdir / "bad.json"
+    path.write_text(json.dumps(config))
+    out = subprocess.run([sys.executable, str(SCRIPT), "--config", str(path), "--state-dir", str(workdir / "bad")],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2
+    assert "config error: tls.cert: file not found" in out.stderr
+
+
+def test_exits_when_stdin_closes(workdir, tls):
+    proc, ready, _ = start_webhook(workdir, make_config(tls), "stdin", "--exit-on-stdin-eof")
+    assert ready["pid"] == proc.pid
+    proc.stdin.close()
+    assert proc.wait(timeout=10) == 0
+    assert not (workdir / "stdin-state" / "ready.json").exists()
