@@ -25,6 +25,8 @@ export interface ClusterInfo {
   caFile: string;
   adminToken: string;
   adminKubeconfig: string;
+  /** The API server's audit log (JSON lines): what really reached it, independent of our own logs. */
+  auditLog: string;
   clusterName: string;
   region: string;
   sts: {
@@ -38,6 +40,8 @@ export interface ClusterInfo {
 
 export interface Cluster extends ClusterInfo {
   stop(): Promise<void>;
+  /** The control plane's processes, so that a test can prove none survives stop(). */
+  pids(): number[];
 }
 
 interface WebhookReady {
@@ -217,6 +221,8 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
     const authz = join(dir, 'authz-webhook.kubeconfig');
     writeFileSync(authn, kubeconfig(`${ready.webhookUrl}/authenticate`, pki.caCert, {}));
     writeFileSync(authz, kubeconfig(`${ready.webhookUrl}/authorize`, pki.caCert, {}));
+    const auditPolicy = join(dir, 'audit-policy.yaml');
+    writeFileSync(auditPolicy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n');
     const tokens = join(dir, 'tokens.csv');
     writeFileSync(tokens, `${adminToken},eks-rbac-mcp-harness,harness,"system:masters"\n`);
 
@@ -234,10 +240,12 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
       '--service-account-signing-key-file', pki.serviceAccountKey, '--service-cluster-ip-range', '10.96.0.0/16',
       '--kubelet-preferred-address-types', 'InternalIP', '--kubelet-certificate-authority', pki.caCert,
       '--kubelet-client-certificate', apiserverTls.cert, '--kubelet-client-key', apiserverTls.key,
+      '--audit-policy-file', auditPolicy, '--audit-log-path', join(dir, 'audit.log'), '--audit-log-format', 'json',
+      '--audit-log-mode', 'blocking', '--audit-log-maxsize', '0',
       '--profiling=false', '--v', '1',
     ]);
     const info: ClusterInfo = {
-      dir, endpoint, caFile: pki.caCert, adminToken, adminKubeconfig: join(dir, 'admin.kubeconfig'),
+      dir, endpoint, caFile: pki.caCert, adminToken, adminKubeconfig: join(dir, 'admin.kubeconfig'), auditLog: join(dir, 'audit.log'),
       clusterName: iamFixture.clusterName, region: iamFixture.region,
       sts: { url: ready.motoUrl, accountId: ready.accountId, hostUser: ready.hostUser, roles: ready.roles },
       pid: process.pid,
@@ -273,6 +281,7 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
 
     return {
       ...info,
+      pids: () => processes.pids(),
       async stop() {
         await processes.stop();
         if (!options.dir) rmSync(dir, { recursive: true, force: true });

@@ -33,6 +33,10 @@ export class ProcessGroup {
     return entry;
   }
 
+  pids(): number[] {
+    return this.started.map((entry) => entry.child.pid!).filter(Boolean);
+  }
+
   /** Fails with the tail of the process's log if it exits before `ready` settles. */
   async untilReady<T>(entry: Started, ready: Promise<T>): Promise<T> {
     const died = entry.exited.then((code) => {

@@ -1,0 +1,25 @@
+// Bundles the server into dist/ with esbuild: one small entry chunk for what the first tools/list needs;
+// what only some calls need (client-node for kubeconfig mode, the AWS SDK clients, ws) is split into
+// chunks loaded on first use, so startup does not pay for them.
+import { build } from 'esbuild';
+import { chmodSync, rmSync } from 'node:fs';
+
+rmSync('dist', { recursive: true, force: true });
+await build({
+  entryPoints: { cli: 'src/cli.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  mainFields: ['module', 'main'], // ESM builds where packages ship them: named exports survive code splitting
+  target: 'node20',
+  minify: true,
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  chunkNames: 'chunks/[name]-[hash]',
+  // CommonJS dependencies inside an ESM bundle still call require().
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+chmodSync('dist/cli.js', 0o755);

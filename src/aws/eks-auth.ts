@@ -1,0 +1,40 @@
+// Bearer tokens for EKS: minted locally from the connection's credentials, reused until about a minute
+// before the authenticator would refuse them, minted afresh once when the API server answers 401.
+import type { RequestOptions } from 'node:https';
+import type { KubeAuthenticator } from '../kube/client.ts';
+import type { CachedCredentials } from './credentials.ts';
+import { mintToken, type MintedToken } from './token.ts';
+
+const REUSE_MARGIN_MS = 60_000;
+
+export class EksTokenAuthenticator implements KubeAuthenticator {
+  private current?: MintedToken;
+  mintCount = 0;
+
+  constructor(
+    private readonly credentials: CachedCredentials,
+    private readonly region: string,
+    private readonly clusterName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async token(): Promise<MintedToken> {
+    const now = this.now();
+    if (this.current && this.current.expiresAt.getTime() - REUSE_MARGIN_MS > now.getTime()) return this.current;
+    const credentials = await this.credentials.get();
+    this.current = await mintToken({ credentials, region: this.region, clusterName: this.clusterName, now });
+    this.mintCount += 1;
+    return this.current;
+  }
+
+  async apply(options: RequestOptions): Promise<void> {
+    const { token } = await this.token();
+    options.headers = { ...(options.headers as Record<string, string>), authorization: `Bearer ${token}` };
+  }
+
+  async refresh(): Promise<boolean> {
+    this.current = undefined;
+    this.credentials.invalidate();
+    return true;
+  }
+}

@@ -1,0 +1,111 @@
+// The commands besides `serve`: doctor, rbac, token, tools. They print for people (stdout) and exit.
+import type { Config, FieldName } from './config.ts';
+import { connect, type Connection } from './connection.ts';
+import { accessReview, discoverPermissions, type PermissionSet } from './rbac/discovery.ts';
+import { describePermission, type Permission } from './rbac/permission.ts';
+import { renderRbac } from './rbac/role.ts';
+import { advertise, cataloguePermissions, isReadOnlyTool } from './server/mcp.ts';
+import { table } from './format.ts';
+import { catalogue } from '../tools/index.ts';
+import type { ToolDeclaration } from './tool.ts';
+
+const out = (text: string) => process.stdout.write(`${text}\n`);
+
+function permissionsText(tool: ToolDeclaration): string {
+  if (tool.advertisedFor) return `${tool.advertisedFor.verb} on the requested kind`;
+  return tool.permissions.map(describePermission).join(', ');
+}
+
+export function printCatalogue(): void {
+  out(table(['tool', 'read-only', 'needs'], catalogue.map((t) => [t.name, isReadOnlyTool(t) ? 'yes' : 'no', permissionsText(t)])));
+}
+
+function firstMissing(tool: ToolDeclaration, permissions: PermissionSet): Permission | undefined {
+  const cluster = tool.permissions.filter((p) => p.scope === 'cluster').find((p) => permissions.decision(p).kind === 'none');
+  if (cluster) return cluster;
+  return tool.permissions.find((p) => p.scope === 'namespaced' && permissions.namespaces.every((ns) => permissions.decision(p, ns).kind === 'none'))
+    ?? tool.permissions.find((p) => p.scope === 'namespaced');
+}
+
+interface UserInfo { username?: string; groups?: string[]; extra?: Record<string, string[]> }
+
+async function whoAmI(connection: Connection): Promise<UserInfo> {
+  const res = await connection.kube.json<{ status?: { userInfo?: UserInfo } }>({
+    method: 'POST',
+    path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+  });
+  return res.status?.userInfo ?? {};
+}
+
+/** Exit 0 when the connection works (whatever it may do); 1 when it cannot authenticate or reach the API. */
+export async function doctor(config: Config): Promise<number> {
+  const connection = await connect(config);
+  out(`connection  ${Object.entries(connection.summary).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  const user = await whoAmI(connection);
+  out(`identity    ${user.username} (groups: ${(user.groups ?? []).join(', ') || '-'})${user.extra?.['arn'] ? ` iam: ${user.extra['arn'][0]}` : ''}`);
+  out(`scope       ${config.namespaces.join(', ')}${config.readOnly ? ' (read-only)' : ''}`);
+  const permissions = await discoverPermissions(connection.kube, config.namespaces, cataloguePermissions(catalogue));
+  for (const review of permissions.reviews) {
+    const rules = review.rules.filter((r) => !(r.resources ?? []).some((res) => res.startsWith('self')))
+      .map((r) => `${r.verbs.join(',')} ${(r.resources ?? []).join(',')}${(r.resourceNames ?? []).length ? ` [${r.resourceNames!.join(',')}]` : ''}`);
+    out(`rules       ${review.namespace}: ${rules.join('; ') || '(none)'}${review.incomplete ? '  (incomplete: another authorizer, e.g. EKS access policies, may grant more; asked per permission)' : ''}`);
+  }
+  const advertised = new Map(advertise(catalogue, permissions, config.readOnly).map((a) => [a.tool.name, a]));
+  out('');
+  out(table(['', 'tool', 'namespaces / missing'], catalogue.map((tool) => {
+    const ad = advertised.get(tool.name);
+    if (ad) return ['✓', tool.name, ad.namespaces?.join(',') ?? 'cluster'];
+    const missing = config.readOnly && !isReadOnlyTool(tool) ? undefined : firstMissing(tool, permissions);
+    return ['✗', tool.name, missing ? `needs ${describePermission(missing)}` : tool.advertisedFor ? `needs ${tool.advertisedFor.verb} on a kind no other tool serves` : 'not read-only'];
+  })));
+  out('');
+  const proofs = await Promise.all(config.namespaces.map(async (ns) => {
+    const allowed = await accessReview(connection.kube, { group: '', resource: 'pods', verb: 'delete', scope: 'namespaced' }, ns);
+    return `can-i delete pods -n ${ns} → ${allowed ? 'yes' : 'no'}`;
+  }));
+  out(`proof       ${proofs.join('; ')}`);
+  out(`advertised  ${advertised.size} of ${catalogue.length} tools (discovery: ${permissions.requestCount} API requests)`);
+  return 0;
+}
+
+/** An ExecCredential on stdout, for kubectl's exec plugin: the same token every tool call sends. */
+export async function printToken(config: Config): Promise<number> {
+  if (config.mode !== 'eks') throw new Error('token needs an EKS connection (--cluster-name, --region), not a kubeconfig');
+  const connection = await connect(config);
+  const minted = await connection.eks!.authenticator.token();
+  out(JSON.stringify({
+    kind: 'ExecCredential',
+    apiVersion: 'client.authentication.k8s.io/v1beta1',
+    spec: {},
+    status: { expirationTimestamp: new Date(minted.expiresAt.getTime() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'), token: minted.token },
+  }));
+  return 0;
+}
+
+export function printRbac(values: Record<string, string | string[] | undefined>, flags: Partial<Record<FieldName, string>>): number {
+  const names = String(values['tools'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) {
+    process.stderr.write(`eks-rbac-mcp: rbac needs --tools a,b,c (one of: ${catalogue.map((t) => t.name).join(', ')})\n`);
+    return 2;
+  }
+  const unknown = names.filter((n) => !catalogue.some((t) => t.name === n));
+  if (unknown.length) {
+    process.stderr.write(`eks-rbac-mcp: unknown tool(s) ${unknown.join(', ')}; known: ${catalogue.map((t) => t.name).join(', ')}\n`);
+    return 2;
+  }
+  const namespaces = (values['namespace'] as string[] | undefined) ?? flags.namespaces?.split(',') ?? ['default'];
+  const bindingRole = flags.bindingRole ?? 'agent';
+  out(renderRbac({
+    tools: catalogue.filter((t) => names.includes(t.name)),
+    namespaces,
+    bindingRole,
+    user: String(values['user'] ?? `eks-agent:${bindingRole}`),
+    name: String(values['name'] ?? `eks-rbac-mcp-${bindingRole}`),
+    roleArn: flags.roleArn ?? 'arn:aws:iam::111122223333:role/eks-rbac-mcp-agent',
+    clusterName: flags.clusterName ?? 'my-cluster',
+    region: flags.region ?? 'us-east-1',
+    trustedPrincipal: String(values['trusted-principal'] ?? 'arn:aws:iam::111122223333:role/agent-host'),
+  }));
+  return 0;
+}

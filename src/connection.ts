@@ -1,0 +1,84 @@
+// The one connection: how this server reaches the cluster and as whom. EKS (assumed role, local tokens)
+// or, for clusters that are not EKS, a kubeconfig context.
+import { readFileSync } from 'node:fs';
+import type { RequestOptions } from 'node:https';
+import type { Config, EksConfig, KubeconfigConfig } from './config.ts';
+import { KubeClient, type KubeAuthenticator } from './kube/client.ts';
+import { CachedCredentials, assumeRole, defaultChain } from './aws/credentials.ts';
+import { EksTokenAuthenticator } from './aws/eks-auth.ts';
+
+export interface Connection {
+  kube: KubeClient;
+  /** What the connection is, for logs and `doctor`: never a credential. */
+  summary: Record<string, string>;
+  /** EKS only: the token minting behind every request (the `token` command prints one). */
+  eks?: { authenticator: EksTokenAuthenticator; credentials: CachedCredentials };
+}
+
+export async function connect(config: Config): Promise<Connection> {
+  return config.mode === 'eks' ? connectEks(config) : connectKubeconfig(config);
+}
+
+async function connectEks(config: EksConfig): Promise<Connection> {
+  const source = config.roleArn
+    ? assumeRole({
+      roleArn: config.roleArn,
+      sessionName: config.bindingRole ?? 'eks-rbac-mcp',
+      region: config.region,
+      externalId: config.externalId,
+      durationSeconds: config.sessionDuration,
+    })
+    : defaultChain();
+  const credentials = new CachedCredentials(source);
+  const authenticator = new EksTokenAuthenticator(credentials, config.region, config.clusterName);
+  const { endpoint, ca } = config.endpoint && (config.caFile || config.caData)
+    ? { endpoint: config.endpoint, ca: config.caFile ? readFileSync(config.caFile) : Buffer.from(config.caData!, 'base64') }
+    : await describeCluster(config, credentials);
+  return {
+    kube: new KubeClient(endpoint, ca, authenticator),
+    summary: {
+      mode: 'eks', cluster: config.clusterName, region: config.region, endpoint,
+      ...(config.roleArn ? { roleArn: config.roleArn, sessionName: config.bindingRole ?? 'eks-rbac-mcp' } : { identity: 'default AWS credential chain' }),
+    },
+    eks: { authenticator, credentials },
+  };
+}
+
+/** Endpoint and CA from EKS DescribeCluster, when the configuration does not give both. */
+async function describeCluster(config: EksConfig, credentials: CachedCredentials): Promise<{ endpoint: string; ca: Buffer }> {
+  const { EKSClient, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
+  const eks = new EKSClient({ region: config.region, credentials: () => credentials.get() });
+  try {
+    const { cluster } = await eks.send(new DescribeClusterCommand({ name: config.clusterName }));
+    const endpoint = config.endpoint ?? cluster?.endpoint;
+    const caData = config.caData ?? cluster?.certificateAuthority?.data;
+    if (!endpoint || (!caData && !config.caFile)) throw new Error('the cluster has no endpoint or CA yet (is it still creating?)');
+    return { endpoint, ca: config.caFile ? readFileSync(config.caFile) : Buffer.from(caData!, 'base64') };
+  } catch (error) {
+    throw new Error(`EKS DescribeCluster ${config.clusterName} in ${config.region} failed: ${(error as Error).message}`
+      + ' (give --endpoint and --ca-file to skip it, or grant eks:DescribeCluster)');
+  } finally {
+    eks.destroy();
+  }
+}
+
+/** A kubeconfig context, read and authenticated by @kubernetes/client-node (exec plugins, certificates, tokens). */
+async function connectKubeconfig(config: KubeconfigConfig): Promise<Connection> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  kc.loadFromFile(config.kubeconfig);
+  if (config.context) kc.setCurrentContext(config.context);
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error(`kubeconfig ${config.kubeconfig} has no cluster for context "${kc.getCurrentContext()}"`);
+  const authenticator: KubeAuthenticator = {
+    async apply(options: RequestOptions) {
+      await kc.applyToHTTPSOptions(options as Parameters<typeof kc.applyToHTTPSOptions>[0]);
+    },
+  };
+  const opts: RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts as Parameters<typeof kc.applyToHTTPSOptions>[0]);
+  return {
+    kube: new KubeClient(cluster.server, opts.ca as Buffer | undefined, authenticator),
+    summary: { mode: 'kubeconfig', kubeconfig: config.kubeconfig, context: kc.getCurrentContext(), endpoint: cluster.server },
+  };
+}

@@ -1,0 +1,93 @@
+// Compact, agent-friendly renderings of Kubernetes objects: a text table for reading, the same rows as
+// structured content for programs. Small pure functions, no I/O.
+
+export type Cell = string | number | boolean | null | undefined;
+
+/** A plain-text table with a header row; columns padded to their widest cell. */
+export function table(columns: string[], rows: Cell[][]): string {
+  const text = rows.map((row) => row.map((cell) => (cell === null || cell === undefined || cell === '' ? '-' : String(cell))));
+  const widths = columns.map((col, i) => Math.max(col.length, ...text.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
+  return [line(columns.map((c) => c.toUpperCase())), ...text.map(line)].join('\n');
+}
+
+/** kubectl's age: 45s, 12m, 5h, 3d; '-' when unknown. */
+export function age(timestamp: string | undefined, now: Date): string {
+  if (!timestamp) return '-';
+  const seconds = Math.max(0, Math.floor((now.getTime() - Date.parse(timestamp)) / 1000));
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 172800) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86400)}d`;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  creationTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  managedFields?: unknown;
+  [key: string]: unknown;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  [key: string]: unknown;
+}
+
+const NOISE_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
+
+/** Drops what costs context and tells the agent nothing: managedFields, last-applied annotations. */
+export function stripNoise<T extends KubeObject>(object: T): T {
+  if (!object.metadata) return object;
+  const { managedFields: _dropped, annotations, ...metadata } = object.metadata;
+  const kept = annotations ? Object.fromEntries(Object.entries(annotations).filter(([k]) => !NOISE_ANNOTATIONS.includes(k))) : undefined;
+  return { ...object, metadata: { ...metadata, ...(kept && Object.keys(kept).length ? { annotations: kept } : {}) } };
+}
+
+/** A Secret with its values replaced by their decoded sizes: keys stay visible, values never leave. */
+export function redactSecret<T extends KubeObject>(secret: T): T {
+  const sizes = (values: unknown, decode: boolean) => Object.fromEntries(Object.entries((values ?? {}) as Record<string, string>)
+    .map(([key, value]) => [key, `<redacted: ${decode ? Buffer.from(value, 'base64').length : Buffer.byteLength(value)} bytes>`]));
+  const { data, stringData, ...rest } = secret as T & { data?: unknown; stringData?: unknown };
+  const redacted: KubeObject = { ...rest, data: sizes(data, true), ...(stringData ? { stringData: sizes(stringData, false) } : {}) };
+  // The last-applied annotation of a Secret holds its values in clear: never pass it on.
+  return stripNoise(redacted) as T;
+}
+
+export interface PodRow {
+  name: string;
+  ready: string;
+  status: string;
+  restarts: number;
+  age: string;
+  node: string;
+}
+
+interface PodLike extends KubeObject {
+  spec?: { nodeName?: string; containers?: Array<{ name: string }> };
+  status?: {
+    phase?: string;
+    reason?: string;
+    containerStatuses?: Array<{ ready?: boolean; restartCount?: number; state?: { waiting?: { reason?: string }; terminated?: { reason?: string } } }>;
+  };
+}
+
+/** The row `kubectl get pods` shows: READY as n/m, STATUS as the most telling container reason. */
+export function podRow(pod: PodLike, now: Date): PodRow {
+  const statuses = pod.status?.containerStatuses ?? [];
+  const total = pod.spec?.containers?.length ?? statuses.length;
+  const waiting = statuses.map((s) => s.state?.waiting?.reason ?? s.state?.terminated?.reason).find(Boolean);
+  const deleting = pod.metadata?.['deletionTimestamp'] ? 'Terminating' : undefined;
+  return {
+    name: pod.metadata?.name ?? '',
+    ready: `${statuses.filter((s) => s.ready).length}/${total}`,
+    status: deleting ?? waiting ?? pod.status?.reason ?? pod.status?.phase ?? 'Unknown',
+    restarts: statuses.reduce((sum, s) => sum + (s.restartCount ?? 0), 0),
+    age: age(pod.metadata?.creationTimestamp, now),
+    node: pod.spec?.nodeName ?? '',
+  };
+}

@@ -1,0 +1,61 @@
+// Addressing Kubernetes resources: REST paths, one page of a list, one object.
+import type { KubeClient } from './client.ts';
+import type { KubeObject } from '../format.ts';
+
+export interface ResourceKind {
+  group: string;
+  version: string;
+  resource: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export function collectionPath(kind: ResourceKind, namespace?: string): string {
+  const root = kind.group ? `/apis/${kind.group}/${kind.version}` : `/api/${kind.version}`;
+  return kind.namespaced && namespace ? `${root}/namespaces/${encodeURIComponent(namespace)}/${kind.resource}` : `${root}/${kind.resource}`;
+}
+
+export function objectPath(kind: ResourceKind, namespace: string | undefined, name: string, subresource?: string): string {
+  const base = `${collectionPath(kind, namespace)}/${encodeURIComponent(name)}`;
+  return subresource ? `${base}/${subresource}` : base;
+}
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  signal?: AbortSignal;
+}
+
+export interface ListPage<T> {
+  items: T[];
+  continue?: string;
+}
+
+export async function listPage<T extends KubeObject>(kube: KubeClient, kind: ResourceKind, options: ListOptions): Promise<ListPage<T>> {
+  const list = await kube.json<{ items?: T[]; metadata?: { continue?: string } }>({
+    path: collectionPath(kind, options.namespace),
+    query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.limit, continue: options.continue },
+    signal: options.signal,
+  });
+  return { items: list.items ?? [], continue: list.metadata?.continue || undefined };
+}
+
+export function getObject<T extends KubeObject>(kube: KubeClient, kind: ResourceKind, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<T> {
+  return kube.json<T>({ path: objectPath(kind, namespace, name), signal });
+}
+
+export const KINDS = {
+  pods: { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true },
+  events: { group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true },
+  services: { group: '', version: 'v1', resource: 'services', kind: 'Service', namespaced: true },
+  configmaps: { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true },
+  secrets: { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true },
+  namespaces: { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false },
+  nodes: { group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false },
+  deployments: { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespaced: true },
+  jobs: { group: 'batch', version: 'v1', resource: 'jobs', kind: 'Job', namespaced: true },
+  cronjobs: { group: 'batch', version: 'v1', resource: 'cronjobs', kind: 'CronJob', namespaced: true },
+} as const satisfies Record<string, ResourceKind>;

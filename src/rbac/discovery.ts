@@ -1,0 +1,155 @@
+// Asks the cluster what the connection's identity may do, and answers every permission question from that.
+// This is the one place where permissions are decided: advertising a tool and admitting a call both ask here.
+import type { KubeClient } from '../kube/client.ts';
+import { type Permission, permissionKey } from './permission.ts';
+import { type Grant, type ResourceRule, grantCovers, grantFromRules, verbMatches } from './rules.ts';
+
+export interface NamespaceReview {
+  namespace: string;
+  rules: ResourceRule[];
+  /** True when an authorizer other than RBAC (a webhook, as EKS access policies are) may grant more. */
+  incomplete: boolean;
+}
+
+/** `access-review`: the server was asked (SelfSubjectAccessReview), whatever it answered. */
+export type Decision = Grant & { source: 'rules' | 'access-review' };
+
+interface RulesReviewStatus {
+  resourceRules?: ResourceRule[];
+  incomplete?: boolean;
+  evaluationError?: string;
+}
+
+export async function reviewNamespace(client: KubeClient, namespace: string): Promise<NamespaceReview> {
+  const review = await client.json<{ status?: RulesReviewStatus }>({
+    method: 'POST',
+    path: '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace } },
+  });
+  return { namespace, rules: review.status?.resourceRules ?? [], incomplete: review.status?.incomplete ?? false };
+}
+
+export async function accessReview(client: KubeClient, p: Permission, namespace?: string, name?: string): Promise<boolean> {
+  const review = await client.json<{ status?: { allowed?: boolean } }>({
+    method: 'POST',
+    path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+    body: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: {
+        resourceAttributes: {
+          verb: p.verb, group: p.group, resource: p.resource, subresource: p.subresource ?? '',
+          namespace: p.scope === 'namespaced' ? namespace : '', name: name ?? '',
+        },
+      },
+    },
+  });
+  return review.status?.allowed === true;
+}
+
+/** The connection's permissions, as discovered at one moment. */
+export class PermissionSet {
+  private readonly lazy = new Map<string, Promise<Decision>>();
+
+  constructor(
+    private readonly client: KubeClient,
+    readonly namespaces: readonly string[],
+    readonly reviews: readonly NamespaceReview[],
+    private readonly decisions: ReadonlyMap<string, Decision>,
+    /** API requests the discovery made: the benchmark reports it. */
+    readonly requestCount: number,
+  ) {}
+
+  /** The decision made at discovery; `none` for a permission that discovery was not asked about. */
+  decision(p: Permission, namespace?: string): Decision {
+    return this.decisions.get(decisionKey(p, p.scope === 'namespaced' ? namespace : undefined)) ?? { kind: 'none', source: 'rules' };
+  }
+
+  /**
+   * Whether a call may go ahead: its namespace in scope, and a grant that covers this object's name.
+   * Permissions discovery did not cover (the generic tools' kinds) are decided the same way, once, on first use.
+   */
+  async allows(p: Permission, namespace?: string, name?: string): Promise<boolean> {
+    if (p.scope === 'namespaced' && (namespace === undefined || !this.namespaces.includes(namespace))) return false;
+    const ns = p.scope === 'namespaced' ? namespace : undefined;
+    const key = decisionKey(p, ns);
+    const known = this.decisions.get(key);
+    if (known) return grantCovers(known, name);
+    let pending = this.lazy.get(key);
+    if (!pending) {
+      pending = decide(this.client, p, this.reviews.find((r) => r.namespace === ns));
+      pending.catch(() => this.lazy.delete(key)); // a failed review is asked again next time
+      this.lazy.set(key, pending);
+    }
+    return grantCovers(await pending, name);
+  }
+
+  /** Namespaces where every one of the permissions is granted at least for some objects. */
+  namespacesAllowing(permissions: readonly Permission[]): string[] {
+    const clusterOk = permissions.filter((p) => p.scope === 'cluster').every((p) => this.decision(p).kind !== 'none');
+    if (!clusterOk) return [];
+    const namespaced = permissions.filter((p) => p.scope === 'namespaced');
+    return this.namespaces.filter((ns) => namespaced.every((p) => this.decision(p, ns).kind !== 'none'));
+  }
+
+  /** A tool is advertised when its permissions hold together somewhere in the scope. */
+  grantsAll(permissions: readonly Permission[]): boolean {
+    if (permissions.some((p) => p.scope === 'namespaced')) return this.namespacesAllowing(permissions).length > 0;
+    return permissions.every((p) => this.decision(p).kind !== 'none');
+  }
+
+  /**
+   * Namespaces where `verb` is granted, without a name limit, on some kind outside `covered` (group|resource
+   * pairs that specific tools serve): from the rules, or from the probes' decisions where a review is incomplete.
+   */
+  namespacesGrantingVerbBeyond(verb: string, covered: ReadonlySet<string>, probes: readonly Permission[]): string[] {
+    return this.reviews.filter((review) => review.rules.some((rule) => verbMatches(rule, verb) && (rule.resourceNames ?? []).length === 0
+      && (rule.apiGroups ?? []).some((group) => (rule.resources ?? []).some((resource) =>
+        group === '*' || resource === '*' || (!resource.includes('/') && !covered.has(`${group}|${resource}`)))))
+      || (review.incomplete && probes.some((p) => this.decision(p, review.namespace).kind !== 'none')))
+      .map((review) => review.namespace);
+  }
+}
+
+/** One permission in one namespace (or cluster-wide): rules where they answer, else the server's own answer. */
+async function decide(client: KubeClient, p: Permission, review: NamespaceReview | undefined): Promise<Decision> {
+  const fromRules: Grant = review && p.scope === 'namespaced' ? grantFromRules(review.rules, p) : { kind: 'none' };
+  if (fromRules.kind === 'all' || (review && !review.incomplete && p.scope === 'namespaced')) return { ...fromRules, source: 'rules' };
+  const allowed = await accessReview(client, p, review?.namespace);
+  return allowed ? { kind: 'all', source: 'access-review' } : { ...fromRules, source: 'access-review' };
+}
+
+function decisionKey(p: Permission, namespace?: string): string {
+  return `${permissionKey(p)}@${namespace ?? ''}`;
+}
+
+function unique(permissions: readonly Permission[]): Permission[] {
+  const seen = new Map<string, Permission>();
+  for (const p of permissions) seen.set(permissionKey(p), p);
+  return [...seen.values()];
+}
+
+/**
+ * One SelfSubjectRulesReview per namespace; SelfSubjectAccessReviews only where the rules cannot answer:
+ * cluster-scoped permissions (a namespace's review also lists cluster-scoped resources that a RoleBinding
+ * does not grant) and permissions the rules do not grant when the review is incomplete.
+ */
+export async function discoverPermissions(
+  client: KubeClient,
+  namespaces: readonly string[],
+  permissions: readonly Permission[],
+): Promise<PermissionSet> {
+  const wanted = unique(permissions);
+  const reviews = await Promise.all(namespaces.map((ns) => reviewNamespace(client, ns)));
+  const decisions = new Map<string, Decision>();
+  const pending: Array<Promise<void>> = [];
+  const settle = (p: Permission, review: NamespaceReview | undefined) =>
+    pending.push(decide(client, p, review).then((d) => void decisions.set(decisionKey(p, review?.namespace), d)));
+  for (const p of wanted) {
+    if (p.scope === 'cluster') settle(p, undefined);
+    else for (const review of reviews) settle(p, review);
+  }
+  await Promise.all(pending);
+  const accessReviews = [...decisions.values()].filter((d) => d.source === 'access-review').length;
+  return new PermissionSet(client, namespaces, reviews, decisions, reviews.length + accessReviews);
+}

@@ -1,0 +1,99 @@
+// The minimal RBAC for a chosen set of tools, and the AWS side that maps the IAM role to its user:
+// what a platform engineer applies so that the agent sees exactly those tools.
+import type { ToolDeclaration } from '../tool.ts';
+import type { Permission } from './permission.ts';
+
+export interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/** Merges permissions into as few rules as RBAC allows: one rule per (group, verb set). */
+export function rulesFor(permissions: readonly Permission[]): Rule[] {
+  const verbsByResource = new Map<string, { group: string; resource: string; verbs: Set<string> }>();
+  for (const p of permissions) {
+    const resource = p.subresource ? `${p.resource}/${p.subresource}` : p.resource;
+    const key = `${p.group}|${resource}`;
+    const entry = verbsByResource.get(key) ?? { group: p.group, resource, verbs: new Set<string>() };
+    entry.verbs.add(p.verb);
+    verbsByResource.set(key, entry);
+  }
+  const rules = new Map<string, Rule>();
+  for (const { group, resource, verbs } of verbsByResource.values()) {
+    const sorted = [...verbs].sort();
+    const key = `${group}|${sorted.join(',')}`;
+    const rule = rules.get(key) ?? { apiGroups: [group], resources: [], verbs: sorted };
+    rule.resources.push(resource);
+    rules.set(key, rule);
+  }
+  return [...rules.values()]
+    .map((r) => ({ ...r, resources: r.resources.sort() }))
+    .sort((a, b) => `${a.apiGroups[0]}|${a.resources[0]}`.localeCompare(`${b.apiGroups[0]}|${b.resources[0]}`));
+}
+
+const q = (s: string) => JSON.stringify(s);
+const list = (items: string[]) => `[${items.map(q).join(', ')}]`;
+
+function rulesYaml(rules: Rule[]): string {
+  return rules.map((r) => `- apiGroups: ${list(r.apiGroups)}\n  resources: ${list(r.resources)}\n  verbs: ${list(r.verbs)}`).join('\n');
+}
+
+export interface RbacRequest {
+  tools: readonly ToolDeclaration[];
+  namespaces: readonly string[];
+  /** The Kubernetes user the IAM role's session maps to (the access entry's username). */
+  user: string;
+  name: string;
+  roleArn: string;
+  bindingRole: string;
+  clusterName: string;
+  region: string;
+  /** The IAM principal that assumes the role (the agent host). */
+  trustedPrincipal: string;
+}
+
+/**
+ * Role + RoleBinding per namespace for namespaced permissions, ClusterRole + ClusterRoleBinding only when a
+ * tool needs cluster-scoped rights (the self-reviews every authenticated user already holds are left out).
+ */
+export function renderRbac(req: RbacRequest): string {
+  const all = req.tools.flatMap((t) => t.permissions);
+  const namespaced = rulesFor(all.filter((p) => p.scope === 'namespaced'));
+  const cluster = rulesFor(all.filter((p) => p.scope === 'cluster' && !p.resource.startsWith('self')));
+  const generic = req.tools.filter((t) => t.advertisedFor).map((t) => t.name);
+  const docs: string[] = [];
+  const header = `# Minimal RBAC for tools: ${req.tools.map((t) => t.name).join(', ')}\n# Kubernetes user: ${req.user}`
+    + (generic.length ? `\n# ${generic.join(', ')}: add get/list rules for each kind the agent may read; the tool appears once one is granted.` : '');
+  for (const ns of namespaced.length ? req.namespaces : []) {
+    docs.push(`apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: ${req.name}\n  namespace: ${ns}\nrules:\n${rulesYaml(namespaced)}`);
+    docs.push(`apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: ${req.name}\n  namespace: ${ns}\n`
+      + `roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${req.name}}\n`
+      + `subjects:\n- {apiGroup: rbac.authorization.k8s.io, kind: User, name: ${q(req.user)}}`);
+  }
+  if (cluster.length) {
+    docs.push(`apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: ${req.name}\nrules:\n${rulesYaml(cluster)}`);
+    docs.push(`apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: ${req.name}\n`
+      + `roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ${req.name}}\n`
+      + `subjects:\n- {apiGroup: rbac.authorization.k8s.io, kind: User, name: ${q(req.user)}}`);
+  }
+  const template = req.user.replace(req.bindingRole, '{{SessionName}}');
+  const awsSide = [
+    '# --- AWS side: map the IAM role\'s sessions to that user (one of the two forms) ---',
+    '# EKS access entry (authentication mode API or API_AND_CONFIG_MAP):',
+    `#   aws eks create-access-entry --cluster-name ${req.clusterName} --region ${req.region} \\`,
+    `#     --principal-arn ${req.roleArn} --type STANDARD --username '${template}'`,
+    '# aws-auth ConfigMap (kube-system), under data.mapRoles:',
+    `#   - rolearn: ${req.roleArn}`,
+    `#     username: '${template}'`,
+    `# The agent host assumes the role with RoleSessionName=${req.bindingRole} (--binding-role), so the user is ${req.user}.`,
+    '# IAM trust policy of the role:',
+    ...JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: req.trustedPrincipal }, Action: 'sts:AssumeRole' }],
+    }, null, 2).split('\n').map((l) => `#   ${l}`),
+    '# IAM permission policy of the role (only needed for DescribeCluster; omit when --endpoint and --ca-file are set):',
+    `#   {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"arn:aws:eks:${req.region}:*:cluster/${req.clusterName}"}]}`,
+  ].join('\n');
+  return `${header}\n${docs.map((d) => `---\n${d}`).join('\n')}\n${awsSide}\n`;
+}

@@ -1,0 +1,188 @@
+// The MCP face of the connection: registers exactly the catalogue tools the discovered permissions allow,
+// and runs each call through one gate (permission, request, error mapping, audit line).
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { CallToolRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z, type ZodRawShape } from 'zod';
+import type { Logger } from '../log.ts';
+import type { Connection } from '../connection.ts';
+import type { PermissionSet } from '../rbac/discovery.ts';
+import { describePermission, READ_VERBS, type Permission } from '../rbac/permission.ts';
+import { KubeApiError } from '../kube/client.ts';
+import { ApiResources } from '../kube/api-resources.ts';
+import { errorResult, ToolError, type ToolContext, type ToolDeclaration } from '../tool.ts';
+
+export const SERVER_NAME = 'eks-rbac-mcp';
+export const SERVER_VERSION = '0.1.0';
+
+export interface ServerOptions {
+  catalogue: readonly ToolDeclaration[];
+  permissions: PermissionSet;
+  connection: Connection;
+  log: Logger;
+  readOnly?: boolean;
+  now?: () => Date;
+}
+
+/** How a tool appears to the agent given the permissions: its namespace choices, or not at all. */
+export interface Advertisement {
+  tool: ToolDeclaration;
+  /** The `namespace` argument's choices; undefined when the tool takes none. */
+  namespaces?: string[];
+  namespaceOptional?: boolean;
+}
+
+export function isReadOnlyTool(tool: ToolDeclaration): boolean {
+  return tool.annotations.readOnlyHint && tool.permissions.every((p) => READ_VERBS.has(p.verb) || p.resource.startsWith('self'));
+}
+
+/** Every permission discovery must decide for the catalogue: what tools need, and the generic tools' probes. */
+export function cataloguePermissions(catalogue: readonly ToolDeclaration[]): Permission[] {
+  return catalogue.flatMap((t) => [...t.permissions, ...(t.advertisedFor?.probes ?? [])]);
+}
+
+/** group|resource pairs that a specific tool serves with this verb: the generic tools are for the rest. */
+function coveredKinds(catalogue: readonly ToolDeclaration[], verb: string): Set<string> {
+  return new Set(catalogue.flatMap((t) => t.permissions).filter((p) => p.verb === verb && !p.subresource).map((p) => `${p.group}|${p.resource}`));
+}
+
+/** Which tools the permissions allow, and with which namespaces. Pure: the golden files pin its answer. */
+export function advertise(catalogue: readonly ToolDeclaration[], permissions: PermissionSet, readOnly = false): Advertisement[] {
+  const out: Advertisement[] = [];
+  for (const tool of catalogue) {
+    if (readOnly && !isReadOnlyTool(tool)) continue;
+    if (tool.advertisedFor) {
+      const { verb, probes } = tool.advertisedFor;
+      const namespaces = permissions.namespacesGrantingVerbBeyond(verb, coveredKinds(catalogue, verb), probes);
+      if (namespaces.length) out.push({ tool, namespaces, namespaceOptional: true });
+      continue;
+    }
+    if (!permissions.grantsAll(tool.permissions)) continue;
+    if (tool.permissions.some((p) => p.scope === 'namespaced')) out.push({ tool, namespaces: permissions.namespacesAllowing(tool.permissions) });
+    else if (tool.namespaceArgument) out.push({ tool, namespaces: [...permissions.namespaces], namespaceOptional: true });
+    else out.push({ tool });
+  }
+  return out;
+}
+
+function inputShape(ad: Advertisement): ZodRawShape {
+  if (!ad.namespaces) return ad.tool.input;
+  const choices = ad.namespaces as [string, ...string[]];
+  const namespace = z.enum(choices, { error: () => `namespace must be one of this connection's scope: ${choices.join(', ')}` });
+  return {
+    ...ad.tool.input,
+    namespace: ad.namespaceOptional ? namespace.optional() : namespace.default(choices[0]),
+  };
+}
+
+export function rbacHint(tool: string, namespace?: string): string {
+  return `eks-rbac-mcp rbac --tools ${tool}${namespace ? ` --namespace ${namespace}` : ''}`;
+}
+
+export function createMcpServer(options: ServerOptions): McpServer {
+  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, {
+    capabilities: { tools: { listChanged: true }, logging: {} },
+    instructions: 'Kubernetes tools limited to this connection\'s RBAC role: only permitted tools are listed. Use can_i to check a permission.',
+  });
+  const apiResources = new ApiResources(options.connection.kube);
+  const advertised = advertise(options.catalogue, options.permissions, options.readOnly);
+  for (const ad of advertised) {
+    server.registerTool(ad.tool.name, {
+      title: ad.tool.title,
+      description: ad.tool.description,
+      inputSchema: inputShape(ad),
+      outputSchema: ad.tool.output,
+      annotations: { title: ad.tool.title, ...ad.tool.annotations },
+    }, (args: Record<string, unknown>, extra: { signal: AbortSignal }) => runTool(ad.tool, args, {
+      kube: options.connection.kube,
+      permissions: options.permissions,
+      apiResources,
+      signal: extra.signal,
+      now: options.now ?? (() => new Date()),
+    }, options.log));
+  }
+  explainUnofferedTools(server, options, new Set(advertised.map((a) => a.tool.name)));
+  return server;
+}
+
+type RequestHandler = (request: unknown, extra: unknown) => Promise<unknown>;
+
+/**
+ * A call to a catalogue tool that this connection does not offer gets an answer that says why (the RBAC
+ * permission it lacks) instead of the SDK's bare "not found"; no request reaches the cluster either way.
+ * The SDK has no hook for this, so its tools/call handler is wrapped (the SDK version is pinned).
+ */
+function explainUnofferedTools(server: McpServer, options: ServerOptions, offered: Set<string>): void {
+  const handlers = (server.server as unknown as { _requestHandlers: Map<string, RequestHandler> })._requestHandlers;
+  const inner = handlers.get('tools/call');
+  server.server.removeRequestHandler('tools/call');
+  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const name = request.params.name;
+    if (inner && offered.has(name)) return inner(request, extra) as Promise<CallToolResult>;
+    const tool = options.catalogue.find((t) => t.name === name);
+    options.log.info({ audit: true, tool: name, outcome: 'not-offered', status: 403 }, 'tool call');
+    if (!tool) return errorResult(`Unknown tool "${name}". Call tools/list for the tools this connection offers.`);
+    if (options.readOnly && !isReadOnlyTool(tool)) return errorResult(`${name} is not offered: this server runs with --read-only. No request was sent.`);
+    const needs = tool.advertisedFor ? `${tool.advertisedFor.verb} on a kind no other tool serves` : tool.permissions.map(describePermission).join(', ');
+    return errorResult(`${name} is not offered on this connection: its RBAC role does not grant ${needs} in its scope `
+      + `(${options.permissions.namespaces.join(', ')}). No request was sent. A cluster admin can print the Role that would: ${rbacHint(name)}`);
+  });
+}
+
+/** Finds the first permission the call lacks; undefined when everything is granted. */
+async function missingPermission(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext): Promise<Permission | undefined> {
+  const needed = tool.permissionsFor ? await tool.permissionsFor(args as never, ctx) : tool.permissions;
+  const target = tool.target ? tool.target(args as never) : { name: args['name'] as string | undefined };
+  for (const p of needed) {
+    const namespace = p.scope === 'namespaced' ? (args['namespace'] as string | undefined) : undefined;
+    if (p.scope === 'namespaced' && namespace === undefined) throw new ToolError(`${p.resource} are namespaced: give a namespace (${ctx.permissions.namespaces.join(', ')})`);
+    if (!(await ctx.permissions.allows(p, namespace, target.name))) return p;
+  }
+  return undefined;
+}
+
+export async function runTool(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext, log: Logger): Promise<CallToolResult> {
+  const started = performance.now();
+  const namespace = args['namespace'] as string | undefined;
+  const audit = (outcome: string, status?: number) => log.info({
+    audit: true, tool: tool.name, namespace, outcome, status, durationMs: Math.round(performance.now() - started),
+  }, 'tool call');
+  try {
+    const missing = await missingPermission(tool, args, ctx);
+    if (missing) {
+      audit('denied-locally', 403);
+      const where = missing.scope === 'namespaced' ? ` in namespace ${namespace}` : ' cluster-wide';
+      const which = args['name'] ? ` (${args['name']})` : '';
+      return errorResult(`Forbidden: this connection's RBAC role does not allow "${describePermission(missing)}"${where}${which}; no request was sent. `
+        + `A cluster admin can grant it; print the Role with: ${rbacHint(tool.name, namespace)}`);
+    }
+    const result = await tool.handler(args as never, ctx);
+    audit('ok', 200);
+    return { content: [{ type: 'text', text: result.text }], structuredContent: result.structured as Record<string, unknown> };
+  } catch (error) {
+    if (error instanceof KubeApiError) {
+      audit('api-error', error.status);
+      return errorResult(apiErrorMessage(tool.name, namespace, error));
+    }
+    if (error instanceof ToolError) {
+      audit('refused', error.status);
+      return errorResult(error.message);
+    }
+    audit('failed');
+    log.warn({ tool: tool.name, err: { message: (error as Error).message } }, 'tool call failed');
+    return errorResult(`${tool.name} failed: ${(error as Error).message}`);
+  }
+}
+
+/** The API server's own message, with what to do next. */
+export function apiErrorMessage(tool: string, namespace: string | undefined, error: KubeApiError): string {
+  const next: Record<number, string> = {
+    401: 'The cluster did not accept this connection\'s credentials: run `eks-rbac-mcp doctor`.',
+    403: `The role lacks this permission; print a Role that grants it with: ${rbacHint(tool, namespace)}`,
+    404: 'Check the name and namespace (a list tool shows what exists).',
+    409: 'The object changed or already exists: read it again and retry.',
+    422: 'The request was invalid: fix the arguments named above.',
+    429: 'The API server is throttling: retry shortly.',
+  };
+  const hint = next[error.status] ?? (error.status >= 500 ? 'The API server failed: retry shortly.' : '');
+  return `${error.reason} (HTTP ${error.status}): ${error.message}${hint ? `\n${hint}` : ''}`;
+}

@@ -1,0 +1,68 @@
+// The shape of a catalogue entry (tools/): what the agent sees, what RBAC must grant, and the handler.
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { z, ZodRawShape } from 'zod';
+import type { KubeClient } from './kube/client.ts';
+import type { Permission } from './rbac/permission.ts';
+import type { PermissionSet } from './rbac/discovery.ts';
+import type { ApiResources } from './kube/api-resources.ts';
+
+export interface ToolContext {
+  kube: KubeClient;
+  permissions: PermissionSet;
+  apiResources: ApiResources;
+  signal: AbortSignal;
+  now(): Date;
+}
+
+/** What a call targets, so that a grant limited by resourceNames is checked before any request. */
+export interface CallTarget {
+  namespace?: string;
+  name?: string;
+}
+
+type Args<I extends ZodRawShape> = z.infer<z.ZodObject<I>> & { namespace?: string };
+
+export interface ToolDeclaration<I extends ZodRawShape = ZodRawShape, O extends ZodRawShape = ZodRawShape> {
+  name: string;
+  title: string;
+  description: string;
+  input: I;
+  output: O;
+  annotations: Required<Pick<ToolAnnotations, 'readOnlyHint' | 'destructiveHint' | 'idempotentHint' | 'openWorldHint'>>;
+  /** Every permission one call needs. Namespaced ones make the engine add a `namespace` argument. */
+  permissions: Permission[];
+  /** A `namespace` argument over the whole scope, optional (tools whose permissions are not namespaced). */
+  namespaceArgument?: 'optional';
+  /**
+   * Generic tools: advertised where the role grants `verb` on some kind that no specific tool covers —
+   * read from the rules, or, where a review is incomplete, from access reviews of the `probes`.
+   */
+  advertisedFor?: { verb: string; probes: Permission[] };
+  /** The object a call names (default: `args.name`). */
+  target?(args: Args<I>): CallTarget;
+  /**
+   * For tools whose permission depends on the arguments (the generic resource tools): the permissions of
+   * this call, resolved before any request that needs them.
+   */
+  permissionsFor?(args: Args<I>, ctx: ToolContext): Promise<Permission[]>;
+  handler(args: Args<I>, ctx: ToolContext): Promise<ToolResult<O>>;
+}
+
+export type ToolResult<O extends ZodRawShape> = { text: string; structured: z.infer<z.ZodObject<O>> };
+
+/** Declares a tool with its argument and result types checked against its schemas. */
+export function defineTool<I extends ZodRawShape, O extends ZodRawShape>(tool: ToolDeclaration<I, O>): ToolDeclaration {
+  return tool as unknown as ToolDeclaration;
+}
+
+/** A refusal or failure the agent can act on, returned as an `isError` result. */
+export class ToolError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+    this.name = 'ToolError';
+  }
+}
+
+export function errorResult(message: string): CallToolResult {
+  return { content: [{ type: 'text', text: message }], isError: true };
+}

@@ -1,0 +1,67 @@
+// Shared by the test files: the run's control plane, and the server spawned over real stdio as a client would.
+import { after } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { startCluster, type ClusterInfo } from './cluster/cluster.ts';
+
+let shared: Promise<ClusterInfo> | undefined;
+
+/** The control plane `npm test` started, or one of this file's own when run alone. */
+export function useCluster(): Promise<ClusterInfo> {
+  shared ??= (async () => {
+    const file = process.env['EKS_MCP_TEST_CLUSTER'];
+    if (file) return JSON.parse(readFileSync(file, 'utf8')) as ClusterInfo;
+    const cluster = await startCluster();
+    after(() => cluster.stop());
+    return cluster;
+  })();
+  return shared;
+}
+
+export const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
+export const cliPath = join(root, 'dist', 'cli.js');
+
+/** Environment for the agent host: the IAM user's keys, STS at moto. */
+export function hostEnv(cluster: ClusterInfo): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '',
+    HOME: process.env['HOME'] ?? '/tmp',
+    AWS_ACCESS_KEY_ID: cluster.sts.hostUser.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: cluster.sts.hostUser.secretAccessKey,
+    AWS_ENDPOINT_URL_STS: cluster.sts.url,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
+/** Flags for an EKS connection to the local cluster as one IAM role and binding role. */
+export function eksArgs(cluster: ClusterInfo, role: string, bindingRole: string, namespaces = 'team-a,team-b'): string[] {
+  return ['--cluster-name', cluster.clusterName, '--region', cluster.region, '--role-arn', cluster.sts.roles[role]!,
+    '--binding-role', bindingRole, '--endpoint', cluster.endpoint, '--ca-file', cluster.caFile, '--namespaces', namespaces];
+}
+
+export interface Session {
+  client: Client;
+  stderr: () => string;
+  close(): Promise<void>;
+}
+
+/** Spawns the built server (dist/cli.js) over stdio and connects the SDK's client to it. */
+export async function connectServer(args: string[], env: Record<string, string>): Promise<Session> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [cliPath, ...args], env, stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const client = new Client({ name: 'eks-rbac-mcp-tests', version: '0.0.0' });
+  try {
+    await client.connect(transport);
+  } catch (error) {
+    throw new Error(`server failed to start: ${(error as Error).message}\n${stderr}`);
+  }
+  return { client, stderr: () => stderr, close: () => client.close() };
+}
+
+/** Parsed audit lines the server wrote to stderr. */
+export function auditLines(stderr: string): Array<Record<string, unknown>> {
+  return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['audit']);
+}

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { age, podRow, redactSecret, stripNoise, table } from '../../src/format.ts';
+
+const now = new Date('2026-11-27T12:00:00Z');
+
+test('age reads like kubectl', () => {
+  assert.equal(age('2026-11-27T11:59:15Z', now), '45s');
+  assert.equal(age('2026-11-27T11:30:00Z', now), '30m');
+  assert.equal(age('2026-11-27T07:00:00Z', now), '5h');
+  assert.equal(age('2026-11-20T12:00:00Z', now), '7d');
+  assert.equal(age(undefined, now), '-');
+});
+
+test('table pads columns and shows empty cells as -', () => {
+  assert.equal(table(['name', 'node'], [['web-1', 'kwok-node-0'], ['a', '']]), 'NAME   NODE\nweb-1  kwok-node-0\na      -');
+});
+
+test('podRow: ready count, restarts, the most telling status', () => {
+  const row = podRow({
+    metadata: { name: 'web-1', creationTimestamp: '2026-11-27T11:00:00Z' },
+    spec: { nodeName: 'n1', containers: [{ name: 'a' }, { name: 'b' }] },
+    status: { phase: 'Running', containerStatuses: [{ ready: true, restartCount: 2 }, { ready: false, restartCount: 1, state: { waiting: { reason: 'CrashLoopBackOff' } } }] },
+  }, now);
+  assert.deepEqual(row, { name: 'web-1', ready: '1/2', status: 'CrashLoopBackOff', restarts: 3, age: '60m', node: 'n1' });
+});
+
+test('managedFields and the last-applied annotation are dropped, other annotations kept', () => {
+  const out = stripNoise({ metadata: { name: 'x', managedFields: [{}], annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', team: 'a' } } });
+  assert.deepEqual(out.metadata, { name: 'x', annotations: { team: 'a' } });
+});
+
+test('a Secret keeps its keys and loses its values, including the copy in last-applied', () => {
+  const secret = {
+    kind: 'Secret',
+    metadata: { name: 'db', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"stringData":{"password":"hunter2"}}' } },
+    data: { password: Buffer.from('hunter2').toString('base64') },
+    stringData: { token: 'abc' },
+  };
+  const out = redactSecret(secret);
+  const text = JSON.stringify(out);
+  assert.doesNotMatch(text, /hunter2|aHVudGVyMg|abc"/);
+  assert.deepEqual(out.data, { password: '<redacted: 7 bytes>' });
+  assert.deepEqual((out as { stringData?: unknown }).stringData, { token: '<redacted: 3 bytes>' });
+});

@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderRbac, rulesFor } from '../../src/rbac/role.ts';
+import { catalogue } from '../../tools/index.ts';
+
+test('rules merge resources that share a group and verbs', () => {
+  assert.deepEqual(rulesFor([
+    { group: '', resource: 'pods', verb: 'list', scope: 'namespaced' },
+    { group: '', resource: 'pods', verb: 'get', scope: 'namespaced' },
+    { group: '', resource: 'pods', subresource: 'log', verb: 'get', scope: 'namespaced' },
+    { group: 'apps', resource: 'deployments', subresource: 'scale', verb: 'patch', scope: 'namespaced' },
+  ]), [
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+    { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    { apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['patch'] },
+  ]);
+});
+
+test('the Role for pods_list, pods_get and pods_log is the seed example, bound to the session user', () => {
+  const tools = catalogue.filter((t) => ['pods_list', 'pods_get', 'pods_log'].includes(t.name));
+  const yaml = renderRbac({ tools, namespaces: ['team-a'], user: 'eks-agent:pods-reader', name: 'pods-reader', roleArn: 'arn:aws:iam::111122223333:role/agent',
+    bindingRole: 'pods-reader', clusterName: 'prod', region: 'us-east-1', trustedPrincipal: 'arn:aws:iam::111122223333:role/host' });
+  assert.match(yaml, /kind: Role\nmetadata:\n  name: pods-reader\n  namespace: team-a\nrules:\n- apiGroups: \[""\]\n  resources: \["pods"\]\n  verbs: \["get", "list"\]\n- apiGroups: \[""\]\n  resources: \["pods\/log"\]\n  verbs: \["get"\]/);
+  assert.match(yaml, /kind: User, name: "eks-agent:pods-reader"/);
+  assert.doesNotMatch(yaml, /ClusterRole/, 'no cluster-scoped rights for namespaced tools');
+  assert.match(yaml, /--username 'eks-agent:\{\{SessionName\}\}'/);
+});

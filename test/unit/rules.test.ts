@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { grantCovers, grantFromRules, resourceMatches, ruleAllows, type ResourceRule } from '../../src/rbac/rules.ts';
+
+const seed: ResourceRule = { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list'] };
+
+test('the seed Role grants get/list on pods and pods/log, and nothing else', () => {
+  assert.ok(ruleAllows(seed, { verb: 'list', group: '', resource: 'pods' }));
+  assert.ok(ruleAllows(seed, { verb: 'get', group: '', resource: 'pods', subresource: 'log', name: 'web-1' }));
+  assert.ok(!ruleAllows(seed, { verb: 'delete', group: '', resource: 'pods', name: 'web-1' }));
+  assert.ok(!ruleAllows(seed, { verb: 'create', group: '', resource: 'pods', subresource: 'exec', name: 'web-1' }));
+  assert.ok(!ruleAllows(seed, { verb: 'get', group: 'apps', resource: 'pods' }), 'the API group must match');
+});
+
+test('wildcards: verbs, groups and resources', () => {
+  const all: ResourceRule = { apiGroups: ['*'], resources: ['*'], verbs: ['*'] };
+  assert.ok(ruleAllows(all, { verb: 'patch', group: 'apps', resource: 'deployments', subresource: 'scale', name: 'web' }));
+  assert.ok(ruleAllows({ apiGroups: ['apps'], resources: ['*'], verbs: ['get'] }, { verb: 'get', group: 'apps', resource: 'deployments', subresource: 'scale' }));
+});
+
+test('a subresource is granted only by its own name, `*/sub`, or `*` — never by the parent resource', () => {
+  assert.ok(!resourceMatches({ verbs: ['get'], resources: ['pods'] }, 'pods', 'log'));
+  assert.ok(resourceMatches({ verbs: ['get'], resources: ['*/scale'] }, 'deployments', 'scale'));
+  assert.ok(!resourceMatches({ verbs: ['get'], resources: ['*/scale'] }, 'deployments'));
+  assert.ok(!resourceMatches({ verbs: ['get'], resources: ['pods/*'] }, 'pods', 'log'), 'RBAC has no pods/* form');
+});
+
+test('resourceNames limit get to those names and never grant list or create', () => {
+  const named: ResourceRule = { apiGroups: [''], resources: ['configmaps'], resourceNames: ['web-config'], verbs: ['get', 'list', 'create'] };
+  const get = grantFromRules([named], { verb: 'get', group: '', resource: 'configmaps' });
+  assert.deepEqual(get, { kind: 'names', names: ['web-config'] });
+  assert.ok(grantCovers(get, 'web-config'));
+  assert.ok(!grantCovers(get, 'other'));
+  assert.ok(!grantCovers(get, undefined));
+  assert.deepEqual(grantFromRules([named], { verb: 'list', group: '', resource: 'configmaps' }), { kind: 'none' });
+  assert.deepEqual(grantFromRules([named], { verb: 'create', group: '', resource: 'configmaps' }), { kind: 'none' });
+  const exec: ResourceRule = { apiGroups: [''], resources: ['pods/exec'], resourceNames: ['debug'], verbs: ['create'] };
+  assert.deepEqual(grantFromRules([exec], { verb: 'create', group: '', resource: 'pods', subresource: 'exec' }), { kind: 'names', names: ['debug'] },
+    'create on a subresource names its object');
+});
+
+test('an unlimited rule wins over a names-limited one', () => {
+  const rules: ResourceRule[] = [
+    { apiGroups: [''], resources: ['secrets'], resourceNames: ['a'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+  ];
+  assert.deepEqual(grantFromRules(rules, { verb: 'get', group: '', resource: 'secrets' }), { kind: 'all' });
+});

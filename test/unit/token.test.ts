@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mintToken, TOKEN_PREFIX, encodeToken } from '../../src/aws/token.ts';
+import { EksTokenAuthenticator } from '../../src/aws/eks-auth.ts';
+import { CachedCredentials } from '../../src/aws/credentials.ts';
+
+function awsGetToken(credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string }, cluster: string, region: string): string {
+  const out = execFileSync('aws', ['eks', 'get-token', '--cluster-name', cluster, '--region', region, '--output', 'json'], {
+    env: {
+      PATH: process.env['PATH'], HOME: '/nonexistent',
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_SESSION_TOKEN: credentials.sessionToken,
+    },
+  }).toString();
+  return (JSON.parse(out) as { status: { token: string } }).status.token;
+}
+
+function decode(token: string): URL {
+  return new URL(Buffer.from(token.slice(TOKEN_PREFIX.length), 'base64url').toString('utf8'));
+}
+
+/** The instant botocore signed at, from its X-Amz-Date. */
+function signedAt(token: string): Date {
+  const d = decode(token).searchParams.get('X-Amz-Date')!;
+  return new Date(`${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${d.slice(9, 11)}:${d.slice(11, 13)}:${d.slice(13, 15)}Z`);
+}
+
+test('the token equals, byte for byte, the one `aws eks get-token` (botocore) mints for the same credentials and instant', async () => {
+  for (const [cluster, region] of [['local-eks', 'us-east-1'], ['prod_cluster-2', 'eu-west-3']] as const) {
+    const credentials = {
+      accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+      secretAccessKey: randomBytes(30).toString('base64'),
+      // Session tokens carry '/', '+' and '=': they must be percent-encoded exactly as botocore does.
+      sessionToken: `IQoJb3JpZ2luX2Vj/${randomBytes(60).toString('base64')}+=`,
+    };
+    const theirs = awsGetToken(credentials, cluster, region);
+    const ours = await mintToken({ credentials, region, clusterName: cluster, now: signedAt(theirs) });
+    assert.equal(ours.token, theirs);
+  }
+});
+
+test('the token is a presigned GetCallerIdentity URL with x-k8s-aws-id signed and a 60 s URL expiry', async () => {
+  const now = new Date('2026-11-27T08:00:00Z');
+  const { token, expiresAt } = await mintToken({ credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }, region: 'us-west-2', clusterName: 'c1', now });
+  assert.ok(token.startsWith(TOKEN_PREFIX));
+  assert.doesNotMatch(token, /=/, 'unpadded base64url');
+  const url = decode(token);
+  assert.equal(url.host, 'sts.us-west-2.amazonaws.com');
+  assert.equal(url.pathname, '/');
+  assert.equal(url.searchParams.get('Action'), 'GetCallerIdentity');
+  assert.equal(url.searchParams.get('X-Amz-Expires'), '60');
+  assert.equal(url.searchParams.get('X-Amz-SignedHeaders'), 'host;x-k8s-aws-id');
+  assert.equal(url.searchParams.get('X-Amz-Security-Token'), null, 'no session token for long-term keys');
+  assert.equal(expiresAt.toISOString(), '2026-11-27T08:15:00.000Z');
+});
+
+test('encodeToken orders parameters as botocore does, whatever order they come in', () => {
+  const token = encodeToken('sts.us-east-1.amazonaws.com', { 'X-Amz-Signature': 's', Version: '2011-06-15', Action: 'GetCallerIdentity', 'X-Amz-Date': 'd' });
+  assert.equal(decode(token).search, '?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Date=d&X-Amz-Signature=s');
+});
+
+test('a token is reused until a minute before it lapses, then minted afresh; a refresh forces a new one', async () => {
+  let clock = new Date('2026-11-27T08:00:00Z');
+  let fetched = 0;
+  const credentials = new CachedCredentials(async () => {
+    fetched += 1;
+    return { accessKeyId: `AKID${fetched}`, secretAccessKey: 's', expiration: new Date(clock.getTime() + 3600_000) };
+  }, () => clock);
+  const auth = new EksTokenAuthenticator(credentials, 'us-east-1', 'c', () => clock);
+  const first = await auth.token();
+  clock = new Date(clock.getTime() + 13 * 60_000);
+  assert.equal((await auth.token()).token, first.token, 'still 2 minutes from lapsing: reused');
+  clock = new Date(clock.getTime() + 61_000);
+  const second = await auth.token();
+  assert.notEqual(second.token, first.token, 'within the last minute: minted again');
+  assert.equal(auth.mintCount, 2);
+  assert.equal(fetched, 1, 'credentials still valid: not fetched again');
+  await auth.refresh();
+  await auth.token();
+  assert.equal(auth.mintCount, 3);
+  assert.equal(fetched, 2, 'a 401 refresh also refetches the credentials');
+});
+
+test('credentials are refreshed five minutes before they expire, and concurrent callers share one fetch', async () => {
+  let clock = new Date('2026-11-27T08:00:00Z');
+  let fetched = 0;
+  const cached = new CachedCredentials(async () => {
+    fetched += 1;
+    await new Promise((r) => setTimeout(r, 10));
+    return { accessKeyId: `K${fetched}`, secretAccessKey: 's', expiration: new Date(clock.getTime() + 15 * 60_000) };
+  }, () => clock);
+  const [a, b] = await Promise.all([cached.get(), cached.get()]);
+  assert.equal(a.accessKeyId, 'K1');
+  assert.equal(b.accessKeyId, 'K1');
+  clock = new Date(clock.getTime() + 9 * 60_000);
+  assert.equal((await cached.get()).accessKeyId, 'K1');
+  clock = new Date(clock.getTime() + 61_000);
+  assert.equal((await cached.get()).accessKeyId, 'K2');
+});

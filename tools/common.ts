@@ -1,0 +1,81 @@
+// Building blocks shared by the catalogue: argument schemas, permissions of a kind, list and get tools.
+import { z, type ZodRawShape } from 'zod';
+import { defineTool, type ToolDeclaration } from '../src/tool.ts';
+import type { Permission } from '../src/rbac/permission.ts';
+import { type KubeObject, stripNoise, table } from '../src/format.ts';
+import { type ResourceKind, getObject, listPage } from '../src/kube/resources.ts';
+
+/** DNS-1123 subdomain: what the API server accepts as most objects' names. */
+export const objectName = z.string().min(1).max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase DNS-1123 name (a-z, 0-9, "-", ".")');
+
+export const listInput = {
+  labelSelector: z.string().max(1024).optional().describe('e.g. app=web,tier!=db'),
+  fieldSelector: z.string().max(1024).optional().describe('e.g. status.phase=Running'),
+  limit: z.number().int().min(1).max(500).default(100).describe('page size'),
+  continue: z.string().max(4096).optional().describe('continue token of the previous page'),
+};
+
+export const pageOutput = { continue: z.string().optional().describe('set when more items remain') };
+
+export function permission(kind: ResourceKind, verb: string, subresource?: string): Permission {
+  return { group: kind.group, resource: kind.resource, verb, scope: kind.namespaced ? 'namespaced' : 'cluster', ...(subresource ? { subresource } : {}) };
+}
+
+export const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+
+/** A list tool: one page, rendered as a table and as rows. */
+export function listTool<R extends ZodRawShape>(spec: {
+  name: string;
+  title: string;
+  description: string;
+  kind: ResourceKind;
+  row: R;
+  toRow(object: KubeObject, now: Date): z.infer<z.ZodObject<R>>;
+}): ToolDeclaration {
+  const columns = Object.keys(spec.row);
+  return defineTool({
+    name: spec.name,
+    title: spec.title,
+    description: spec.description,
+    input: listInput,
+    output: { items: z.array(z.object(spec.row)), ...pageOutput },
+    annotations: READ_ONLY,
+    permissions: [permission(spec.kind, 'list')],
+    target: () => ({}),
+    async handler(args, ctx) {
+      const page = await listPage(ctx.kube, spec.kind, { ...args, namespace: args.namespace, signal: ctx.signal });
+      const now = ctx.now();
+      const items = page.items.map((object) => spec.toRow(object, now));
+      const rows = items.map((item) => columns.map((c) => (item as Record<string, unknown>)[c] as string));
+      const where = args.namespace ? ` in ${args.namespace}` : '';
+      const text = items.length === 0 ? `No ${spec.kind.resource}${where}.`
+        : `${table(columns, rows)}${page.continue ? `\n(more: pass continue=${page.continue})` : ''}`;
+      return { text, structured: { items, ...(page.continue ? { continue: page.continue } : {}) } };
+    },
+  });
+}
+
+/** A get tool: one object, without managedFields and last-applied annotations. */
+export function getTool(spec: {
+  name: string;
+  title: string;
+  description: string;
+  kind: ResourceKind;
+  transform?(object: KubeObject): KubeObject;
+}): ToolDeclaration {
+  return defineTool({
+    name: spec.name,
+    title: spec.title,
+    description: spec.description,
+    input: { name: objectName },
+    output: { object: z.record(z.string(), z.unknown()) },
+    annotations: READ_ONLY,
+    permissions: [permission(spec.kind, 'get')],
+    async handler(args, ctx) {
+      const raw = await getObject(ctx.kube, spec.kind, args.namespace, args.name, ctx.signal);
+      const object = (spec.transform ?? stripNoise)(raw);
+      return { text: JSON.stringify(object), structured: { object } };
+    },
+  });
+}

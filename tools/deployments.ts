@@ -1,0 +1,78 @@
+// Deployments: read, scale, rolling restart (the operator role).
+import { z } from 'zod';
+import { defineTool } from '../src/tool.ts';
+import { age, type KubeObject } from '../src/format.ts';
+import { KINDS, objectPath } from '../src/kube/resources.ts';
+import { getTool, listTool, objectName, permission } from './common.ts';
+
+const deployments = KINDS.deployments;
+
+interface DeploymentLike extends KubeObject {
+  spec?: { replicas?: number };
+  status?: { readyReplicas?: number; updatedReplicas?: number; availableReplicas?: number };
+}
+
+export const deploymentsList = listTool({
+  name: 'deployments_list',
+  title: 'List deployments',
+  description: 'List deployments: ready/desired, up-to-date, available, age.',
+  kind: deployments,
+  row: { name: z.string(), ready: z.string(), upToDate: z.number(), available: z.number(), age: z.string() },
+  toRow: (object, now) => {
+    const d = object as DeploymentLike;
+    return {
+      name: d.metadata?.name ?? '',
+      ready: `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`,
+      upToDate: d.status?.updatedReplicas ?? 0,
+      available: d.status?.availableReplicas ?? 0,
+      age: age(d.metadata?.creationTimestamp, now),
+    };
+  },
+});
+
+export const deploymentsGet = getTool({ name: 'deployments_get', title: 'Get a deployment', description: 'Get one deployment as JSON.', kind: deployments });
+
+export const deploymentsScale = defineTool({
+  name: 'deployments_scale',
+  title: 'Scale a deployment',
+  description: 'Set the replica count of a deployment (0 stops all its pods).',
+  input: { name: objectName, replicas: z.number().int().min(0).max(1000) },
+  output: { name: z.string(), replicas: z.number(), previous: z.number() },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  permissions: [permission(deployments, 'patch', 'scale')],
+  async handler(args, ctx) {
+    const scale = await ctx.kube.json<{ spec?: { replicas?: number }; status?: { replicas?: number } }>({
+      method: 'PATCH',
+      path: objectPath(deployments, args.namespace, args.name, 'scale'),
+      body: { spec: { replicas: args.replicas } },
+      contentType: 'application/merge-patch+json',
+      signal: ctx.signal,
+    });
+    const previous = scale.status?.replicas ?? 0;
+    return {
+      text: `deployment ${args.namespace}/${args.name} scaled to ${args.replicas} (was ${previous})`,
+      structured: { name: args.name, replicas: scale.spec?.replicas ?? args.replicas, previous },
+    };
+  },
+});
+
+export const deploymentsRestart = defineTool({
+  name: 'deployments_restart',
+  title: 'Restart a deployment',
+  description: 'Rolling restart of a deployment\'s pods (like kubectl rollout restart).',
+  input: { name: objectName },
+  output: { name: z.string(), restartedAt: z.string() },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  permissions: [permission(deployments, 'patch')],
+  async handler(args, ctx) {
+    const restartedAt = ctx.now().toISOString();
+    await ctx.kube.json({
+      method: 'PATCH',
+      path: objectPath(deployments, args.namespace, args.name),
+      body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } },
+      contentType: 'application/strategic-merge-patch+json',
+      signal: ctx.signal,
+    });
+    return { text: `deployment ${args.namespace}/${args.name} restarting (restartedAt=${restartedAt})`, structured: { name: args.name, restartedAt } };
+  },
+});
