@@ -40,7 +40,7 @@ export const podsLog = defineTool({
     const res = await ctx.kube.raw({
       path: objectPath(pods, args.namespace, args.name, 'log'),
       query: { container: args.container, tailLines: args.tail, sinceSeconds: args.sinceSeconds, previous: args.previous || undefined, limitBytes: args.maxBytes },
-      accept: 'text/plain',
+      accept: '*/*', // the log endpoint answers text/plain; naming it gets 406
       maxBytes: args.maxBytes,
       signal: ctx.signal,
     });

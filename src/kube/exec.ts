@@ -21,11 +21,16 @@ interface ExecStatus {
   details?: { causes?: Array<{ reason?: string; message?: string }> };
 }
 
-/** The exit code the API server reports on the error channel: 0 on Success, the ExitCode cause otherwise. */
+/**
+ * The exit code reported on the error channel: 0 on Success; the ExitCode cause (kubelets); else the code
+ * at the end of the message, as runtimes that only wrap the error word it ("... exit status 3").
+ */
 export function exitCodeOf(status: ExecStatus): number | null {
   if (status.status === 'Success') return 0;
   const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
-  return cause?.message !== undefined && /^\d+$/.test(cause.message) ? Number(cause.message) : null;
+  if (cause?.message !== undefined && /^\d+$/.test(cause.message)) return Number(cause.message);
+  const worded = /exit (?:status|code) (\d+)\s*$/.exec(status.message ?? '');
+  return worded ? Number(worded[1]) : null;
 }
 
 export async function execInPod(kube: KubeClient, input: {

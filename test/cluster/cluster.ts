@@ -260,7 +260,7 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
       '--service-account-private-key-file', pki.serviceAccountKey, '--root-ca-file', pki.caCert,
       '--controllers', 'deployment-controller,replicaset-controller,job-controller,cronjob-controller,namespace-controller,'
         + 'garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,endpointslice-controller,'
-        + 'ttl-after-finished-controller,pod-garbage-collector-controller',
+        + 'ttl-after-finished-controller,pod-garbage-collector-controller,clusterrole-aggregation-controller',
       '--concurrent-deployment-syncs', '2', '--v', '1',
     ]);
     processes.start('kwok', join(bin, 'kwok'), [

@@ -43,3 +43,11 @@ test('a Secret keeps its keys and loses its values, including the copy in last-a
   assert.deepEqual(out.data, { password: '<redacted: 7 bytes>' });
   assert.deepEqual((out as { stringData?: unknown }).stringData, { token: '<redacted: 3 bytes>' });
 });
+
+test('exec exit codes: Success, the ExitCode cause, or the code a wrapped runtime error ends with', async () => {
+  const { exitCodeOf } = await import('../../src/kube/exec.ts');
+  assert.equal(exitCodeOf({ status: 'Success' }), 0);
+  assert.equal(exitCodeOf({ status: 'Failure', details: { causes: [{ reason: 'ExitCode', message: '42' }] } }), 42);
+  assert.equal(exitCodeOf({ status: 'Failure', message: 'error executing command in container: cmd wait: sh -c exit 3: exit status 3' }), 3);
+  assert.equal(exitCodeOf({ status: 'Failure', message: 'container not found ("web")' }), null);
+});

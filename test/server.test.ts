@@ -1,0 +1,301 @@
+// The server end to end over real stdio (the built binary, spawned as a client would), on the EKS path:
+// moto AssumeRole → our token → the authenticator → the RBAC user of the binding role.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { kubectl, type ClusterInfo } from './cluster/cluster.ts';
+import { auditLines, connectServer, eksArgs, hostEnv, root, useCluster, type Session } from './helpers.ts';
+
+const cluster = await useCluster();
+const goldenDir = join(root, 'test', 'golden');
+
+interface Fixture { role: string; binding: string; user: string; samples?: Record<string, Record<string, unknown>> }
+const FIXTURES: Record<string, Fixture> = {
+  'pods-reader': { role: 'eks-mcp-agent', binding: 'pods-reader', user: 'eks-agent:pods-reader' },
+  operator: { role: 'eks-mcp-agent', binding: 'operator', user: 'eks-agent:operator' },
+  'resource-names': { role: 'eks-mcp-agent', binding: 'named', user: 'eks-agent:named' },
+  wildcard: { role: 'eks-mcp-agent', binding: 'wildcard', user: 'eks-agent:wildcard' },
+  'cluster-viewer': {
+    role: 'eks-mcp-agent', binding: 'cluster-viewer', user: 'eks-agent:cluster-viewer',
+    samples: { resources_get: { resource: 'nodes', name: 'kwok-node-0' } },
+  },
+  'access-policy': { role: 'eks-mcp-viewer', binding: 'auditor', user: 'eks-viewer:auditor' },
+  'aws-auth': { role: 'eks-mcp-legacy', binding: 'legacy-bot', user: 'legacy:legacy-bot' },
+};
+
+async function open(fixture: Fixture, extra: string[] = []): Promise<Session> {
+  return connectServer([...eksArgs(cluster, fixture.role, fixture.binding), ...extra], hostEnv(cluster));
+}
+
+function text(result: CallToolResult): string {
+  return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+}
+
+async function call(session: Session, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  return (await session.client.callTool({ name, arguments: args })) as CallToolResult;
+}
+
+/** What the API server really received from a user, from its own audit log. */
+function apiRequests(info: ClusterInfo, username: string): Array<{ verb: string; resource?: string; subresource?: string; namespace?: string; name?: string }> {
+  return readFileSync(info.auditLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    .filter((e) => e.user?.username === username)
+    .map((e) => ({ verb: e.verb, resource: e.objectRef?.resource, subresource: e.objectRef?.subresource, namespace: e.objectRef?.namespace, name: e.objectRef?.name }));
+}
+
+function podOf(namespace: string, app: string): string {
+  return kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', `app=${app}`, '--field-selector', 'status.phase=Running', '-o', 'jsonpath={.items[0].metadata.name}']);
+}
+
+/** Arguments that exercise each tool on the fixtures of a namespace. */
+function sampleArgs(tool: string, namespace: string): Record<string, unknown> | undefined {
+  const a = namespace === 'team-a';
+  const app = a ? 'api' : 'worker';
+  const samples: Record<string, Record<string, unknown>> = {
+    whoami: {},
+    can_i: { verb: 'get', resource: 'pods', namespace },
+    pods_list: { namespace },
+    pods_get: { namespace, name: podOf(namespace, app) },
+    pods_log: { namespace, name: podOf(namespace, app), tail: 5 },
+    pods_exec: { namespace, name: podOf(namespace, app), command: ['echo', 'hello from', 'argv'] },
+    events_list: { namespace },
+    deployments_list: { namespace },
+    deployments_get: { namespace, name: app },
+    deployments_scale: { namespace, name: app, replicas: 1 },
+    deployments_restart: { namespace, name: app },
+    services_list: { namespace },
+    services_get: { namespace, name: a ? 'web' : 'worker' },
+    configmaps_list: { namespace },
+    configmaps_get: { namespace, name: a ? 'web-config' : 'worker-config' },
+    jobs_list: { namespace },
+    jobs_get: { namespace, name: a ? 'migrate' : 'cleanup' },
+    cronjobs_list: { namespace },
+    cronjobs_get: { namespace, name: a ? 'nightly-report' : 'hourly-sync' },
+    resources_list: { namespace, resource: 'replicasets.apps' },
+    resources_get: { namespace, resource: 'deployments.apps', name: app },
+    namespaces_list: {},
+    nodes_list: {},
+  };
+  return samples[tool];
+}
+
+for (const [fixtureName, fixture] of Object.entries(FIXTURES)) {
+  describe(`role fixture: ${fixtureName}`, () => {
+    let session: Session;
+    before(async () => {
+      session = await open(fixture);
+    });
+    after(() => session.close());
+
+    test('advertises exactly the golden tool set, with the namespaces each tool may use', async () => {
+      const { tools } = await session.client.listTools();
+      const advertised = tools.map((t) => ({
+        name: t.name,
+        namespaces: (t.inputSchema.properties?.['namespace'] as { enum?: string[] } | undefined)?.enum ?? null,
+      }));
+      const file = join(goldenDir, `tools-${fixtureName}.json`);
+      if (process.env['UPDATE_GOLDEN'] || !existsSync(file)) {
+        mkdirSync(goldenDir, { recursive: true });
+        writeFileSync(file, `${JSON.stringify(advertised, null, 2)}\n`);
+      }
+      assert.deepEqual(advertised, JSON.parse(readFileSync(file, 'utf8')));
+    });
+
+    test('every advertised tool works', async () => {
+      const { tools } = await session.client.listTools();
+      for (const tool of tools) {
+        if (tool.name === 'pods_delete') continue; // exercised on its own below
+        const namespaces = (tool.inputSchema.properties?.['namespace'] as { enum?: string[] } | undefined)?.enum;
+        const args = fixture.samples?.[tool.name] ?? sampleArgs(tool.name, namespaces?.[0] ?? 'team-a');
+        assert.ok(args, `no sample arguments for ${tool.name}`);
+        const result = await call(session, tool.name, args);
+        assert.ok(!result.isError, `${tool.name}: ${text(result)}`);
+        if (tool.outputSchema) assert.ok(result.structuredContent, `${tool.name} returns structured content`);
+      }
+    });
+  });
+}
+
+describe('the read-only pods-and-logs role (the seed example)', () => {
+  const fixture = FIXTURES['pods-reader']!;
+  let session: Session;
+  before(async () => {
+    session = await open(fixture);
+  });
+  after(() => session.close());
+
+  test('whoami shows the RBAC user and the assumed-role ARN behind it', async () => {
+    const result = await call(session, 'whoami', {});
+    assert.deepEqual(result.structuredContent, {
+      username: 'eks-agent:pods-reader', groups: ['system:authenticated'],
+      iamArn: 'arn:aws:sts::123456789012:assumed-role/eks-mcp-agent/pods-reader', sessionName: 'pods-reader',
+    });
+  });
+
+  test('can_i delete pods answers no: the proof', async () => {
+    const result = await call(session, 'can_i', { verb: 'delete', resource: 'pods', namespace: 'team-a' });
+    assert.equal(text(result), 'no: delete pods in team-a');
+    assert.deepEqual(result.structuredContent, { allowed: false, question: 'delete pods in team-a' });
+    assert.equal((await call(session, 'can_i', { verb: 'get', resource: 'pods/log', namespace: 'team-a' })).structuredContent?.['allowed'], true);
+  });
+
+  test('a tool the role does not grant is not offered, and calling it sends no request', async () => {
+    const pod = podOf('team-a', 'web');
+    const result = await call(session, 'pods_delete', { namespace: 'team-a', name: pod });
+    assert.equal(result.isError, true);
+    assert.match(text(result), /pods_delete is not offered.*does not grant delete pods.*No request was sent.*eks-rbac-mcp rbac --tools pods_delete/s);
+    const exec = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['true'] });
+    assert.match(text(exec), /does not grant create pods\/exec, get pods/);
+    const sent = apiRequests(cluster, fixture.user);
+    assert.ok(sent.length > 0, 'the audit log sees this user at all');
+    assert.deepEqual(sent.filter((r) => r.verb === 'delete' || r.subresource === 'exec'), []);
+  });
+
+  test('a namespace outside the scope is refused before any request', async () => {
+    const result = await call(session, 'pods_list', { namespace: 'kube-system' });
+    assert.equal(result.isError, true);
+    assert.match(text(result), /namespace must be one of this connection's scope: team-a/);
+    assert.deepEqual(apiRequests(cluster, fixture.user).filter((r) => r.namespace === 'kube-system'), []);
+  });
+
+  test('pods_list pages with limit and continue, as a compact table and structured rows', async () => {
+    const first = await call(session, 'pods_list', { namespace: 'team-a', limit: 1 });
+    const page = first.structuredContent as { items: Array<Record<string, unknown>>; continue?: string };
+    assert.equal(page.items.length, 1);
+    assert.ok(page.continue);
+    assert.deepEqual(Object.keys(page.items[0]!), ['name', 'ready', 'status', 'restarts', 'age', 'node']);
+    assert.match(text(first), /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+NODE\n/);
+    const second = await call(session, 'pods_list', { namespace: 'team-a', limit: 100, continue: page.continue });
+    const names = (second.structuredContent as { items: Array<{ name: string }> }).items.map((i) => i.name);
+    assert.ok(!names.includes(page.items[0]!['name'] as string));
+    assert.ok(names.length >= 2);
+  });
+
+  test('pods_log returns the tail, the previous instance, and stops at the byte cap', async () => {
+    const pod = podOf('team-a', 'api');
+    const tail = await call(session, 'pods_log', { namespace: 'team-a', name: pod, tail: 3 });
+    assert.deepEqual((tail.structuredContent as { log: string }).log.trimEnd().split('\n'),
+      ['INFO request id=998 path=/api/items status=200', 'INFO request id=999 path=/api/items status=200', 'WARN request id=1000 path=/api/items status=503']);
+    assert.match(text(await call(session, 'pods_log', { namespace: 'team-a', name: pod, previous: true })), /FATAL out of memory/);
+    const capped = await call(session, 'pods_log', { namespace: 'team-a', name: pod, tail: 1000, maxBytes: 1024 });
+    assert.equal((capped.structuredContent as { truncated: boolean }).truncated, true);
+    assert.ok(Buffer.byteLength((capped.structuredContent as { log: string }).log) <= 1024);
+    const multi = await call(session, 'pods_log', { namespace: 'team-a', name: podOf('team-a', 'web') });
+    assert.equal(multi.isError, true);
+    assert.match(text(multi), /container name must be specified.*\[web sidecar\]/s, 'the API server\'s own message, passed on');
+  });
+
+  test('bad input gets an actionable error and the server stays up', async () => {
+    const badName = await call(session, 'pods_get', { namespace: 'team-a', name: 'Not_A_Name' });
+    assert.equal(badName.isError, true);
+    assert.match(text(badName), /lowercase DNS-1123 name/);
+    const missing = await call(session, 'pods_get', { namespace: 'team-a', name: 'no-such-pod' });
+    assert.match(text(missing), /NotFound \(HTTP 404\): pods "no-such-pod" not found\nCheck the name and namespace/);
+    const badSelector = await call(session, 'pods_list', { namespace: 'team-a', labelSelector: 'app in (' });
+    assert.equal(badSelector.isError, true);
+    assert.match(text(badSelector), /HTTP 400/);
+    assert.equal((await call(session, 'whoami', {})).isError, undefined, 'still serving');
+  });
+
+  test('one audit line per call on stderr, JSON, with no token in it', async () => {
+    const lines = auditLines(session.stderr());
+    assert.ok(lines.some((l) => l['tool'] === 'pods_list' && l['outcome'] === 'ok' && l['status'] === 200 && typeof l['durationMs'] === 'number'));
+    assert.ok(lines.some((l) => l['tool'] === 'pods_delete' && l['outcome'] === 'not-offered'));
+    assert.doesNotMatch(session.stderr(), /k8s-aws-v1\.|X-Amz-Signature|secretAccessKey/);
+  });
+});
+
+describe('roles with limits', () => {
+  test('resourceNames: get is allowed for the named object only; others are refused without a request', async () => {
+    const fixture = FIXTURES['resource-names']!;
+    const session = await open(fixture);
+    try {
+      assert.ok(!(await call(session, 'configmaps_get', { namespace: 'team-a', name: 'web-config' })).isError);
+      const other = await call(session, 'configmaps_get', { namespace: 'team-a', name: 'other-config' });
+      assert.equal(other.isError, true);
+      assert.match(text(other), /does not allow "get configmaps" in namespace team-a \(other-config\); no request was sent/);
+      assert.deepEqual(apiRequests(cluster, fixture.user).filter((r) => r.resource === 'configmaps' && r.name === 'other-config'), []);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('access policies alone: reads follow the policy namespace by namespace; Secrets are refused', async () => {
+    const fixture = FIXTURES['access-policy']!;
+    const session = await open(fixture);
+    try {
+      const secret = await call(session, 'resources_get', { namespace: 'team-a', resource: 'secrets', name: 'db-credentials' });
+      assert.equal(secret.isError, true);
+      assert.match(text(secret), /does not allow "get secrets" in namespace team-a/);
+      assert.deepEqual(apiRequests(cluster, fixture.user).filter((r) => r.resource === 'secrets' && r.verb === 'get'), []);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('Secrets are shown with keys and sizes, never values, even to a role that may read them', async () => {
+    const session = await open(FIXTURES['wildcard']!);
+    try {
+      const result = await call(session, 'resources_get', { namespace: 'team-a', resource: 'secrets', name: 'db-credentials' });
+      assert.ok(!result.isError, text(result));
+      const all = JSON.stringify(result);
+      assert.doesNotMatch(all, /fixture-password-not-for-output|Zml4dHVyZS1wYXNzd29yZC/);
+      assert.deepEqual((result.structuredContent as { object: { data: unknown } }).object.data, { password: '<redacted: 31 bytes>', username: '<redacted: 3 bytes>' });
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('operator: scale, restart and delete act on the cluster', async () => {
+    const session = await open(FIXTURES['operator']!);
+    try {
+      const scaled = await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 3 });
+      assert.deepEqual(scaled.structuredContent, { name: 'web', replicas: 3, previous: 2 });
+      assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}']), '3');
+      await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 2 });
+      const restarted = await call(session, 'deployments_restart', { namespace: 'team-a', name: 'web' });
+      const at = (restarted.structuredContent as { restartedAt: string }).restartedAt;
+      assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}']), at);
+      const victim = podOf('team-a', 'api');
+      const deleted = await call(session, 'pods_delete', { namespace: 'team-a', name: victim, gracePeriodSeconds: 0 });
+      assert.ok(!deleted.isError, text(deleted));
+      assert.throws(() => kubectl(cluster, ['get', 'pod', victim, '-n', 'team-a']), /NotFound|not found/);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('exec runs an argv (no shell), reports the exit code and stops at the time limit', async () => {
+    const session = await open(FIXTURES['wildcard']!);
+    try {
+      const pod = podOf('team-a', 'api');
+      const echo = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['echo', '$HOME;', 'rm -rf /'] });
+      assert.equal((echo.structuredContent as { stdout: string }).stdout, '$HOME; rm -rf /\n', 'arguments reach the program verbatim');
+      const failing = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sh', '-c', 'exit 3'] });
+      assert.equal((failing.structuredContent as { exitCode: number }).exitCode, 3);
+      const slow = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sleep', '30'], timeoutSeconds: 1 });
+      assert.equal((slow.structuredContent as { cutOff?: string }).cutOff, 'timeout');
+    } finally {
+      await session.close();
+    }
+  });
+});
+
+test('a role whose trust policy does not allow the host is refused at AssumeRole, with the reason', async () => {
+  await assert.rejects(open({ role: 'eks-mcp-untrusted', binding: 'pods-reader', user: '' }), /AssumeRole arn:aws:iam::123456789012:role\/eks-mcp-untrusted as session "pods-reader" failed: AccessDenied/);
+});
+
+test('--read-only caps the surface at read verbs whatever RBAC allows', async () => {
+  const session = await open(FIXTURES['wildcard']!, ['--read-only']);
+  try {
+    const names = (await session.client.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes('pods_list'));
+    for (const writer of ['pods_delete', 'pods_exec', 'deployments_scale', 'deployments_restart']) assert.ok(!names.includes(writer), writer);
+    assert.match(text(await call(session, 'pods_delete', { namespace: 'team-a', name: 'x' })), /--read-only/);
+  } finally {
+    await session.close();
+  }
+});
+
+void root;
