@@ -88,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keeps running
     }
     const commands = await import('./commands.ts');
-    return command === 'doctor' ? await commands.doctor(config) : await commands.printToken(config);
+    return command === 'doctor' ? await commands.doctor(config, log) : await commands.printToken(config);
   } catch (error) {
     log.error({ err: { message: (error as Error).message, stack: (error as Error).stack } }, "failed");
     process.stderr.write(`eks-rbac-mcp: ${(error as Error).message}\n`);

@@ -1,10 +1,12 @@
 // The commands besides `serve`: doctor, rbac, token, tools. They print for people (stdout) and exit.
 import type { Config, FieldName } from './config.ts';
 import { connect, type Connection } from './connection.ts';
-import { accessReview, discoverPermissions, type PermissionSet } from './rbac/discovery.ts';
+import { accessReview, type PermissionSet } from './rbac/discovery.ts';
 import { describePermission, type Permission } from './rbac/permission.ts';
 import { renderRbac } from './rbac/role.ts';
-import { advertise, cataloguePermissions, isReadOnlyTool } from './server/mcp.ts';
+import { advertise, isReadOnlyTool } from './server/mcp.ts';
+import { startRuntime } from './server/runtime.ts';
+import type { Logger } from './log.ts';
 import { table } from './format.ts';
 import { catalogue } from '../tools/index.ts';
 import type { ToolDeclaration } from './tool.ts';
@@ -39,13 +41,12 @@ async function whoAmI(connection: Connection): Promise<UserInfo> {
 }
 
 /** Exit 0 when the connection works (whatever it may do); 1 when it cannot authenticate or reach the API. */
-export async function doctor(config: Config): Promise<number> {
-  const connection = await connect(config);
+export async function doctor(config: Config, log: Logger): Promise<number> {
+  const { connection, permissions } = await startRuntime(config, log);
   out(`connection  ${Object.entries(connection.summary).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   const user = await whoAmI(connection);
   out(`identity    ${user.username} (groups: ${(user.groups ?? []).join(', ') || '-'})${user.extra?.['arn'] ? ` iam: ${user.extra['arn'][0]}` : ''}`);
   out(`scope       ${config.namespaces.join(', ')}${config.readOnly ? ' (read-only)' : ''}`);
-  const permissions = await discoverPermissions(connection.kube, config.namespaces, cataloguePermissions(catalogue));
   for (const review of permissions.reviews) {
     const rules = review.rules.filter((r) => !(r.resources ?? []).some((res) => res.startsWith('self')))
       .map((r) => `${r.verbs.join(',')} ${(r.resources ?? []).join(',')}${(r.resourceNames ?? []).length ? ` [${r.resourceNames!.join(',')}]` : ''}`);

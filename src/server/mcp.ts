@@ -4,7 +4,6 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z, type ZodRawShape } from 'zod';
 import type { Logger } from '../log.ts';
-import type { Connection } from '../connection.ts';
 import type { PermissionSet } from '../rbac/discovery.ts';
 import { describePermission, READ_VERBS, type Permission } from '../rbac/permission.ts';
 import { KubeApiError } from '../kube/client.ts';
@@ -14,14 +13,7 @@ import { errorResult, ToolError, type ToolContext, type ToolDeclaration } from '
 export const SERVER_NAME = 'eks-rbac-mcp';
 export const SERVER_VERSION = '0.1.0';
 
-export interface ServerOptions {
-  catalogue: readonly ToolDeclaration[];
-  permissions: PermissionSet;
-  connection: Connection;
-  log: Logger;
-  readOnly?: boolean;
-  now?: () => Date;
-}
+import type { Runtime } from './runtime.ts';
 
 /** How a tool appears to the agent given the permissions: its namespace choices, or not at all. */
 export interface Advertisement {
@@ -78,13 +70,16 @@ export function rbacHint(tool: string, namespace?: string): string {
   return `eks-rbac-mcp rbac --tools ${tool}${namespace ? ` --namespace ${namespace}` : ''}`;
 }
 
-export function createMcpServer(options: ServerOptions): McpServer {
+/** One MCP session's server over the shared runtime: stdio has one, HTTP one per session. */
+export function createMcpServer(runtime: Runtime): McpServer {
+  const { catalogue, permissions, connection, log } = runtime;
+  const readOnly = runtime.config.readOnly;
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, {
     capabilities: { tools: { listChanged: true }, logging: {} },
     instructions: 'Kubernetes tools limited to this connection\'s RBAC role: only permitted tools are listed. Use can_i to check a permission.',
   });
-  const apiResources = new ApiResources(options.connection.kube);
-  const advertised = advertise(options.catalogue, options.permissions, options.readOnly);
+  const apiResources = new ApiResources(connection.kube);
+  const advertised = advertise(catalogue, permissions, readOnly);
   for (const ad of advertised) {
     server.registerTool(ad.tool.name, {
       title: ad.tool.title,
@@ -93,14 +88,14 @@ export function createMcpServer(options: ServerOptions): McpServer {
       outputSchema: ad.tool.output,
       annotations: { title: ad.tool.title, ...ad.tool.annotations },
     }, (args: Record<string, unknown>, extra: { signal: AbortSignal }) => runTool(ad.tool, args, {
-      kube: options.connection.kube,
-      permissions: options.permissions,
+      kube: connection.kube,
+      permissions,
       apiResources,
       signal: extra.signal,
-      now: options.now ?? (() => new Date()),
-    }, options.log));
+      now: runtime.now,
+    }, log));
   }
-  explainUnofferedTools(server, options, new Set(advertised.map((a) => a.tool.name)));
+  explainUnofferedTools(server, runtime, new Set(advertised.map((a) => a.tool.name)));
   return server;
 }
 
@@ -111,20 +106,20 @@ type RequestHandler = (request: unknown, extra: unknown) => Promise<unknown>;
  * permission it lacks) instead of the SDK's bare "not found"; no request reaches the cluster either way.
  * The SDK has no hook for this, so its tools/call handler is wrapped (the SDK version is pinned).
  */
-function explainUnofferedTools(server: McpServer, options: ServerOptions, offered: Set<string>): void {
+function explainUnofferedTools(server: McpServer, runtime: Runtime, offered: Set<string>): void {
   const handlers = (server.server as unknown as { _requestHandlers: Map<string, RequestHandler> })._requestHandlers;
   const inner = handlers.get('tools/call');
   server.server.removeRequestHandler('tools/call');
   server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const name = request.params.name;
     if (inner && offered.has(name)) return inner(request, extra) as Promise<CallToolResult>;
-    const tool = options.catalogue.find((t) => t.name === name);
-    options.log.info({ audit: true, tool: name, outcome: 'not-offered', status: 403 }, 'tool call');
+    const tool = runtime.catalogue.find((t) => t.name === name);
+    runtime.log.info({ audit: true, tool: name, outcome: 'not-offered', status: 403 }, 'tool call');
     if (!tool) return errorResult(`Unknown tool "${name}". Call tools/list for the tools this connection offers.`);
-    if (options.readOnly && !isReadOnlyTool(tool)) return errorResult(`${name} is not offered: this server runs with --read-only. No request was sent.`);
+    if (runtime.config.readOnly && !isReadOnlyTool(tool)) return errorResult(`${name} is not offered: this server runs with --read-only. No request was sent.`);
     const needs = tool.advertisedFor ? `${tool.advertisedFor.verb} on a kind no other tool serves` : tool.permissions.map(describePermission).join(', ');
     return errorResult(`${name} is not offered on this connection: its RBAC role does not grant ${needs} in its scope `
-      + `(${options.permissions.namespaces.join(', ')}). No request was sent. A cluster admin can print the Role that would: ${rbacHint(name)}`);
+      + `(${runtime.permissions.namespaces.join(', ')}). No request was sent. A cluster admin can print the Role that would: ${rbacHint(name)}`);
   });
 }
 

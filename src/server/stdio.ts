@@ -2,24 +2,12 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { connect } from '../connection.ts';
-import { discoverPermissions } from '../rbac/discovery.ts';
-import { catalogue } from '../../tools/index.ts';
-import { advertise, cataloguePermissions, createMcpServer } from './mcp.ts';
+import { createMcpServer } from './mcp.ts';
+import { startRuntime } from './runtime.ts';
 
 export async function serveStdio(config: Config, log: Logger): Promise<void> {
-  const started = performance.now();
-  const connection = await connect(config);
-  const permissions = await discoverPermissions(connection.kube, config.namespaces, cataloguePermissions(catalogue));
-  const server = createMcpServer({ catalogue, permissions, connection, log, readOnly: config.readOnly });
-  log.info({
-    connection: connection.summary,
-    namespaces: config.namespaces,
-    tools: advertise(catalogue, permissions, config.readOnly).map((a) => a.tool.name),
-    discoveryRequests: permissions.requestCount,
-    startupMs: Math.round(performance.now() - started),
-  }, 'ready');
-
+  const runtime = await startRuntime(config, log);
+  const server = createMcpServer(runtime);
   const transport = new StdioServerTransport();
   let closing = false;
   const close = async (reason: string) => {
