@@ -155,7 +155,7 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
   test('a namespace outside the scope is refused before any request', async () => {
     const result = await call(session, 'pods_list', { namespace: 'kube-system' });
     assert.equal(result.isError, true);
-    assert.match(text(result), /namespace must be one of this connection's scope: team-a/);
+    assert.match(text(result), /namespace must be one of the namespaces where the role allows pods_list: team-a/);
     assert.deepEqual(apiRequests(cluster, fixture.user).filter((r) => r.namespace === 'kube-system'), []);
   });
 

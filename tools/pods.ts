@@ -45,7 +45,7 @@ export const podsLog = defineTool({
       signal: ctx.signal,
     });
     const truncated = res.truncated || Buffer.byteLength(res.body) >= args.maxBytes;
-    const text = res.body === '' ? '(empty log)' : `${res.body}${truncated ? `\n(truncated at ${args.maxBytes} bytes)` : ''}`;
+    const text = res.body === '' ? '(empty log)' : `${res.body.trimEnd()}${truncated ? `\n(truncated at ${args.maxBytes} bytes)` : ''}`;
     return { text, structured: { log: res.body, truncated } };
   },
 });

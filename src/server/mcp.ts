@@ -59,7 +59,8 @@ export function advertise(catalogue: readonly ToolDeclaration[], permissions: Pe
 function inputShape(ad: Advertisement): ZodRawShape {
   if (!ad.namespaces) return ad.tool.input;
   const choices = ad.namespaces as [string, ...string[]];
-  const namespace = z.enum(choices, { error: () => `namespace must be one of this connection's scope: ${choices.join(', ')}` });
+  const scope = ad.namespaceOptional ? 'this connection\'s scope' : `the namespaces where the role allows ${ad.tool.name}`;
+  const namespace = z.enum(choices, { error: () => `namespace must be one of ${scope}: ${choices.join(', ')}` });
   return {
     ...ad.tool.input,
     namespace: ad.namespaceOptional ? namespace.optional() : namespace.default(choices[0]),

@@ -1,0 +1,72 @@
+// The shipped manifests and client configuration are real: the API server accepts every YAML (server-side
+// dry run), the AWS JSON matches botocore's models, and a Role printed by `rbac` yields exactly its tools.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { kubectl } from './cluster/cluster.ts';
+import { cliPath, connectServer, eksArgs, hostEnv, root, useCluster } from './helpers.ts';
+import { loadConfig } from '../src/config.ts';
+
+const cluster = await useCluster();
+const manifests = join(root, 'manifests');
+
+function files(dir: string, ext: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? files(path, ext) : path.endsWith(ext) ? [path] : [];
+  });
+}
+
+test('every YAML manifest is accepted by the API server (server-side dry run)', () => {
+  const yamls = files(manifests, '.yaml');
+  assert.ok(yamls.length >= 3);
+  for (const file of yamls) {
+    const out = kubectl(cluster, ['apply', '--dry-run=server', '-f', file]);
+    assert.match(out, /\(server dry run\)/, relative(root, file));
+  }
+});
+
+test('the AWS JSON matches botocore\'s models and IAM\'s policy grammar', () => {
+  const check = `
+import json, sys, botocore.session
+from botocore.validate import validate_parameters
+model = botocore.session.get_session().get_service_model('eks').operation_model('CreateAccessEntry')
+validate_parameters(json.load(open(sys.argv[1])), model.input_shape)
+for path in sys.argv[2:]:
+    policy = json.load(open(path))
+    assert policy['Version'] == '2012-10-17', path
+    for s in policy['Statement']:
+        assert s['Effect'] in ('Allow', 'Deny') and s['Action'], path
+print('ok')`;
+  const aws = join(manifests, 'aws');
+  const out = execFileSync('python3', ['-c', check, join(aws, 'access-entry.json'), join(aws, 'iam-trust-policy.json'), join(aws, 'iam-permission-policy.json')]).toString();
+  assert.equal(out.trim(), 'ok');
+});
+
+test('mcp.json runs this package with a configuration the server accepts', () => {
+  const server = (JSON.parse(readFileSync(join(root, 'mcp.json'), 'utf8')) as { mcpServers: Record<string, { command: string; args: string[] }> }).mcpServers['eks']!;
+  assert.equal(server.command, 'npx');
+  const args = server.args.slice(server.args.indexOf('eks-rbac-mcp') + 1);
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < args.length; i += 2) flags[args[i]!.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = args[i + 1]!;
+  const config = loadConfig(flags, {});
+  assert.equal(config.mode, 'eks');
+  assert.deepEqual(config.namespaces, ['team-a']);
+});
+
+test('the Role that `rbac --tools` prints, once applied, makes the server offer exactly those tools', async () => {
+  const printed = execFileSync(process.execPath, [cliPath, 'rbac', '--tools', 'pods_list,pods_log,deployments_scale', '--namespace', 'team-b',
+    '--binding-role', 'minted', '--name', 'minted']).toString();
+  const file = join(cluster.dir, 'minted-rbac.yaml');
+  writeFileSync(file, printed);
+  assert.match(kubectl(cluster, ['apply', '-f', file]), /role.rbac.authorization.k8s.io\/minted (created|configured)/);
+  const session = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'minted', 'team-b'), hostEnv(cluster));
+  try {
+    const names = (await session.client.listTools()).tools.map((t) => t.name);
+    assert.deepEqual(names, ['whoami', 'can_i', 'pods_list', 'pods_log', 'deployments_scale']);
+  } finally {
+    await session.close();
+  }
+});
