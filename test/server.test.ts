@@ -2,7 +2,7 @@
 // moto AssumeRole → our token → the authenticator → the RBAC user of the binding role.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { kubectl, type ClusterInfo } from './cluster/cluster.ts';
@@ -37,9 +37,14 @@ async function call(session: Session, name: string, args: Record<string, unknown
   return (await session.client.callTool({ name, arguments: args })) as CallToolResult;
 }
 
-/** What the API server really received from a user, from its own audit log. */
-function apiRequests(info: ClusterInfo, username: string): Array<{ verb: string; resource?: string; subresource?: string; namespace?: string; name?: string }> {
-  return readFileSync(info.auditLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+/** Where the API server's audit log ends now: later requests are read from here on. */
+function auditMark(info: ClusterInfo): number {
+  return statSync(info.auditLog).size;
+}
+
+/** What the API server really received from a user since a mark, from its own audit log. */
+function apiRequests(info: ClusterInfo, username: string, since = 0): Array<{ verb: string; resource?: string; subresource?: string; namespace?: string; name?: string }> {
+  return readFileSync(info.auditLog).subarray(since).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
     .filter((e) => e.user?.username === username)
     .map((e) => ({ verb: e.verb, resource: e.objectRef?.resource, subresource: e.objectRef?.subresource, namespace: e.objectRef?.namespace, name: e.objectRef?.name }));
 }
@@ -141,22 +146,30 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
   });
 
   test('a tool the role does not grant is not offered, and calling it sends no request', async () => {
+    const mark = auditMark(cluster);
     const pod = podOf('team-a', 'web');
     const result = await call(session, 'pods_delete', { namespace: 'team-a', name: pod });
     assert.equal(result.isError, true);
     assert.match(text(result), /pods_delete is not offered.*does not grant delete pods.*No request was sent.*eks-rbac-mcp rbac --tools pods_delete/s);
     const exec = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['true'] });
     assert.match(text(exec), /does not grant create pods\/exec, get pods/);
-    const sent = apiRequests(cluster, fixture.user);
-    assert.ok(sent.length > 0, 'the audit log sees this user at all');
+    await call(session, 'pods_list', { namespace: 'team-a' });
+    // The audit event of a request may land just after its response: wait for the allowed call's.
+    let sent = apiRequests(cluster, fixture.user, mark);
+    for (let i = 0; i < 50 && !sent.some((r) => r.verb === 'list' && r.resource === 'pods'); i += 1) {
+      await new Promise((r) => setTimeout(r, 100));
+      sent = apiRequests(cluster, fixture.user, mark);
+    }
+    assert.ok(sent.some((r) => r.verb === 'list' && r.resource === 'pods'), 'the audit log sees this user\'s allowed call');
     assert.deepEqual(sent.filter((r) => r.verb === 'delete' || r.subresource === 'exec'), []);
   });
 
   test('a namespace outside the scope is refused before any request', async () => {
+    const mark = auditMark(cluster);
     const result = await call(session, 'pods_list', { namespace: 'kube-system' });
     assert.equal(result.isError, true);
     assert.match(text(result), /namespace must be one of the namespaces where the role allows pods_list: team-a/);
-    assert.deepEqual(apiRequests(cluster, fixture.user).filter((r) => r.namespace === 'kube-system'), []);
+    assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.namespace === 'kube-system'), []);
   });
 
   test('pods_list pages with limit and continue, as a compact table and structured rows', async () => {
@@ -210,12 +223,13 @@ describe('roles with limits', () => {
   test('resourceNames: get is allowed for the named object only; others are refused without a request', async () => {
     const fixture = FIXTURES['resource-names']!;
     const session = await open(fixture);
+    const mark = auditMark(cluster);
     try {
       assert.ok(!(await call(session, 'configmaps_get', { namespace: 'team-a', name: 'web-config' })).isError);
       const other = await call(session, 'configmaps_get', { namespace: 'team-a', name: 'other-config' });
       assert.equal(other.isError, true);
       assert.match(text(other), /does not allow "get configmaps" in namespace team-a \(other-config\); no request was sent/);
-      assert.deepEqual(apiRequests(cluster, fixture.user).filter((r) => r.resource === 'configmaps' && r.name === 'other-config'), []);
+      assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.resource === 'configmaps' && r.name === 'other-config'), []);
     } finally {
       await session.close();
     }
@@ -224,11 +238,12 @@ describe('roles with limits', () => {
   test('access policies alone: reads follow the policy namespace by namespace; Secrets are refused', async () => {
     const fixture = FIXTURES['access-policy']!;
     const session = await open(fixture);
+    const mark = auditMark(cluster);
     try {
       const secret = await call(session, 'resources_get', { namespace: 'team-a', resource: 'secrets', name: 'db-credentials' });
       assert.equal(secret.isError, true);
       assert.match(text(secret), /does not allow "get secrets" in namespace team-a/);
-      assert.deepEqual(apiRequests(cluster, fixture.user).filter((r) => r.resource === 'secrets' && r.verb === 'get'), []);
+      assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.resource === 'secrets' && r.verb === 'get'), []);
     } finally {
       await session.close();
     }
