@@ -45,6 +45,8 @@ export interface ToolDeclaration<I extends ZodRawShape = ZodRawShape, O extends 
    * this call, resolved before any request that needs them.
    */
   permissionsFor?(args: Args<I>, ctx: ToolContext): Promise<Permission[]>;
+  /** For destructive calls: the question the user must answer yes to (undefined: no confirmation needed). */
+  confirm?(args: Args<I>): string | undefined;
   handler(args: Args<I>, ctx: ToolContext): Promise<ToolResult<O>>;
 }
 

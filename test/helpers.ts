@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { startCluster, type ClusterInfo } from './cluster/cluster.ts';
 
 let shared: Promise<ClusterInfo> | undefined;
@@ -47,12 +48,19 @@ export interface Session {
   close(): Promise<void>;
 }
 
+export interface ClientOptions {
+  /** Makes the client elicitation-capable, answering each question with this. */
+  elicit?: (message: string) => ElicitResult;
+}
+
 /** Spawns the built server (dist/cli.js) over stdio and connects the SDK's client to it. */
-export async function connectServer(args: string[], env: Record<string, string>): Promise<Session> {
+export async function connectServer(args: string[], env: Record<string, string>, options: ClientOptions = {}): Promise<Session> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [cliPath, ...args], env, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const client = new Client({ name: 'eks-rbac-mcp-tests', version: '0.0.0' });
+  const client = new Client({ name: 'eks-rbac-mcp-tests', version: '0.0.0' }, { capabilities: options.elicit ? { elicitation: { form: {} } } : {} });
+  const { elicit } = options;
+  if (elicit) client.setRequestHandler(ElicitRequestSchema, async (request) => elicit(request.params.message));
   try {
     await client.connect(transport);
   } catch (error) {

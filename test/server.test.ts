@@ -63,12 +63,12 @@ function sampleArgs(tool: string, namespace: string): Record<string, unknown> | 
     pods_list: { namespace },
     pods_get: { namespace, name: podOf(namespace, app) },
     pods_log: { namespace, name: podOf(namespace, app), tail: 5 },
-    pods_exec: { namespace, name: podOf(namespace, app), command: ['echo', 'hello from', 'argv'] },
+    pods_exec: { namespace, name: podOf(namespace, app), command: ['echo', 'hello from', 'argv'], confirm: true },
     events_list: { namespace },
     deployments_list: { namespace },
     deployments_get: { namespace, name: app },
     deployments_scale: { namespace, name: app, replicas: 1 },
-    deployments_restart: { namespace, name: app },
+    deployments_restart: { namespace, name: app, confirm: true },
     services_list: { namespace },
     services_get: { namespace, name: a ? 'web' : 'worker' },
     configmaps_list: { namespace },
@@ -269,11 +269,11 @@ describe('roles with limits', () => {
       assert.deepEqual(scaled.structuredContent, { name: 'web', replicas: 3, previous: 2 });
       assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}']), '3');
       await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 2 });
-      const restarted = await call(session, 'deployments_restart', { namespace: 'team-a', name: 'web' });
+      const restarted = await call(session, 'deployments_restart', { namespace: 'team-a', name: 'web', confirm: true });
       const at = (restarted.structuredContent as { restartedAt: string }).restartedAt;
       assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}']), at);
       const victim = podOf('team-a', 'api');
-      const deleted = await call(session, 'pods_delete', { namespace: 'team-a', name: victim, gracePeriodSeconds: 0 });
+      const deleted = await call(session, 'pods_delete', { namespace: 'team-a', name: victim, gracePeriodSeconds: 0, confirm: true });
       assert.ok(!deleted.isError, text(deleted));
       assert.throws(() => kubectl(cluster, ['get', 'pod', victim, '-n', 'team-a']), /NotFound|not found/);
     } finally {
@@ -285,12 +285,54 @@ describe('roles with limits', () => {
     const session = await open(FIXTURES['wildcard']!);
     try {
       const pod = podOf('team-a', 'api');
-      const echo = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['echo', '$HOME;', 'rm -rf /'] });
+      const echo = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['echo', '$HOME;', 'rm -rf /'], confirm: true });
       assert.equal((echo.structuredContent as { stdout: string }).stdout, '$HOME; rm -rf /\n', 'arguments reach the program verbatim');
-      const failing = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sh', '-c', 'exit 3'] });
+      const failing = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sh', '-c', 'exit 3'], confirm: true });
       assert.equal((failing.structuredContent as { exitCode: number }).exitCode, 3);
-      const slow = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sleep', '30'], timeoutSeconds: 1 });
+      const slow = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sleep', '30'], timeoutSeconds: 1, confirm: true });
       assert.equal((slow.structuredContent as { cutOff?: string }).cutOff, 'timeout');
+    } finally {
+      await session.close();
+    }
+  });
+});
+
+describe('destructive calls need the user\'s yes', () => {
+  test('without elicitation, the call must carry confirm: true; until then nothing is sent', async () => {
+    const fixture = FIXTURES['operator']!;
+    const session = await open(fixture);
+    const mark = auditMark(cluster);
+    try {
+      const victim = podOf('team-a', 'web');
+      const refused = await call(session, 'pods_delete', { namespace: 'team-a', name: victim });
+      assert.equal(refused.isError, true);
+      assert.match(text(refused), /Delete pod team-a\/web-\S+\? This changes the cluster: ask the user, and if they agree call pods_delete again with "confirm": true/);
+      assert.ok(!(await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 2 })).isError, 'scaling to a non-zero count needs no confirmation');
+      assert.match(text(await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 0 })), /Scale deployment team-a\/web to 0/);
+      assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}']), '2', 'the refused scale to 0 did not happen');
+      assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.verb === 'delete'), []);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('with elicitation, the user is asked: a yes goes ahead, a no does nothing', async () => {
+    const questions: string[] = [];
+    let answer = false;
+    const session = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'wildcard'), hostEnv(cluster), {
+      elicit: (message) => {
+        questions.push(message);
+        return answer ? { action: 'accept', content: { confirm: true } } : { action: 'decline' };
+      },
+    });
+    try {
+      const pod = podOf('team-a', 'api');
+      const declined = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['echo', 'hi'], confirm: true });
+      assert.match(text(declined), /The user did not confirm: Run \["echo","hi"\] in pod team-a\/api-\S+\? Nothing was done\./, 'confirm: true does not replace asking');
+      answer = true;
+      const accepted = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['echo', 'hi'] });
+      assert.equal((accepted.structuredContent as { stdout: string }).stdout, 'hi\n');
+      assert.equal(questions.length, 2);
     } finally {
       await session.close();
     }

@@ -40,6 +40,7 @@ export const deploymentsScale = defineTool({
   output: { name: z.string(), replicas: z.number(), previous: z.number() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   permissions: [permission(deployments, 'patch', 'scale')],
+  confirm: (args) => (args.replicas === 0 ? `Scale deployment ${args.namespace}/${args.name} to 0, stopping all its pods?` : undefined),
   async handler(args, ctx) {
     const scale = await ctx.kube.json<{ spec?: { replicas?: number }; status?: { replicas?: number } }>({
       method: 'PATCH',
@@ -64,6 +65,7 @@ export const deploymentsRestart = defineTool({
   output: { name: z.string(), restartedAt: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   permissions: [permission(deployments, 'patch')],
+  confirm: (args) => `Restart every pod of deployment ${args.namespace}/${args.name}?`,
   async handler(args, ctx) {
     const restartedAt = ctx.now().toISOString();
     await ctx.kube.json({

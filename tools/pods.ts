@@ -58,6 +58,7 @@ export const podsDelete = defineTool({
   output: { deleted: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   permissions: [permission(pods, 'delete')],
+  confirm: (args) => `Delete pod ${args.namespace}/${args.name}?`,
   async handler(args, ctx) {
     await ctx.kube.json({
       method: 'DELETE',
@@ -83,6 +84,7 @@ export const podsExec = defineTool({
   output: { stdout: z.string(), stderr: z.string(), exitCode: z.number().nullable(), cutOff: z.enum(['timeout', 'output-limit']).optional() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   permissions: [permission(pods, 'create', 'exec'), permission(pods, 'get')],
+  confirm: (args) => `Run ${JSON.stringify(args.command)} in pod ${args.namespace}/${args.name}?`,
   async handler(args, ctx) {
     const container = args.container ?? (await defaultContainer(ctx.kube, args.namespace!, args.name, ctx.signal));
     const result = await execInPod(ctx.kube, {

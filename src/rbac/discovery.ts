@@ -60,6 +60,13 @@ export class PermissionSet {
     readonly requestCount: number,
   ) {}
 
+  /** Equal for two discoveries that got the same answers: an unchanged refresh changes nothing. */
+  fingerprint(): string {
+    const decisions = [...this.decisions.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const reviews = this.reviews.map((r) => ({ ...r, rules: r.rules.map((rule) => JSON.stringify(rule)).sort() }));
+    return JSON.stringify({ reviews, decisions });
+  }
+
   /** The decision made at discovery; `none` for a permission that discovery was not asked about. */
   decision(p: Permission, namespace?: string): Decision {
     return this.decisions.get(decisionKey(p, p.scope === 'namespaced' ? namespace : undefined)) ?? { kind: 'none', source: 'rules' };

@@ -1,6 +1,6 @@
 // The MCP face of the connection: registers exactly the catalogue tools the discovered permissions allow,
 // and runs each call through one gate (permission, request, error mapping, audit line).
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z, type ZodRawShape } from 'zod';
 import type { Logger } from '../log.ts';
@@ -13,7 +13,7 @@ import { errorResult, ToolError, type ToolContext, type ToolDeclaration } from '
 export const SERVER_NAME = 'eks-rbac-mcp';
 export const SERVER_VERSION = '0.1.0';
 
-import type { Runtime } from './runtime.ts';
+import type { Runtime, ToolCallHook } from './runtime.ts';
 
 /** How a tool appears to the agent given the permissions: its namespace choices, or not at all. */
 export interface Advertisement {
@@ -56,13 +56,20 @@ export function advertise(catalogue: readonly ToolDeclaration[], permissions: Pe
   return out;
 }
 
+const confirmArgument = z.boolean().optional().describe('true once the user agreed (for clients without elicitation)');
+
+/** Destructive tools take `confirm`, for clients that cannot be asked through elicitation. */
+function withConfirm(tool: ToolDeclaration): ZodRawShape {
+  return tool.confirm ? { ...tool.input, confirm: confirmArgument } : tool.input;
+}
+
 function inputShape(ad: Advertisement): ZodRawShape {
-  if (!ad.namespaces) return ad.tool.input;
+  if (!ad.namespaces) return withConfirm(ad.tool);
   const choices = ad.namespaces as [string, ...string[]];
   const scope = ad.namespaceOptional ? 'this connection\'s scope' : `the namespaces where the role allows ${ad.tool.name}`;
   const namespace = z.enum(choices, { error: () => `namespace must be one of ${scope}: ${choices.join(', ')}` });
   return {
-    ...ad.tool.input,
+    ...withConfirm(ad.tool),
     namespace: ad.namespaceOptional ? namespace.optional() : namespace.default(choices[0]),
   };
 }
@@ -71,33 +78,108 @@ export function rbacHint(tool: string, namespace?: string): string {
   return `eks-rbac-mcp rbac --tools ${tool}${namespace ? ` --namespace ${namespace}` : ''}`;
 }
 
-/** One MCP session's server over the shared runtime: stdio has one, HTTP one per session. */
+/**
+ * The SDK announces every registration change on its own; a permission change touches many tools at once,
+ * so announcements are held while the change is applied and sent once after it.
+ */
+class SessionServer extends McpServer {
+  private holding = false;
+  private held = false;
+  /** Unsubscribes from the runtime: on close(), or when the transport closes under us. */
+  detach = () => {};
+
+  override async close(): Promise<void> {
+    this.detach();
+    await super.close();
+  }
+
+  override sendToolListChanged(): void {
+    if (this.holding) this.held = true;
+    else super.sendToolListChanged();
+  }
+
+  applyAtOnce(change: () => void): void {
+    this.holding = true;
+    try {
+      change();
+    } finally {
+      this.holding = false;
+    }
+    if (this.held) {
+      this.held = false;
+      super.sendToolListChanged();
+    }
+  }
+}
+
+/**
+ * One MCP session's server over the shared runtime: stdio has one, HTTP one per session. Every catalogue
+ * tool is registered once and enabled where the current permissions allow it; when the runtime's
+ * permissions change, the session follows with one tools/list_changed.
+ */
 export function createMcpServer(runtime: Runtime): McpServer {
-  const { catalogue, permissions, connection, log } = runtime;
-  const readOnly = runtime.config.readOnly;
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, {
+  const { catalogue, connection, log } = runtime;
+  const server = new SessionServer({ name: SERVER_NAME, version: SERVER_VERSION }, {
     capabilities: { tools: { listChanged: true }, logging: {} },
     instructions: 'Kubernetes tools limited to this connection\'s RBAC role: only permitted tools are listed. Use can_i to check a permission.',
   });
   const apiResources = new ApiResources(connection.kube);
-  const advertised = advertise(catalogue, permissions, readOnly);
-  for (const ad of advertised) {
-    server.registerTool(ad.tool.name, {
-      title: ad.tool.title,
-      description: ad.tool.description,
-      inputSchema: inputShape(ad),
-      outputSchema: ad.tool.output,
-      annotations: { title: ad.tool.title, ...ad.tool.annotations },
-    }, (args: Record<string, unknown>, extra: { signal: AbortSignal }) => runTool(ad.tool, args, {
-      kube: connection.kube,
-      permissions,
-      apiResources,
-      signal: extra.signal,
-      now: runtime.now,
-    }, log));
-  }
-  explainUnofferedTools(server, runtime, new Set(advertised.map((a) => a.tool.name)));
+  const registered = new Map<string, RegisteredTool>();
+  let offered = new Set<string>();
+  const apply = () => {
+    const advertised = new Map(advertise(catalogue, runtime.permissions, runtime.config.readOnly).map((ad) => [ad.tool.name, ad]));
+    for (const tool of catalogue) {
+      const ad = advertised.get(tool.name);
+      const existing = registered.get(tool.name);
+      if (!existing) {
+        registered.set(tool.name, server.registerTool(tool.name, {
+          title: tool.title,
+          description: tool.description,
+          inputSchema: ad ? inputShape(ad) : withConfirm(tool),
+          outputSchema: tool.output,
+          annotations: tool.annotations,
+        }, (args: Record<string, unknown>, extra: { signal: AbortSignal }) => runtime.track((signal) => runTool(tool, args, {
+          kube: connection.kube,
+          permissions: runtime.permissions,
+          apiResources,
+          signal,
+          now: runtime.now,
+        }, {
+          log,
+          onCall: (...call) => runtime.onToolCall?.(...call),
+          onForbidden: (reason) => void runtime.requestRefresh(reason),
+          elicit: server.server.getClientCapabilities()?.elicitation ? (question) => askUser(server, question, signal) : undefined,
+        }), extra.signal)));
+        if (!ad) registered.get(tool.name)!.disable();
+      } else if (ad) {
+        existing.update({ paramsSchema: inputShape(ad), enabled: true });
+      } else if (existing.enabled) {
+        existing.disable();
+      }
+    }
+    offered = new Set(advertised.keys());
+  };
+  apply();
+  const onChange = () => server.applyAtOnce(apply);
+  runtime.on('permissions', onChange);
+  server.detach = () => void runtime.off('permissions', onChange);
+  const previous = server.server.onclose;
+  server.server.onclose = () => {
+    previous?.();
+    server.detach();
+  };
+  explainUnofferedTools(server, runtime, () => offered);
   return server;
+}
+
+/** One yes/no question through MCP elicitation; anything but an accepted yes is a no. */
+async function askUser(server: McpServer, question: string, signal: AbortSignal): Promise<boolean> {
+  const answer = await server.server.elicitInput({
+    mode: 'form',
+    message: question,
+    requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'Go ahead?' } }, required: ['confirm'] },
+  }, { signal });
+  return answer.action === 'accept' && answer.content?.['confirm'] === true;
 }
 
 type RequestHandler = (request: unknown, extra: unknown) => Promise<unknown>;
@@ -107,15 +189,16 @@ type RequestHandler = (request: unknown, extra: unknown) => Promise<unknown>;
  * permission it lacks) instead of the SDK's bare "not found"; no request reaches the cluster either way.
  * The SDK has no hook for this, so its tools/call handler is wrapped (the SDK version is pinned).
  */
-function explainUnofferedTools(server: McpServer, runtime: Runtime, offered: Set<string>): void {
+function explainUnofferedTools(server: McpServer, runtime: Runtime, offered: () => Set<string>): void {
   const handlers = (server.server as unknown as { _requestHandlers: Map<string, RequestHandler> })._requestHandlers;
   const inner = handlers.get('tools/call');
   server.server.removeRequestHandler('tools/call');
   server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const name = request.params.name;
-    if (inner && offered.has(name)) return inner(request, extra) as Promise<CallToolResult>;
+    if (inner && offered().has(name)) return inner(request, extra) as Promise<CallToolResult>;
     const tool = runtime.catalogue.find((t) => t.name === name);
     runtime.log.info({ audit: true, tool: name, outcome: 'not-offered', status: 403 }, 'tool call');
+    runtime.onToolCall?.(name, 'not-offered', 403, 0);
     if (!tool) return errorResult(`Unknown tool "${name}". Call tools/list for the tools this connection offers.`);
     if (runtime.config.readOnly && !isReadOnlyTool(tool)) return errorResult(`${name} is not offered: this server runs with --read-only. No request was sent.`);
     const needs = tool.advertisedFor ? `${tool.advertisedFor.verb} on a kind no other tool serves` : tool.permissions.map(describePermission).join(', ');
@@ -136,12 +219,36 @@ async function missingPermission(tool: ToolDeclaration, args: Record<string, unk
   return undefined;
 }
 
-export async function runTool(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext, log: Logger): Promise<CallToolResult> {
+export interface CallHooks {
+  log: Logger;
+  onCall?: ToolCallHook;
+  /** An advertised tool got 403: the permissions may have changed. */
+  onForbidden?: (reason: string) => void;
+  /** Asks the user through MCP elicitation; undefined when the client cannot be asked. */
+  elicit?: (question: string) => Promise<boolean>;
+}
+
+/**
+ * Destructive calls need the user's yes: asked through elicitation when the client supports it, else
+ * carried by the call as `confirm: true`. Returns the refusal, or undefined to go ahead.
+ */
+async function confirmation(tool: ToolDeclaration, args: Record<string, unknown>, hooks: CallHooks): Promise<string | undefined> {
+  const question = tool.confirm?.(args as never);
+  if (!question) return undefined;
+  if (hooks.elicit) return (await hooks.elicit(question)) ? undefined : `The user did not confirm: ${question} Nothing was done.`;
+  if (args['confirm'] === true) return undefined;
+  return `${question} This changes the cluster: ask the user, and if they agree call ${tool.name} again with "confirm": true. Nothing was done.`;
+}
+
+export async function runTool(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext, hooks: CallHooks): Promise<CallToolResult> {
+  const { log, onCall, onForbidden } = hooks;
   const started = performance.now();
   const namespace = args['namespace'] as string | undefined;
-  const audit = (outcome: string, status?: number) => log.info({
-    audit: true, tool: tool.name, namespace, outcome, status, durationMs: Math.round(performance.now() - started),
-  }, 'tool call');
+  const audit = (outcome: string, status?: number) => {
+    const durationMs = performance.now() - started;
+    log.info({ audit: true, tool: tool.name, namespace, outcome, status, durationMs: Math.round(durationMs) }, 'tool call');
+    onCall?.(tool.name, outcome, status, durationMs);
+  };
   try {
     const missing = await missingPermission(tool, args, ctx);
     if (missing) {
@@ -151,12 +258,19 @@ export async function runTool(tool: ToolDeclaration, args: Record<string, unknow
       return errorResult(`Forbidden: this connection's RBAC role does not allow "${describePermission(missing)}"${where}${which}; no request was sent. `
         + `A cluster admin can grant it; print the Role with: ${rbacHint(tool.name, namespace)}`);
     }
+    const refusal = await confirmation(tool, args, hooks);
+    if (refusal) {
+      audit('not-confirmed');
+      return errorResult(refusal);
+    }
     const result = await tool.handler(args as never, ctx);
     audit('ok', 200);
     return { content: [{ type: 'text', text: result.text }], structuredContent: result.structured as Record<string, unknown> };
   } catch (error) {
     if (error instanceof KubeApiError) {
       audit('api-error', error.status);
+      // The role changed under us (or the rules review was wrong): find out now, not at the next interval.
+      if (error.status === 403) onForbidden?.(`403 from ${tool.name}`);
       return errorResult(apiErrorMessage(tool.name, namespace, error));
     }
     if (error instanceof ToolError) {
