@@ -35,6 +35,7 @@ async function whoAmI(connection: Connection): Promise<UserInfo> {
   const res = await connection.kube.json<{ status?: { userInfo?: UserInfo } }>({
     method: 'POST',
     path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+    idempotent: true,
     body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
   });
   return res.status?.userInfo ?? {};
@@ -46,6 +47,11 @@ export async function doctor(config: Config, log: Logger): Promise<number> {
   out(`connection  ${Object.entries(connection.summary).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   const user = await whoAmI(connection);
   out(`identity    ${user.username} (groups: ${(user.groups ?? []).join(', ') || '-'})${user.extra?.['arn'] ? ` iam: ${user.extra['arn'][0]}` : ''}`);
+  const identity = connection.eks?.authenticator.identity();
+  if (identity) {
+    out(`credentials ${identity.valid ? `valid${identity.expiresAt ? ` until ${identity.expiresAt.toISOString()}` : ''}` : 'LAPSED'}`
+      + `${identity.lastError ? ` (last refresh failed: ${identity.lastError})` : ''}`);
+  }
   out(`scope       ${config.namespaces.join(', ')}${config.readOnly ? ' (read-only)' : ''}`);
   for (const review of permissions.reviews) {
     const rules = review.rules.filter((r) => !(r.resources ?? []).some((res) => res.startsWith('self')))

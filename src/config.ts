@@ -27,6 +27,7 @@ export const FIELDS = {
   context: { flag: '--context', env: 'EKS_MCP_CONTEXT' },
   readOnly: { flag: '--read-only', env: 'EKS_MCP_READ_ONLY' },
   logLevel: { flag: '--log-level', env: 'EKS_MCP_LOG_LEVEL' },
+  refreshInterval: { flag: '--refresh-interval', env: 'EKS_MCP_REFRESH_INTERVAL' },
 } as const satisfies Record<string, FieldSource>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -39,6 +40,8 @@ const common = {
   namespaces,
   readOnly: z.enum(['true', 'false', '1', '0'], { error: 'true or false' }).optional().transform((v) => v === 'true' || v === '1'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Seconds between re-discoveries of the permissions; 0 turns it off. */
+  refreshInterval: z.coerce.number().int().min(0).max(86400, 'at most 86400 seconds').default(30),
 };
 
 const eksSchema = z.object({

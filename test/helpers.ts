@@ -45,6 +45,8 @@ export function eksArgs(cluster: ClusterInfo, role: string, bindingRole: string,
 export interface Session {
   client: Client;
   stderr: () => string;
+  /** The server process, for signals. */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -66,7 +68,7 @@ export async function connectServer(args: string[], env: Record<string, string>,
   } catch (error) {
     throw new Error(`server failed to start: ${(error as Error).message}\n${stderr}`);
   }
-  return { client, stderr: () => stderr, close: () => client.close() };
+  return { client, stderr: () => stderr, pid: transport.pid!, close: () => client.close() };
 }
 
 /** Parsed audit lines the server wrote to stderr. */

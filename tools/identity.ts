@@ -20,6 +20,7 @@ export const whoami = defineTool({
     const res = await ctx.kube.json<{ status?: { userInfo?: { username?: string; groups?: string[]; extra?: Record<string, string[]> } } }>({
       method: 'POST',
       path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+    idempotent: true,
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
       signal: ctx.signal,
     });

@@ -7,31 +7,84 @@ export type CredentialSource = () => Promise<AwsCredentials>;
 /** Refresh this long before the credentials expire, so no request goes out with lapsing ones. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
+/** The identity can no longer be proven: the credentials expired and could not be renewed. */
+export class IdentityLapsedError extends Error {
+  constructor(cause: string) {
+    super(`the connection's AWS identity has lapsed: ${cause}; retrying with backoff`);
+    this.name = 'IdentityLapsedError';
+  }
+}
+
+export interface IdentityStatus {
+  valid: boolean;
+  expiresAt?: Date;
+  lastError?: string;
+}
+
+const RETRY_BASE_MS = 1_000;
+const RETRY_MAX_MS = 60_000;
+
+/**
+ * Credentials refreshed five minutes before they expire. When the source (STS) fails, what is still valid
+ * keeps being used and the source is asked again only after a growing pause, not on every request.
+ */
 export class CachedCredentials {
   private current?: AwsCredentials;
   private pending?: Promise<AwsCredentials>;
+  private failures = 0;
+  private retryAt = 0;
+  private lastError?: string;
   refreshCount = 0;
 
   constructor(private readonly source: CredentialSource, private readonly now: () => Date = () => new Date()) {}
 
   async get(): Promise<AwsCredentials> {
-    if (this.current && !this.lapsing(this.current)) return this.current;
-    this.pending ??= this.source().then((credentials) => {
-      this.current = credentials;
-      this.refreshCount += 1;
-      return credentials;
-    }).finally(() => {
-      this.pending = undefined;
-    });
-    return this.pending;
+    const current = this.current;
+    if (current && !this.lapsing(current)) return current;
+    const usable = current && !this.expired(current) ? current : undefined;
+    if (usable && this.now().getTime() < this.retryAt) return usable; // STS failed lately: don't hammer it
+    try {
+      return await this.fetch();
+    } catch (error) {
+      if (usable) return usable;
+      throw new IdentityLapsedError(this.lastError ?? (error as Error).message);
+    }
+  }
+
+  status(): IdentityStatus {
+    const valid = !!this.current && !this.expired(this.current);
+    return { valid, ...(this.current?.expiration ? { expiresAt: this.current.expiration } : {}), ...(this.lastError ? { lastError: this.lastError } : {}) };
   }
 
   invalidate(): void {
     this.current = undefined;
   }
 
+  private fetch(): Promise<AwsCredentials> {
+    this.pending ??= this.source().then((credentials) => {
+      this.current = credentials;
+      this.refreshCount += 1;
+      this.failures = 0;
+      this.retryAt = 0;
+      this.lastError = undefined;
+      return credentials;
+    }, (error: Error) => {
+      this.failures += 1;
+      this.retryAt = this.now().getTime() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.failures - 1));
+      this.lastError = error.message;
+      throw error;
+    }).finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
   private lapsing(credentials: AwsCredentials): boolean {
     return credentials.expiration !== undefined && credentials.expiration.getTime() - REFRESH_MARGIN_MS <= this.now().getTime();
+  }
+
+  private expired(credentials: AwsCredentials): boolean {
+    return credentials.expiration !== undefined && credentials.expiration.getTime() <= this.now().getTime();
   }
 }
 

@@ -32,9 +32,13 @@ export class EksTokenAuthenticator implements KubeAuthenticator {
     options.headers = { ...(options.headers as Record<string, string>), authorization: `Bearer ${token}` };
   }
 
+  /** A 401: mint afresh (once per request). Credentials are kept: if STS is down, they may be all we have. */
   async refresh(): Promise<boolean> {
     this.current = undefined;
-    this.credentials.invalidate();
     return true;
+  }
+
+  identity() {
+    return this.credentials.status();
   }
 }

@@ -22,6 +22,11 @@ export interface KubeRequest {
   timeoutMs?: number;
   /** Stop reading after this many bytes (pod logs): the answer is marked truncated. */
   maxBytes?: number;
+  /**
+   * Safe to send twice: GETs, and POSTs of reviews, which change nothing. Default: GET only. Other requests
+   * are retried only when it is certain they never reached the server.
+   */
+  idempotent?: boolean;
 }
 
 export interface KubeStatusDetails {
@@ -44,10 +49,58 @@ export class KubeApiError extends Error {
   }
 }
 
+/** A request that got no HTTP answer; `sent` says whether it may have reached the server. */
+export class ConnectionError extends Error {
+  constructor(message: string, readonly code: string | undefined, readonly sent: boolean) {
+    super(message);
+    this.name = 'ConnectionError';
+  }
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  random: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+const RETRIABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/** Connect-time failures: the request never left this process. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export const defaultRetryPolicy: RetryPolicy = {
+  attempts: 4,
+  baseDelayMs: 200,
+  maxDelayMs: 5_000,
+  random: Math.random,
+  sleep: (ms, signal) => new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  }),
+};
+
+/** Full-jitter exponential backoff; Retry-After (seconds) when the server gives one, within the cap. */
+export function retryDelay(attempt: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs' | 'random'>, retryAfter?: string): number {
+  const seconds = retryAfter !== undefined ? Number(retryAfter) : Number.NaN;
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, policy.maxDelayMs);
+  return Math.round(policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt));
+}
+
+/** Whether another attempt is safe and useful. */
+export function shouldRetry(idempotent: boolean, outcome: { status: number } | ConnectionError): boolean {
+  if (outcome instanceof ConnectionError) return idempotent || !outcome.sent;
+  return idempotent && RETRIABLE_STATUS.has(outcome.status);
+}
+
 export interface RawResponse {
   status: number;
   body: string;
   truncated: boolean;
+  retryAfter?: string;
 }
 
 export function buildPath(path: string, query: KubeRequest['query'] = {}): string {
@@ -75,7 +128,11 @@ export class KubeClient {
     private readonly ca: string | Buffer | undefined,
     private readonly authenticator: KubeAuthenticator,
     private readonly defaultTimeoutMs = 30_000,
+    private readonly retry: RetryPolicy = defaultRetryPolicy,
   ) {}
+
+  /** Requests sent, retries included: the benchmark's economy figure. */
+  requestCount = 0;
 
   /** Sends the request; parses JSON; throws KubeApiError on non-2xx (after one credential refresh on 401). */
   async json<T>(req: KubeRequest): Promise<T> {
@@ -84,10 +141,30 @@ export class KubeClient {
   }
 
   async raw(req: KubeRequest): Promise<RawResponse> {
-    let res = await this.send(req);
-    if (res.status === 401 && this.authenticator.refresh && (await this.authenticator.refresh())) res = await this.send(req);
+    let res = await this.sendWithRetries(req);
+    if (res.status === 401 && this.authenticator.refresh && (await this.authenticator.refresh())) res = await this.sendWithRetries(req);
     if (res.status < 200 || res.status >= 300) throw statusError(res.status, res.body);
     return res;
+  }
+
+  /** Retries what is safe to retry (see shouldRetry), with backoff; gives up after the policy's attempts. */
+  private async sendWithRetries(req: KubeRequest): Promise<RawResponse> {
+    const idempotent = req.idempotent ?? (req.method ?? 'GET') === 'GET';
+    for (let attempt = 0; ; attempt += 1) {
+      let outcome: RawResponse | ConnectionError;
+      try {
+        outcome = await this.send(req);
+      } catch (error) {
+        if (!(error instanceof ConnectionError)) throw error;
+        outcome = error;
+      }
+      const last = attempt + 1 >= this.retry.attempts || req.signal?.aborted;
+      if (last || !shouldRetry(idempotent, outcome)) {
+        if (outcome instanceof ConnectionError) throw outcome;
+        return outcome;
+      }
+      await this.retry.sleep(retryDelay(attempt, this.retry, outcome instanceof ConnectionError ? undefined : outcome.retryAfter), req.signal);
+    }
   }
 
   /** Opens a WebSocket (exec streams) with the same TLS trust and credentials as every other request. */
@@ -116,8 +193,11 @@ export class KubeClient {
       timeout: req.timeoutMs ?? this.defaultTimeoutMs,
     };
     await this.authenticator.apply(options);
+    this.requestCount += 1;
     return new Promise<RawResponse>((resolve, reject) => {
+      let connected = false;
       const outgoing = httpsRequest(url, options, (res) => {
+        const retryAfter = res.headers['retry-after'];
         const chunks: Buffer[] = [];
         let size = 0;
         let truncated = false;
@@ -128,27 +208,29 @@ export class KubeClient {
             size = req.maxBytes;
             truncated = true;
             res.destroy();
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), truncated });
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), truncated, retryAfter });
             return;
           }
           chunks.push(chunk);
           size += chunk.length;
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), truncated }));
-        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), truncated, retryAfter }));
+        res.on('error', (error) => reject(connectionError(this.endpoint, error, true)));
       });
-      outgoing.on('timeout', () => outgoing.destroy(new Error(`request to the API server timed out after ${options.timeout} ms`)));
-      outgoing.on('error', (error) => reject(connectionError(this.endpoint, error)));
+      // A request on a fresh socket that failed before the TLS handshake completed was never sent.
+      outgoing.on('socket', (socket) => socket.once('secureConnect', () => (connected = true)));
+      outgoing.on('timeout', () => outgoing.destroy(Object.assign(new Error(`request to the API server timed out after ${options.timeout} ms`), { code: 'ETIMEDOUT' })));
+      outgoing.on('error', (error: Error & { code?: string }) => reject(connectionError(this.endpoint, error, connected || !NOT_SENT_CODES.has(error.code ?? ''))));
       if (body !== undefined) outgoing.write(body);
       outgoing.end();
     });
   }
 }
 
-function connectionError(endpoint: string, error: Error & { code?: string }): Error {
+function connectionError(endpoint: string, error: Error & { code?: string }, sent: boolean): Error {
   if (error.name === 'AbortError') return error;
   const hint = error.code === 'ECONNREFUSED' ? ' (is the API server running and the endpoint right?)'
     : /certificate|self[- ]signed|CERT/i.test(`${error.code} ${error.message}`) ? ' (the cluster CA does not verify the server: check the CA setting)'
       : '';
-  return new Error(`cannot reach the Kubernetes API at ${endpoint}: ${error.message}${hint}`);
+  return new ConnectionError(`cannot reach the Kubernetes API at ${endpoint}: ${error.message}${hint}`, error.code, sent);
 }

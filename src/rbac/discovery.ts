@@ -24,6 +24,7 @@ export async function reviewNamespace(client: KubeClient, namespace: string): Pr
   const review = await client.json<{ status?: RulesReviewStatus }>({
     method: 'POST',
     path: '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+    idempotent: true,
     body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace } },
   });
   return { namespace, rules: review.status?.resourceRules ?? [], incomplete: review.status?.incomplete ?? false };
@@ -33,6 +34,7 @@ export async function accessReview(client: KubeClient, p: Permission, namespace?
   const review = await client.json<{ status?: { allowed?: boolean } }>({
     method: 'POST',
     path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+    idempotent: true,
     body: {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',

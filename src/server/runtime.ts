@@ -128,6 +128,8 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
       for (const p of pending) p.abort.abort(new Error('the server is shutting down'));
       await Promise.allSettled(pending.map((p) => p.done));
     }
+    // The SDK sends each result in the promise callbacks that follow the handler: let them run first.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 

@@ -42,6 +42,8 @@ export interface Cluster extends ClusterInfo {
   stop(): Promise<void>;
   /** The control plane's processes, so that a test can prove none survives stop(). */
   pids(): number[];
+  /** Kills kube-apiserver (SIGKILL) and starts it again on the same port; resolves when it is ready. */
+  restartApiServer(): Promise<void>;
 }
 
 interface WebhookReady {
@@ -282,6 +284,11 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
     return {
       ...info,
       pids: () => processes.pids(),
+      async restartApiServer() {
+        const fresh = await processes.restart('kube-apiserver');
+        await processes.untilReady(fresh, waitFor('kube-apiserver /readyz after restart', async () =>
+          (await adminGet(info, '/readyz').catch(() => ({ status: 0 }))).status === 200 ? true : undefined, 60_000));
+      },
       async stop() {
         await processes.stop();
         if (!options.dir) rmSync(dir, { recursive: true, force: true });

@@ -28,14 +28,17 @@ export function createPki(dir: string): Pki {
     caCert: join(dir, 'ca.crt'),
     serviceAccountKey: join(dir, 'sa.key'),
     serviceAccountPub: join(dir, 'sa.pub'),
-    serving(name) {
-      const ext = join(dir, `${name}.ext`);
-      writeFileSync(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
-      openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`], dir);
-      openssl(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`], dir);
-      openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-        '-days', '2', '-sha256', '-extfile', ext, '-out', `${name}.crt`], dir);
-      return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
-    },
+    serving: (name) => issueServingCert(dir, name),
   };
+}
+
+/** A serving certificate for 127.0.0.1 from the run's CA (ca.crt and ca.key in dir). */
+export function issueServingCert(dir: string, name: string): { cert: string; key: string } {
+  const ext = join(dir, `${name}.ext`);
+  writeFileSync(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`], dir);
+  openssl(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`], dir);
+  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
+    '-days', '2', '-sha256', '-extfile', ext, '-out', `${name}.crt`], dir);
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
 }

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 
 export interface Started {
   name: string;
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
   child: ChildProcess;
   logFile: string;
   exited: Promise<number | null>;
@@ -28,9 +31,22 @@ export class ProcessGroup {
     });
     closeSync(fd);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const entry = { name, child, logFile, exited };
+    const entry = { name, command, args, env, child, logFile, exited };
     this.started.push(entry);
     return entry;
+  }
+
+  /** Kills a process outright (as a crash would) and starts it again with the same arguments. */
+  async restart(name: string): Promise<Started> {
+    const index = this.started.findIndex((e) => e.name === name);
+    if (index < 0) throw new Error(`no process named ${name}`);
+    const old = this.started[index]!;
+    old.child.kill('SIGKILL');
+    await old.exited;
+    this.started.splice(index, 1);
+    const fresh = this.start(old.name, old.command, old.args, old.env);
+    this.started.splice(index, 0, this.started.pop()!); // keep the stop order
+    return fresh;
   }
 
   pids(): number[] {

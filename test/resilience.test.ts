@@ -1,0 +1,247 @@
+// Permissions, credentials and the cluster change while the server runs: Roles edited mid-session, tokens
+// expiring, STS down, the API server failing or restarting. A fault proxy of our own sits in between.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { kubectl, startCluster } from './cluster/cluster.ts';
+import { issueServingCert } from './cluster/pki.ts';
+import { FaultProxy } from './fault-proxy.ts';
+import { auditLines, connectServer, eksArgs, hostEnv, useCluster, type Session } from './helpers.ts';
+import { KubeClient, ConnectionError } from '../src/kube/client.ts';
+import { CachedCredentials, assumeRole, IdentityLapsedError } from '../src/aws/credentials.ts';
+import { EksTokenAuthenticator } from '../src/aws/eks-auth.ts';
+
+const cluster = await useCluster();
+let apiProxy: FaultProxy;
+
+before(async () => {
+  const tls = issueServingCert(cluster.dir, `fault-proxy-${randomBytes(4).toString('hex')}`);
+  apiProxy = await FaultProxy.start(cluster.endpoint, { caFile: cluster.caFile, tls });
+});
+after(() => apiProxy.close());
+
+const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+const call = async (s: Session, name: string, args: Record<string, unknown>) => (await s.client.callTool({ name, arguments: args })) as CallToolResult;
+const toolNames = async (s: Session) => (await s.client.listTools()).tools.map((t) => t.name);
+const adminAuth = { apply: async (o: { headers?: unknown }) => void (o.headers = { ...(o.headers as object), authorization: `Bearer ${cluster.adminToken}` }) };
+
+function throughProxy(args: string[]): string[] {
+  const out = [...args];
+  out[out.indexOf('--endpoint') + 1] = apiProxy.url;
+  return out;
+}
+
+/** Resolves with the number of tools/list_changed notifications once `count` have arrived. */
+function listChanges(session: Session) {
+  let seen = 0;
+  const waiters: Array<() => void> = [];
+  session.client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+    seen += 1;
+    waiters.splice(0).forEach((w) => w());
+  });
+  return {
+    count: () => seen,
+    async next(timeoutMs = 15_000): Promise<void> {
+      const before = seen;
+      const deadline = Date.now() + timeoutMs;
+      while (seen === before) {
+        if (Date.now() > deadline) throw new Error('no tools/list_changed arrived');
+        await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 200); });
+      }
+    },
+  };
+}
+
+function applyRole(user: string, name: string, rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>): void {
+  kubectl(cluster, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace: 'team-b' }, rules },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: 'team-b' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }] },
+  ] }) });
+}
+
+test('a Role edited mid-session: the tool list follows within the interval, one notification per change', async () => {
+  applyRole('eks-agent:live', 'live', [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }]);
+  const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'live', 'team-b'), '--refresh-interval', '1'], hostEnv(cluster));
+  const changes = listChanges(session);
+  try {
+    assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_list', 'pods_get']);
+    applyRole('eks-agent:live', 'live', [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list'] }]);
+    await changes.next();
+    assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'pods_log'], 'granted: appears');
+    assert.equal(changes.count(), 1, 'one notification for the change');
+    applyRole('eks-agent:live', 'live', [{ apiGroups: [''], resources: ['pods/log'], verbs: ['get'] }]);
+    await changes.next();
+    assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_log'], 'taken away: disappears');
+    assert.match(text(await call(session, 'pods_list', { namespace: 'team-b' })), /pods_list is not offered/);
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(changes.count(), 2, 'unchanged refreshes announce nothing');
+  } finally {
+    await session.close();
+  }
+});
+
+test('a 403 on an advertised tool re-discovers at once (no interval)', async () => {
+  applyRole('eks-agent:revoked', 'revoked', [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }]);
+  const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'revoked', 'team-b'), '--refresh-interval', '0'], hostEnv(cluster));
+  const changes = listChanges(session);
+  try {
+    assert.ok((await toolNames(session)).includes('pods_list'));
+    kubectl(cluster, ['delete', 'rolebinding', 'revoked', '-n', 'team-b']);
+    let result: CallToolResult | undefined;
+    for (let i = 0; i < 50; i += 1) { // RBAC's cache needs a moment to see the deletion
+      result = await call(session, 'pods_list', { namespace: 'team-b' });
+      if (result.isError) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(text(result!), /Forbidden \(HTTP 403\)/);
+    await changes.next();
+    assert.ok(!(await toolNames(session)).includes('pods_list'));
+  } finally {
+    await session.close();
+  }
+});
+
+test('reads ride out 503, 429 with Retry-After, resets and delays; the next good call succeeds', async () => {
+  const session = await connectServer(throughProxy(eksArgs(cluster, 'eks-mcp-agent', 'pods-reader')), hostEnv(cluster));
+  try {
+    for (const faults of [[{ kind: 'status', status: 503 }, { kind: 'status', status: 502 }], [{ kind: 'status', status: 429, retryAfter: 1 }],
+      [{ kind: 'reset' }], [{ kind: 'delay', ms: 300 }], [{ kind: 'status', status: 500 }]] as const) {
+      const before = apiProxy.received;
+      apiProxy.inject(...faults);
+      const result = await call(session, 'pods_list', { namespace: 'team-a' });
+      assert.ok(!result.isError, `${JSON.stringify(faults)}: ${text(result)}`);
+      assert.equal(apiProxy.received - before, faults.filter((f) => f.kind !== 'delay').length + 1);
+    }
+    apiProxy.inject(...Array.from({ length: 4 }, () => ({ kind: 'status' as const, status: 503 })));
+    const exhausted = await call(session, 'pods_list', { namespace: 'team-a' });
+    assert.match(text(exhausted), /HTTP 503.*\nThe API server failed: retry shortly/s, 'after the attempts run out: an error value, not a crash');
+    assert.ok(!(await call(session, 'pods_list', { namespace: 'team-a' })).isError, 'and the server is still up');
+  } finally {
+    await session.close();
+  }
+});
+
+test('writes are not retried blindly: a cut answer is reported, a refused connection is retried', async () => {
+  const trusting = new KubeClient(apiProxy.url, (await import('node:fs')).readFileSync(cluster.caFile), adminAuth, 5000, {
+    attempts: 8, baseDelayMs: 100, maxDelayMs: 100, random: () => 1, sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  });
+  const name = `write-${randomBytes(3).toString('hex')}`;
+  const create = (n: string) => trusting.json({ method: 'POST', path: '/api/v1/namespaces/team-b/configmaps', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n } } });
+  const before = apiProxy.forwarded;
+  apiProxy.inject({ kind: 'reset-after-forward' });
+  await assert.rejects(create(name), (e: Error) => e instanceof ConnectionError && e.sent);
+  assert.equal(apiProxy.forwarded - before, 1, 'sent once, not again');
+  assert.equal(kubectl(cluster, ['get', 'configmap', name, '-n', 'team-b', '-o', 'name']).trim(), `configmap/${name}`, 'it had landed: a retry would have been a duplicate');
+  await apiProxy.down();
+  setTimeout(() => void apiProxy.up(), 300);
+  await create(`${name}-2`);
+  assert.match(kubectl(cluster, ['get', 'configmap', `${name}-2`, '-n', 'team-b', '-o', 'name']), new RegExp(`${name}-2`));
+});
+
+test('MCP cancellation aborts the request in flight', async () => {
+  const session = await connectServer(throughProxy(eksArgs(cluster, 'eks-mcp-agent', 'pods-reader')), hostEnv(cluster));
+  try {
+    apiProxy.inject({ kind: 'delay', ms: 5000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    await assert.rejects(session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } }, undefined, { signal: controller.signal }));
+    await new Promise((r) => setTimeout(r, 300));
+    const line = auditLines(session.stderr()).find((l) => l['tool'] === 'pods_list');
+    assert.ok(line && line['outcome'] === 'failed' && (line['durationMs'] as number) < 4000, JSON.stringify(line));
+    assert.ok(!(await call(session, 'pods_list', { namespace: 'team-a' })).isError);
+  } finally {
+    await session.close();
+  }
+});
+
+function withHostCredentials<T>(stsUrl: string, run: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  Object.assign(process.env, hostEnv(cluster), { AWS_ENDPOINT_URL_STS: stsUrl });
+  return run().finally(() => {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  });
+}
+
+test('a token the cluster refuses mid-session costs zero failed calls: one 401, one fresh token', async () => {
+  await withHostCredentials(cluster.sts.url, async () => {
+    let skewed = true;
+    const clock = () => (skewed ? new Date(Date.now() - 16 * 60_000) : new Date());
+    const credentials = new CachedCredentials(assumeRole({ roleArn: cluster.sts.roles['eks-mcp-agent']!, sessionName: 'pods-reader', region: cluster.region, durationSeconds: 3600 }));
+    const auth = new EksTokenAuthenticator(credentials, cluster.region, cluster.clusterName, clock);
+    const kube = new KubeClient(cluster.endpoint, (await import('node:fs')).readFileSync(cluster.caFile), {
+      apply: async (o) => {
+        await auth.apply(o);
+        skewed = false; // the first token was minted 16 minutes in the past: the authenticator refuses it
+      },
+      refresh: () => auth.refresh(),
+    });
+    const pods = await kube.json<{ items: unknown[] }>({ path: '/api/v1/namespaces/team-a/pods' });
+    assert.ok(pods.items.length > 0);
+    assert.equal(auth.mintCount, 2);
+  });
+});
+
+test('STS down at refresh: valid credentials keep working; after expiry the error says the identity lapsed', async () => {
+  const stsProxy = await FaultProxy.start(cluster.sts.url);
+  try {
+    await withHostCredentials(stsProxy.url, async () => {
+      let offset = 0;
+      const credentials = new CachedCredentials(assumeRole({ roleArn: cluster.sts.roles['eks-mcp-agent']!, sessionName: 'pods-reader', region: cluster.region, durationSeconds: 3600 }),
+        () => new Date(Date.now() + offset));
+      const auth = new EksTokenAuthenticator(credentials, cluster.region, cluster.clusterName);
+      const kube = new KubeClient(cluster.endpoint, (await import('node:fs')).readFileSync(cluster.caFile), auth);
+      const list = () => kube.json<{ items: unknown[] }>({ path: '/api/v1/namespaces/team-a/pods' });
+      await list();
+      await stsProxy.down();
+      offset = 57 * 60_000; // inside the refresh margin: refresh fails, the still-valid credentials serve
+      await auth.refresh();
+      await list();
+      assert.equal(credentials.status().valid, true);
+      offset = 61 * 60_000; // expired, STS still down
+      await auth.refresh();
+      await assert.rejects(list(), (e: Error) => e instanceof IdentityLapsedError && /identity has lapsed/.test(e.message));
+      await stsProxy.up();
+      const refreshed = credentials.refreshCount;
+      await list();
+      assert.equal(credentials.refreshCount, refreshed + 1, 'STS back: fresh credentials, and the call works');
+    });
+  } finally {
+    await stsProxy.close();
+  }
+});
+
+test('the API server killed and restarted mid-session: the next call works with no restart of ours', { timeout: 180_000 }, async () => {
+  const own = await startCluster();
+  try {
+    const session = await connectServer(eksArgs(own, 'eks-mcp-agent', 'pods-reader'), hostEnv(own));
+    try {
+      assert.ok(!(await call(session, 'pods_list', { namespace: 'team-a' })).isError);
+      await own.restartApiServer();
+      const after = await call(session, 'pods_list', { namespace: 'team-a' });
+      assert.ok(!after.isError, text(after));
+    } finally {
+      await session.close();
+    }
+  } finally {
+    await own.stop();
+  }
+});
+
+test('SIGTERM: a call in flight finishes, then the server exits 0', async () => {
+  const session = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'wildcard'), hostEnv(cluster));
+  const pod = kubectl(cluster, ['get', 'pods', '-n', 'team-a', '-l', 'app=api', '-o', 'jsonpath={.items[0].metadata.name}']);
+  const running = call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sleep', '1'], confirm: true });
+  await new Promise((r) => setTimeout(r, 300));
+  process.kill(session.pid, 'SIGTERM');
+  const result = await running;
+  assert.equal((result.structuredContent as { exitCode: number }).exitCode, 0, text(result));
+  for (let i = 0; i < 50 && existsSync(`/proc/${session.pid}`); i += 1) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(!existsSync(`/proc/${session.pid}`), 'the server exited');
+  assert.match(session.stderr(), /"reason":"SIGTERM".*shutting down/);
+  await session.close().catch(() => undefined);
+});
