@@ -104,3 +104,111 @@ export function loadConfig(flags: Partial<Record<FieldName, string>>, env: NodeJ
 function dropEmpty(raw: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== '')) as Record<string, string>;
 }
+
+// --- serve --http -------------------------------------------------------------------------------------
+// HTTP settings live in their own table: the connection (above) is the same for every transport.
+
+interface HttpFieldSource {
+  /** Absent for secrets: a token on the command line is readable by every local user (ps, /proc). */
+  flag?: string;
+  env: string;
+  boolean?: true;
+}
+
+export const HTTP_FIELDS = {
+  http: { flag: '--http', env: 'EKS_MCP_HTTP', boolean: true },
+  host: { flag: '--host', env: 'EKS_MCP_HOST' },
+  port: { flag: '--port', env: 'EKS_MCP_PORT' },
+  stateless: { flag: '--stateless', env: 'EKS_MCP_STATELESS', boolean: true },
+  authTokensFile: { flag: '--auth-tokens-file', env: 'EKS_MCP_AUTH_TOKENS_FILE' },
+  authTokens: { env: 'EKS_MCP_AUTH_TOKENS' },
+  oauthIssuer: { flag: '--oauth-issuer', env: 'EKS_MCP_OAUTH_ISSUER' },
+  oauthJwksUrl: { flag: '--oauth-jwks-url', env: 'EKS_MCP_OAUTH_JWKS_URL' },
+  oauthScopes: { flag: '--oauth-scopes', env: 'EKS_MCP_OAUTH_SCOPES' },
+  resourceUrl: { flag: '--resource-url', env: 'EKS_MCP_RESOURCE_URL' },
+  allowUnauthenticated: { flag: '--allow-unauthenticated', env: 'EKS_MCP_ALLOW_UNAUTHENTICATED', boolean: true },
+  allowedOrigins: { flag: '--allowed-origins', env: 'EKS_MCP_ALLOWED_ORIGINS' },
+  allowedHosts: { flag: '--allowed-hosts', env: 'EKS_MCP_ALLOWED_HOSTS' },
+  rateLimit: { flag: '--rate-limit', env: 'EKS_MCP_RATE_LIMIT' },
+  maxBodyBytes: { flag: '--max-body-bytes', env: 'EKS_MCP_MAX_BODY_BYTES' },
+  requestTimeout: { flag: '--request-timeout', env: 'EKS_MCP_REQUEST_TIMEOUT' },
+  sessionIdleTimeout: { flag: '--session-idle-timeout', env: 'EKS_MCP_SESSION_IDLE_TIMEOUT' },
+} as const satisfies Record<string, HttpFieldSource>;
+
+export type HttpFieldName = keyof typeof HTTP_FIELDS;
+
+/** Addresses only this machine can reach: the one place an unauthenticated server may listen. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+const flagBool = z.enum(['true', 'false', '1', '0'], { error: 'true or false' }).optional().transform((v) => v === 'true' || v === '1');
+const list = (value: string) => [...new Set(value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean))];
+/** An https URL, or http on a loopback address (a local issuer in tests and development). */
+const secureUrl = z.url({ error: 'a URL' }).refine((v) => {
+  const u = new URL(v);
+  return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname));
+}, 'an https:// URL (http:// only on a loopback address)');
+
+const httpSchema = z.object({
+  http: flagBool,
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.coerce.number().int().min(0, 'a TCP port, 0-65535').max(65535, 'a TCP port, 0-65535').default(8080),
+  stateless: flagBool,
+  authTokensFile: z.string().min(1).optional(),
+  authTokens: z.string().min(1).optional(),
+  oauthIssuer: secureUrl.optional(),
+  oauthJwksUrl: secureUrl.optional(),
+  oauthScopes: z.string().transform(list).optional(),
+  resourceUrl: z.url({ protocol: /^https?$/, error: 'an http(s):// URL, the public address of this server\'s /mcp endpoint' })
+    .refine((v) => !v.includes('#'), 'without a #fragment (RFC 8707)').optional(),
+  allowUnauthenticated: flagBool,
+  allowedOrigins: z.string().transform(list).pipe(z.array(z.string().refine((o) => {
+    try {
+      return new URL(o).origin === o.replace(/\/$/, '').toLowerCase();
+    } catch {
+      return false;
+    }
+  }, 'each origin must be scheme://host[:port], no path and no wildcard'))).optional(),
+  allowedHosts: z.string().transform(list).pipe(z.array(z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)$/, 'each host a hostname without port'))).optional(),
+  rateLimit: z.coerce.number().int().min(0, 'requests per minute per principal, 0 to turn off').default(600),
+  maxBodyBytes: z.coerce.number().int().min(1024, 'at least 1024 bytes').max(64 * 1024 * 1024, 'at most 64 MiB').default(1024 * 1024),
+  requestTimeout: z.coerce.number().int().min(1, 'at least 1 second').max(3600, 'at most 3600 seconds').default(30),
+  sessionIdleTimeout: z.coerce.number().int().min(10, 'at least 10 seconds').max(86400, 'at most 86400 seconds').default(1800),
+}).superRefine((c, ctx) => {
+  if (c.authTokensFile && c.authTokens) ctx.addIssue({ code: 'custom', path: ['authTokens'], message: 'give static tokens once: a file or the variable, not both' });
+  const staticAuth = Boolean(c.authTokensFile || c.authTokens);
+  if (staticAuth && c.oauthIssuer) ctx.addIssue({ code: 'custom', path: ['oauthIssuer'], message: 'choose one authentication: static tokens or an OAuth issuer' });
+  if (c.oauthIssuer && !c.resourceUrl) ctx.addIssue({ code: 'custom', path: ['resourceUrl'], message: 'is required with an OAuth issuer: tokens must name it as their audience' });
+  for (const field of ['oauthJwksUrl', 'oauthScopes'] as const) {
+    if (c[field] && !c.oauthIssuer) ctx.addIssue({ code: 'custom', path: [field], message: 'needs an OAuth issuer (--oauth-issuer or EKS_MCP_OAUTH_ISSUER)' });
+  }
+  if (!staticAuth && !c.oauthIssuer && !c.allowUnauthenticated && !isLoopbackHost(c.host)) {
+    ctx.addIssue({
+      code: 'custom', path: ['host'],
+      message: `${c.host} is not a loopback address and no authentication is configured: set static tokens (--auth-tokens-file or EKS_MCP_AUTH_TOKENS) `
+        + 'or an OAuth issuer (--oauth-issuer with --resource-url), or serve without authentication on purpose with --allow-unauthenticated',
+    });
+  }
+});
+
+export type HttpConfig = z.output<typeof httpSchema>;
+
+function httpSetting(field: HttpFieldName): string {
+  const f: HttpFieldSource = HTTP_FIELDS[field];
+  return f.flag ? `${f.flag} or ${f.env}` : f.env;
+}
+
+/** The HTTP settings, from flags (by field name) and then the environment; errors name the flag and variable. */
+export function loadHttpConfig(flags: Partial<Record<HttpFieldName, string>>, env: NodeJS.ProcessEnv = process.env): HttpConfig {
+  const raw: Record<string, string | undefined> = {};
+  for (const field of Object.keys(HTTP_FIELDS) as HttpFieldName[]) raw[field] = flags[field] ?? env[HTTP_FIELDS[field].env];
+  const parsed = httpSchema.safeParse(dropEmpty(raw));
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(parsed.error.issues.map((issue) => {
+    const field = issue.path[0] as HttpFieldName | undefined;
+    if (!field || !(field in HTTP_FIELDS)) return issue.message;
+    return `${field} ${issue.message} (${httpSetting(field)})`;
+  }));
+}

@@ -1,0 +1,251 @@
+// Who is calling over HTTP: static bearer tokens, or OAuth 2.1 access tokens (JWTs) from one issuer. This only
+// answers "which principal is this"; the cluster is always reached with the connection's own identity, and the
+// caller's token never leaves this process (the MCP spec forbids token passthrough).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { createRemoteJWKSet, errors as jose, jwtVerify, type JWTPayload } from 'jose';
+import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js';
+import { buildDiscoveryUrls } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { ConfigError, type HttpConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+
+/** A static token shorter than this is refused at start: it could be guessed. */
+export const MIN_TOKEN_LENGTH = 16;
+
+export interface Auth extends OAuthTokenVerifier {
+  mode: 'static' | 'oauth';
+  requiredScopes: string[];
+  /** OAuth only: where RFC 9728 metadata is served, and what it says. */
+  resourceMetadata?: { url: string; path: string; document: OAuthProtectedResourceMetadata };
+  /** For the start-up log line: never a token. */
+  summary: Record<string, unknown>;
+}
+
+/** The principal a verified request acts as: sessions belong to it and rate limits count per it. */
+export function principalOf(auth: AuthInfo | undefined): string {
+  const principal = auth?.extra?.['principal'];
+  return typeof principal === 'string' ? principal : 'anonymous';
+}
+
+// --- static tokens -------------------------------------------------------------------------------------
+
+export interface StaticToken {
+  principal: string;
+  /** SHA-256 of the token: equal-length digests make the comparison constant-time whatever the input. */
+  digest: Buffer;
+}
+
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/**
+ * Tokens separated by newlines or commas, `#` comments ignored; each `token` or `name:token`. A name makes the
+ * principal stable across a rotation (old and new token under one name); without one, the principal is a
+ * short fingerprint of the token. Pure: the source only names where the tokens came from in errors.
+ */
+export function parseTokens(text: string, source: string): StaticToken[] {
+  const entries = text.split(/[\n,]/).map((line) => line.replace(/#.*$/, '').trim()).filter(Boolean);
+  if (entries.length === 0) throw new ConfigError([`${source} holds no token`]);
+  const tokens: StaticToken[] = [];
+  const seen = new Map<string, string>();
+  entries.forEach((entry, i) => {
+    const named = /^([A-Za-z0-9._@-]{1,64}):(\S+)$/.exec(entry);
+    const token = named ? named[2]! : entry;
+    if (/\s/.test(token)) throw new ConfigError([`${source}: entry ${i + 1} has whitespace inside the token`]);
+    if (token.length < MIN_TOKEN_LENGTH) throw new ConfigError([`${source}: entry ${i + 1} is shorter than ${MIN_TOKEN_LENGTH} characters (try: openssl rand -hex 32)`]);
+    const digest = sha256(token);
+    const principal = named ? `static:${named[1]}` : `static:sha256:${digest.toString('hex').slice(0, 12)}`;
+    const key = digest.toString('hex');
+    if (seen.has(key) && seen.get(key) !== principal) throw new ConfigError([`${source}: one token is given under two names`]);
+    seen.set(key, principal);
+    tokens.push({ principal, digest });
+  });
+  return tokens;
+}
+
+/** The token that matches, compared in constant time against every configured token (no early exit). */
+export function matchToken(tokens: readonly StaticToken[], presented: string): StaticToken | undefined {
+  const digest = sha256(presented);
+  let match: StaticToken | undefined;
+  for (const token of tokens) {
+    if (timingSafeEqual(token.digest, digest) && !match) match = token;
+  }
+  return match;
+}
+
+/** Tokens from a file, read again when it changes (a rotated Kubernetes Secret is swapped in place). */
+function tokenFile(path: string, log: Logger): () => StaticToken[] {
+  const source = `the token file ${path} (--auth-tokens-file or EKS_MCP_AUTH_TOKENS_FILE)`;
+  const read = () => {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new ConfigError([`cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+    }
+    return parseTokens(text, source);
+  };
+  const version = () => {
+    const s = statSync(path);
+    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+  };
+  let tokens = read();
+  let seen = version();
+  let checkedAt = Date.now();
+  return () => {
+    if (Date.now() - checkedAt < 2000) return tokens; // a stat per request is cheap, but not needed
+    checkedAt = Date.now();
+    try {
+      const now = version();
+      if (now !== seen) {
+        tokens = read();
+        seen = now;
+        log.info({ tokens: tokens.length }, 'static tokens reloaded');
+      }
+    } catch (error) {
+      log.warn({ err: { message: (error as Error).message } }, 'static token file unreadable: keeping the tokens loaded before');
+    }
+    return tokens;
+  };
+}
+
+/**
+ * The SDK's bearer middleware requires an expiry on every AuthInfo. A static token has none of its own, and
+ * each request is verified afresh (a token removed from the file stops working at the next request), so the
+ * expiry given is simply "later than now".
+ */
+const STATIC_VALIDITY_SECONDS = 3600;
+
+function staticAuth(load: () => StaticToken[], count: number): Auth {
+  return {
+    mode: 'static',
+    requiredScopes: [],
+    summary: { auth: 'static', tokens: count },
+    async verifyAccessToken(token: string): Promise<AuthInfo> {
+      const match = matchToken(load(), token);
+      if (!match) throw new InvalidTokenError('Invalid bearer token');
+      return {
+        token, clientId: match.principal, scopes: [],
+        expiresAt: Math.floor(Date.now() / 1000) + STATIC_VALIDITY_SECONDS,
+        extra: { principal: match.principal },
+      };
+    },
+  };
+}
+
+// --- OAuth 2.1 resource server -------------------------------------------------------------------------
+
+/** Asymmetric algorithms only: a JWKS of public keys cannot verify HMAC, and `none` is never acceptable. */
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+
+/** Scopes from RFC 9068's `scope` (space-separated) or the `scp` claim some issuers use instead. */
+export function scopesOf(payload: JWTPayload): string[] {
+  const raw = payload['scope'] ?? payload['scp'];
+  if (typeof raw === 'string') return raw.split(' ').filter(Boolean);
+  if (Array.isArray(raw)) return raw.filter((s): s is string => typeof s === 'string');
+  return [];
+}
+
+/** Why a JWT was refused, as the client may read it in WWW-Authenticate: nothing about keys or the cluster. */
+export function tokenRefusal(error: unknown): InvalidTokenError | ServerError {
+  if (error instanceof jose.JWTExpired) return new InvalidTokenError('Token has expired');
+  if (error instanceof jose.JWTClaimValidationFailed) {
+    if (error.claim === 'aud') return new InvalidTokenError('Token audience is not this server');
+    if (error.claim === 'iss') return new InvalidTokenError('Token issuer is not trusted');
+    if (error.claim === 'nbf' || error.claim === 'iat') return new InvalidTokenError('Token is not yet valid');
+    return new InvalidTokenError(error.reason === 'missing' ? `Token lacks the ${error.claim} claim` : `Token claim ${error.claim} is invalid`);
+  }
+  if (error instanceof jose.JWSSignatureVerificationFailed) return new InvalidTokenError('Token signature is invalid');
+  if (error instanceof jose.JWKSNoMatchingKey || error instanceof jose.JWKSMultipleMatchingKeys) return new InvalidTokenError('Token is signed with a key the issuer does not publish');
+  if (error instanceof jose.JOSEAlgNotAllowed) return new InvalidTokenError('Token algorithm is not allowed');
+  if (error instanceof jose.JWTInvalid || error instanceof jose.JWSInvalid || error instanceof jose.JOSENotSupported) return new InvalidTokenError('Token is not a valid JWT');
+  // The issuer's keys could not be fetched: not the client's fault, so not a 401 that would send it to re-authorize.
+  return new ServerError('Tokens cannot be verified right now');
+}
+
+/**
+ * jwks_uri from the issuer's RFC 8414 (or OpenID) metadata, which must name the same issuer. Fetched here rather
+ * than with the SDK's client-side discovery, whose schema also demands what only an OAuth client needs
+ * (authorization_endpoint); the SDK still says where to look.
+ */
+export async function discoverJwks(issuer: string, fetchImpl: typeof fetch = fetch): Promise<string> {
+  const tried: string[] = [];
+  for (const { url } of buildDiscoveryUrls(issuer)) {
+    let res: Response;
+    try {
+      res = await fetchImpl(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5000), redirect: 'error' });
+    } catch (error) {
+      tried.push(`${url.href}: ${(error as Error).message}`);
+      continue;
+    }
+    if (!res.ok) {
+      tried.push(`${url.href}: HTTP ${res.status}`);
+      await res.body?.cancel();
+      continue;
+    }
+    const metadata = (await res.json().catch(() => ({}))) as { issuer?: unknown; jwks_uri?: unknown };
+    if (typeof metadata.issuer !== 'string' || metadata.issuer.replace(/\/$/, '') !== issuer.replace(/\/$/, '')) {
+      throw new Error(`the metadata at ${url.href} names another issuer (${String(metadata.issuer)}): refusing it (RFC 8414 §3.3)`);
+    }
+    if (typeof metadata.jwks_uri !== 'string') throw new Error(`the OAuth issuer's metadata at ${url.href} has no jwks_uri: give --oauth-jwks-url`);
+    return metadata.jwks_uri;
+  }
+  throw new Error(`cannot read the OAuth issuer's metadata (${tried.join('; ')}): give --oauth-jwks-url to skip discovery`);
+}
+
+async function oauthAuth(http: HttpConfig): Promise<Auth> {
+  const issuer = http.oauthIssuer!;
+  const resource = http.resourceUrl!;
+  const jwksUrl = http.oauthJwksUrl ?? await discoverJwks(issuer);
+  const jwks = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+  const requiredScopes = http.oauthScopes ?? [];
+  const url = getOAuthProtectedResourceMetadataUrl(new URL(resource));
+  return {
+    mode: 'oauth',
+    requiredScopes,
+    resourceMetadata: {
+      url,
+      path: new URL(url).pathname,
+      document: {
+        resource,
+        authorization_servers: [issuer],
+        ...(requiredScopes.length ? { scopes_supported: requiredScopes } : {}),
+        bearer_methods_supported: ['header'],
+        resource_name: 'eks-rbac-mcp',
+      },
+    },
+    summary: { auth: 'oauth', issuer, resource, jwksUrl, requiredScopes },
+    async verifyAccessToken(token: string): Promise<AuthInfo> {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, jwks, {
+          issuer, audience: resource, algorithms: ALGORITHMS, requiredClaims: ['exp', 'sub'], clockTolerance: 30,
+        }));
+      } catch (error) {
+        throw tokenRefusal(error);
+      }
+      const clientId = [payload['client_id'], payload['azp'], payload.sub].find((v: unknown): v is string => typeof v === 'string')!;
+      return {
+        token, clientId, scopes: scopesOf(payload), expiresAt: payload.exp, resource: new URL(resource),
+        extra: { principal: `${payload.iss}#${payload.sub}` },
+      };
+    },
+  };
+}
+
+/** The configured authentication, or undefined when the server runs without it (loopback or told to). */
+export async function createAuth(http: HttpConfig, log: Logger): Promise<Auth | undefined> {
+  if (http.authTokensFile) {
+    const load = tokenFile(http.authTokensFile, log);
+    return staticAuth(load, load().length);
+  }
+  if (http.authTokens) {
+    const tokens = parseTokens(http.authTokens, 'EKS_MCP_AUTH_TOKENS');
+    return staticAuth(() => tokens, tokens.length);
+  }
+  if (http.oauthIssuer) return oauthAuth(http);
+  return undefined;
+}

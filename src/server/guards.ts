@@ -1,0 +1,80 @@
+// What an HTTP request must pass before it reaches MCP, apart from authentication: the Origin allow-list
+// (the SDK checks Host but not Origin) and a per-principal rate limit. Pure functions and one small class.
+
+/** `scheme://host[:port]`, lowercase, default port dropped; undefined when it is not an origin (e.g. "null"). */
+export function normalizeOrigin(origin: string): string | undefined {
+  try {
+    const url = new URL(origin);
+    if (url.origin === 'null') return undefined;
+    return url.origin.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A browser always sends Origin on a cross-site request, so a page on another site (or a DNS-rebound name)
+ * is refused here even when the user's browser could reach the server. Clients that are not browsers send
+ * no Origin and are not affected; MCP requires 403 for an Origin that is present and not allowed.
+ */
+export function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined) return true;
+  const normalized = normalizeOrigin(origin);
+  return normalized !== undefined && allowed.some((a) => normalizeOrigin(a) === normalized);
+}
+
+/** CORS response headers for an allowed browser origin: what an MCP client must send and read. */
+export function corsHeaders(origin: string): Record<string, string> {
+  return {
+    'Access-Control-Allow-Origin': origin,
+    'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID',
+    'Access-Control-Expose-Headers': 'Mcp-Session-Id, WWW-Authenticate',
+    'Access-Control-Max-Age': '600',
+    Vary: 'Origin',
+  };
+}
+
+export interface Bucket {
+  tokens: number;
+  updatedMs: number;
+}
+
+/**
+ * Token bucket: `perMinute` requests a minute on average, bursts up to `perMinute`. Returns the bucket after
+ * this request and, when refused, how many seconds until one request would be allowed. Pure.
+ */
+export function take(bucket: Bucket | undefined, nowMs: number, perMinute: number): { bucket: Bucket; allowed: boolean; retryAfterSeconds: number } {
+  const ratePerMs = perMinute / 60_000;
+  const start = bucket ?? { tokens: perMinute, updatedMs: nowMs };
+  const tokens = Math.min(perMinute, start.tokens + Math.max(0, nowMs - start.updatedMs) * ratePerMs);
+  if (tokens >= 1) return { bucket: { tokens: tokens - 1, updatedMs: nowMs }, allowed: true, retryAfterSeconds: 0 };
+  return { bucket: { tokens, updatedMs: nowMs }, allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / ratePerMs / 1000)) };
+}
+
+/** One bucket per principal; buckets that have refilled completely are forgotten, so memory stays bounded. */
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(private readonly perMinute: number, private readonly now: () => number = Date.now) {}
+
+  /** 0 when allowed; otherwise the seconds to wait. A limit of 0 turns limiting off. */
+  check(principal: string): number {
+    if (this.perMinute <= 0) return 0;
+    const result = take(this.buckets.get(principal), this.now(), this.perMinute);
+    this.buckets.set(principal, result.bucket);
+    if (this.buckets.size > 10_000) this.prune();
+    return result.allowed ? 0 : result.retryAfterSeconds;
+  }
+
+  prune(): void {
+    const now = this.now();
+    for (const [key, bucket] of this.buckets) {
+      if (take(bucket, now, this.perMinute).bucket.tokens >= this.perMinute - 1) this.buckets.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+}

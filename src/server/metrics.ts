@@ -1,0 +1,149 @@
+// Prometheus metrics for `serve --http`, on a registry of our own. Labels are bounded and never name the cluster,
+// a namespace, an object, a user or a token: /metrics is served without authentication.
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Connection } from '../connection.ts';
+import type { ToolCallHook } from './runtime.ts';
+
+const PREFIX = 'eks_rbac_mcp_';
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+
+export type Rejection =
+  | 'unauthenticated' | 'insufficient-scope' | 'forbidden-origin' | 'rate-limited' | 'not-ready'
+  | 'session-not-found' | 'session-of-another-principal' | 'too-many-sessions';
+
+export function methodLabel(method: string | undefined): string {
+  const m = (method ?? '').toUpperCase();
+  return METHODS.has(m) ? m : 'other';
+}
+
+/** A tool name from the catalogue, or "unknown": a client may call any name, and labels must stay bounded. */
+export function toolLabel(name: string, known: ReadonlySet<string>): string {
+  return known.has(name) ? name : 'unknown';
+}
+
+interface KubeResponse { method: string; code: string; seconds: number }
+
+/**
+ * Responses to this process's outgoing HTTP requests, kept only for the Kubernetes API's host. Discovery runs
+ * before the endpoint is known to us (it may come from EKS DescribeCluster), so responses wait, by host, until
+ * `adopt` names it; STS and EKS answers are then dropped.
+ */
+export class KubeResponseTally {
+  private readonly pending = new Map<string, KubeResponse[]>();
+  private pendingCount = 0;
+  private host?: string;
+
+  constructor(private readonly record: (response: KubeResponse) => void) {}
+
+  observe(host: string, response: KubeResponse): void {
+    if (this.host !== undefined) {
+      if (host === this.host) this.record(response);
+      return;
+    }
+    if (this.pendingCount >= 10_000) return; // bounded even if adopt never comes
+    this.pending.set(host, [...(this.pending.get(host) ?? []), response]);
+    this.pendingCount += 1;
+  }
+
+  adopt(host: string): void {
+    this.host = host;
+    for (const response of this.pending.get(host) ?? []) this.record(response);
+    this.pending.clear();
+    this.pendingCount = 0;
+  }
+}
+
+export interface Metrics {
+  contentType: string;
+  toolCall: ToolCallHook;
+  httpRequest(route: string, method: string | undefined, code: number, seconds: number): void;
+  rejected(reason: Rejection): void;
+  /** From now on, count the connection's API responses, token mints and credential refreshes. */
+  watch(connection: Connection): void;
+  render(): Promise<string>;
+  close(): void;
+}
+
+export function createMetrics(options: { toolNames: readonly string[]; activeSessions: () => number }): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const known = new Set(options.toolNames);
+  let connection: Connection | undefined;
+  collectDefaultMetrics({ register: registry, prefix: PREFIX });
+
+  const toolCalls = new Counter({ name: `${PREFIX}tool_calls_total`, help: 'Tool calls by tool and outcome (ok, denied-locally, not-offered, refused, api-error, failed).', labelNames: ['tool', 'outcome'], registers });
+  const toolSeconds = new Histogram({ name: `${PREFIX}tool_call_duration_seconds`, help: 'Tool call latency, from the call to its result.', labelNames: ['tool'], buckets: LATENCY_BUCKETS, registers });
+  const kubeResponses = new Counter({ name: `${PREFIX}kubernetes_api_responses_total`, help: 'Responses of the Kubernetes API server to this server, by HTTP method and status code.', labelNames: ['method', 'code'], registers });
+  const kubeSeconds = new Histogram({ name: `${PREFIX}kubernetes_api_request_duration_seconds`, help: 'Kubernetes API request latency, until the response headers.', labelNames: ['method'], buckets: LATENCY_BUCKETS, registers });
+  new Counter({
+    name: `${PREFIX}eks_token_mints_total`, help: 'EKS bearer tokens minted from the connection\'s credentials: the first, then each refresh.', registers,
+    collect() {
+      const n = connection?.eks?.authenticator.mintCount;
+      if (n !== undefined) { this.reset(); this.inc(n); }
+    },
+  });
+  new Counter({
+    name: `${PREFIX}aws_credential_refreshes_total`, help: 'AWS credentials obtained (AssumeRole or the default chain): the first, then each refresh.', registers,
+    collect() {
+      const n = connection?.eks?.credentials.refreshCount;
+      if (n !== undefined) { this.reset(); this.inc(n); }
+    },
+  });
+  new Gauge({ name: `${PREFIX}active_sessions`, help: 'MCP sessions open over HTTP (0 in stateless mode).', registers, collect() { this.set(options.activeSessions()); } });
+  const httpRequests = new Counter({ name: `${PREFIX}http_requests_total`, help: 'HTTP requests by route, method and status code.', labelNames: ['route', 'method', 'code'], registers });
+  const httpSeconds = new Histogram({ name: `${PREFIX}http_request_duration_seconds`, help: 'HTTP request latency by route and method (an SSE stream counts until it ends).', labelNames: ['route', 'method'], buckets: LATENCY_BUCKETS, registers });
+  const rejections = new Counter({ name: `${PREFIX}http_rejections_total`, help: 'HTTP requests refused before MCP, by reason.', labelNames: ['reason'], registers });
+
+  const tally = new KubeResponseTally((r) => {
+    kubeResponses.inc({ method: r.method, code: r.code });
+    kubeSeconds.observe({ method: r.method }, r.seconds);
+  });
+  // Observed through Node's HTTP client diagnostics channels rather than a hook in the Kubernetes client: every
+  // request is seen, discovery and the retry after a 401 included, without the transport reaching into it.
+  const started = new WeakMap<ClientRequest, number>();
+  const hostOf = (request: ClientRequest) => String(request.getHeader('host') ?? '');
+  const onStart = (message: unknown) => started.set((message as { request: ClientRequest }).request, performance.now());
+  const onResponse = (message: unknown) => {
+    const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
+    const since = started.get(request);
+    tally.observe(hostOf(request), { method: methodLabel(request.method), code: String(response.statusCode ?? 0), seconds: since === undefined ? 0 : (performance.now() - since) / 1000 });
+  };
+  const onError = (message: unknown) => {
+    const { request } = message as { request: ClientRequest };
+    const since = started.get(request);
+    tally.observe(hostOf(request), { method: methodLabel(request.method), code: 'error', seconds: since === undefined ? 0 : (performance.now() - since) / 1000 });
+  };
+  subscribe('http.client.request.start', onStart);
+  subscribe('http.client.response.finish', onResponse);
+  subscribe('http.client.request.error', onError);
+
+  return {
+    contentType: registry.contentType,
+    toolCall(tool, outcome, _status, durationMs) {
+      const label = toolLabel(tool, known);
+      toolCalls.inc({ tool: label, outcome });
+      if (outcome !== 'not-offered') toolSeconds.observe({ tool: label }, durationMs / 1000); // refused before any work
+    },
+    httpRequest(route, method, code, seconds) {
+      httpRequests.inc({ route, method: methodLabel(method), code: String(code) });
+      httpSeconds.observe({ route, method: methodLabel(method) }, seconds);
+    },
+    rejected(reason) {
+      rejections.inc({ reason });
+    },
+    watch(watched) {
+      connection = watched;
+      tally.adopt(new URL(watched.kube.endpoint).host);
+    },
+    render: () => registry.metrics(),
+    close() {
+      unsubscribe('http.client.request.start', onStart);
+      unsubscribe('http.client.response.finish', onResponse);
+      unsubscribe('http.client.request.error', onError);
+      registry.clear();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, isLoopbackHost, loadHttpConfig } from '../../src/config.ts';
+import { SessionTable, routeOf } from '../../src/server/http.ts';
+
+function problems(flags: Record<string, string>, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    loadHttpConfig(flags, env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+  return [];
+}
+
+test('HTTP defaults: loopback, port 8080, stateful, bounded requests', () => {
+  const config = loadHttpConfig({ http: 'true' }, {});
+  assert.equal(config.host, '127.0.0.1');
+  assert.equal(config.port, 8080);
+  assert.equal(config.stateless, false);
+  assert.equal(config.rateLimit, 600);
+  assert.equal(config.maxBodyBytes, 1024 * 1024);
+  assert.equal(config.requestTimeout, 30);
+  assert.equal(config.sessionIdleTimeout, 1800);
+});
+
+test('settings from the environment; flags win', () => {
+  const config = loadHttpConfig({ port: '9000' }, { EKS_MCP_PORT: '1', EKS_MCP_STATELESS: 'true', EKS_MCP_AUTH_TOKENS: 'x', EKS_MCP_HOST: '0.0.0.0', EKS_MCP_ALLOWED_ORIGINS: 'https://a.example.com, https://b.example.com' });
+  assert.equal(config.port, 9000);
+  assert.equal(config.stateless, true);
+  assert.deepEqual(config.allowedOrigins, ['https://a.example.com', 'https://b.example.com']);
+});
+
+test('closed by default: a non-loopback address needs authentication or an explicit opt-out', () => {
+  assert.match(problems({ host: '0.0.0.0' }).join('\n'), /host 0\.0\.0\.0 is not a loopback address and no authentication is configured.*--allow-unauthenticated \(--host or EKS_MCP_HOST\)/);
+  assert.deepEqual(problems({ host: '0.0.0.0', allowUnauthenticated: 'true' }), []);
+  assert.deepEqual(problems({ host: '0.0.0.0', authTokensFile: '/etc/tokens' }), []);
+  assert.deepEqual(problems({ host: '0.0.0.0', oauthIssuer: 'https://issuer.example.com', resourceUrl: 'https://mcp.example.com/mcp' }), []);
+  for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) assert.ok(isLoopbackHost(host), host);
+  for (const host of ['0.0.0.0', '::', '10.0.0.1', 'example.com', '128.0.0.1']) assert.ok(!isLoopbackHost(host), host);
+});
+
+test('authentication settings that cannot work together are refused, naming flag and variable', () => {
+  const found = (flags: Record<string, string>, env: NodeJS.ProcessEnv = {}) => problems(flags, env).join('\n');
+  assert.match(found({ authTokensFile: '/f' }, { EKS_MCP_AUTH_TOKENS: 'x' }), /give static tokens once.*\(EKS_MCP_AUTH_TOKENS\)/);
+  assert.match(found({ authTokensFile: '/f', oauthIssuer: 'https://i.example.com', resourceUrl: 'https://m.example.com/mcp' }), /choose one authentication/);
+  assert.match(found({ oauthIssuer: 'https://i.example.com' }), /resourceUrl is required with an OAuth issuer.*\(--resource-url or EKS_MCP_RESOURCE_URL\)/);
+  assert.match(found({ oauthScopes: 'mcp' }), /oauthScopes needs an OAuth issuer/);
+  assert.match(found({ oauthIssuer: 'http://i.example.com', resourceUrl: 'https://m.example.com/mcp' }), /oauthIssuer an https:\/\/ URL \(http:\/\/ only on a loopback address\)/);
+  assert.deepEqual(problems({ oauthIssuer: 'http://127.0.0.1:9000', resourceUrl: 'http://127.0.0.1:8080/mcp' }), []);
+  assert.match(found({ oauthIssuer: 'https://i.example.com', resourceUrl: 'https://m.example.com/mcp#x' }), /without a #fragment/);
+  assert.match(found({ allowedOrigins: 'https://a.example.com/path' }), /each origin must be scheme:\/\/host\[:port\]/);
+  assert.match(found({ allowedOrigins: '*' }), /no wildcard/);
+  assert.match(found({ port: '70000' }), /port a TCP port/);
+  assert.match(found({ maxBodyBytes: '10' }), /at least 1024 bytes/);
+});
+
+test('sessions belong to their principal; idle ones are found, busy ones never', () => {
+  const table = new SessionTable<{ id: string; principal: string; lastSeenMs: number; inFlight: number }>();
+  table.add({ id: 's1', principal: 'static:alice', lastSeenMs: 0, inFlight: 0 });
+  table.add({ id: 's2', principal: 'static:alice', lastSeenMs: 0, inFlight: 1 });
+  table.add({ id: 's3', principal: 'static:bob', lastSeenMs: 900, inFlight: 0 });
+  assert.equal(table.lookup('s1', 'static:alice').kind, 'ok');
+  assert.equal(table.lookup('s1', 'static:bob').kind, 'other-principal');
+  assert.equal(table.lookup('nope', 'static:alice').kind, 'not-found');
+  assert.equal(table.countFor('static:alice'), 2);
+  assert.deepEqual(table.idle(1000, 500).map((s) => s.id), ['s1']);
+  assert.equal(table.remove('s1'), true);
+  assert.equal(table.remove('s1'), false);
+  assert.equal(table.size, 2);
+});
+
+test('route labels are a fixed set', () => {
+  assert.deepEqual(['/mcp', '/healthz', '/readyz', '/metrics', '/.well-known/oauth-protected-resource/mcp', '/anything/else'].map(routeOf),
+    ['mcp', 'healthz', 'readyz', 'metrics', 'well-known', 'other']);
+});
