@@ -81,24 +81,34 @@ export class ConfigError extends Error {
   }
 }
 
-function setting(field: FieldName): string {
-  return `${FIELDS[field].flag} or ${FIELDS[field].env}`;
+/** `--flag or ENV` (secrets have no flag: a value on the command line is readable by every local user). */
+function setting(source: { flag?: string; env: string }): string {
+  return source.flag ? `${source.flag} or ${source.env}` : source.env;
 }
 
-/** Reads each field from parsed flags (by field name) and then the environment. */
-export function loadConfig(flags: Partial<Record<FieldName, string>>, env: NodeJS.ProcessEnv = process.env): Config {
-  const raw: Record<string, string | undefined> = {};
-  for (const field of Object.keys(FIELDS) as FieldName[]) raw[field] = flags[field] ?? env[FIELDS[field].env];
-  raw['region'] ??= env['AWS_DEFAULT_REGION'];
-  const mode = raw['kubeconfig'] ? 'kubeconfig' : 'eks';
-  const parsed = (mode === 'eks' ? eksSchema : kubeconfigSchema).safeParse({ ...dropEmpty(raw), mode });
+/** Each field of a table from parsed flags (by field name), else the environment; empty values dropped. */
+function readFields(table: Record<string, { env: string }>, flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): Record<string, string> {
+  return dropEmpty(Object.fromEntries(Object.entries(table).map(([field, source]) => [field, flags[field] ?? env[source.env]])));
+}
+
+/** Parses with the schema; each problem names the field, what is wrong and where to set it. */
+function parseFields<S extends z.ZodType>(schema: S, raw: Record<string, string>, table: Record<string, { flag?: string; env: string }>): z.output<S> {
+  const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   throw new ConfigError(parsed.error.issues.map((issue) => {
-    const field = issue.path[0] as FieldName | undefined;
-    if (!field || !(field in FIELDS)) return issue.message;
+    const field = issue.path[0];
+    if (typeof field !== 'string' || !(field in table)) return issue.message;
     const missing = issue.code === 'invalid_type' && raw[field] === undefined;
-    return missing ? `${field} is required: set ${setting(field)}` : `${field} ${issue.message} (${setting(field)})`;
+    return missing ? `${field} is required: set ${setting(table[field]!)}` : `${field} ${issue.message} (${setting(table[field]!)})`;
   }));
+}
+
+/** The connection, from flags (by field name) and then the environment. */
+export function loadConfig(flags: Partial<Record<FieldName, string>>, env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = readFields(FIELDS, flags, env);
+  if (!raw['region'] && env['AWS_DEFAULT_REGION']) raw['region'] = env['AWS_DEFAULT_REGION'];
+  const mode = raw['kubeconfig'] ? 'kubeconfig' : 'eks';
+  return parseFields(mode === 'eks' ? eksSchema : kubeconfigSchema, { ...raw, mode }, FIELDS);
 }
 
 function dropEmpty(raw: Record<string, string | undefined>): Record<string, string> {
@@ -195,20 +205,7 @@ const httpSchema = z.object({
 
 export type HttpConfig = z.output<typeof httpSchema>;
 
-function httpSetting(field: HttpFieldName): string {
-  const f: HttpFieldSource = HTTP_FIELDS[field];
-  return f.flag ? `${f.flag} or ${f.env}` : f.env;
-}
-
 /** The HTTP settings, from flags (by field name) and then the environment; errors name the flag and variable. */
 export function loadHttpConfig(flags: Partial<Record<HttpFieldName, string>>, env: NodeJS.ProcessEnv = process.env): HttpConfig {
-  const raw: Record<string, string | undefined> = {};
-  for (const field of Object.keys(HTTP_FIELDS) as HttpFieldName[]) raw[field] = flags[field] ?? env[HTTP_FIELDS[field].env];
-  const parsed = httpSchema.safeParse(dropEmpty(raw));
-  if (parsed.success) return parsed.data;
-  throw new ConfigError(parsed.error.issues.map((issue) => {
-    const field = issue.path[0] as HttpFieldName | undefined;
-    if (!field || !(field in HTTP_FIELDS)) return issue.message;
-    return `${field} ${issue.message} (${httpSetting(field)})`;
-  }));
+  return parseFields(httpSchema, readFields(HTTP_FIELDS, flags, env), HTTP_FIELDS);
 }
