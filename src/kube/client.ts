@@ -1,6 +1,7 @@
 // The one HTTP path to the Kubernetes API: TLS verified against the cluster's CA, credentials applied per
 // request by the connection's authenticator, a timeout on every request, Kubernetes Status errors as values.
-import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { WebSocket } from 'ws';
 
 export interface KubeAuthenticator {
@@ -66,6 +67,11 @@ export interface RetryPolicy {
 }
 
 const RETRIABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/**
+ * Connections kept open to the API server. Discovery sends ~30 reviews at once: 8 sockets answered them fastest
+ * on the benchmark's control plane (4 to 12 were close; one socket per review, as before, was ~40% slower).
+ */
+const POOL_SOCKETS = 8;
 /** Connect-time failures: the request never left this process. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -134,6 +140,9 @@ export class KubeClient {
   /** Requests sent, retries included: the benchmark's economy figure. */
   requestCount = 0;
 
+  /** One TLS context for the cluster CA and one pool of kept-alive connections, made on first use. */
+  private pool?: { agent: HttpsAgent; context: SecureContext };
+
   /** Sends the request; parses JSON; throws KubeApiError on non-2xx (after one credential refresh on 401). */
   async json<T>(req: KubeRequest): Promise<T> {
     const res = await this.raw({ accept: 'application/json', ...req });
@@ -193,6 +202,14 @@ export class KubeClient {
       timeout: req.timeoutMs ?? this.defaultTimeoutMs,
     };
     await this.authenticator.apply(options);
+    // Bearer credentials (EKS) leave the TLS options as they were: then every request shares one TLS context
+    // (building one per socket costs ~1.5 ms of CPU) and a bounded pool of kept-alive connections, so that
+    // discovery's burst of ~30 reviews reuses a few sockets instead of opening one each. Otherwise as Node's
+    // global agent: idle sockets close after 5 s, the most recently used is reused first.
+    if (options.ca === this.ca && !options.cert && !options.key && !options.pfx) {
+      this.pool ??= { agent: new HttpsAgent({ keepAlive: true, scheduling: 'lifo', timeout: 5_000, maxSockets: POOL_SOCKETS }), context: createSecureContext({ ca: this.ca }) };
+      Object.assign(options, { agent: this.pool.agent, secureContext: this.pool.context }); // tls.connect reads secureContext
+    }
     this.requestCount += 1;
     return new Promise<RawResponse>((resolve, reject) => {
       let connected = false;
@@ -218,7 +235,13 @@ export class KubeClient {
         res.on('error', (error) => reject(connectionError(this.endpoint, error, true)));
       });
       // A request on a fresh socket that failed before the TLS handshake completed was never sent.
-      outgoing.on('socket', (socket) => socket.once('secureConnect', () => (connected = true)));
+      // A kept-alive socket never emits secureConnect again: the listener goes with the request, or it would hold
+      // this request and its response body for as long as the socket lives (a leak of every call's answer).
+      outgoing.on('socket', (socket) => {
+        const onSecure = () => (connected = true);
+        socket.once('secureConnect', onSecure);
+        outgoing.once('close', () => socket.removeListener('secureConnect', onSecure));
+      });
       outgoing.on('timeout', () => outgoing.destroy(Object.assign(new Error(`request to the API server timed out after ${options.timeout} ms`), { code: 'ETIMEDOUT' })));
       outgoing.on('error', (error: Error & { code?: string }) => reject(connectionError(this.endpoint, error, connected || !NOT_SENT_CODES.has(error.code ?? ''))));
       if (body !== undefined) outgoing.write(body);
