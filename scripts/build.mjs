@@ -4,6 +4,20 @@
 import { build } from 'esbuild';
 import { chmodSync, rmSync } from 'node:fs';
 
+/**
+ * zod exports its ~40 message locales as `locales` (about 260 KB minified, half of zod in the bundle); nothing
+ * here uses them (zod configures English itself), but a namespace re-export defeats tree shaking, and every
+ * start would parse them. They are replaced by an empty module.
+ */
+const dropZodLocales = {
+  name: 'drop-zod-locales',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      (/[\\/]zod[\\/]v4[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'stub' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 await build({
   entryPoints: { cli: 'src/cli.ts' },
@@ -21,5 +35,6 @@ await build({
   // CommonJS dependencies inside an ESM bundle still call require().
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',
+  plugins: [dropZodLocales],
 });
 chmodSync('dist/cli.js', 0o755);

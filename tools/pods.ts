@@ -15,6 +15,16 @@ export const podsList = listTool({
   kind: pods,
   row: { name: z.string(), ready: z.string(), status: z.string(), restarts: z.number(), age: z.string(), node: z.string() },
   toRow: (pod, now) => podRow(pod, now),
+  // The server's pod table is kubectl's: READY n/m, STATUS with init and container reasons, RESTARTS as
+  // "3 (5m ago)", AGE, and NODE "<none>" before scheduling.
+  fromTable: (cells) => ({
+    name: String(cells['name'] ?? ''),
+    ready: String(cells['ready'] ?? ''),
+    status: String(cells['status'] ?? 'Unknown'),
+    restarts: Number.parseInt(String(cells['restarts'] ?? '0'), 10) || 0,
+    age: String(cells['age'] ?? '-'),
+    node: cells['node'] === undefined || cells['node'] === '<none>' ? '' : String(cells['node']),
+  }),
 });
 
 export const podsGet = getTool({ name: 'pods_get', title: 'Get a pod', description: 'Get one pod as JSON.', kind: pods });

@@ -43,6 +43,42 @@ export async function listPage<T extends KubeObject>(kube: KubeClient, kind: Res
   return { items: list.items ?? [], continue: list.metadata?.continue || undefined };
 }
 
+/** A page of the API server's own table (the columns kubectl prints), each row keyed by lowercased column name. */
+export interface TablePage<T> extends ListPage<T> {
+  /** Absent when the server answered with a plain list instead (it cannot render this kind as a table). */
+  rows?: Array<Record<string, unknown>>;
+}
+
+interface Table {
+  kind?: string;
+  columnDefinitions?: Array<{ name: string }>;
+  rows?: Array<{ cells?: unknown[] }>;
+  metadata?: { continue?: string };
+}
+
+/**
+ * One page rendered by the API server as a Table, without the objects (includeObject=None): for 200 pods that
+ * is about a tenth of the bytes of the JSON list and half the server's time, and nothing large to parse here.
+ * The Accept header falls back to the JSON list, returned as items, for servers that cannot render a table.
+ */
+export async function listTablePage<T extends KubeObject>(kube: KubeClient, kind: ResourceKind, options: ListOptions): Promise<TablePage<T>> {
+  const res = await kube.json<Table & { items?: T[] }>({
+    path: collectionPath(kind, options.namespace),
+    query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.limit, continue: options.continue, includeObject: 'None' },
+    accept: 'application/json;as=Table;v=v1;g=meta.k8s.io, application/json',
+    signal: options.signal,
+  });
+  const next = res.metadata?.continue || undefined;
+  if (res.kind !== 'Table') return { items: res.items ?? [], continue: next };
+  const columns = (res.columnDefinitions ?? []).map((c) => c.name.toLowerCase());
+  const rows = (res.rows ?? []).map((row) => {
+    const cells: Record<string, unknown> = {};
+    for (let i = 0; i < columns.length; i += 1) cells[columns[i]!] = row.cells?.[i];
+    return cells;
+  });
+  return { items: [], rows, continue: next };
+}
+
 export function getObject<T extends KubeObject>(kube: KubeClient, kind: ResourceKind, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<T> {
   return kube.json<T>({ path: objectPath(kind, namespace, name), signal });
 }

@@ -1008,6 +1008,9 @@ def _describe_sar(spec: dict[str, Any]) -> str:
 
 class WebhookHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # the apiserver keeps connections alive
+    # Headers and body go out in two writes: with Nagle's algorithm the body waits for the apiserver's
+    # delayed ACK, 40 ms on every uncached review (a stall no real EKS webhook adds).
+    disable_nagle_algorithm = True
     timeout = 30
     app: App  # set on the subclass built by make_webhook_server
 
