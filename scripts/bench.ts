@@ -428,8 +428,8 @@ function oursList(set: SetName) {
     let cont: string | undefined;
     do {
       const r = await callTool(s.client, 'pods_list', { namespace: NS, labelSelector: `bench-set=${set}`, limit: 500, ...(cont ? { continue: cont } : {}) });
-      const structured = r.structuredContent as { items: unknown[]; continue?: string };
-      rows += structured.items.length;
+      const structured = r.structuredContent as { rows: unknown[]; continue?: string };
+      rows += structured.rows.length;
       cont = structured.continue;
       results.push(r);
     } while (cont);

@@ -34,9 +34,9 @@ try {
   await show('whoami', {});
   await show('can_i', { verb: 'delete', resource: 'pods', namespace: 'team-a' });
   const pods = await show('pods_list', { namespace: 'team-a' });
-  const api = (pods.structuredContent as { items: Array<{ name: string }> }).items.find((p) => p.name.startsWith('api-'));
-  if (api) await show('pods_log', { namespace: 'team-a', name: api.name, tail: 3 });
-  if (api) await show('pods_delete', { namespace: 'team-a', name: api.name });
+  const api = (pods.structuredContent as { rows: string[][] }).rows.map((row) => row[0]!).find((name) => name.startsWith('api-'));
+  if (api) await show('pods_log', { namespace: 'team-a', name: api, tail: 3 });
+  if (api) await show('pods_delete', { namespace: 'team-a', name: api });
   await show('pods_list', { namespace: 'team-b' });
 } finally {
   await session.close();

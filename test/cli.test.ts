@@ -66,7 +66,7 @@ test('kubeconfig mode: kubectl and the server see the same pods, through `token`
     const tools = (await session.client.listTools()).tools.map((t) => t.name);
     assert.deepEqual(tools, golden.map((t) => t.name), 'the same role yields the same tools in either mode');
     const result = await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } });
-    const ours = (result.structuredContent as { items: Array<{ name: string }> }).items.map((i) => i.name).sort();
+    const ours = (result.structuredContent as { rows: string[][] }).rows.map((row) => row[0]!).sort();
     assert.deepEqual(ours, theirs);
   } finally {
     await session.close();

@@ -172,16 +172,18 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.namespace === 'kube-system'), []);
   });
 
-  test('pods_list pages with limit and continue, as a compact table and structured rows', async () => {
+  test('pods_list pages with limit and continue, as a compact table and the same rows structured', async () => {
     const first = await call(session, 'pods_list', { namespace: 'team-a', limit: 1 });
-    const page = first.structuredContent as { items: Array<Record<string, unknown>>; continue?: string };
-    assert.equal(page.items.length, 1);
+    const page = first.structuredContent as { columns: string[]; rows: unknown[][]; continue?: string };
+    assert.deepEqual(page.columns, ['name', 'ready', 'status', 'restarts', 'age', 'node']);
+    assert.equal(page.rows.length, 1);
     assert.ok(page.continue);
-    assert.deepEqual(Object.keys(page.items[0]!), ['name', 'ready', 'status', 'restarts', 'age', 'node']);
+    const [name, ready, status, restarts, , node] = page.rows[0]!;
     assert.match(text(first), /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+NODE\n/);
+    assert.match(text(first), new RegExp(`\\n${name}\\s+${ready}\\s+${status}\\s+${restarts}\\s+\\S+\\s+${node}\\n\\(more: pass continue=`));
     const second = await call(session, 'pods_list', { namespace: 'team-a', limit: 100, continue: page.continue });
-    const names = (second.structuredContent as { items: Array<{ name: string }> }).items.map((i) => i.name);
-    assert.ok(!names.includes(page.items[0]!['name'] as string));
+    const names = (second.structuredContent as { rows: unknown[][] }).rows.map((r) => r[0]);
+    assert.ok(!names.includes(name));
     assert.ok(names.length >= 2);
   });
 

@@ -2,7 +2,7 @@
 import { z, type ZodRawShape } from 'zod';
 import { defineTool, type ToolDeclaration } from '../src/tool.ts';
 import type { Permission } from '../src/rbac/permission.ts';
-import { type KubeObject, stripNoise, table } from '../src/format.ts';
+import { type Cell, type KubeObject, stripNoise, table } from '../src/format.ts';
 import { type ResourceKind, type TablePage, getObject, listPage, listTablePage } from '../src/kube/resources.ts';
 
 /** DNS-1123 subdomain: what the API server accepts as most objects' names. */
@@ -17,6 +17,24 @@ export const listInput = {
 };
 
 export const pageOutput = { continue: z.string().optional().describe('set when more items remain') };
+
+/**
+ * A page of rows as structured content: the column names once, then each row as an array in that order.
+ * Objects per row would repeat every key on every row and double the answer (the text table is compact).
+ */
+export function tableOutput<R extends ZodRawShape>(row: R) {
+  const cells = Object.values(row) as [z.ZodType, ...z.ZodType[]];
+  // Statically a row is unknown[]: a tuple built from a shape's values has no useful inferred type.
+  const rows = z.array(z.tuple(cells)) as unknown as z.ZodArray<z.ZodArray<z.ZodUnknown>>;
+  return { columns: z.array(z.string()).describe(`always ${JSON.stringify(Object.keys(row))}`), rows, ...pageOutput };
+}
+
+/** The text table and the structured rows of one page: the same rows, for the model and for programs. */
+export function tableResult(columns: string[], rows: unknown[][], next: string | undefined, empty: string) {
+  const text = rows.length === 0 ? empty
+    : `${table(columns, rows as Cell[][])}${next ? `\n(more: pass continue=${next})` : ''}`;
+  return { text, structured: { columns, rows, ...(next ? { continue: next } : {}) } };
+}
 
 export function permission(kind: ResourceKind, verb: string, subresource?: string): Permission {
   return { group: kind.group, resource: kind.resource, verb, scope: kind.namespaced ? 'namespaced' : 'cluster', ...(subresource ? { subresource } : {}) };
@@ -44,7 +62,7 @@ export function listTool<R extends ZodRawShape>(spec: {
     title: spec.title,
     description: spec.description,
     input: listInput,
-    output: { items: z.array(z.object(spec.row)), ...pageOutput },
+    output: tableOutput(spec.row),
     annotations: READ_ONLY,
     permissions: [permission(spec.kind, 'list')],
     target: () => ({}),
@@ -53,11 +71,9 @@ export function listTool<R extends ZodRawShape>(spec: {
       const page: TablePage<KubeObject> = spec.fromTable ? await listTablePage(ctx.kube, spec.kind, options) : await listPage(ctx.kube, spec.kind, options);
       const now = ctx.now();
       const items = page.rows && spec.fromTable ? page.rows.map((cells) => spec.fromTable!(cells)) : page.items.map((object) => spec.toRow(object, now));
-      const rows = items.map((item) => columns.map((c) => (item as Record<string, unknown>)[c] as string));
+      const rows = items.map((item) => columns.map((c) => (item as Record<string, unknown>)[c]));
       const where = args.namespace ? ` in ${args.namespace}` : '';
-      const text = items.length === 0 ? `No ${spec.kind.resource}${where}.`
-        : `${table(columns, rows)}${page.continue ? `\n(more: pass continue=${page.continue})` : ''}`;
-      return { text, structured: { items, ...(page.continue ? { continue: page.continue } : {}) } };
+      return tableResult(columns, rows, page.continue, `No ${spec.kind.resource}${where}.`);
     },
   });
 }

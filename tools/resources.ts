@@ -1,11 +1,11 @@
 // Generic reads for any kind the role grants (CRDs included): the escape hatch, still bounded by RBAC.
 import { z } from 'zod';
 import { defineTool, ToolError, type ToolContext } from '../src/tool.ts';
-import { age, redactSecret, stripNoise, table, type KubeObject } from '../src/format.ts';
+import { age, redactSecret, stripNoise, type KubeObject } from '../src/format.ts';
 import { findResource, type ServedResource } from '../src/kube/api-resources.ts';
 import { getObject, listPage } from '../src/kube/resources.ts';
 import type { Permission } from '../src/rbac/permission.ts';
-import { listInput, objectName, pageOutput, READ_ONLY } from './common.ts';
+import { listInput, objectName, READ_ONLY, tableOutput, tableResult } from './common.ts';
 
 const resourceArgument = z.string().min(1).max(253).describe('plural, kind or short name, e.g. ingresses.networking.k8s.io');
 
@@ -40,7 +40,7 @@ export const resourcesList = defineTool({
   description: 'List objects of any kind the role may list (CRDs too): name, namespace, age.',
   input: { resource: resourceArgument, ...listInput },
   namespaceArgument: 'optional',
-  output: { kind: z.string(), items: z.array(z.object({ name: z.string(), namespace: z.string().optional(), age: z.string() })), ...pageOutput },
+  output: { kind: z.string(), ...tableOutput({ name: z.string(), namespace: z.string(), age: z.string() }) },
   annotations: READ_ONLY,
   permissions: [],
   advertisedFor: { verb: 'list', probes: probes('list') },
@@ -51,14 +51,9 @@ export const resourcesList = defineTool({
     const served = await resolve(ctx, args.resource, 'list');
     const page = await listPage(ctx.kube, served, { ...args, namespace: served.namespaced ? args.namespace : undefined, signal: ctx.signal });
     const now = ctx.now();
-    const items = page.items.map((o) => ({
-      name: o.metadata?.name ?? '',
-      ...(o.metadata?.namespace ? { namespace: o.metadata.namespace } : {}),
-      age: age(o.metadata?.creationTimestamp, now),
-    }));
-    const text = items.length === 0 ? `No ${served.resource}.`
-      : table(['name', 'age'], items.map((i) => [i.name, i.age])) + (page.continue ? `\n(more: pass continue=${page.continue})` : '');
-    return { text, structured: { kind: served.kind, items, ...(page.continue ? { continue: page.continue } : {}) } };
+    const rows = page.items.map((o) => [o.metadata?.name ?? '', o.metadata?.namespace ?? '', age(o.metadata?.creationTimestamp, now)]);
+    const result = tableResult(['name', 'namespace', 'age'], rows, page.continue, `No ${served.resource}.`);
+    return { text: result.text, structured: { kind: served.kind, ...result.structured } };
   },
 });
 
