@@ -88,7 +88,6 @@ export const KINDS = {
   events: { group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true },
   services: { group: '', version: 'v1', resource: 'services', kind: 'Service', namespaced: true },
   configmaps: { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true },
-  secrets: { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true },
   namespaces: { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false },
   nodes: { group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false },
   deployments: { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespaced: true },
