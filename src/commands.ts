@@ -1,6 +1,7 @@
 // The commands besides `serve`: doctor, rbac, token, tools. They print for people (stdout) and exit.
 import type { Config, FieldName } from './config.ts';
-import { connect, type Connection } from './connection.ts';
+import { connect } from './connection.ts';
+import { selfSubjectReview } from './kube/resources.ts';
 import { accessReview, type PermissionSet } from './rbac/discovery.ts';
 import { describePermission, type Permission } from './rbac/permission.ts';
 import { renderRbac } from './rbac/role.ts';
@@ -29,23 +30,11 @@ function firstMissing(tool: ToolDeclaration, permissions: PermissionSet): Permis
     ?? tool.permissions.find((p) => p.scope === 'namespaced');
 }
 
-interface UserInfo { username?: string; groups?: string[]; extra?: Record<string, string[]> }
-
-async function whoAmI(connection: Connection): Promise<UserInfo> {
-  const res = await connection.kube.json<{ status?: { userInfo?: UserInfo } }>({
-    method: 'POST',
-    path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
-    idempotent: true,
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
-  });
-  return res.status?.userInfo ?? {};
-}
-
 /** Exit 0 when the connection works (whatever it may do); 1 when it cannot authenticate or reach the API. */
 export async function doctor(config: Config, log: Logger): Promise<number> {
   const { connection, permissions } = await startRuntime(config, log);
   out(`connection  ${Object.entries(connection.summary).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-  const user = await whoAmI(connection);
+  const user = await selfSubjectReview(connection.kube);
   out(`identity    ${user.username} (groups: ${(user.groups ?? []).join(', ') || '-'})${user.extra?.['arn'] ? ` iam: ${user.extra['arn'][0]}` : ''}`);
   const identity = connection.eks?.authenticator.identity();
   if (identity) {

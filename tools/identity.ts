@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../src/tool.ts';
 import { parseResourceArgument } from '../src/kube/api-resources.ts';
+import { selfSubjectReview } from '../src/kube/resources.ts';
 import { accessReview } from '../src/rbac/discovery.ts';
 import { describePermission } from '../src/rbac/permission.ts';
 import { READ_ONLY } from './common.ts';
@@ -17,14 +18,7 @@ export const whoami = defineTool({
   annotations: READ_ONLY,
   permissions: [review('selfsubjectreviews', 'authentication.k8s.io')],
   async handler(_args, ctx) {
-    const res = await ctx.kube.json<{ status?: { userInfo?: { username?: string; groups?: string[]; extra?: Record<string, string[]> } } }>({
-      method: 'POST',
-      path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
-    idempotent: true,
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
-      signal: ctx.signal,
-    });
-    const user = res.status?.userInfo ?? {};
+    const user = await selfSubjectReview(ctx.kube, ctx.signal);
     const iamArn = user.extra?.['arn']?.[0];
     const sessionName = user.extra?.['sessionName']?.[0];
     const structured = { username: user.username ?? '', groups: user.groups ?? [], ...(iamArn ? { iamArn } : {}), ...(sessionName ? { sessionName } : {}) };

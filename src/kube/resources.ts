@@ -94,3 +94,22 @@ export const KINDS = {
   jobs: { group: 'batch', version: 'v1', resource: 'jobs', kind: 'Job', namespaced: true },
   cronjobs: { group: 'batch', version: 'v1', resource: 'cronjobs', kind: 'CronJob', namespaced: true },
 } as const satisfies Record<string, ResourceKind>;
+
+export interface UserInfo {
+  username?: string;
+  groups?: string[];
+  /** On EKS: arn, canonicalArn, sessionName, accessKeyId, principalId. */
+  extra?: Record<string, string[]>;
+}
+
+/** Who the API server says this connection is (SelfSubjectReview): allowed to every authenticated user. */
+export async function selfSubjectReview(kube: KubeClient, signal?: AbortSignal): Promise<UserInfo> {
+  const res = await kube.json<{ status?: { userInfo?: UserInfo } }>({
+    method: 'POST',
+    path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+    idempotent: true,
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    signal,
+  });
+  return res.status?.userInfo ?? {};
+}
