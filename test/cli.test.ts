@@ -97,3 +97,20 @@ test('the npm package: its tarball installs with no dependencies and runs as a b
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('without --endpoint and --ca-file, EKS DescribeCluster (moto, IAM enforced) supplies them', async () => {
+  const args = eksArgs(cluster, 'eks-mcp-agent', 'pods-reader');
+  for (const flag of ['--endpoint', '--ca-file']) args.splice(args.indexOf(flag), 2);
+  const session = await connectServer(args, { ...env, AWS_ENDPOINT_URL_EKS: cluster.sts.url });
+  try {
+    const golden = JSON.parse(readFileSync(join(root, 'test', 'golden', 'tools-pods-reader.json'), 'utf8')) as Array<{ name: string }>;
+    assert.deepEqual((await session.client.listTools()).tools.map((t) => t.name), golden.map((t) => t.name));
+    assert.match(session.stderr(), new RegExp(`"endpoint":"${cluster.endpoint}"`), 'connected to the endpoint DescribeCluster gave');
+  } finally {
+    await session.close();
+  }
+  const denied = cli(['doctor', ...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader').filter((a, i, all) => !['--endpoint', '--ca-file'].includes(a) && !['--endpoint', '--ca-file'].includes(all[i - 1]!)),
+    '--cluster-name', 'no-such-cluster'], { AWS_ENDPOINT_URL_EKS: cluster.sts.url });
+  assert.equal(denied.status, 1);
+  assert.match(denied.stderr, /EKS DescribeCluster no-such-cluster in us-east-1 failed: .*\(give --endpoint and --ca-file to skip it, or grant eks:DescribeCluster\)/);
+});

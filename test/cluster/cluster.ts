@@ -203,6 +203,7 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
     writeFileSync(webhookConfig, JSON.stringify({
       ...JSON.parse(readFileSync(join(fixturesDir, 'iam.json'), 'utf8')),
       tls: webhookTls,
+      eksCluster: { endpoint, caFile: pki.caCert }, // what EKS DescribeCluster answers, from moto
     }, null, 2));
     const webhookState = join(dir, 'eks-webhook');
     mkdirSync(webhookState, { recursive: true });

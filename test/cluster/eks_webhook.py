@@ -108,6 +108,8 @@ class Config:
     access_entries: tuple[Mapping, ...]
     map_roles: tuple[Mapping, ...]
     map_users: tuple[Mapping, ...]
+    # The cluster as EKS DescribeCluster reports it: (endpoint, PEM CA file), or None.
+    eks_cluster: tuple[str, str] | None = None
 
 
 TEMPLATE_VARS = ("AccountID", "SessionName", "SessionNameRaw", "AccessKeyID", "RoleName")
@@ -274,7 +276,7 @@ def parse_config(raw: Any) -> Config:
     if not isinstance(raw, dict):
         raise ConfigError("(top level): must be a JSON object")
     _no_unknown_keys(raw, {"clusterName", "region", "accountId", "tls", "motoPort", "webhookPort",
-                           "hostUser", "roles", "accessEntries", "awsAuth"}, "")
+                           "hostUser", "roles", "accessEntries", "awsAuth", "eksCluster"}, "")
     cluster = _need(raw, "clusterName", "", str)
     if not cluster:
         raise ConfigError("clusterName: must not be empty")
@@ -299,12 +301,26 @@ def parse_config(raw: Any) -> Config:
     aws_auth = _need(raw, "awsAuth", "", dict, required=False) or {}
     _no_unknown_keys(aws_auth, {"mapRoles", "mapUsers"}, "awsAuth.")
     return Config(
+        eks_cluster=_parse_eks_cluster(raw),
         cluster_name=cluster, region=region, account_id=account, tls_cert=cert, tls_key=key,
         moto_port=_port(raw, "motoPort"), webhook_port=_port(raw, "webhookPort"),
         host_user=host_user, roles=_parse_roles(raw), access_entries=entries,
         map_roles=_parse_aws_auth_list(aws_auth, "mapRoles", "rolearn", account),
         map_users=_parse_aws_auth_list(aws_auth, "mapUsers", "userarn", account),
     )
+
+
+def _parse_eks_cluster(raw: dict) -> tuple[str, str] | None:
+    eks = _need(raw, "eksCluster", "", dict, required=False)
+    if eks is None:
+        return None
+    _no_unknown_keys(eks, {"endpoint", "caFile"}, "eksCluster.")
+    endpoint, ca_file = _need(eks, "endpoint", "eksCluster.", str), _need(eks, "caFile", "eksCluster.", str)
+    if not endpoint.startswith("https://"):
+        raise ConfigError("eksCluster.endpoint: must be an https:// URL")
+    if not os.path.isfile(ca_file):
+        raise ConfigError(f"eksCluster.caFile: file not found: {ca_file}")
+    return endpoint, ca_file
 
 
 def _no_duplicate_principals(entries: tuple[Mapping, ...], where: str) -> None:
@@ -345,6 +361,25 @@ def import_moto() -> None:
     from moto import settings
 
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+    _sign_bodyless_requests_as_sent()
+
+
+def _sign_bodyless_requests_as_sent() -> None:
+    """moto 5.2 verifies the signature of a body-less REST request (EKS DescribeCluster is GET
+    /clusters/NAME) over its parsed parameters instead of the empty body that was signed, so every
+    such request fails with SignatureDoesNotMatch, botocore's own included. Verify what was sent."""
+    from botocore.awsrequest import AWSRequest
+    from moto.iam.access_control import IAMRequestBase
+
+    original = IAMRequestBase._create_aws_request
+
+    def create_aws_request(self: Any) -> AWSRequest:
+        request = original(self)
+        if self._method in ("GET", "HEAD", "DELETE") and not self._body:
+            request.data = b""
+        return request
+
+    IAMRequestBase._create_aws_request = create_aws_request
 
 
 def _iam(account_id: str):
@@ -392,7 +427,29 @@ def seed_iam(cfg: Config) -> SeededIam:
     for name, trusted in cfg.roles:
         role = iam.create_role(name, trust_policy(cfg, trusted), "/", None, f"eks-webhook test role {name}", [], None)
         role_arns[name] = role.arn
+    if cfg.eks_cluster:
+        seed_eks_cluster(cfg, iam, role_arns)
     return SeededIam(user.arn, key.access_key_id, key.secret_access_key, role_arns)
+
+
+def seed_eks_cluster(cfg: Config, iam: Any, role_arns: dict[str, str]) -> None:
+    """The local cluster in moto's EKS, so that DescribeCluster answers with its real endpoint and CA; the
+    trusted roles may call it (IAM is enforced), as an agent role's permission policy allows on EKS."""
+    from moto.eks.models import eks_backends
+
+    endpoint, ca_file = cfg.eks_cluster
+    cluster = eks_backends[cfg.account_id][cfg.region].create_cluster(
+        name=cfg.cluster_name, role_arn=f"arn:aws:iam::{cfg.account_id}:role/eks-cluster", resources_vpc_config={})
+    cluster.endpoint = endpoint
+    with open(ca_file, "rb") as f:
+        cluster.certificate_authority = {"data": base64.b64encode(f.read()).decode()}
+    for name, trusted in cfg.roles:
+        if trusted:
+            iam.put_role_policy(name, "describe-cluster", json.dumps({
+                "Version": "2012-10-17",
+                # moto authorizes actions without their resource ARN: only "*" matches.
+                "Statement": [{"Effect": "Allow", "Action": "eks:DescribeCluster", "Resource": "*"}],
+            }))
 
 
 def start_moto(port: int):
