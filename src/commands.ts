@@ -10,17 +10,12 @@ import { startRuntime } from './server/runtime.ts';
 import type { Logger } from './log.ts';
 import { table } from './format.ts';
 import { catalogue } from '../tools/index.ts';
-import type { ToolDeclaration } from './tool.ts';
+import { describeNeeds, type ToolDeclaration } from './tool.ts';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
-function permissionsText(tool: ToolDeclaration): string {
-  if (tool.advertisedFor) return `${tool.advertisedFor.verb} on the requested kind`;
-  return tool.permissions.map(describePermission).join(', ');
-}
-
 export function printCatalogue(): void {
-  out(table(['tool', 'read-only', 'needs'], catalogue.map((t) => [t.name, isReadOnlyTool(t) ? 'yes' : 'no', permissionsText(t)])));
+  out(table(['tool', 'read-only', 'needs'], catalogue.map((t) => [t.name, isReadOnlyTool(t) ? 'yes' : 'no', describeNeeds(t)])));
 }
 
 function firstMissing(tool: ToolDeclaration, permissions: PermissionSet): Permission | undefined {
@@ -53,7 +48,7 @@ export async function doctor(config: Config, log: Logger): Promise<number> {
     const ad = advertised.get(tool.name);
     if (ad) return ['✓', tool.name, ad.namespaces?.join(',') ?? 'cluster'];
     const missing = config.readOnly && !isReadOnlyTool(tool) ? undefined : firstMissing(tool, permissions);
-    return ['✗', tool.name, missing ? `needs ${describePermission(missing)}` : tool.advertisedFor ? `needs ${tool.advertisedFor.verb} on a kind no other tool serves` : 'not read-only'];
+    return ['✗', tool.name, missing ? `needs ${describePermission(missing)}` : tool.advertisedFor ? `needs ${describeNeeds(tool)}` : 'not read-only'];
   })));
   out('');
   const proofs = await Promise.all(config.namespaces.map(async (ns) => {

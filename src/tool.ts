@@ -2,7 +2,7 @@
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z, ZodRawShape } from 'zod';
 import type { KubeClient } from './kube/client.ts';
-import type { Permission } from './rbac/permission.ts';
+import { describePermission, type Permission } from './rbac/permission.ts';
 import type { PermissionSet } from './rbac/discovery.ts';
 import type { ApiResources } from './kube/api-resources.ts';
 
@@ -55,6 +55,11 @@ export type ToolResult<O extends ZodRawShape> = { text: string; structured: z.in
 /** Declares a tool with its argument and result types checked against its schemas. */
 export function defineTool<I extends ZodRawShape, O extends ZodRawShape>(tool: ToolDeclaration<I, O>): ToolDeclaration {
   return tool as unknown as ToolDeclaration;
+}
+
+/** What a tool needs from RBAC, in words: its permissions, or for a generic tool its verb on some kind. */
+export function describeNeeds(tool: ToolDeclaration): string {
+  return tool.advertisedFor ? `${tool.advertisedFor.verb} on a kind no other tool serves` : tool.permissions.map(describePermission).join(', ');
 }
 
 /** A refusal or failure the agent can act on, returned as an `isError` result. */

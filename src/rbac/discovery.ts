@@ -93,18 +93,15 @@ export class PermissionSet {
     return grantCovers(await pending, name);
   }
 
-  /** Namespaces where every one of the permissions is granted at least for some objects. */
+  /**
+   * Namespaces where every one of the permissions is granted at least for some objects (all of the scope, for
+   * cluster-scoped permissions that are granted): a tool is offered where this is not empty.
+   */
   namespacesAllowing(permissions: readonly Permission[]): string[] {
     const clusterOk = permissions.filter((p) => p.scope === 'cluster').every((p) => this.decision(p).kind !== 'none');
     if (!clusterOk) return [];
     const namespaced = permissions.filter((p) => p.scope === 'namespaced');
     return this.namespaces.filter((ns) => namespaced.every((p) => this.decision(p, ns).kind !== 'none'));
-  }
-
-  /** A tool is advertised when its permissions hold together somewhere in the scope. */
-  grantsAll(permissions: readonly Permission[]): boolean {
-    if (permissions.some((p) => p.scope === 'namespaced')) return this.namespacesAllowing(permissions).length > 0;
-    return permissions.every((p) => this.decision(p).kind !== 'none');
   }
 
   /**

@@ -8,12 +8,12 @@ import type { PermissionSet } from '../rbac/discovery.ts';
 import { describePermission, READ_VERBS, type Permission } from '../rbac/permission.ts';
 import { KubeApiError } from '../kube/client.ts';
 import { ApiResources } from '../kube/api-resources.ts';
-import { errorResult, ToolError, type ToolContext, type ToolDeclaration } from '../tool.ts';
+import { describeNeeds, errorResult, ToolError, type ToolContext, type ToolDeclaration } from '../tool.ts';
+
+import type { Runtime, ToolCallHook } from './runtime.ts';
 
 export const SERVER_NAME = 'eks-rbac-mcp';
 export const SERVER_VERSION = '0.1.0';
-
-import type { Runtime, ToolCallHook } from './runtime.ts';
 
 /** How a tool appears to the agent given the permissions: its namespace choices, or not at all. */
 export interface Advertisement {
@@ -48,9 +48,10 @@ export function advertise(catalogue: readonly ToolDeclaration[], permissions: Pe
       if (namespaces.length) out.push({ tool, namespaces, namespaceOptional: true });
       continue;
     }
-    if (!permissions.grantsAll(tool.permissions)) continue;
-    if (tool.permissions.some((p) => p.scope === 'namespaced')) out.push({ tool, namespaces: permissions.namespacesAllowing(tool.permissions) });
-    else if (tool.namespaceArgument) out.push({ tool, namespaces: [...permissions.namespaces], namespaceOptional: true });
+    const namespaces = permissions.namespacesAllowing(tool.permissions);
+    if (namespaces.length === 0) continue;
+    if (tool.permissions.some((p) => p.scope === 'namespaced')) out.push({ tool, namespaces });
+    else if (tool.namespaceArgument) out.push({ tool, namespaces, namespaceOptional: true });
     else out.push({ tool });
   }
   return out;
@@ -201,8 +202,7 @@ function explainUnofferedTools(server: McpServer, runtime: Runtime, offered: () 
     runtime.onToolCall?.(name, 'not-offered', 403, 0);
     if (!tool) return errorResult(`Unknown tool "${name}". Call tools/list for the tools this connection offers.`);
     if (runtime.config.readOnly && !isReadOnlyTool(tool)) return errorResult(`${name} is not offered: this server runs with --read-only. No request was sent.`);
-    const needs = tool.advertisedFor ? `${tool.advertisedFor.verb} on a kind no other tool serves` : tool.permissions.map(describePermission).join(', ');
-    return errorResult(`${name} is not offered on this connection: its RBAC role does not grant ${needs} in its scope `
+    return errorResult(`${name} is not offered on this connection: its RBAC role does not grant ${describeNeeds(tool)} in its scope `
       + `(${runtime.permissions.namespaces.join(', ')}). No request was sent. A cluster admin can print the Role that would: ${rbacHint(name)}`);
   });
 }

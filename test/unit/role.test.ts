@@ -28,10 +28,10 @@ test('the Role for pods_list, pods_get and pods_log is the seed example, bound t
 
 test('the README\'s tools table lists every catalogue tool with exactly the permissions it declares', async () => {
   const { readFileSync } = await import('node:fs');
-  const { describePermission } = await import('../../src/rbac/permission.ts');
+  const { describeNeeds } = await import('../../src/tool.ts');
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   for (const tool of catalogue) {
-    const needs = tool.advertisedFor ? `${tool.advertisedFor.verb} on the requested kind` : tool.permissions.map(describePermission).join(', ');
+    const needs = describeNeeds(tool);
     assert.ok(readme.includes(`| \`${tool.name}\` | ${needs} |`), `README row for ${tool.name}: ${needs}`);
   }
 });
