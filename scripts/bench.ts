@@ -11,6 +11,7 @@
 // role (eks-mcp-agent), each under its own STS session name so that the API server's audit log tells their
 // requests apart: ours is eks-agent:bench-reader, the peer eks-agent:bench-peer, the raw requests (the
 // floor) eks-agent:bench-floor.
+import './node24.ts';
 import { parseArgs } from 'node:util';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
@@ -20,10 +21,8 @@ import { connect as tcpConnect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { Client, StreamableHTTPClientTransport, type CallToolResult } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { freePort, kubectl, startCluster, type Cluster, type ClusterInfo } from '../test/cluster/cluster.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -366,7 +365,7 @@ async function open(kind: Kind): Promise<Session> {
 
 async function callTool(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
   // client.request, not callTool: the SDK client's own output-schema validation is client cost, not the server's.
-  const result = await client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, { timeout: 120_000 });
+  const result = await client.request({ method: 'tools/call', params: { name, arguments: args } }, { timeout: 120_000 }) as CallToolResult;
   if (result.isError) throw new Error(`${name} ${JSON.stringify(args)}: ${JSON.stringify(result.content).slice(0, 500)}`);
   return result;
 }
@@ -707,7 +706,7 @@ async function throughputOf(url: string, headers: Record<string, string>, concur
       while (performance.now() < deadline) {
         const t = performance.now();
         try {
-          const r = await client.request({ method: 'tools/call', params: { name: 'pods_get', arguments: { namespace: NS, name: POD } } }, CallToolResultSchema, { timeout: 30_000 });
+          const r = await client.request({ method: 'tools/call', params: { name: 'pods_get', arguments: { namespace: NS, name: POD } } }, { timeout: 30_000 }) as CallToolResult;
           if (r.isError) errors += 1;
           else { ok += 1; lat.push(performance.now() - t); }
         } catch {

@@ -20,14 +20,14 @@ const dropZodLocales = {
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: { cli: 'src/cli.ts' },
+  entryPoints: { cli: 'src/main.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   mainFields: ['module', 'main'], // ESM builds where packages ship them: named exports survive code splitting
-  target: 'node20',
+  target: 'node22',
   minify: true,
   sourcemap: 'linked',
   legalComments: 'linked',

@@ -1,7 +1,8 @@
 // `npm run demo`: the server on the local control plane, as an agent holding the seed example's read-only
 // pods-and-logs role sees it — the tools it is offered, and what happens when it reaches past them.
+import './node24.ts';
 import { execFileSync } from 'node:child_process';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { down, runningCluster, up } from '../test/cluster/cli.ts';
 import { connectServer, eksArgs, hostEnv } from '../test/helpers.ts';
 

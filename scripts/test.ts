@@ -1,5 +1,6 @@
 // `npm test`: builds the server, starts one local control plane for the whole run (building its
 // binaries on first use), runs the webhook's pytest suite and every node test file against it, stops it.
+import './node24.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,11 +1,9 @@
-#!/usr/bin/env node
 // eks-rbac-mcp: serve (default), doctor, rbac, token. Usage errors exit 2; a failed connection exits 1.
 import { parseArgs } from 'node:util';
 import { ConfigError, FIELDS, HTTP_FIELDS, loadConfig, loadHttpConfig, type Config, type FieldName, type HttpConfig, type HttpFieldName } from './config.ts';
 import { createLogger } from './log.ts';
 
-// Node 20 is this project's platform; the AWS SDK's notice about its future Node 22 floor would be a
-// non-JSON line in our stderr log stream.
+// The AWS SDK's notices about Node versions would be non-JSON lines in our stderr log stream.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
 const USAGE = `eks-rbac-mcp — an MCP server whose tools are exactly what the connection's RBAC role allows.
@@ -41,7 +39,7 @@ function parse(argv: string[]) {
     name: { type: 'string' },
     'trusted-principal': { type: 'string' },
   };
-  for (const f of Object.values(FIELDS)) options[f.flag.slice(2)] = { type: f.flag === '--read-only' ? 'boolean' : 'string' };
+  for (const f of Object.values(FIELDS)) options[f.flag.slice(2)] = { type: BOOLEAN_FLAGS.has(f.flag) ? 'boolean' : 'string' };
   for (const f of Object.values(HTTP_FIELDS) as Array<{ flag?: string; boolean?: true }>) {
     if (f.flag) options[f.flag.slice(2)] = { type: f.boolean ? 'boolean' : 'string' };
   }
@@ -64,6 +62,8 @@ function parse(argv: string[]) {
 }
 
 class UsageError extends Error {}
+
+const BOOLEAN_FLAGS = new Set<string>([FIELDS.readOnly.flag, FIELDS.confirmByArgument.flag]);
 
 async function main(argv: string[]): Promise<number> {
   let parsed;

@@ -5,7 +5,7 @@ import { selfSubjectReview } from './kube/resources.ts';
 import { accessReview, type PermissionSet } from './rbac/discovery.ts';
 import { describePermission, type Permission } from './rbac/permission.ts';
 import { renderRbac } from './rbac/role.ts';
-import { advertise, isReadOnlyTool } from './server/mcp.ts';
+import { advertise, isReadOnlyTool } from './policy/offer.ts';
 import { startRuntime } from './server/runtime.ts';
 import type { Logger } from './log.ts';
 import { table } from './format.ts';

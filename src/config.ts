@@ -26,6 +26,7 @@ export const FIELDS = {
   kubeconfig: { flag: '--kubeconfig', env: 'EKS_MCP_KUBECONFIG' },
   context: { flag: '--context', env: 'EKS_MCP_CONTEXT' },
   readOnly: { flag: '--read-only', env: 'EKS_MCP_READ_ONLY' },
+  confirmByArgument: { flag: '--confirm-by-argument', env: 'EKS_MCP_CONFIRM_BY_ARGUMENT' },
   logLevel: { flag: '--log-level', env: 'EKS_MCP_LOG_LEVEL' },
   refreshInterval: { flag: '--refresh-interval', env: 'EKS_MCP_REFRESH_INTERVAL' },
 } as const satisfies Record<string, FieldSource>;
@@ -36,9 +37,16 @@ const namespaces = z.string()
   .transform((value) => [...new Set(value.split(',').map((ns) => ns.trim()).filter(Boolean))])
   .pipe(z.array(z.string().regex(NAMESPACE, 'each namespace must be a DNS-1123 label')).min(1, 'give at least one namespace'));
 
+const flag = z.enum(['true', 'false', '1', '0'], { error: 'true or false' }).optional().transform((v) => v === 'true' || v === '1');
+
 const common = {
   namespaces,
-  readOnly: z.enum(['true', 'false', '1', '0'], { error: 'true or false' }).optional().transform((v) => v === 'true' || v === '1'),
+  readOnly: flag,
+  /**
+   * Lets a client that cannot ask its user (no elicitation) confirm a destructive call with `confirm: true`. Off by
+   * default, since the agent would then be confirming its own call.
+   */
+  confirmByArgument: flag,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seconds between re-discoveries of the permissions; 0 turns it off. */
   refreshInterval: z.coerce.number().int().min(0).max(86400, 'at most 86400 seconds').default(30),

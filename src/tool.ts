@@ -1,5 +1,5 @@
 // The shape of a catalogue entry (tools/): what the agent sees, what RBAC must grant, and the handler.
-import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolAnnotations } from '@modelcontextprotocol/server';
 import type { z, ZodRawShape } from 'zod';
 import type { KubeClient } from './kube/client.ts';
 import { describePermission, type Permission } from './rbac/permission.ts';
@@ -68,8 +68,4 @@ export class ToolError extends Error {
     super(message);
     this.name = 'ToolError';
   }
-}
-
-export function errorResult(message: string): CallToolResult {
-  return { content: [{ type: 'text', text: message }], isError: true };
 }

@@ -2,9 +2,9 @@
 import { after } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Client, StreamableHTTPClientTransport, type ClientOptions as SdkClientOptions, type ElicitResult, type OAuthClientProvider } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { startCluster, type ClusterInfo } from './cluster/cluster.ts';
 
 let shared: Promise<ClusterInfo> | undefined;
@@ -50,25 +50,122 @@ export interface Session {
   close(): Promise<void>;
 }
 
+/** The protocol revisions this server serves: 2026-07-28 (stateless) and the 2025 era (initialize, sessions). */
+export const ERAS = ['2026-07-28', '2025-11-25'] as const;
+export type Era = (typeof ERAS)[number];
+
 export interface ClientOptions {
   /** Makes the client elicitation-capable, answering each question with this. */
   elicit?: (message: string) => ElicitResult;
+  /** The revision the client speaks; 2026-07-28 unless told otherwise. */
+  era?: Era;
 }
+
+/** An SDK v2 client that speaks exactly one revision, so that a test names the era it exercises. */
+export function newClient(options: ClientOptions = {}): Client {
+  const era = options.era ?? '2026-07-28';
+  const sdkOptions: SdkClientOptions = {
+    capabilities: options.elicit ? { elicitation: { form: {} } } : {},
+    ...(era === '2026-07-28' ? { versionNegotiation: { mode: { pin: era } } } : { supportedProtocolVersions: [era] }),
+  };
+  const client = new Client({ name: 'eks-rbac-mcp-tests', version: '0.0.0' }, sdkOptions);
+  const { elicit } = options;
+  if (elicit) client.setRequestHandler('elicitation/create', async (request) => elicit(request.params.message));
+  return client;
+}
+
+/**
+ * Calls back on every tools/list_changed: unsolicited on a 2025 connection, on a subscriptions/listen stream
+ * (opened here) on 2026-07-28.
+ */
+export async function onToolsChanged(client: Client, callback: () => void): Promise<void> {
+  client.setNotificationHandler('notifications/tools/list_changed', async () => callback());
+  if (client.getProtocolEra() === 'modern') await client.listen({ toolsListChanged: true });
+}
+
+/**
+ * The SDK's stdio transport, probing in place: the SDK probes the era of its own base transport on a second,
+ * throw-away server process (whose stderr it discards), which would start every server under test twice. A
+ * subclass is probed on its one process, as any host's own transport is.
+ */
+class OneProcessStdioTransport extends StdioClientTransport {}
 
 /** Spawns the built server (dist/cli.js) over stdio and connects the SDK's client to it. */
 export async function connectServer(args: string[], env: Record<string, string>, options: ClientOptions = {}): Promise<Session> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [cliPath, ...args], env, stderr: 'pipe' });
+  const transport = new OneProcessStdioTransport({ command: process.execPath, args: [cliPath, ...args], env, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const client = new Client({ name: 'eks-rbac-mcp-tests', version: '0.0.0' }, { capabilities: options.elicit ? { elicitation: { form: {} } } : {} });
-  const { elicit } = options;
-  if (elicit) client.setRequestHandler(ElicitRequestSchema, async (request) => elicit(request.params.message));
+  const client = newClient(options);
+  const stderrEnded = new Promise<void>((resolve) => transport.stderr?.once('end', resolve));
   try {
     await client.connect(transport);
   } catch (error) {
+    // The process has gone: what it said on the way out is the reason, so read it to the end (bounded).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([stderrEnded, new Promise((resolve) => { timer = setTimeout(resolve, 5000); })]).finally(() => clearTimeout(timer));
     throw new Error(`server failed to start: ${(error as Error).message}\n${stderr}`);
   }
   return { client, stderr: () => stderr, pid: transport.pid!, close: () => client.close() };
+}
+
+// --- the HTTP server ---------------------------------------------------------------------------------
+
+
+export interface HttpServer {
+  url: string;
+  origin: string;
+  stderr(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Spawns `serve --http` from dist/ and resolves once it serves MCP (discovery done). */
+export async function startHttp(args: string[], options: { env: Record<string, string>; port?: number }): Promise<HttpServer> {
+  const child: ChildProcess = spawn(process.execPath, [cliPath, 'serve', '--http', '--port', String(options.port ?? 0), ...args], {
+    env: options.env, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      for (const line of stderr.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg === 'serving MCP over HTTP' && entry.url) resolve(entry.url);
+      }
+    });
+    void exited.then((code) => reject(new Error(`the server exited (${code}) before serving:\n${stderr}`)));
+  });
+  return {
+    url,
+    origin: new URL(url).origin,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+export interface HttpSession {
+  client: Client;
+  transport: StreamableHTTPClientTransport;
+  close(): Promise<void>;
+}
+
+/** The SDK's client over streamable HTTP, with a bearer token or other headers. */
+export async function connectHttp(url: string, options: ClientOptions & { token?: string; headers?: Record<string, string>; sessionId?: string; authProvider?: OAuthClientProvider } = {}): Promise<HttpSession> {
+  const headers = { ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}), ...options.headers };
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, sessionId: options.sessionId, authProvider: options.authProvider });
+  const client = newClient(options);
+  await client.connect(transport);
+  return {
+    client, transport,
+    async close() {
+      await transport.terminateSession().catch(() => undefined);
+      await client.close();
+    },
+  };
 }
 
 /** Parsed audit lines the server wrote to stderr. */

@@ -11,15 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
-import { discoverOAuthProtectedResourceMetadata, extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ClientCredentialsProvider, discoverOAuthProtectedResourceMetadata, extractWWWAuthenticateParams, SdkHttpError, type CallToolResult,
+} from '@modelcontextprotocol/client';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { freePort, kubectl } from './cluster/cluster.ts';
-import { cliPath, eksArgs, hostEnv, root, useCluster } from './helpers.ts';
+import { cliPath, connectHttp as connectHttpClient, onToolsChanged, eksArgs, hostEnv, root, startHttp as startHttpServer, useCluster, type HttpServer } from './helpers.ts';
 import { loadConfig, loadHttpConfig, type HttpFieldName } from '../src/config.ts';
 
 const cluster = await useCluster();
@@ -32,65 +29,6 @@ const PROTOCOL = '2025-06-18';
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'raw', version: '0' } } };
 const LIST = { jsonrpc: '2.0', id: 2, method: 'tools/list' };
 
-// --- the server under test ----------------------------------------------------------------------------
-
-interface HttpServer {
-  url: string;
-  origin: string;
-  stderr(): string;
-  stop(): Promise<number | null>;
-}
-
-/** Spawns `serve --http` from dist/ and resolves once it serves MCP (discovery done). */
-async function startHttp(args: string[], options: { env?: Record<string, string>; port?: number } = {}): Promise<HttpServer> {
-  const child: ChildProcess = spawn(process.execPath, [cliPath, 'serve', '--http', '--port', String(options.port ?? 0), ...args], {
-    env: { ...env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-      for (const line of stderr.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        const entry = JSON.parse(line) as { msg?: string; url?: string };
-        if (entry.msg === 'serving MCP over HTTP' && entry.url) resolve(entry.url);
-      }
-    });
-    void exited.then((code) => reject(new Error(`the server exited (${code}) before serving:\n${stderr}`)));
-  });
-  return {
-    url,
-    origin: new URL(url).origin,
-    stderr: () => stderr,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
-
-interface HttpSession {
-  client: Client;
-  transport: StreamableHTTPClientTransport;
-  close(): Promise<void>;
-}
-
-/** The SDK's client over streamable HTTP, with a bearer token or other headers. */
-async function connectHttp(url: string, options: { token?: string; headers?: Record<string, string>; sessionId?: string; authProvider?: OAuthClientProvider } = {}): Promise<HttpSession> {
-  const headers = { ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}), ...options.headers };
-  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, sessionId: options.sessionId, authProvider: options.authProvider });
-  const client = new Client({ name: 'eks-rbac-mcp-http-tests', version: '0.0.0' });
-  await client.connect(transport);
-  return {
-    client, transport,
-    async close() {
-      await transport.terminateSession().catch(() => undefined);
-      await client.close();
-    },
-  };
-}
-
 function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, {
     method: 'POST',
@@ -102,7 +40,17 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}):
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 function httpCode(error: unknown): number | undefined {
-  return error instanceof StreamableHTTPError ? error.code : undefined;
+  return error instanceof SdkHttpError ? error.status : undefined;
+}
+
+/** Most of this file pins down the sessionful 2025 behaviour: its clients speak 2025-11-25 unless a test says otherwise. */
+function connectHttp(url: string, options: Parameters<typeof connectHttpClient>[1] = {}) {
+  return connectHttpClient(url, { era: '2025-11-25', ...options });
+}
+
+/** `serve --http` from dist/ as the agent host (its AWS keys, STS at moto), on a port of its own. */
+function startHttp(args: string[], options: { env?: Record<string, string>; port?: number } = {}): Promise<HttpServer> {
+  return startHttpServer(args, { ...options, env: { ...env, ...options.env } });
 }
 
 function text(result: CallToolResult): string {
@@ -171,9 +119,6 @@ describe('streamable HTTP with static bearer tokens (stateful)', () => {
         assert.equal((await fetch(server.url, { headers: { ...bearer(thief), ...hijack, accept: 'text/event-stream' } })).status, 404, 'GET');
         assert.equal((await fetch(server.url, { method: 'DELETE', headers: { ...bearer(thief), ...hijack } })).status, 404, 'DELETE');
       }
-      const thief = await connectHttp(server.url, { token: bob, sessionId: id }); // the SDK client resuming a session it does not own
-      await assert.rejects(thief.client.listTools(), (error) => httpCode(error) === 404);
-      await thief.client.close();
       assert.deepEqual((await owner.client.listTools()).tools.map((t) => t.name), golden, 'the owner\'s session is untouched');
       assert.match(server.stderr(), /a session id was presented by another principal: refused/);
     } finally {
@@ -208,7 +153,7 @@ describe('streamable HTTP with static bearer tokens (stateful)', () => {
     const inSession = { ...auth, 'mcp-session-id': live.transport.sessionId!, 'mcp-protocol-version': PROTOCOL };
     const cases: Array<[string, () => Promise<Response>, number, number?]> = [
       ['invalid JSON', () => post(server.url, '{"jsonrpc": "2.0", "id": 1,', inSession), 400, -32700],
-      ['JSON that is not JSON-RPC', () => post(server.url, { hello: 'world' }, inSession), 400, -32700],
+      ['JSON that is not JSON-RPC', () => post(server.url, { hello: 'world' }, inSession), 400, -32600],
       ['invalid JSON before any session', () => post(server.url, '{', auth), 400, -32700],
       ['Accept without text/event-stream', () => post(server.url, LIST, { ...inSession, accept: 'application/json' }), 406],
       ['Content-Type text/plain', () => post(server.url, LIST, { ...inSession, 'content-type': 'text/plain' }), 415],
@@ -217,8 +162,9 @@ describe('streamable HTTP with static bearer tokens (stateful)', () => {
       ['an unsupported protocol version', () => post(server.url, LIST, { ...inSession, 'mcp-protocol-version': '1999-01-01' }), 400],
       ['a body over --max-body-bytes', () => post(server.url, { ...LIST, params: { pad: 'x'.repeat(100_000) } }, inSession), 413],
       ['a second initialize on a session', () => post(server.url, INIT, inSession), 400, -32600],
-      ['GET without a session id', () => fetch(server.url, { headers: { ...auth, accept: 'text/event-stream' } }), 400],
-      ['DELETE without a session id', () => fetch(server.url, { method: 'DELETE', headers: auth }), 400],
+      // Without a session id there is nothing of 2025 to stream or end; 2026-07-28 has no GET or DELETE at all.
+      ['GET without a session id', () => fetch(server.url, { headers: { ...auth, accept: 'text/event-stream' } }), 405],
+      ['DELETE without a session id', () => fetch(server.url, { method: 'DELETE', headers: auth }), 405],
       ['PUT', () => fetch(server.url, { method: 'PUT', headers: auth }), 405],
     ];
     try {
@@ -574,7 +520,9 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "eks-agent:${
     try {
       const before = (await session.client.listTools()).tools.map((t) => t.name);
       assert.ok(!before.includes('pods_list'), before.join(','));
-      const changed = new Promise<void>((resolve) => session.client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
+      let changedNow = () => {};
+      const changed = new Promise<void>((resolve) => { changedNow = resolve; });
+      await onToolsChanged(session.client, () => changedNow());
       kubectl(cluster, ['apply', '-f', rbac]);
       let deadline: NodeJS.Timeout | undefined;
       await Promise.race([changed, new Promise((_, reject) => { deadline = setTimeout(() => reject(new Error('no tools/list_changed within 60 s')), 60_000); })])
@@ -623,28 +571,31 @@ describe('closed by default: what the server refuses to start with', () => {
 // --- the MCP Inspector's CLI mode -------------------------------------------------------------------------
 
 describe('the MCP Inspector (CLI mode) against both transports', () => {
+  // The Inspector does not pass its own environment to a stdio server: the AWS settings go in with -e, as the README shows.
   const inspector = async (args: string[]) => {
     const { stdout } = await promisify(execFile)('npx', ['--no-install', '@modelcontextprotocol/inspector', '--cli', ...args], {
-      cwd: root, env: { ...env, npm_config_update_notifier: 'false' }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024,
+      cwd: root, env: { PATH: env.PATH!, HOME: env.HOME!, npm_config_update_notifier: 'false' }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024,
     });
     return JSON.parse(stdout) as Record<string, unknown>;
   };
 
   test('stdio: node dist/cli.js … --method tools/list', async () => {
-    const out = await inspector([process.execPath, cliPath, ...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader'), '--method', 'tools/list']);
+    const awsEnv = Object.entries(env).filter(([name]) => name.startsWith('AWS_')).flatMap(([name, value]) => ['-e', `${name}=${value}`]);
+    const out = await inspector([...awsEnv, process.execPath, cliPath, ...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader'), '--method', 'tools/list']);
     assert.deepEqual((out['tools'] as Array<{ name: string }>).map((t) => t.name), golden);
   });
 
-  test('HTTP: the /mcp URL with --transport http, listing and calling tools', async () => {
-    // Inspector 0.15 (the newest that runs on Node 20) cannot send headers from its CLI: a loopback server
-    // without authentication, which the server allows on loopback only.
-    const server = await startHttp(eksArgs(cluster, 'eks-mcp-agent', 'pods-reader'));
+  test('HTTP with a bearer token: the /mcp URL with --transport http, listing and calling tools', async () => {
+    const server = await startHttp([...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader'), '--auth-tokens-file', tokensFile]);
     try {
-      const listed = await inspector([server.url, '--transport', 'http', '--method', 'tools/list']);
+      const auth = ['--header', `Authorization: Bearer ${alice}`];
+      const listed = await inspector([server.url, '--transport', 'http', ...auth, '--method', 'tools/list']);
       assert.deepEqual((listed['tools'] as Array<{ name: string }>).map((t) => t.name), golden);
-      const called = await inspector([server.url, '--transport', 'http', '--method', 'tools/call', '--tool-name', 'can_i',
-        '--tool-arg', 'verb=delete', 'resource=pods', 'namespace=team-a']);
-      assert.deepEqual(called['structuredContent'], { allowed: false, question: 'delete pods in team-a' });
+      const called = await inspector([server.url, '--transport', 'http', ...auth, '--method', 'tools/call', '--tool-name', 'pods_list',
+        '--tool-arg', 'namespace=team-a']);
+      assert.equal(called['isError'], undefined, JSON.stringify(called));
+      assert.deepEqual((called['structuredContent'] as { columns: string[] }).columns, ['name', 'ready', 'status', 'restarts', 'age', 'node']);
+      await assert.rejects(inspector([server.url, '--transport', 'http', '--method', 'tools/list']), 'without the token: refused');
     } finally {
       await server.stop();
     }

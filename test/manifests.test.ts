@@ -62,7 +62,8 @@ test('the Role that `rbac --tools` prints, once applied, makes the server offer 
   const file = join(cluster.dir, 'minted-rbac.yaml');
   writeFileSync(file, printed);
   assert.match(kubectl(cluster, ['apply', '-f', file]), /role.rbac.authorization.k8s.io\/minted (created|configured)/);
-  const session = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'minted', 'team-b'), hostEnv(cluster));
+  // A client that can ask its user: deployments_scale may need the user's yes, so only such a client is offered it.
+  const session = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'minted', 'team-b'), hostEnv(cluster), { elicit: () => ({ action: 'decline' }) });
   try {
     const names = (await session.client.listTools()).tools.map((t) => t.name);
     assert.deepEqual(names, ['whoami', 'can_i', 'pods_list', 'pods_log', 'deployments_scale']);

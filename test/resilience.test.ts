@@ -4,12 +4,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl, startCluster } from './cluster/cluster.ts';
 import { issueServingCert } from './cluster/pki.ts';
 import { FaultProxy } from './fault-proxy.ts';
-import { auditLines, connectServer, eksArgs, hostEnv, useCluster, type Session } from './helpers.ts';
+import { auditLines, connectServer, onToolsChanged, eksArgs, hostEnv, useCluster, type Session } from './helpers.ts';
 import { KubeClient, ConnectionError } from '../src/kube/client.ts';
 import { CachedCredentials, assumeRole, IdentityLapsedError } from '../src/aws/credentials.ts';
 import { EksTokenAuthenticator } from '../src/aws/eks-auth.ts';
@@ -35,10 +34,10 @@ function throughProxy(args: string[]): string[] {
 }
 
 /** Resolves with the number of tools/list_changed notifications once `count` have arrived. */
-function listChanges(session: Session) {
+async function listChanges(session: Session) {
   let seen = 0;
   const waiters: Array<() => void> = [];
-  session.client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+  await onToolsChanged(session.client, () => {
     seen += 1;
     waiters.splice(0).forEach((w) => w());
   });
@@ -66,7 +65,7 @@ function applyRole(user: string, name: string, rules: Array<{ apiGroups: string[
 test('a Role edited mid-session: the tool list follows within the interval, one notification per change', async () => {
   applyRole('eks-agent:live', 'live', [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }]);
   const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'live', 'team-b'), '--refresh-interval', '1'], hostEnv(cluster));
-  const changes = listChanges(session);
+  const changes = await listChanges(session);
   try {
     assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_list', 'pods_get']);
     applyRole('eks-agent:live', 'live', [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list'] }]);
@@ -87,7 +86,7 @@ test('a Role edited mid-session: the tool list follows within the interval, one 
 test('a 403 on an advertised tool re-discovers at once (no interval)', async () => {
   applyRole('eks-agent:revoked', 'revoked', [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }]);
   const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'revoked', 'team-b'), '--refresh-interval', '0'], hostEnv(cluster));
-  const changes = listChanges(session);
+  const changes = await listChanges(session);
   try {
     assert.ok((await toolNames(session)).includes('pods_list'));
     kubectl(cluster, ['delete', 'rolebinding', 'revoked', '-n', 'team-b']);
@@ -148,7 +147,7 @@ test('MCP cancellation aborts the request in flight', async () => {
     apiProxy.inject({ kind: 'delay', ms: 5000 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
-    await assert.rejects(session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } }, undefined, { signal: controller.signal }));
+    await assert.rejects(session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } }, { signal: controller.signal }));
     await new Promise((r) => setTimeout(r, 300));
     const line = auditLines(session.stderr()).find((l) => l['tool'] === 'pods_list');
     assert.ok(line && line['outcome'] === 'failed' && (line['durationMs'] as number) < 4000, JSON.stringify(line));
@@ -233,9 +232,9 @@ test('the API server killed and restarted mid-session: the next call works with 
 });
 
 test('SIGTERM: a call in flight finishes, then the server exits 0', async () => {
-  const session = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'wildcard'), hostEnv(cluster));
+  const session = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'wildcard'), hostEnv(cluster), { elicit: () => ({ action: 'accept', content: { confirm: true } }) });
   const pod = kubectl(cluster, ['get', 'pods', '-n', 'team-a', '-l', 'app=api', '-o', 'jsonpath={.items[0].metadata.name}']);
-  const running = call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sleep', '1'], confirm: true });
+  const running = call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sleep', '1'] });
   await new Promise((r) => setTimeout(r, 300));
   process.kill(session.pid, 'SIGTERM');
   const result = await running;

@@ -4,9 +4,9 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl, type ClusterInfo } from './cluster/cluster.ts';
-import { auditLines, connectServer, eksArgs, hostEnv, root, useCluster, type Session } from './helpers.ts';
+import { auditLines, connectHttp, connectServer, eksArgs, ERAS, hostEnv, root, startHttp, useCluster, type ClientOptions, type Session } from './helpers.ts';
 
 const cluster = await useCluster();
 const goldenDir = join(root, 'test', 'golden');
@@ -25,8 +25,16 @@ const FIXTURES: Record<string, Fixture> = {
   'aws-auth': { role: 'eks-mcp-legacy', binding: 'legacy-bot', user: 'legacy:legacy-bot' },
 };
 
-async function open(fixture: Fixture, extra: string[] = []): Promise<Session> {
-  return connectServer([...eksArgs(cluster, fixture.role, fixture.binding), ...extra], hostEnv(cluster));
+/** A user who says yes to every question: destructive tools are offered only to a client that can ask. */
+const agreeable: ClientOptions = { elicit: () => ({ action: 'accept', content: { confirm: true } }) };
+
+async function open(fixture: Fixture, extra: string[] = [], options: ClientOptions = agreeable): Promise<Session> {
+  return connectServer([...eksArgs(cluster, fixture.role, fixture.binding), ...extra], hostEnv(cluster), options);
+}
+
+type Listed = Array<{ name: string; namespaces: string[] | null }>;
+function advertisedOf(tools: Array<{ name: string; inputSchema: { properties?: Record<string, unknown> } }>): Listed {
+  return tools.map((t) => ({ name: t.name, namespaces: (t.inputSchema.properties?.['namespace'] as { enum?: string[] } | undefined)?.enum ?? null }));
 }
 
 function text(result: CallToolResult): string {
@@ -49,6 +57,22 @@ function apiRequests(info: ClusterInfo, username: string, since = 0): Array<{ ve
     .map((e) => ({ verb: e.verb, resource: e.objectRef?.resource, subresource: e.objectRef?.subresource, namespace: e.objectRef?.namespace, name: e.objectRef?.name }));
 }
 
+type ApiRequest = ReturnType<typeof apiRequests>[number];
+
+/**
+ * The user's requests since the mark, once one matching `marker` (a later request of the same user) is in the
+ * audit log: the API server writes an event just after its response, so "nothing was sent" is concluded only then.
+ */
+async function waitForAudit(username: string, mark: number, marker: (r: ApiRequest) => boolean, timeoutMs = 10_000): Promise<ApiRequest[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const sent = apiRequests(cluster, username, mark);
+    if (sent.some(marker)) return sent;
+    if (Date.now() > deadline) assert.fail(`the marker request of ${username} never reached the audit log`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 function podOf(namespace: string, app: string): string {
   return kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', `app=${app}`, '--field-selector', 'status.phase=Running', '-o', 'jsonpath={.items[0].metadata.name}']);
 }
@@ -63,12 +87,12 @@ function sampleArgs(tool: string, namespace: string): Record<string, unknown> | 
     pods_list: { namespace },
     pods_get: { namespace, name: podOf(namespace, app) },
     pods_log: { namespace, name: podOf(namespace, app), tail: 5 },
-    pods_exec: { namespace, name: podOf(namespace, app), command: ['echo', 'hello from', 'argv'], confirm: true },
+    pods_exec: { namespace, name: podOf(namespace, app), command: ['echo', 'hello from', 'argv'] },
     events_list: { namespace },
     deployments_list: { namespace },
     deployments_get: { namespace, name: app },
     deployments_scale: { namespace, name: app, replicas: 1 },
-    deployments_restart: { namespace, name: app, confirm: true },
+    deployments_restart: { namespace, name: app },
     services_list: { namespace },
     services_get: { namespace, name: a ? 'web' : 'worker' },
     configmaps_list: { namespace },
@@ -94,17 +118,37 @@ for (const [fixtureName, fixture] of Object.entries(FIXTURES)) {
     after(() => session.close());
 
     test('advertises exactly the golden tool set, with the namespaces each tool may use', async () => {
-      const { tools } = await session.client.listTools();
-      const advertised = tools.map((t) => ({
-        name: t.name,
-        namespaces: (t.inputSchema.properties?.['namespace'] as { enum?: string[] } | undefined)?.enum ?? null,
-      }));
+      const advertised = advertisedOf((await session.client.listTools()).tools);
       const file = join(goldenDir, `tools-${fixtureName}.json`);
-      if (process.env['UPDATE_GOLDEN'] || !existsSync(file)) {
+      if (process.env['UPDATE_GOLDEN'] === '1') {
         mkdirSync(goldenDir, { recursive: true });
         writeFileSync(file, `${JSON.stringify(advertised, null, 2)}\n`);
       }
+      assert.ok(existsSync(file), `${file} is missing: a golden file is written only on purpose, with UPDATE_GOLDEN=1`);
       assert.deepEqual(advertised, JSON.parse(readFileSync(file, 'utf8')));
+    });
+
+    test('both revisions, over stdio and over HTTP, see the same set', async () => {
+      const golden = advertisedOf((await session.client.listTools()).tools);
+      const legacy = await open(fixture, [], { ...agreeable, era: '2025-11-25' });
+      try {
+        assert.deepEqual(advertisedOf((await legacy.client.listTools()).tools), golden, 'stdio, 2025-11-25');
+      } finally {
+        await legacy.close();
+      }
+      const server = await startHttp(eksArgs(cluster, fixture.role, fixture.binding), { env: hostEnv(cluster) });
+      try {
+        for (const era of ERAS) {
+          const http = await connectHttp(server.url, { ...agreeable, era });
+          try {
+            assert.deepEqual(advertisedOf((await http.client.listTools()).tools), golden, `HTTP, ${era}`);
+          } finally {
+            await http.close();
+          }
+        }
+      } finally {
+        await server.stop();
+      }
     });
 
     test('every advertised tool works', async () => {
@@ -142,7 +186,7 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     const result = await call(session, 'can_i', { verb: 'delete', resource: 'pods', namespace: 'team-a' });
     assert.equal(text(result), 'no: delete pods in team-a');
     assert.deepEqual(result.structuredContent, { allowed: false, question: 'delete pods in team-a' });
-    assert.equal((await call(session, 'can_i', { verb: 'get', resource: 'pods/log', namespace: 'team-a' })).structuredContent?.['allowed'], true);
+    assert.equal(((await call(session, 'can_i', { verb: 'get', resource: 'pods/log', namespace: 'team-a' })).structuredContent as { allowed?: boolean } | undefined)?.allowed, true);
   });
 
   test('a tool the role does not grant is not offered, and calling it sends no request', async () => {
@@ -154,13 +198,7 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     const exec = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['true'] });
     assert.match(text(exec), /does not grant create pods\/exec, get pods/);
     await call(session, 'pods_list', { namespace: 'team-a' });
-    // The audit event of a request may land just after its response: wait for the allowed call's.
-    let sent = apiRequests(cluster, fixture.user, mark);
-    for (let i = 0; i < 50 && !sent.some((r) => r.verb === 'list' && r.resource === 'pods'); i += 1) {
-      await new Promise((r) => setTimeout(r, 100));
-      sent = apiRequests(cluster, fixture.user, mark);
-    }
-    assert.ok(sent.some((r) => r.verb === 'list' && r.resource === 'pods'), 'the audit log sees this user\'s allowed call');
+    const sent = await waitForAudit(fixture.user, mark, (r) => r.verb === 'list' && r.resource === 'pods');
     assert.deepEqual(sent.filter((r) => r.verb === 'delete' || r.subresource === 'exec'), []);
   });
 
@@ -271,11 +309,11 @@ describe('roles with limits', () => {
       assert.deepEqual(scaled.structuredContent, { name: 'web', replicas: 3, previous: 2 });
       assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}']), '3');
       await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 2 });
-      const restarted = await call(session, 'deployments_restart', { namespace: 'team-a', name: 'web', confirm: true });
+      const restarted = await call(session, 'deployments_restart', { namespace: 'team-a', name: 'web' });
       const at = (restarted.structuredContent as { restartedAt: string }).restartedAt;
       assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}']), at);
       const victim = podOf('team-a', 'api');
-      const deleted = await call(session, 'pods_delete', { namespace: 'team-a', name: victim, gracePeriodSeconds: 0, confirm: true });
+      const deleted = await call(session, 'pods_delete', { namespace: 'team-a', name: victim, gracePeriodSeconds: 0 });
       assert.ok(!deleted.isError, text(deleted));
       assert.throws(() => kubectl(cluster, ['get', 'pod', victim, '-n', 'team-a']), /NotFound|not found/);
     } finally {
@@ -287,11 +325,11 @@ describe('roles with limits', () => {
     const session = await open(FIXTURES['wildcard']!);
     try {
       const pod = podOf('team-a', 'api');
-      const echo = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['echo', '$HOME;', 'rm -rf /'], confirm: true });
+      const echo = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['echo', '$HOME;', 'rm -rf /'] });
       assert.equal((echo.structuredContent as { stdout: string }).stdout, '$HOME; rm -rf /\n', 'arguments reach the program verbatim');
-      const failing = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sh', '-c', 'exit 3'], confirm: true });
+      const failing = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sh', '-c', 'exit 3'] });
       assert.equal((failing.structuredContent as { exitCode: number }).exitCode, 3);
-      const slow = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sleep', '30'], timeoutSeconds: 1, confirm: true });
+      const slow = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sleep', '30'], timeoutSeconds: 1 });
       assert.equal((slow.structuredContent as { cutOff?: string }).cutOff, 'timeout');
     } finally {
       await session.close();
@@ -300,9 +338,27 @@ describe('roles with limits', () => {
 });
 
 describe('destructive calls need the user\'s yes', () => {
-  test('without elicitation, the call must carry confirm: true; until then nothing is sent', async () => {
+  test('a client that cannot ask its user is not offered destructive tools, and a call to one sends nothing', async () => {
     const fixture = FIXTURES['operator']!;
-    const session = await open(fixture);
+    const session = await open(fixture, [], {});
+    const mark = auditMark(cluster);
+    try {
+      const names = (await session.client.listTools()).tools.map((t) => t.name);
+      assert.ok(names.includes('pods_list') && !names.includes('pods_delete') && !names.includes('deployments_scale'), names.join(','));
+      const refused = await call(session, 'pods_delete', { namespace: 'team-a', name: podOf('team-a', 'web'), confirm: true });
+      assert.equal(refused.isError, true);
+      assert.match(text(refused), /pods_delete changes the cluster and needs the user's yes, but this client cannot ask its user.*No request was sent.*--confirm-by-argument/s);
+      await call(session, 'pods_list', { namespace: 'team-a' }); // a later request of this user: the audit log has caught up once it shows
+      await waitForAudit(fixture.user, mark, (r) => r.verb === 'list' && r.resource === 'pods');
+      assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.verb === 'delete'), []);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('with --confirm-by-argument, such a client must carry confirm: true; until then nothing is sent', async () => {
+    const fixture = FIXTURES['operator']!;
+    const session = await open(fixture, ['--confirm-by-argument'], {});
     const mark = auditMark(cluster);
     try {
       const victim = podOf('team-a', 'web');

@@ -4,14 +4,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createRemoteJWKSet, errors as jose, jwtVerify, type JWTPayload } from 'jose';
-import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js';
-import { buildDiscoveryUrls } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
+import {
+  getOAuthProtectedResourceMetadataUrl, OAuthError, OAuthErrorCode,
+  type AuthInfo, type OAuthProtectedResourceMetadata, type OAuthTokenVerifier,
+} from '@modelcontextprotocol/server';
+import { buildDiscoveryUrls } from '@modelcontextprotocol/client';
 import { ConfigError, type HttpConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
+
+/** A 401: the token is unknown, expired or otherwise not acceptable. */
+export function invalidToken(message: string): OAuthError {
+  return new OAuthError(OAuthErrorCode.InvalidToken, message);
+}
 
 /** A static token shorter than this is refused at start: it could be guessed. */
 export const MIN_TOKEN_LENGTH = 16;
@@ -126,7 +130,7 @@ function staticAuth(load: () => StaticToken[], count: number): Auth {
     summary: { auth: 'static', tokens: count },
     async verifyAccessToken(token: string): Promise<AuthInfo> {
       const match = matchToken(load(), token);
-      if (!match) throw new InvalidTokenError('Invalid bearer token');
+      if (!match) throw invalidToken('Invalid bearer token');
       return {
         token, clientId: match.principal, scopes: [],
         expiresAt: Math.floor(Date.now() / 1000) + STATIC_VALIDITY_SECONDS,
@@ -150,20 +154,20 @@ export function scopesOf(payload: JWTPayload): string[] {
 }
 
 /** Why a JWT was refused, as the client may read it in WWW-Authenticate: nothing about keys or the cluster. */
-export function tokenRefusal(error: unknown): InvalidTokenError | ServerError {
-  if (error instanceof jose.JWTExpired) return new InvalidTokenError('Token has expired');
+export function tokenRefusal(error: unknown): OAuthError {
+  if (error instanceof jose.JWTExpired) return invalidToken('Token has expired');
   if (error instanceof jose.JWTClaimValidationFailed) {
-    if (error.claim === 'aud') return new InvalidTokenError('Token audience is not this server');
-    if (error.claim === 'iss') return new InvalidTokenError('Token issuer is not trusted');
-    if (error.claim === 'nbf' || error.claim === 'iat') return new InvalidTokenError('Token is not yet valid');
-    return new InvalidTokenError(error.reason === 'missing' ? `Token lacks the ${error.claim} claim` : `Token claim ${error.claim} is invalid`);
+    if (error.claim === 'aud') return invalidToken('Token audience is not this server');
+    if (error.claim === 'iss') return invalidToken('Token issuer is not trusted');
+    if (error.claim === 'nbf' || error.claim === 'iat') return invalidToken('Token is not yet valid');
+    return invalidToken(error.reason === 'missing' ? `Token lacks the ${error.claim} claim` : `Token claim ${error.claim} is invalid`);
   }
-  if (error instanceof jose.JWSSignatureVerificationFailed) return new InvalidTokenError('Token signature is invalid');
-  if (error instanceof jose.JWKSNoMatchingKey || error instanceof jose.JWKSMultipleMatchingKeys) return new InvalidTokenError('Token is signed with a key the issuer does not publish');
-  if (error instanceof jose.JOSEAlgNotAllowed) return new InvalidTokenError('Token algorithm is not allowed');
-  if (error instanceof jose.JWTInvalid || error instanceof jose.JWSInvalid || error instanceof jose.JOSENotSupported) return new InvalidTokenError('Token is not a valid JWT');
+  if (error instanceof jose.JWSSignatureVerificationFailed) return invalidToken('Token signature is invalid');
+  if (error instanceof jose.JWKSNoMatchingKey || error instanceof jose.JWKSMultipleMatchingKeys) return invalidToken('Token is signed with a key the issuer does not publish');
+  if (error instanceof jose.JOSEAlgNotAllowed) return invalidToken('Token algorithm is not allowed');
+  if (error instanceof jose.JWTInvalid || error instanceof jose.JWSInvalid || error instanceof jose.JOSENotSupported) return invalidToken('Token is not a valid JWT');
   // The issuer's keys could not be fetched: not the client's fault, so not a 401 that would send it to re-authorize.
-  return new ServerError('Tokens cannot be verified right now');
+  return new OAuthError(OAuthErrorCode.ServerError, 'Tokens cannot be verified right now');
 }
 
 /**

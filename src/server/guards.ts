@@ -28,7 +28,7 @@ export function corsHeaders(origin: string): Record<string, string> {
   return {
     'Access-Control-Allow-Origin': origin,
     'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
-    'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID',
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID, traceparent, tracestate',
     'Access-Control-Expose-Headers': 'Mcp-Session-Id, WWW-Authenticate',
     'Access-Control-Max-Age': '600',
     Vary: 'Origin',
@@ -41,15 +41,17 @@ export interface Bucket {
 }
 
 /**
- * Token bucket: `perMinute` requests a minute on average, bursts up to `perMinute`. Returns the bucket after
- * this request and, when refused, how many seconds until one request would be allowed. Pure.
+ * Token bucket: `perMinute` requests a minute on average, bursts up to `perMinute`. `cost` is how many requests
+ * this is (a JSON-RPC batch is as many as it holds), never more than the bucket can ever hold. Returns the bucket
+ * after this request and, when refused, how many seconds until it would be allowed. Pure.
  */
-export function take(bucket: Bucket | undefined, nowMs: number, perMinute: number): { bucket: Bucket; allowed: boolean; retryAfterSeconds: number } {
+export function take(bucket: Bucket | undefined, nowMs: number, perMinute: number, cost = 1): { bucket: Bucket; allowed: boolean; retryAfterSeconds: number } {
   const ratePerMs = perMinute / 60_000;
+  const need = Math.min(cost, perMinute);
   const start = bucket ?? { tokens: perMinute, updatedMs: nowMs };
   const tokens = Math.min(perMinute, start.tokens + Math.max(0, nowMs - start.updatedMs) * ratePerMs);
-  if (tokens >= 1) return { bucket: { tokens: tokens - 1, updatedMs: nowMs }, allowed: true, retryAfterSeconds: 0 };
-  return { bucket: { tokens, updatedMs: nowMs }, allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / ratePerMs / 1000)) };
+  if (tokens >= need) return { bucket: { tokens: tokens - need, updatedMs: nowMs }, allowed: true, retryAfterSeconds: 0 };
+  return { bucket: { tokens, updatedMs: nowMs }, allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((need - tokens) / ratePerMs / 1000)) };
 }
 
 /** One bucket per principal; buckets that have refilled completely are forgotten, so memory stays bounded. */
@@ -59,9 +61,9 @@ export class RateLimiter {
   constructor(private readonly perMinute: number, private readonly now: () => number = Date.now) {}
 
   /** 0 when allowed; otherwise the seconds to wait. A limit of 0 turns limiting off. */
-  check(principal: string): number {
+  check(principal: string, cost = 1): number {
     if (this.perMinute <= 0) return 0;
-    const result = take(this.buckets.get(principal), this.now(), this.perMinute);
+    const result = take(this.buckets.get(principal), this.now(), this.perMinute, cost);
     this.buckets.set(principal, result.bucket);
     if (this.buckets.size > 10_000) this.prune();
     return result.allowed ? 0 : result.retryAfterSeconds;

@@ -1,15 +1,17 @@
-// `serve --http`: MCP over streamable HTTP at /mcp with the SDK's transport, one McpServer per session over the
-// shared runtime. Every /mcp request passes, in order: Host check, Origin allow-list, bearer authentication,
-// readiness, the per-principal rate limit, then the session's owner check. /healthz, /readyz and /metrics sit
-// outside the bearer check and say nothing about the cluster.
+// `serve --http`: MCP over streamable HTTP at /mcp, on plain node:http. A 2026-07-28 request is served alone, by a
+// fresh server from the SDK's per-request entry: any replica answers it, with no session. A 2025 client gets a
+// session (its GET stream carries list changes and questions for the user), or, with --stateless, the SDK's
+// per-request 2025 serving, for replicas behind a load balancer without affinity.
+// Every /mcp request passes, in order: Host check, Origin allow-list, bearer authentication, readiness, the
+// per-principal rate limit (counted per JSON-RPC request), then the era's own handling. /healthz, /readyz and
+// /metrics sit outside the bearer check and say nothing about the cluster.
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
-import { metadataHandler } from '@modelcontextprotocol/sdk/server/auth/handlers/metadata.js';
-import { hostHeaderValidation } from '@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  bearerAuthChallengeResponse, createMcpHandler, isLegacyRequest, validateHostHeader, verifyBearerToken,
+  type AuthInfo, type McpServer,
+} from '@modelcontextprotocol/server';
+import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import { isLoopbackHost, type Config, type HttpConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { catalogue } from '../../tools/index.ts';
@@ -20,7 +22,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
 import { SHUTDOWN_GRACE_MS } from './stdio.ts';
 
-/** One principal may not hold more sessions than this: each holds a server and its tool registrations. */
+/** One principal may not hold more sessions than this: each holds a server. */
 export const MAX_SESSIONS_PER_PRINCIPAL = 256;
 
 interface OwnedSession {
@@ -34,6 +36,23 @@ interface OwnedSession {
 /** Sessions by id, each owned by the principal that opened it. */
 export class SessionTable<S extends OwnedSession> {
   private readonly byId = new Map<string, S>();
+  /** Sessions being opened, counted before their first await so that concurrent opens cannot overshoot the cap. */
+  private readonly opening = new Map<string, number>();
+
+  /** Takes a slot for a session this principal is opening, or says no when it holds the cap already. */
+  reserve(principal: string, cap: number): (() => void) | undefined {
+    const pending = this.opening.get(principal) ?? 0;
+    if (this.countFor(principal) + pending >= cap) return undefined;
+    this.opening.set(principal, pending + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.opening.get(principal) ?? 1) - 1;
+      if (left > 0) this.opening.set(principal, left);
+      else this.opening.delete(principal);
+    };
+  }
 
   add(session: S): void {
     this.byId.set(session.id, session);
@@ -70,7 +89,7 @@ export class SessionTable<S extends OwnedSession> {
 }
 
 interface Session extends OwnedSession {
-  transport: StreamableHTTPServerTransport;
+  transport: NodeStreamableHTTPServerTransport;
   server: McpServer;
 }
 
@@ -82,16 +101,55 @@ export function routeOf(path: string): string {
 }
 
 /** A JSON-RPC error body, as the SDK's transport answers: clients parse these whatever the status. */
-function rpcError(res: Response, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
-  res.status(status).set(headers).json({ jsonrpc: '2.0', error: { code, message }, id: null });
+function rpcError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+}
+
+function text(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+  res.end(body);
+}
+
+/** Writes a web-standard Response (the SDK's auth challenges) to a Node response. */
+async function sendResponse(res: ServerResponse, response: Response, extraHeaders: Record<string, string> = {}): Promise<void> {
+  res.writeHead(response.status, { ...Object.fromEntries(response.headers), ...extraHeaders });
+  res.end(Buffer.from(await response.arrayBuffer()));
 }
 
 const short = (sessionId: string) => sessionId.slice(0, 8);
+
+class BodyTooLarge extends Error {}
+
+/** The request body, read up to the limit: a larger one is refused before it is buffered. */
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** How many JSON-RPC requests a body carries: a batch is as many requests as it holds, for the rate limit. */
+export function requestCount(body: unknown): number {
+  const isRequest = (m: unknown) => typeof m === 'object' && m !== null && 'method' in m && 'id' in m;
+  if (Array.isArray(body)) return Math.max(1, body.filter(isRequest).length);
+  return 1;
+}
 
 interface State {
   runtime?: Runtime;
   shuttingDown: boolean;
 }
+
+/** 2026-07-28, and with --stateless the 2025 revisions too: one fresh server per request. */
+type PerRequest = ReturnType<typeof toNodeHandler>;
 
 interface AppDeps {
   http: HttpConfig;
@@ -101,102 +159,88 @@ interface AppDeps {
   state: State;
   sessions: SessionTable<Session>;
   readiness: () => Promise<string | undefined>;
+  perRequest: () => PerRequest;
 }
 
-function createApp({ http, auth, metrics, log, state, sessions, readiness }: AppDeps): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-
-  app.use((req, res, next) => {
-    const started = performance.now();
-    res.on('close', () => {
-      const route = routeOf(req.path);
-      metrics.httpRequest(route, req.method, res.statusCode, (performance.now() - started) / 1000);
-      if (route === 'mcp' && res.statusCode === 401) metrics.rejected('unauthenticated');
-      if (route === 'mcp' && res.statusCode === 403 && res.getHeader('www-authenticate')) metrics.rejected('insufficient-scope');
-    });
-    next();
-  });
-
-  app.get('/healthz', (_req, res) => {
-    res.type('text/plain').send('ok\n');
-  });
-  app.get('/readyz', async (_req, res) => {
-    const reason = await readiness();
-    res.status(reason ? 503 : 200).type('text/plain').send(reason ? `not ready: ${reason}\n` : 'ok\n');
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', metrics.contentType).send(await metrics.render());
-  });
-  if (auth?.resourceMetadata) app.use(auth.resourceMetadata.path, metadataHandler(auth.resourceMetadata.document));
-
-  const guards: RequestHandler[] = [];
-  // DNS rebinding: on loopback, only loopback names may appear in Host (the SDK's own check). Elsewhere the
-  // Service's names are not known in advance, and authentication is required there anyway.
+function createApp({ http, auth, metrics, log, state, sessions, readiness, perRequest }: AppDeps) {
+  // DNS rebinding: on loopback, only loopback names may appear in Host. Elsewhere the Service's names are not known
+  // in advance, and authentication is required there anyway.
   const allowedHosts = http.allowedHosts ?? (isLoopbackHost(http.host) ? ['localhost', '127.0.0.1', '[::1]'] : undefined);
-  if (allowedHosts) guards.push(hostHeaderValidation(allowedHosts));
   const allowedOrigins = http.allowedOrigins ?? [];
-  guards.push((req, res, next) => {
+  const limiter = new RateLimiter(http.rateLimit);
+
+  async function serveMcp(req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse): Promise<void> {
+    if (allowedHosts) {
+      const host = validateHostHeader(req.headers.host, allowedHosts);
+      if (!host.ok) return rpcError(res, 403, -32000, `Forbidden: ${host.message}`);
+    }
     const origin = req.headers.origin;
     if (!originAllowed(origin, allowedOrigins)) {
       metrics.rejected('forbidden-origin');
-      rpcError(res, 403, -32000, 'Forbidden: this Origin is not allowed (see --allowed-origins)');
-      return;
+      return rpcError(res, 403, -32000, 'Forbidden: this Origin is not allowed (see --allowed-origins)');
     }
-    if (origin) res.set(corsHeaders(origin));
+    const cors = origin ? corsHeaders(origin) : {};
+    for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
     if (req.method === 'OPTIONS') { // a CORS preflight carries no credentials: answer it before authentication
-      res.status(204).end();
+      res.writeHead(204).end();
       return;
     }
-    next();
-  });
-  if (auth) guards.push(requireBearerAuth({ verifier: auth, requiredScopes: auth.requiredScopes, resourceMetadataUrl: auth.resourceMetadata?.url }));
-  guards.push((_req, res, next) => {
-    if (state.runtime && !state.shuttingDown) return next();
-    metrics.rejected('not-ready');
-    rpcError(res, 503, -32000, state.shuttingDown ? 'The server is shutting down: reconnect' : 'The server is starting: retry shortly', { 'Retry-After': '2' });
-  });
-  const limiter = new RateLimiter(http.rateLimit);
-  guards.push((req, res, next) => {
-    const wait = limiter.check(principalOf(req.auth));
-    if (wait === 0) return next();
-    metrics.rejected('rate-limited');
-    rpcError(res, 429, -32000, `Too many requests: retry in ${wait} s`, { 'Retry-After': String(wait) });
-  });
-
-  const handle = http.stateless ? statelessHandler(http) : statefulHandler(http, sessions, metrics, log);
-  app.all('/mcp', ...guards, (req, res) => handle(req, res, state.runtime!));
-
-  app.use((_req, res) => {
-    res.status(404).type('text/plain').send('not found\n');
-  });
-  app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
-    log.error({ err: { message: error.message, stack: error.stack } }, 'HTTP request failed');
-    if (res.headersSent) res.destroy();
-    else rpcError(res, 500, -32603, 'Internal error');
-  });
-  return app;
-}
-
-type Handler = (req: Request, res: Response, runtime: Runtime) => Promise<void>;
-
-/**
- * Stateful: a session per initialize, kept until DELETE, idle expiry or shutdown, so that notifications such
- * as tools/list_changed reach the client on its GET stream. Requests without a session id go to a fresh
- * transport: the SDK itself answers everything that is not a valid initialize (400, 406, 415, 413).
- */
-function statefulHandler(http: HttpConfig, sessions: SessionTable<Session>, metrics: Metrics, log: Logger): Handler {
-  return async (req, res, runtime) => {
+    if (auth) {
+      const options = { requiredScopes: auth.requiredScopes, resourceMetadataUrl: auth.resourceMetadata?.url };
+      try {
+        req.auth = await verifyBearerToken(req.headers.authorization, { verifier: auth, ...options });
+      } catch (error) {
+        return sendResponse(res, bearerAuthChallengeResponse(error, options), cors);
+      }
+    }
+    const runtime = state.runtime;
+    if (!runtime || state.shuttingDown) {
+      metrics.rejected('not-ready');
+      return rpcError(res, 503, -32000, state.shuttingDown ? 'The server is shutting down: reconnect' : 'The server is starting: retry shortly', { 'Retry-After': '2' });
+    }
+    let body: unknown;
+    if (req.method === 'POST') {
+      let raw: string;
+      try {
+        raw = await readBody(req, http.maxBodyBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) return rpcError(res, 413, -32000, `Request body larger than ${http.maxBodyBytes} bytes (--max-body-bytes)`, { connection: 'close' });
+        throw error;
+      }
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return rpcError(res, 400, -32700, 'Parse error: the body is not JSON');
+      }
+    }
     const principal = principalOf(req.auth);
+    const wait = limiter.check(principal, requestCount(body));
+    if (wait > 0) {
+      metrics.rejected('rate-limited');
+      return rpcError(res, 429, -32000, `Too many requests: retry in ${wait} s`, { 'Retry-After': String(wait) });
+    }
+    if (http.stateless) return perRequest()(req, res, body);
+    // Sessions are for 2025 clients only: route them by the SDK's own classification, so that the two never disagree.
+    const sessionId = req.headers['mcp-session-id'];
+    const isLegacy = req.method === 'POST'
+      ? await isLegacyRequest(await toWebRequest(req, body), body)
+      : typeof sessionId === 'string' && sessionId !== '';
+    if (!isLegacy) return perRequest()(req, res, body);
+    return serveSession(req, res, body, runtime, principal);
+  }
+
+  /**
+   * A 2025 session: one per initialize, kept until DELETE, idle expiry or shutdown, so that notifications such as
+   * tools/list_changed, and questions for the user, reach the client on its GET stream.
+   */
+  async function serveSession(req: IncomingMessage, res: ServerResponse, body: unknown, runtime: Runtime, principal: string): Promise<void> {
     const id = req.headers['mcp-session-id'];
     if (typeof id === 'string' && id !== '') {
       const found = sessions.lookup(id, principal);
       if (found.kind !== 'ok') {
         if (found.kind === 'other-principal') log.warn({ principal, session: short(id) }, 'a session id was presented by another principal: refused');
         metrics.rejected(found.kind === 'other-principal' ? 'session-of-another-principal' : 'session-not-found');
-        rpcError(res, 404, -32001, 'Session not found');
-        return;
+        return rpcError(res, 404, -32001, 'Session not found');
       }
       const session = found.session;
       session.inFlight += 1;
@@ -204,67 +248,76 @@ function statefulHandler(http: HttpConfig, sessions: SessionTable<Session>, metr
         session.inFlight -= 1;
         session.lastSeenMs = Date.now();
       });
-      await session.transport.handleRequest(req, res);
-      return;
+      return session.transport.handleRequest(req, res, body);
     }
-    if (req.method === 'GET' || req.method === 'DELETE') {
-      rpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
-      return;
-    }
-    if (req.method !== 'POST') {
-      rpcError(res, 405, -32000, 'Method not allowed.', { Allow: 'GET, POST, DELETE' });
-      return;
-    }
-    if (sessions.countFor(principal) >= MAX_SESSIONS_PER_PRINCIPAL) {
+    if (req.method === 'GET' || req.method === 'DELETE') return rpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+    if (req.method !== 'POST') return rpcError(res, 405, -32000, 'Method not allowed.', { Allow: 'GET, POST, DELETE' });
+    const release = sessions.reserve(principal, MAX_SESSIONS_PER_PRINCIPAL);
+    if (!release) {
       metrics.rejected('too-many-sessions');
-      rpcError(res, 429, -32000, `Too many open sessions (${MAX_SESSIONS_PER_PRINCIPAL}) for this principal: end some with DELETE or let idle ones expire`);
-      return;
+      return rpcError(res, 429, -32000, `Too many open sessions (${MAX_SESSIONS_PER_PRINCIPAL}) for this principal: end some with DELETE or let idle ones expire`);
     }
-    const server = createMcpServer(runtime);
-    let session: Session | undefined;
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      maxRequestBodySize: http.maxBodyBytes,
-      onsessioninitialized: (sessionId) => {
-        session = { id: sessionId, principal, transport, server, lastSeenMs: Date.now(), inFlight: 1 };
-        sessions.add(session);
-        log.info({ session: short(sessionId), principal }, 'session opened');
-      },
-    });
-    transport.onclose = () => {
-      if (session && sessions.remove(session.id)) log.info({ session: short(session.id), principal }, 'session closed');
-      void server.close().catch(() => undefined);
-    };
-    transport.onerror = (error) => log.debug({ err: { message: error.message } }, 'MCP transport');
-    res.on('close', () => {
-      if (!session) return;
-      session.inFlight -= 1;
-      session.lastSeenMs = Date.now();
-    });
-    await server.connect(transport);
-    await transport.handleRequest(req, res);
-    if (!session) await transport.close(); // not an initialize: there is nothing to keep
-  };
-}
+    try {
+      const server = createMcpServer(runtime, { principal: () => principal, followChanges: true });
+      let session: Session | undefined;
+      const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (sessionId) => {
+          session = { id: sessionId, principal, transport, server, lastSeenMs: Date.now(), inFlight: 1 };
+          sessions.add(session);
+          release();
+          log.info({ session: short(sessionId), principal }, 'session opened');
+        },
+      });
+      transport.onclose = () => {
+        if (session && sessions.remove(session.id)) log.info({ session: short(session.id), principal }, 'session closed');
+        void server.close().catch(() => undefined);
+      };
+      transport.onerror = (error) => log.debug({ err: { message: error.message } }, 'MCP transport');
+      res.on('close', () => {
+        if (!session) return;
+        session.inFlight -= 1;
+        session.lastSeenMs = Date.now();
+      });
+      await server.connect(transport);
+      await transport.handleRequest(req, res, body);
+      if (!session) await transport.close(); // not an initialize: there is nothing to keep
+    } finally {
+      release();
+    }
+  }
 
-/**
- * Stateless (--stateless, for replicas behind a load balancer without affinity): a fresh server and transport
- * per POST, nothing kept between requests. GET (the server-to-client stream) and DELETE have nothing to serve.
- */
-function statelessHandler(http: HttpConfig): Handler {
-  return async (req, res, runtime) => {
-    if (req.method !== 'POST') {
-      rpcError(res, 405, -32000, 'Method not allowed: this server is stateless (no sessions, no server-sent stream)', { Allow: 'POST' });
-      return;
-    }
-    const server = createMcpServer(runtime);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, maxRequestBodySize: http.maxBodyBytes });
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = routeOf(url.pathname);
     res.on('close', () => {
-      void transport.close().catch(() => undefined);
-      void server.close().catch(() => undefined);
+      metrics.httpRequest(route, req.method, res.statusCode, (performance.now() - started) / 1000);
+      if (route === 'mcp' && res.statusCode === 401) metrics.rejected('unauthenticated');
+      if (route === 'mcp' && res.statusCode === 403 && res.getHeader('www-authenticate')) metrics.rejected('insufficient-scope');
     });
-    await server.connect(transport);
-    await transport.handleRequest(req, res);
+    try {
+      if (route === 'healthz' && req.method === 'GET') return text(res, 200, 'ok\n');
+      if (route === 'readyz' && req.method === 'GET') {
+        const reason = await readiness();
+        return text(res, reason ? 503 : 200, reason ? `not ready: ${reason}\n` : 'ok\n');
+      }
+      if (route === 'metrics' && req.method === 'GET') {
+        const body = await metrics.render();
+        res.writeHead(200, { 'content-type': metrics.contentType });
+        return void res.end(body);
+      }
+      if (route === 'well-known' && auth?.resourceMetadata && url.pathname === auth.resourceMetadata.path) {
+        res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+        return void res.end(JSON.stringify(auth.resourceMetadata.document));
+      }
+      if (route === 'mcp') return await serveMcp(req, res);
+      return text(res, 404, 'not found\n');
+    } catch (error) {
+      log.error({ err: { message: (error as Error).message, stack: (error as Error).stack } }, 'HTTP request failed');
+      if (res.headersSent) res.destroy();
+      else rpcError(res, 500, -32603, 'Internal error');
+    }
   };
 }
 
@@ -304,13 +357,15 @@ export async function serveHttp(config: Config, http: HttpConfig, log: Logger): 
     return reason;
   };
 
-  const app = createApp({ http, auth, metrics, log, state, sessions, readiness });
+  let perRequest: PerRequest | undefined;
+  const onerror = (error: Error) => log.debug({ err: { message: error.message } }, 'MCP request refused');
+  const app = createApp({ http, auth, metrics, log, state, sessions, readiness, perRequest: () => perRequest! });
   const server = createServer({
     requestTimeout: http.requestTimeout * 1000, // the whole request must arrive within this (slow clients, slowloris)
     headersTimeout: Math.min(http.requestTimeout, 10) * 1000,
     connectionsCheckingInterval: Math.min(5_000, http.requestTimeout * 500), // Node checks both only this often
     keepAliveTimeout: 65_000, // longer than a cloud load balancer's idle timeout (60 s), so it never reuses a closed socket
-  }, app);
+  }, (req, res) => void app(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(http.port, http.host, () => {
@@ -332,6 +387,14 @@ export async function serveHttp(config: Config, http: HttpConfig, log: Logger): 
     metrics.close();
     throw error;
   }
+  // Stateless 2025 serving stays on (the SDK's default): with --stateless it serves the 2025 clients, and without it
+  // server/discover still names the 2025 revisions that the sessions serve.
+  const modern = createMcpHandler(() => createMcpServer(runtime, { principal: (ctx) => principalOf(ctx.http?.authInfo), followChanges: false }), {
+    onerror, maxRequestBodySize: http.maxBodyBytes,
+  });
+  perRequest = toNodeHandler(modern, { onerror });
+  // This replica's own re-discovery tells its own subscribers: no shared bus is needed, each replica re-discovers.
+  runtime.on('permissions', () => void modern.notify.toolsChanged());
   runtime.onToolCall = metrics.toolCall;
   metrics.watch(runtime.connection);
   state.runtime = runtime;
@@ -352,7 +415,7 @@ export async function serveHttp(config: Config, http: HttpConfig, log: Logger): 
     clearInterval(sweep);
     server.close();
     await runtime.shutdown(SHUTDOWN_GRACE_MS).catch(() => undefined);
-    await Promise.allSettled(sessions.all().map((s) => s.transport.close()));
+    await Promise.allSettled([...sessions.all().map((s) => s.transport.close()), modern.close()]);
     server.closeAllConnections();
     metrics.close();
     process.exit(0);

@@ -1,298 +1,173 @@
-// The MCP face of the connection: registers exactly the catalogue tools the discovered permissions allow,
-// and runs each call through one gate (permission, request, error mapping, audit line).
-import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { z, type ZodRawShape } from 'zod';
-import type { Logger } from '../log.ts';
-import type { PermissionSet } from '../rbac/discovery.ts';
-import { describePermission, READ_VERBS, type Permission } from '../rbac/permission.ts';
-import { KubeApiError } from '../kube/client.ts';
-import { ApiResources } from '../kube/api-resources.ts';
-import { describeNeeds, errorResult, ToolError, type ToolContext, type ToolDeclaration } from '../tool.ts';
-
-import type { Runtime, ToolCallHook } from './runtime.ts';
+// The MCP face of the runtime. It renders what the offer decided (tools/list, refusals) and what the gate
+// answered (results, questions for the user) in the protocol's terms, for either era; it decides nothing itself.
+import {
+  acceptedContent, CLIENT_CAPABILITIES_META_KEY, inputRequired, McpServer, TRACEPARENT_META_KEY,
+  type CallToolResult, type ClientCapabilities, type ServerContext, type Tool,
+} from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { Advertisement, Caller, Offer } from '../policy/offer.ts';
+import { callFingerprint, runTool, traceIdOf, type Answer, type CallResult } from '../policy/gate.ts';
+import type { Runtime } from './runtime.ts';
 
 export const SERVER_NAME = 'eks-rbac-mcp';
 export const SERVER_VERSION = '0.1.0';
+const INSTRUCTIONS = 'Kubernetes tools limited to this connection\'s RBAC role: only permitted tools are listed. Use can_i to check a permission.';
 
-/** How a tool appears to the agent given the permissions: its namespace choices, or not at all. */
-export interface Advertisement {
-  tool: ToolDeclaration;
-  /** The `namespace` argument's choices; undefined when the tool takes none. */
-  namespaces?: string[];
-  namespaceOptional?: boolean;
+export interface ServerOptions {
+  /** Who the requests of this server come from, for the audit line. */
+  principal(ctx: ServerContext): string;
+  /**
+   * Long-lived instances (stdio, a 2025 HTTP session) announce permission changes themselves; per-request
+   * instances are announced by their transport, through subscriptions/listen.
+   */
+  followChanges: boolean;
 }
 
-export function isReadOnlyTool(tool: ToolDeclaration): boolean {
-  return tool.annotations.readOnlyHint && tool.permissions.every((p) => READ_VERBS.has(p.verb) || p.resource.startsWith('self'));
+/** The key of the confirmation question in a multi-round-trip call, and the answer's shape. */
+const CONFIRM = 'confirm';
+const confirmAnswer = z.object({ confirm: z.boolean() });
+
+function clientCapabilities(server: McpServer, ctx: ServerContext): ClientCapabilities | undefined {
+  // 2026-07-28 carries them on every request; a 2025 client declared them once, at initialize.
+  const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+  return (envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ?? server.server.getClientCapabilities();
 }
 
-/** Every permission discovery must decide for the catalogue: what tools need, and the generic tools' probes. */
-export function cataloguePermissions(catalogue: readonly ToolDeclaration[]): Permission[] {
-  return catalogue.flatMap((t) => [...t.permissions, ...(t.advertisedFor?.probes ?? [])]);
+/** A client can be asked when it takes form elicitation (a bare `elicitation: {}` means form, as before modes). */
+export function callerOf(capabilities: ClientCapabilities | undefined): Caller {
+  const elicitation = capabilities?.elicitation as { form?: unknown; url?: unknown } | undefined;
+  return { canAsk: elicitation !== undefined && (elicitation.form !== undefined || elicitation.url === undefined) };
 }
 
-/** group|resource pairs that a specific tool serves with this verb: the generic tools are for the rest. */
-function coveredKinds(catalogue: readonly ToolDeclaration[], verb: string): Set<string> {
-  return new Set(catalogue.flatMap((t) => t.permissions).filter((p) => p.verb === verb && !p.subresource).map((p) => `${p.group}|${p.resource}`));
+const rendered = new WeakMap<Offer, Map<boolean, Tool[]>>();
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Tool['inputSchema'] {
+  // 2020-12 is MCP's default dialect: naming it on every tool costs every agent bytes for nothing.
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest as Tool['inputSchema'];
 }
 
-/** Which tools the permissions allow, and with which namespaces. Pure: the golden files pin its answer. */
-export function advertise(catalogue: readonly ToolDeclaration[], permissions: PermissionSet, readOnly = false): Advertisement[] {
-  const out: Advertisement[] = [];
-  for (const tool of catalogue) {
-    if (readOnly && !isReadOnlyTool(tool)) continue;
-    if (tool.advertisedFor) {
-      const { verb, probes } = tool.advertisedFor;
-      const namespaces = permissions.namespacesGrantingVerbBeyond(verb, coveredKinds(catalogue, verb), probes);
-      if (namespaces.length) out.push({ tool, namespaces, namespaceOptional: true });
-      continue;
-    }
-    const namespaces = permissions.namespacesAllowing(tool.permissions);
-    if (namespaces.length === 0) continue;
-    if (tool.permissions.some((p) => p.scope === 'namespaced')) out.push({ tool, namespaces });
-    else if (tool.namespaceArgument) out.push({ tool, namespaces, namespaceOptional: true });
-    else out.push({ tool });
-  }
-  return out;
-}
-
-const confirmArgument = z.boolean().optional().describe('true once the user agreed (for clients without elicitation)');
-
-/** Destructive tools take `confirm`, for clients that cannot be asked through elicitation. */
-function withConfirm(tool: ToolDeclaration): ZodRawShape {
-  return tool.confirm ? { ...tool.input, confirm: confirmArgument } : tool.input;
-}
-
-function inputShape(ad: Advertisement): ZodRawShape {
-  if (!ad.namespaces) return withConfirm(ad.tool);
-  const choices = ad.namespaces as [string, ...string[]];
-  const scope = ad.namespaceOptional ? 'this connection\'s scope' : `the namespaces where the role allows ${ad.tool.name}`;
-  const namespace = z.enum(choices, { error: () => `namespace must be one of ${scope}: ${choices.join(', ')}` });
+function renderTool(offer: Offer, ad: Advertisement, caller: Caller): Tool {
+  const { tool } = ad;
   return {
-    ...withConfirm(ad.tool),
-    namespace: ad.namespaceOptional ? namespace.optional() : namespace.default(choices[0]),
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: jsonSchema(offer.inputSchema(ad, caller), 'input'),
+    outputSchema: jsonSchema(z.object(tool.output), 'output'),
+    annotations: tool.annotations,
   };
 }
 
-export function rbacHint(tool: string, namespace?: string): string {
-  return `eks-rbac-mcp rbac --tools ${tool}${namespace ? ` --namespace ${namespace}` : ''}`;
+/** tools/list for this caller, rendered once per offer: the offer is immutable. */
+export function listTools(offer: Offer, caller: Caller): Tool[] {
+  let byCaller = rendered.get(offer);
+  if (!byCaller) rendered.set(offer, (byCaller = new Map()));
+  let tools = byCaller.get(caller.canAsk);
+  if (!tools) byCaller.set(caller.canAsk, (tools = offer.tools(caller).map((ad) => renderTool(offer, ad, caller))));
+  return tools;
+}
+
+function toCallToolResult(result: CallResult): CallToolResult {
+  return {
+    content: [{ type: 'text', text: result.text }],
+    ...(result.structured ? { structuredContent: result.structured } : {}),
+    ...(result.isError ? { isError: true } : {}),
+  };
+}
+
+function invalidArguments(tool: string, error: z.ZodError): CallToolResult {
+  const issues = error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');
+  return toCallToolResult({ text: `Invalid arguments for ${tool}: ${issues}. Nothing was sent; fix them and call again.`, isError: true });
 }
 
 /**
- * The SDK announces every registration change on its own; a permission change touches many tools at once,
- * so announcements are held while the change is applied and sent once after it.
+ * One MCP server over the shared runtime: stdio has one per connection, HTTP one per request (2026-07-28) or
+ * per 2025 session. Tools are listed and called through two low-level handlers, so that the offer (and not a
+ * registry that could drift from it) answers both.
  */
-class SessionServer extends McpServer {
-  private holding = false;
-  private held = false;
-  /** Unsubscribes from the runtime: on close(), or when the transport closes under us. */
-  detach = () => {};
-
-  override async close(): Promise<void> {
-    this.detach();
-    await super.close();
-  }
-
-  override sendToolListChanged(): void {
-    if (this.holding) this.held = true;
-    else super.sendToolListChanged();
-  }
-
-  applyAtOnce(change: () => void): void {
-    this.holding = true;
-    try {
-      change();
-    } finally {
-      this.holding = false;
-    }
-    if (this.held) {
-      this.held = false;
-      super.sendToolListChanged();
-    }
-  }
-}
-
-/**
- * One MCP session's server over the shared runtime: stdio has one, HTTP one per session. Every catalogue
- * tool is registered once and enabled where the current permissions allow it; when the runtime's
- * permissions change, the session follows with one tools/list_changed.
- */
-export function createMcpServer(runtime: Runtime): McpServer {
-  const { catalogue, connection, log } = runtime;
-  const server = new SessionServer({ name: SERVER_NAME, version: SERVER_VERSION }, {
-    capabilities: { tools: { listChanged: true }, logging: {} },
-    instructions: 'Kubernetes tools limited to this connection\'s RBAC role: only permitted tools are listed. Use can_i to check a permission.',
+export function createMcpServer(runtime: Runtime, options: ServerOptions): McpServer {
+  const refreshMs = runtime.config.refreshInterval * 1000;
+  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, {
+    capabilities: { tools: { listChanged: true } },
+    instructions: INSTRUCTIONS,
+    // What server/discover says (capabilities, instructions) is fixed for the life of the process, and the same for
+    // every caller.
+    cacheHints: { 'server/discover': { ttlMs: 3_600_000, cacheScope: 'public' } },
   });
-  const apiResources = new ApiResources(connection.kube);
-  const registered = new Map<string, RegisteredTool>();
-  let offered = new Set<string>();
-  const apply = () => {
-    const advertised = new Map(advertise(catalogue, runtime.permissions, runtime.config.readOnly).map((ad) => [ad.tool.name, ad]));
-    for (const tool of catalogue) {
-      const ad = advertised.get(tool.name);
-      const existing = registered.get(tool.name);
-      if (!existing) {
-        registered.set(tool.name, server.registerTool(tool.name, {
-          title: tool.title,
-          description: tool.description,
-          inputSchema: ad ? inputShape(ad) : withConfirm(tool),
-          outputSchema: tool.output,
-          annotations: tool.annotations,
-        }, (args: Record<string, unknown>, extra: { signal: AbortSignal }) => runtime.track((signal) => runTool(tool, args, {
-          kube: connection.kube,
-          permissions: runtime.permissions,
-          apiResources,
-          signal,
-          now: runtime.now,
-        }, {
-          log,
-          onCall: (...call) => runtime.onToolCall?.(...call),
-          onForbidden: (reason) => void runtime.requestRefresh(reason),
-          elicit: server.server.getClientCapabilities()?.elicitation ? (question) => askUser(server, question, signal) : undefined,
-        }), extra.signal)));
-        if (!ad) registered.get(tool.name)!.disable();
-      } else if (ad) {
-        existing.update({ paramsSchema: inputShape(ad), enabled: true });
-      } else if (existing.enabled) {
-        existing.disable();
-      }
-    }
-    offered = new Set(advertised.keys());
-  };
-  apply();
-  const onChange = () => server.applyAtOnce(apply);
-  runtime.on('permissions', onChange);
-  server.detach = () => void runtime.off('permissions', onChange);
-  const previous = server.server.onclose;
-  server.server.onclose = () => {
-    previous?.();
-    server.detach();
-  };
-  explainUnofferedTools(server, runtime, () => offered);
-  return server;
-}
 
-/** One yes/no question through MCP elicitation; anything but an accepted yes is a no. */
-async function askUser(server: McpServer, question: string, signal: AbortSignal): Promise<boolean> {
-  const answer = await server.server.elicitInput({
-    mode: 'form',
-    message: question,
-    requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'Go ahead?' } }, required: ['confirm'] },
-  }, { signal });
-  return answer.action === 'accept' && answer.content?.['confirm'] === true;
-}
+  server.server.setRequestHandler('tools/list', async (_request, ctx) => {
+    const offer = runtime.offer;
+    const caller = callerOf(clientCapabilities(server, ctx));
+    return {
+      tools: listTools(offer, caller),
+      // 2026-07-28 cache hints (dropped on the 2025 wire): the list changes only at a re-discovery, and it depends
+      // on the connection's role, not on who asks, unless destructive tools hang on whether the client can ask.
+      ttlMs: refreshMs,
+      cacheScope: offer.dependsOnCaller ? 'private' : 'public',
+    } as { tools: Tool[] };
+  });
 
-type RequestHandler = (request: unknown, extra: unknown) => Promise<unknown>;
-
-/**
- * A call to a catalogue tool that this connection does not offer gets an answer that says why (the RBAC
- * permission it lacks) instead of the SDK's bare "not found"; no request reaches the cluster either way.
- * The SDK has no hook for this, so its tools/call handler is wrapped (the SDK version is pinned).
- */
-function explainUnofferedTools(server: McpServer, runtime: Runtime, offered: () => Set<string>): void {
-  const handlers = (server.server as unknown as { _requestHandlers: Map<string, RequestHandler> })._requestHandlers;
-  const inner = handlers.get('tools/call');
-  server.server.removeRequestHandler('tools/call');
-  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+  server.server.setRequestHandler('tools/call', async (request, ctx) => {
+    const offer = runtime.offer;
+    const caller = callerOf(clientCapabilities(server, ctx));
     const name = request.params.name;
-    if (inner && offered().has(name)) return inner(request, extra) as Promise<CallToolResult>;
-    const tool = runtime.catalogue.find((t) => t.name === name);
-    runtime.log.info({ audit: true, tool: name, outcome: 'not-offered', status: 403 }, 'tool call');
-    runtime.onToolCall?.(name, 'not-offered', 403, 0);
-    if (!tool) return errorResult(`Unknown tool "${name}". Call tools/list for the tools this connection offers.`);
-    if (runtime.config.readOnly && !isReadOnlyTool(tool)) return errorResult(`${name} is not offered: this server runs with --read-only. No request was sent.`);
-    return errorResult(`${name} is not offered on this connection: its RBAC role does not grant ${describeNeeds(tool)} in its scope `
-      + `(${runtime.permissions.namespaces.join(', ')}). No request was sent. A cluster admin can print the Role that would: ${rbacHint(name)}`);
+    const principal = options.principal(ctx);
+    const ad = offer.find(name, caller);
+    if (!ad) {
+      runtime.log.info({ audit: true, tool: name, principal, outcome: 'not-offered', status: 403 }, 'tool call');
+      runtime.onToolCall?.(name, 'not-offered', 403, 0);
+      return toCallToolResult({ text: offer.refusal(name, caller), isError: true });
+    }
+    const parsed = offer.inputSchema(ad, caller).safeParse(request.params.arguments ?? {});
+    if (!parsed.success) return invalidArguments(name, parsed.error);
+    const args = parsed.data as Record<string, unknown>;
+    // The answer counts only for the call it was asked about: requestState carries that call's fingerprint, and
+    // a retry with other arguments is asked again. (A client could forge both; it relays the user's yes anyway.)
+    const fingerprint = callFingerprint(name, args);
+    const answer = (): Answer => {
+      const responses = ctx.mcpReq.inputResponses;
+      if (!responses || !(CONFIRM in responses) || ctx.mcpReq.requestState() !== fingerprint) return 'unasked';
+      return acceptedContent(responses, CONFIRM, confirmAnswer)?.confirm === true ? 'yes' : 'no';
+    };
+    const traceparent = ctx.mcpReq._meta?.[TRACEPARENT_META_KEY] ?? ctx.http?.req?.headers.get('traceparent');
+    const outcome = await runtime.track((signal) => runTool(ad.tool, args, {
+      kube: runtime.connection.kube,
+      permissions: offer.permissions,
+      apiResources: runtime.apiResources,
+      signal,
+      now: runtime.now,
+    }, {
+      log: runtime.log,
+      principal,
+      traceId: traceIdOf(traceparent),
+      onCall: (...call) => runtime.onToolCall?.(...call),
+      onForbidden: (reason) => void runtime.requestRefresh(reason),
+      answer,
+      canAsk: caller.canAsk,
+      confirmByArgument: runtime.config.confirmByArgument,
+    }), ctx.mcpReq.signal);
+    if (outcome.kind === 'result') return toCallToolResult(outcome.result);
+    return inputRequired({
+      inputRequests: {
+        [CONFIRM]: inputRequired.elicit({
+          mode: 'form',
+          message: outcome.question,
+          requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'Go ahead?' } }, required: ['confirm'] },
+        }),
+      },
+      requestState: fingerprint,
+    });
   });
-}
 
-/** Finds the first permission the call lacks; undefined when everything is granted. */
-async function missingPermission(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext): Promise<Permission | undefined> {
-  const needed = tool.permissionsFor ? await tool.permissionsFor(args as never, ctx) : tool.permissions;
-  const target = tool.target ? tool.target(args as never) : { name: args['name'] as string | undefined };
-  for (const p of needed) {
-    const namespace = p.scope === 'namespaced' ? (args['namespace'] as string | undefined) : undefined;
-    if (p.scope === 'namespaced' && namespace === undefined) throw new ToolError(`${p.resource} are namespaced: give a namespace (${ctx.permissions.namespaces.join(', ')})`);
-    if (!(await ctx.permissions.allows(p, namespace, target.name))) return p;
+  if (options.followChanges) {
+    const onChange = () => void server.sendToolListChanged();
+    runtime.on('permissions', onChange);
+    const previous = server.server.onclose;
+    server.server.onclose = () => {
+      previous?.();
+      runtime.off('permissions', onChange);
+    };
   }
-  return undefined;
-}
-
-export interface CallHooks {
-  log: Logger;
-  onCall?: ToolCallHook;
-  /** An advertised tool got 403: the permissions may have changed. */
-  onForbidden?: (reason: string) => void;
-  /** Asks the user through MCP elicitation; undefined when the client cannot be asked. */
-  elicit?: (question: string) => Promise<boolean>;
-}
-
-/**
- * Destructive calls need the user's yes: asked through elicitation when the client supports it, else
- * carried by the call as `confirm: true`. Returns the refusal, or undefined to go ahead.
- */
-async function confirmation(tool: ToolDeclaration, args: Record<string, unknown>, hooks: CallHooks): Promise<string | undefined> {
-  const question = tool.confirm?.(args as never);
-  if (!question) return undefined;
-  if (hooks.elicit) return (await hooks.elicit(question)) ? undefined : `The user did not confirm: ${question} Nothing was done.`;
-  if (args['confirm'] === true) return undefined;
-  return `${question} This changes the cluster: ask the user, and if they agree call ${tool.name} again with "confirm": true. Nothing was done.`;
-}
-
-export async function runTool(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext, hooks: CallHooks): Promise<CallToolResult> {
-  const { log, onCall, onForbidden } = hooks;
-  const started = performance.now();
-  const namespace = args['namespace'] as string | undefined;
-  const audit = (outcome: string, status?: number) => {
-    const durationMs = performance.now() - started;
-    log.info({ audit: true, tool: tool.name, namespace, outcome, status, durationMs: Math.round(durationMs) }, 'tool call');
-    onCall?.(tool.name, outcome, status, durationMs);
-  };
-  try {
-    const missing = await missingPermission(tool, args, ctx);
-    if (missing) {
-      audit('denied-locally', 403);
-      const where = missing.scope === 'namespaced' ? ` in namespace ${namespace}` : ' cluster-wide';
-      const which = args['name'] ? ` (${args['name']})` : '';
-      return errorResult(`Forbidden: this connection's RBAC role does not allow "${describePermission(missing)}"${where}${which}; no request was sent. `
-        + `A cluster admin can grant it; print the Role with: ${rbacHint(tool.name, namespace)}`);
-    }
-    const refusal = await confirmation(tool, args, hooks);
-    if (refusal) {
-      audit('not-confirmed');
-      return errorResult(refusal);
-    }
-    const result = await tool.handler(args as never, ctx);
-    audit('ok', 200);
-    return { content: [{ type: 'text', text: result.text }], structuredContent: result.structured as Record<string, unknown> };
-  } catch (error) {
-    if (error instanceof KubeApiError) {
-      audit('api-error', error.status);
-      // The role changed under us (or the rules review was wrong): find out now, not at the next interval.
-      if (error.status === 403) onForbidden?.(`403 from ${tool.name}`);
-      return errorResult(apiErrorMessage(tool.name, namespace, error));
-    }
-    if (error instanceof ToolError) {
-      audit('refused', error.status);
-      return errorResult(error.message);
-    }
-    audit('failed');
-    log.warn({ tool: tool.name, err: { message: (error as Error).message } }, 'tool call failed');
-    return errorResult(`${tool.name} failed: ${(error as Error).message}`);
-  }
-}
-
-/** The API server's own message, with what to do next. */
-export function apiErrorMessage(tool: string, namespace: string | undefined, error: KubeApiError): string {
-  const next: Record<number, string> = {
-    401: 'The cluster did not accept this connection\'s credentials: run `eks-rbac-mcp doctor`.',
-    403: `The role lacks this permission; print a Role that grants it with: ${rbacHint(tool, namespace)}`,
-    404: 'Check the name and namespace (a list tool shows what exists).',
-    409: 'The object changed or already exists: read it again and retry.',
-    422: 'The request was invalid: fix the arguments named above.',
-    429: 'The API server is throttling: retry shortly.',
-  };
-  const hint = next[error.status] ?? (error.status >= 500 ? 'The API server failed: retry shortly.' : '');
-  return `${error.reason} (HTTP ${error.status}): ${error.message}${hint ? `\n${hint}` : ''}`;
+  return server;
 }

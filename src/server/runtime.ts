@@ -5,12 +5,11 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { connect, type Connection } from '../connection.ts';
 import { discoverPermissions, type PermissionSet } from '../rbac/discovery.ts';
+import { ApiResources } from '../kube/api-resources.ts';
 import { catalogue as defaultCatalogue } from '../../tools/index.ts';
 import type { ToolDeclaration } from '../tool.ts';
-import { advertise, cataloguePermissions } from './mcp.ts';
-
-/** What a transport may observe of each tool call (HTTP metrics): the facts of the audit line, exact duration. */
-export type ToolCallHook = (tool: string, outcome: string, status: number | undefined, durationMs: number) => void;
+import { cataloguePermissions, Offer } from '../policy/offer.ts';
+import type { ToolCallHook } from '../policy/gate.ts';
 
 export interface RuntimeOptions {
   now?: () => Date;
@@ -26,7 +25,8 @@ export interface PermissionsChange {
 
 /**
  * The connection and what it may do, kept true while the process runs: permissions are re-discovered on
- * an interval and after a 403 on an advertised tool; sessions follow the 'permissions' event.
+ * an interval and after a 403 on an advertised tool; the offer follows them, and transports follow the
+ * 'permissions' event. One per process, whatever the number of MCP sessions or requests.
  */
 export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> {
   /** Set by a transport that exports metrics; called once per tool call, after its audit line. */
@@ -37,16 +37,22 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   private timer?: NodeJS.Timeout;
   private readonly inFlight = new Set<{ done: Promise<unknown>; abort: AbortController }>();
   private stopping = false;
+  /** What is offered now: replaced, never mutated, when the permissions change. */
+  offer: Offer;
+  /** The kinds the cluster serves, for the generic tools: discovered once per process, on first use. */
+  readonly apiResources: ApiResources;
 
   constructor(
     readonly config: Config,
     readonly connection: Connection,
     readonly log: Logger,
     readonly catalogue: readonly ToolDeclaration[],
-    public permissions: PermissionSet,
+    permissions: PermissionSet,
     private readonly options: RuntimeOptions = {},
   ) {
     super();
+    this.offer = this.offerFor(permissions);
+    this.apiResources = new ApiResources(connection.kube);
     this.fingerprint = permissions.fingerprint();
     const interval = options.refreshIntervalMs ?? 0;
     if (interval > 0) {
@@ -57,8 +63,12 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
 
   now = (): Date => (this.options.now ?? (() => new Date()))();
 
-  advertisedNames(permissions = this.permissions): string[] {
-    return advertise(this.catalogue, permissions, this.config.readOnly).map((a) => a.tool.name);
+  get permissions(): PermissionSet {
+    return this.offer.permissions;
+  }
+
+  private offerFor(permissions: PermissionSet): Offer {
+    return new Offer(this.catalogue, permissions, { readOnly: this.config.readOnly, confirmByArgument: this.config.confirmByArgument });
   }
 
   /** Starts a re-discovery unless one is running; one running absorbs further requests into one more pass. */
@@ -88,13 +98,16 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     }
     const fingerprint = next.fingerprint();
     if (fingerprint === this.fingerprint) return false;
-    const before = new Set(this.advertisedNames());
-    const after = new Set(this.advertisedNames(next));
-    this.permissions = next;
+    const previous = this.offer;
+    this.offer = this.offerFor(next);
     this.fingerprint = fingerprint;
+    const before = new Set(previous.names());
+    const after = new Set(this.offer.names());
     const change = { reason, added: [...after].filter((n) => !before.has(n)), removed: [...before].filter((n) => !after.has(n)) };
-    this.log.info({ ...change, discoveryRequests: next.requestCount }, 'permissions changed');
-    this.emit('permissions', change);
+    const offerChanged = previous.signature() !== this.offer.signature();
+    this.log.info({ ...change, offerChanged, discoveryRequests: next.requestCount }, 'permissions changed');
+    // Clients re-list only when what they would see changed (a tool, or a namespace choice), never for less.
+    if (offerChanged) this.emit('permissions', change);
     return true;
   }
 
@@ -144,7 +157,7 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
   log.info({
     connection: connection.summary,
     namespaces: config.namespaces,
-    tools: runtime.advertisedNames(),
+    tools: runtime.offer.names(),
     discoveryRequests: permissions.requestCount,
     startupMs: Math.round(performance.now() - started),
   }, 'ready');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
-import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import { OAuthErrorCode } from '@modelcontextprotocol/server';
 import { ConfigError } from '../../src/config.ts';
 import { discoverJwks, matchToken, parseTokens, principalOf, scopesOf, tokenRefusal } from '../../src/server/auth.ts';
 
@@ -66,7 +66,7 @@ test('each JWT failure maps to a 401 reason that names no key and no cluster; ke
       return 'accepted';
     } catch (error) {
       const refusal = tokenRefusal(error);
-      assert.ok(refusal instanceof InvalidTokenError);
+      assert.equal(refusal.code, OAuthErrorCode.InvalidToken);
       return refusal.message;
     }
   };
@@ -79,7 +79,7 @@ test('each JWT failure maps to a 401 reason that names no key and no cluster; ke
   assert.equal(await reason('not.a.jwt'), 'Token is not a valid JWT');
   const wrongIssuer = await new SignJWT({ sub: 'a', aud: 'https://mcp/mcp' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('https://other').setExpirationTime('5m').sign(privateKey);
   assert.equal(await reason(wrongIssuer), 'Token issuer is not trusted');
-  assert.ok(tokenRefusal(new Error('fetch failed')) instanceof ServerError);
+  assert.equal(tokenRefusal(new Error('fetch failed')).code, OAuthErrorCode.ServerError);
 });
 
 test('the JWKS is found through the issuer\'s metadata, which must name that issuer', async () => {

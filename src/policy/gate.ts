@@ -1,0 +1,157 @@
+// Every tool call passes this one gate: the permission check (no request when the role lacks it), the user's
+// yes for destructive calls, the handler, the error mapping and one audit line. It speaks no protocol: the MCP
+// adapter turns its outcome into a result, or into a question put to the user.
+import { createHash } from 'node:crypto';
+import type { Logger } from '../log.ts';
+import { describePermission, type Permission } from '../rbac/permission.ts';
+import { KubeApiError } from '../kube/client.ts';
+import { ToolError, type ToolContext, type ToolDeclaration } from '../tool.ts';
+import { rbacHint } from './offer.ts';
+
+/** What a transport may observe of each tool call (HTTP metrics): the facts of the audit line, exact duration. */
+export type ToolCallHook = (tool: string, outcome: string, status: number | undefined, durationMs: number) => void;
+
+/** A tool's answer as the gate hands it to the adapter. */
+export interface CallResult {
+  text: string;
+  structured?: Record<string, unknown>;
+  isError?: true;
+}
+
+/** What the user said about this exact call, as far as the adapter knows. */
+export type Answer = 'yes' | 'no' | 'unasked';
+
+export type CallOutcome =
+  | { kind: 'result'; result: CallResult }
+  /** The call needs the user's yes: the adapter asks, then calls again with the answer. */
+  | { kind: 'ask'; question: string };
+
+export interface CallHooks {
+  log: Logger;
+  /** Who is calling (token name, JWT subject, or "stdio"): on every audit line, so agents sharing a connection are told apart. */
+  principal: string;
+  /** The W3C trace id of the caller's traceparent, when it sent one. */
+  traceId?: string;
+  onCall?: ToolCallHook;
+  /** An advertised tool got 403: the permissions may have changed. */
+  onForbidden?: (reason: string) => void;
+  /** The user's answer to this call's question, when the client already asked it. */
+  answer(question: string): Answer;
+  /** The client can put a question to its user (elicitation). */
+  canAsk: boolean;
+  /** The operator's --confirm-by-argument: a client that cannot ask may confirm with `confirm: true`. */
+  confirmByArgument: boolean;
+}
+
+export function errorResult(message: string): CallResult {
+  return { text: message, isError: true };
+}
+
+/** Binds a user's answer to one exact call: another call (other arguments, other tool) is asked again. */
+export function callFingerprint(tool: string, args: Record<string, unknown>): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.keys(value).sort().filter((k) => k !== 'confirm').map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+    }
+    return value;
+  };
+  return createHash('sha256').update(JSON.stringify([tool, canonical(args)])).digest('base64url');
+}
+
+/** The trace id of a W3C traceparent header value; undefined for anything malformed (or the all-zero id). */
+export function traceIdOf(traceparent: unknown): string | undefined {
+  if (typeof traceparent !== 'string') return undefined;
+  const match = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent.trim());
+  return match && !/^0+$/.test(match[1]!) ? match[1] : undefined;
+}
+
+/** Finds the first permission the call lacks; undefined when everything is granted. */
+async function missingPermission(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext): Promise<Permission | undefined> {
+  const needed = tool.permissionsFor ? await tool.permissionsFor(args as never, ctx) : tool.permissions;
+  const target = tool.target ? tool.target(args as never) : { name: args['name'] as string | undefined };
+  for (const p of needed) {
+    const namespace = p.scope === 'namespaced' ? (args['namespace'] as string | undefined) : undefined;
+    if (p.scope === 'namespaced' && namespace === undefined) throw new ToolError(`${p.resource} are namespaced: give a namespace (${ctx.permissions.namespaces.join(', ')})`);
+    if (!(await ctx.permissions.allows(p, namespace, target.name))) return p;
+  }
+  return undefined;
+}
+
+/** The refusal when the user has not said yes; undefined to go ahead; 'ask' when the adapter must ask first. */
+function confirmation(tool: ToolDeclaration, args: Record<string, unknown>, hooks: CallHooks): string | undefined | { ask: string } {
+  const question = tool.confirm?.(args as never);
+  if (!question) return undefined;
+  const answer = hooks.answer(question);
+  if (answer === 'yes') return undefined;
+  if (answer === 'no') return `The user did not confirm: ${question} Nothing was done.`;
+  if (hooks.canAsk) return { ask: question };
+  if (hooks.confirmByArgument && args['confirm'] === true) return undefined;
+  if (!hooks.confirmByArgument) return `${question} This changes the cluster and needs the user's yes, but this client cannot ask its user. Nothing was done.`;
+  return `${question} This changes the cluster: ask the user, and if they agree call ${tool.name} again with "confirm": true. Nothing was done.`;
+}
+
+export async function runTool(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext, hooks: CallHooks): Promise<CallOutcome> {
+  const { log, onCall, onForbidden } = hooks;
+  const started = performance.now();
+  const namespace = args['namespace'] as string | undefined;
+  const audit = (outcome: string, status?: number) => {
+    const durationMs = performance.now() - started;
+    log.info({
+      audit: true, tool: tool.name, principal: hooks.principal, namespace, outcome, status, durationMs: Math.round(durationMs),
+      ...(hooks.traceId ? { trace_id: hooks.traceId } : {}),
+    }, 'tool call');
+    onCall?.(tool.name, outcome, status, durationMs);
+  };
+  const result = (r: CallResult): CallOutcome => ({ kind: 'result', result: r });
+  try {
+    const missing = await missingPermission(tool, args, ctx);
+    if (missing) {
+      audit('denied-locally', 403);
+      const where = missing.scope === 'namespaced' ? ` in namespace ${namespace}` : ' cluster-wide';
+      const which = args['name'] ? ` (${args['name']})` : '';
+      return result(errorResult(`Forbidden: this connection's RBAC role does not allow "${describePermission(missing)}"${where}${which}; no request was sent. `
+        + `A cluster admin can grant it; print the Role with: ${rbacHint(tool.name, namespace)}`));
+    }
+    const refusal = confirmation(tool, args, hooks);
+    if (typeof refusal === 'object') {
+      audit('asking-user');
+      return { kind: 'ask', question: refusal.ask };
+    }
+    if (refusal) {
+      audit('not-confirmed');
+      return result(errorResult(refusal));
+    }
+    const answer = await tool.handler(args as never, ctx);
+    audit('ok', 200);
+    return result({ text: answer.text, structured: answer.structured as Record<string, unknown> });
+  } catch (error) {
+    if (error instanceof KubeApiError) {
+      audit('api-error', error.status);
+      // The role changed under us (or the rules review was wrong): find out now, not at the next interval.
+      if (error.status === 403) onForbidden?.(`403 from ${tool.name}`);
+      return result(errorResult(apiErrorMessage(tool.name, namespace, error)));
+    }
+    if (error instanceof ToolError) {
+      audit('refused', error.status);
+      return result(errorResult(error.message));
+    }
+    audit('failed');
+    log.warn({ tool: tool.name, err: { message: (error as Error).message } }, 'tool call failed');
+    return result(errorResult(`${tool.name} failed: ${(error as Error).message}`));
+  }
+}
+
+/** The API server's own message, with what to do next. */
+export function apiErrorMessage(tool: string, namespace: string | undefined, error: KubeApiError): string {
+  const next: Record<number, string> = {
+    401: 'The cluster did not accept this connection\'s credentials: run `eks-rbac-mcp doctor`.',
+    403: `The role lacks this permission; print a Role that grants it with: ${rbacHint(tool, namespace)}`,
+    404: 'Check the name and namespace (a list tool shows what exists).',
+    409: 'The object changed or already exists: read it again and retry.',
+    422: 'The request was invalid: fix the arguments named above.',
+    429: 'The API server is throttling: retry shortly.',
+  };
+  const hint = next[error.status] ?? (error.status >= 500 ? 'The API server failed: retry shortly.' : '');
+  return `${error.reason} (HTTP ${error.status}): ${error.message}${hint ? `\n${hint}` : ''}`;
+}

@@ -1,0 +1,156 @@
+// What this connection offers an agent: which catalogue tools exist for it, the namespaces each tool's
+// `namespace` argument may take, and why any other tool name is refused. Decided here and only here; the MCP
+// adapter renders the answer (tools/list, the refusal text) and the commands print it.
+import { z, type ZodRawShape } from 'zod';
+import type { PermissionSet } from '../rbac/discovery.ts';
+import { READ_VERBS, type Permission } from '../rbac/permission.ts';
+import { describeNeeds, type ToolDeclaration } from '../tool.ts';
+
+/** How a tool appears to the agent given the permissions: its namespace choices, or not at all. */
+export interface Advertisement {
+  tool: ToolDeclaration;
+  /** The `namespace` argument's choices; undefined when the tool takes none. */
+  namespaces?: string[];
+  namespaceOptional?: boolean;
+}
+
+export function isReadOnlyTool(tool: ToolDeclaration): boolean {
+  return tool.annotations.readOnlyHint && tool.permissions.every((p) => READ_VERBS.has(p.verb) || p.resource.startsWith('self'));
+}
+
+/** Every permission discovery must decide for the catalogue: what tools need, and the generic tools' probes. */
+export function cataloguePermissions(catalogue: readonly ToolDeclaration[]): Permission[] {
+  return catalogue.flatMap((t) => [...t.permissions, ...(t.advertisedFor?.probes ?? [])]);
+}
+
+/** group|resource pairs that a specific tool serves with this verb: the generic tools are for the rest. */
+function coveredKinds(catalogue: readonly ToolDeclaration[], verb: string): Set<string> {
+  return new Set(catalogue.flatMap((t) => t.permissions).filter((p) => p.verb === verb && !p.subresource).map((p) => `${p.group}|${p.resource}`));
+}
+
+/** Which tools the permissions allow, and with which namespaces. Pure: the golden files pin its answer. */
+export function advertise(catalogue: readonly ToolDeclaration[], permissions: PermissionSet, readOnly = false): Advertisement[] {
+  const out: Advertisement[] = [];
+  for (const tool of catalogue) {
+    if (readOnly && !isReadOnlyTool(tool)) continue;
+    if (tool.advertisedFor) {
+      const { verb, probes } = tool.advertisedFor;
+      const namespaces = permissions.namespacesGrantingVerbBeyond(verb, coveredKinds(catalogue, verb), probes);
+      if (namespaces.length) out.push({ tool, namespaces, namespaceOptional: true });
+      continue;
+    }
+    const namespaces = permissions.namespacesAllowing(tool.permissions);
+    if (namespaces.length === 0) continue;
+    if (tool.permissions.some((p) => p.scope === 'namespaced')) out.push({ tool, namespaces });
+    else if (tool.namespaceArgument) out.push({ tool, namespaces, namespaceOptional: true });
+    else out.push({ tool });
+  }
+  return out;
+}
+
+export function rbacHint(tool: string, namespace?: string): string {
+  return `eks-rbac-mcp rbac --tools ${tool}${namespace ? ` --namespace ${namespace}` : ''}`;
+}
+
+/** What a client can do that changes the offer: only a client that can ask its user is given destructive tools. */
+export interface Caller {
+  /** The client answers elicitation (MCP form mode): a destructive call can be put to the user. */
+  canAsk: boolean;
+}
+
+export interface OfferOptions {
+  readOnly: boolean;
+  /**
+   * The operator's choice to let a client that cannot be asked confirm a destructive call with `confirm: true`
+   * in its arguments. Off by default: the agent would be confirming its own call.
+   */
+  confirmByArgument: boolean;
+}
+
+const confirmArgument = z.boolean().optional().describe('true once the user agreed to exactly this call');
+
+/** Tools that put a question to the user before they change anything. */
+export function asksUser(tool: ToolDeclaration): boolean {
+  return tool.confirm !== undefined;
+}
+
+/**
+ * The offer for one state of the permissions: immutable, so the adapter may cache what it renders from it. The
+ * runtime builds a new one whenever the permissions change.
+ */
+export class Offer {
+  private readonly byName: ReadonlyMap<string, Advertisement>;
+  private readonly schemas = new Map<string, z.ZodObject>();
+
+  constructor(
+    readonly catalogue: readonly ToolDeclaration[],
+    readonly permissions: PermissionSet,
+    readonly options: OfferOptions,
+  ) {
+    this.byName = new Map(advertise(catalogue, permissions, options.readOnly).map((ad) => [ad.tool.name, ad]));
+  }
+
+  /** Whether the answer for this caller differs from another caller's: true when destructive tools depend on asking. */
+  get dependsOnCaller(): boolean {
+    return !this.options.confirmByArgument && [...this.byName.values()].some((ad) => asksUser(ad.tool));
+  }
+
+  /** The advertised tools for this caller, in catalogue order. */
+  tools(caller: Caller): Advertisement[] {
+    return [...this.byName.values()].filter((ad) => this.reaches(ad.tool, caller));
+  }
+
+  /** Every name the role allows, whatever the caller: what the logs and the change notifications talk about. */
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** Equal for two offers that every caller sees alike: the tools and their namespace choices. */
+  signature(): string {
+    return JSON.stringify([...this.byName.values()].map((ad) => [ad.tool.name, ad.namespaces ?? null]));
+  }
+
+  /** The offered tool of that name for this caller; undefined when it is not offered. */
+  find(name: string, caller: Caller): Advertisement | undefined {
+    const ad = this.byName.get(name);
+    return ad && this.reaches(ad.tool, caller) ? ad : undefined;
+  }
+
+  /** The input schema the agent sees and the call is checked against: the namespace choices are the offer's. */
+  inputSchema(ad: Advertisement, caller: Caller): z.ZodObject {
+    const confirmArg = asksUser(ad.tool) && !caller.canAsk;
+    const key = `${ad.tool.name}|${confirmArg}`;
+    let schema = this.schemas.get(key);
+    if (!schema) {
+      schema = z.object(this.inputShape(ad, confirmArg));
+      this.schemas.set(key, schema);
+    }
+    return schema;
+  }
+
+  private inputShape(ad: Advertisement, confirmArg: boolean): ZodRawShape {
+    const base: ZodRawShape = confirmArg ? { ...ad.tool.input, confirm: confirmArgument } : ad.tool.input;
+    if (!ad.namespaces) return base;
+    const choices = ad.namespaces as [string, ...string[]];
+    const scope = ad.namespaceOptional ? 'this connection\'s scope' : `the namespaces where the role allows ${ad.tool.name}`;
+    const namespace = z.enum(choices, { error: () => `namespace must be one of ${scope}: ${choices.join(', ')}` });
+    return { ...base, namespace: ad.namespaceOptional ? namespace.optional() : namespace.default(choices[0]) };
+  }
+
+  /** Why a tool name is not offered to this caller, in words the agent can act on. No request is ever sent for it. */
+  refusal(name: string, caller: Caller): string {
+    const tool = this.catalogue.find((t) => t.name === name);
+    if (!tool) return `Unknown tool "${name}". Call tools/list for the tools this connection offers.`;
+    if (this.options.readOnly && !isReadOnlyTool(tool)) return `${name} is not offered: this server runs with --read-only. No request was sent.`;
+    if (this.byName.has(name) && !this.reaches(tool, caller)) {
+      return `${name} changes the cluster and needs the user's yes, but this client cannot ask its user (no elicitation). `
+        + 'No request was sent. Use a client that supports elicitation, or ask the operator about --confirm-by-argument.';
+    }
+    return `${name} is not offered on this connection: its RBAC role does not grant ${describeNeeds(tool)} in its scope `
+      + `(${this.permissions.namespaces.join(', ')}). No request was sent. A cluster admin can print the Role that would: ${rbacHint(name)}`;
+  }
+
+  private reaches(tool: ToolDeclaration, caller: Caller): boolean {
+    return caller.canAsk || this.options.confirmByArgument || !asksUser(tool);
+  }
+}
