@@ -1,11 +1,11 @@
 // The local EKS-shaped control plane: real etcd, kube-apiserver, kube-controller-manager and kwok, with
-// moto as STS and EKS's token authenticator and access-policy authorizer as webhooks (eks_webhook.py).
+// moto as STS and EKS's token authenticator and access-policy authorizer as webhooks (the eks_webhook package).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createPki } from './pki.ts';
@@ -207,8 +207,8 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
     }, null, 2));
     const webhookState = join(dir, 'eks-webhook');
     mkdirSync(webhookState, { recursive: true });
-    const webhook = processes.start('eks-webhook', 'python3', [join(here, 'eks_webhook.py'), '--config', webhookConfig,
-      '--state-dir', webhookState, '--exit-on-stdin-eof']);
+    const webhook = processes.start('eks-webhook', 'python3', ['-m', 'eks_webhook', '--config', webhookConfig,
+      '--state-dir', webhookState, '--exit-on-stdin-eof'], { ...process.env, PYTHONPATH: [here, process.env['PYTHONPATH']].filter(Boolean).join(delimiter) });
     const readyFile = join(webhookState, 'ready.json');
 
     const etcd = processes.start('etcd', join(bin, 'etcd'), [

@@ -1,4 +1,4 @@
-"""Tests for eks_webhook.py with real tokens against its in-process moto.
+"""Tests for the eks_webhook package with real tokens against its in-process moto.
 
 Run: python3 -m pytest -q test/cluster/test_eks_webhook.py
 One webhook process serves the whole module; it is started on free ports
@@ -32,9 +32,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 HERE = Path(__file__).resolve().parent
-SCRIPT = HERE / "eks_webhook.py"
-sys.path.insert(0, str(HERE))
-import eks_webhook  # noqa: E402  (pure-Python parts, for config unit tests)
+sys.path.insert(0, str(HERE))  # the eks_webhook package sits beside this file
+# its pure-Python parts, for unit tests
+from eks_webhook import config as webhook_config, sts as webhook_sts, tokens  # noqa: E402
 
 CLUSTER = "test-cluster"
 REGION = "us-west-2"
@@ -130,8 +130,8 @@ def start_webhook(workdir: Path, config: dict, name: str, *extra_args: str) -> t
     log_path = workdir / f"{name}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, str(SCRIPT), "--config", str(config_path), "--state-dir", str(state), *extra_args],
-            stdin=subprocess.PIPE, stdout=log, stderr=log)
+            [sys.executable, "-m", "eks_webhook", "--config", str(config_path), "--state-dir", str(state), *extra_args],
+            cwd=HERE, stdin=subprocess.PIPE, stdout=log, stderr=log)
     ready_file = state / "ready.json"
     deadline = time.monotonic() + 15
     while not ready_file.exists():
@@ -395,9 +395,9 @@ def test_unmapped_role_refused(webhook):
 @pytest.fixture(scope="module")
 def in_process_sts(tls):
     """moto backends in this process, for cases the server cannot reach in time."""
-    eks_webhook.import_moto()
-    eks_webhook.seed_iam(eks_webhook.parse_config(make_config(tls)))
-    sts = eks_webhook._sts(ACCOUNT)
+    webhook_sts.import_moto()
+    webhook_sts.seed_iam(webhook_config.parse_config(make_config(tls)))
+    sts = webhook_sts.sts_backend(ACCOUNT)
 
     def assume_direct(role: str, duration: int = 900) -> dict:
         assumed = sts.assume_role(region_name=REGION, role_session_name="s1", role_arn=role, policy=None,
@@ -411,17 +411,17 @@ def in_process_sts(tls):
 def test_expired_temporary_credentials_refused(in_process_sts):
     creds = in_process_sts(role_arn("viewer"), duration=900)
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=20)  # key expired, token fresh
-    verifier = eks_webhook.Verifier(CLUSTER, REGION, ACCOUNT, clock=lambda: later.replace(tzinfo=None))
-    with pytest.raises(eks_webhook.TokenRejected, match="ExpiredToken"):
+    verifier = tokens.Verifier(CLUSTER, REGION, ACCOUNT, clock=lambda: later.replace(tzinfo=None))
+    with pytest.raises(tokens.TokenRejected, match="ExpiredToken"):
         verifier.verify(mint(creds, at=later))
-    assert eks_webhook.Verifier(CLUSTER, REGION, ACCOUNT).verify(mint(creds)).canonical_arn == role_arn("viewer")
+    assert tokens.Verifier(CLUSTER, REGION, ACCOUNT).verify(mint(creds)).canonical_arn == role_arn("viewer")
 
 
 def test_keys_for_nonexistent_role_refused(in_process_sts):
     # moto hands out keys for any role ARN; real STS would not, so neither do we.
     creds = in_process_sts(role_arn("ghost"))
-    with pytest.raises(eks_webhook.TokenRejected, match=f"role {role_arn('ghost')} does not exist"):
-        eks_webhook.Verifier(CLUSTER, REGION, ACCOUNT).verify(mint(creds))
+    with pytest.raises(tokens.TokenRejected, match=f"role {role_arn('ghost')} does not exist"):
+        tokens.Verifier(CLUSTER, REGION, ACCOUNT).verify(mint(creds))
 
 
 def test_malformed_review_body(webhook):
@@ -526,8 +526,8 @@ def test_unknown_and_unentitled_users_get_no_opinion(webhook):
 def test_config_errors_name_the_field(tls, patch, field):
     config = make_config(tls)
     patch(config)
-    with pytest.raises(eks_webhook.ConfigError) as err:
-        eks_webhook.parse_config(config)
+    with pytest.raises(webhook_config.ConfigError) as err:
+        webhook_config.parse_config(config)
     assert field in str(err.value)
 
 
@@ -536,8 +536,8 @@ def test_config_error_exits_2(workdir, tls):
     config["tls"] = {"cert": str(workdir / "missing.crt"), "key": tls["key"]}
     path = workdir / "bad.json"
     path.write_text(json.dumps(config))
-    out = subprocess.run([sys.executable, str(SCRIPT), "--config", str(path), "--state-dir", str(workdir / "bad")],
-                         capture_output=True, text=True, timeout=30)
+    out = subprocess.run([sys.executable, "-m", "eks_webhook", "--config", str(path),
+                          "--state-dir", str(workdir / "bad")], cwd=HERE, capture_output=True, text=True, timeout=30)
     assert out.returncode == 2
     assert "config error: tls.cert: file not found" in out.stderr
 
