@@ -34,7 +34,7 @@ from cryptography.x509.oid import NameOID
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the eks_webhook package sits beside this file
 # its pure-Python parts, for unit tests
-from eks_webhook import config as webhook_config, sts as webhook_sts, tokens  # noqa: E402
+from eks_webhook import config as webhook_config, sts as webhook_sts, sts_hosts, tokens  # noqa: E402
 
 CLUSTER = "test-cluster"
 REGION = "us-west-2"
@@ -180,12 +180,14 @@ def assume(ready: dict, role: str, session: str = SESSION) -> dict:
 
 
 def mint(creds: dict, cluster: str | None = CLUSTER, *, region: str = REGION, endpoint: str | None = None,
-         expires: int = 60, operation: str = "get_caller_identity", at: dt.datetime | None = None) -> str:
+         expires: int = 60, operation: str = "get_caller_identity", at: dt.datetime | None = None,
+         fips: bool = False, dual_stack: bool = False) -> str:
     """Presign like awscli/customizations/eks/get_token.py (header added before signing)."""
     client = boto3.client("sts", region_name=region, endpoint_url=endpoint,
                           aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                           aws_session_token=creds.get("SessionToken"),
-                          config=BotoConfig(retries={"max_attempts": 0}))
+                          config=BotoConfig(retries={"max_attempts": 0}, use_fips_endpoint=fips,
+                                            use_dualstack_endpoint=dual_stack))
     if cluster is not None:
         def add_cluster_header(request, **_):
             request.headers["x-k8s-aws-id"] = cluster
@@ -307,6 +309,18 @@ def test_global_sts_endpoint_accepted(webhook):
     assert review(webhook, token)["authenticated"] is True
 
 
+@pytest.mark.parametrize("variant", [
+    {"region": "eu-west-1"},  # any region of the partition, as the authenticator resolves it
+    {"fips": True},
+    {"dual_stack": True},
+    {"fips": True, "dual_stack": True},
+])
+def test_sts_hosts_of_the_partition_accepted(webhook, variant):
+    token = mint(assume(webhook, "viewer"), **variant)
+    status = review(webhook, token)
+    assert status["authenticated"] is True, (decode(token).split("?")[0], status)
+
+
 def test_aws_cli_get_token(webhook):
     creds = assume(webhook, "operator")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -353,7 +367,10 @@ REFUSALS = {
     "padded base64": (lambda c: mint(c) + "==", "illegal base64 data"),
     "too large": (lambda c: "k8s-aws-v1." + "A" * 4090, "token is too large"),
     "wrong host": (lambda c: mint(c, endpoint="https://sts.evil.example.com"), "unexpected hostname"),
-    "other region's host": (lambda c: mint(c, region="eu-west-1"), "unexpected hostname 'sts.eu-west-1"),
+    "other partition's host": (lambda c: mint(c, region="cn-north-1"),
+                               "partition {aws} does not support hostname sts.cn-north-1.amazonaws.com.cn"),
+    "host with a port": (lambda c: encode(decode(mint(c)).replace("amazonaws.com/", "amazonaws.com:443/", 1)),
+                         "unexpected hostname 'sts.us-west-2.amazonaws.com:443'"),
     "http scheme": (lambda c: encode(decode(mint(c)).replace("https://", "http://", 1)), "unexpected scheme 'http'"),
     "other path": (lambda c: encode(decode(mint(c)).replace(".com/?", ".com/x?", 1)), "unexpected path"),
     "extra query parameter": (lambda c: _with_query(mint(c), "&Foo=bar"), "non-whitelisted query parameter 'Foo'"),
@@ -422,6 +439,162 @@ def test_keys_for_nonexistent_role_refused(in_process_sts):
     creds = in_process_sts(role_arn("ghost"))
     with pytest.raises(tokens.TokenRejected, match=f"role {role_arn('ghost')} does not exist"):
         tokens.Verifier(CLUSTER, REGION, ACCOUNT).verify(mint(creds))
+
+
+# --------------------------------------------------------------------------
+# the STS host rule, per partition (aws-iam-authenticator's verifySTSHostnameFormat)
+# --------------------------------------------------------------------------
+
+# aws-iam-authenticator's own table, pkg/token/token_test.go (TestSTSEndpoints, then
+# TestSTSEndpointResolution) at 81b1daba: (partition, host, accepted, the authenticator's region).
+AUTHENTICATOR_HOST_CASES = [
+    ("aws", "sts.amazonaws.com", True, ""),
+    ("aws-cn", "sts.amazonaws.com", False, ""),
+    ("aws-us-gov", "sts.amazonaws.com", False, ""),
+    ("aws-iso", "sts.amazonaws.com", False, ""),
+    ("aws-iso-b", "sts.amazonaws.com", False, ""),
+    ("aws-iso-e", "sts.amazonaws.com", False, ""),
+    ("aws-iso-f", "sts.amazonaws.com", False, ""),
+    ("aws-not-a-partition", "sts.amazonaws.com", False, ""),
+    ("aws-cn", "sts.cn-northwest-1.amazonaws.com.cn", True, ""),
+    ("aws-cn", "sts.cn-north-1.amazonaws.com.cn", True, ""),
+    ("aws-cn", "sts.us-iso-east-1.c2s.ic.gov", False, ""),
+    ("aws-cn", "sts.not-a-region1.amazonaws.com.cn", False, ""),
+    ("aws-cn", "sts.not-a-region2.amazonaws.com.cn", True, "not-a-region2"),
+    ("aws", "sts.amazonaws.com", True, ""),
+    ("aws", "sts-fips.us-west-2.amazonaws.com", True, ""),
+    ("aws", "sts-fips.us-east-1.amazonaws.com", True, ""),
+    ("aws", "sts.us-east-1.amazonaws.com", True, ""),
+    ("aws", "sts.us-east-2.amazonaws.com", True, ""),
+    ("aws", "sts.us-west-1.amazonaws.com", True, ""),
+    ("aws", "sts.us-west-2.amazonaws.com", True, ""),
+    ("aws", "sts.ap-south-1.amazonaws.com", True, ""),
+    ("aws", "sts.ap-northeast-1.amazonaws.com", True, ""),
+    ("aws", "sts.ap-northeast-2.amazonaws.com", True, ""),
+    ("aws", "sts.ap-southeast-1.amazonaws.com", True, ""),
+    ("aws", "sts.ap-southeast-2.amazonaws.com", True, ""),
+    ("aws", "sts.ca-central-1.amazonaws.com", True, ""),
+    ("aws", "sts.eu-central-1.amazonaws.com", True, ""),
+    ("aws", "sts.eu-west-1.amazonaws.com", True, ""),
+    ("aws", "sts.eu-west-2.amazonaws.com", True, ""),
+    ("aws", "sts.eu-west-3.amazonaws.com", True, ""),
+    ("aws", "sts.eu-north-1.amazonaws.com", True, ""),
+    ("aws", "sts.amazonaws.com.cn", False, ""),
+    ("aws", "website.amazonaws.com", False, ""),
+    ("aws", "sts.default-region.amazonaws.com", True, "default-region"),
+    ("aws-iso", "sts.us-iso-east-1.c2s.ic.gov", True, ""),
+    ("aws-iso", "sts.cn-north-1.amazonaws.com.cn", False, ""),
+    ("aws-iso-b", "sts.cn-north-1.amazonaws.com.cn", False, ""),
+    ("aws-us-gov", "sts.us-gov-east-1.amazonaws.com", True, ""),
+    ("aws-not-a-partition", "sts.amazonaws.com", False, ""),
+    ("aws", "sts-fips.us-east-1.amazonaws.com", True, ""),
+    ("aws-cn", "sts-fips.us-east-1.amazonaws.com", False, ""),
+    ("aws-cn", "sts.us-isob-east-1.amazonaws.com.cn", False, ""),
+    ("aws-cn", "sts.us-isob-east-1.amazonaws.com.cn", True, "us-isob-east-1"),
+    ("aws-iso-b", "sts.us-isob-east-1.amazonaws.com.cn", False, ""),
+    ("aws-iso-b", "sts.us-isob-east-1.amazonaws.com.cn", False, "us-isob-east-1"),
+    ("aws", "sts.us-west-2.api.aws", True, ""),
+    ("aws-cn", "sts.cn-north-1.api.amazonwebservices.com.cn", True, ""),
+    ("aws", "sts.cn-north-1.api.amazonwebservices.com.cn", False, ""),
+    ("aws", "sts.not-a-region.amazonaws.com", True, ""),
+    ("aws", "sts.not-a-region.amazonaws.com", True, "not-a-region"),
+    ("aws", "sts.not-a-region.amazonaws.com", True, "us-west-2"),
+    ("aws-cn", "sts.not-a-region3.amazonaws.com.cn", False, ""),
+    ("aws-cn", "sts.not-a-region4.amazonaws.com.cn", True, "not-a-region4"),
+    ("aws-cn", "sts.not-a-region5.amazonaws.com.cn", False, "us-west-2"),
+    ("aws-cn", "sts.not-a-region3.amazonaws.com.cn", False, ""),
+    ("aws-cn", "sts.not-a-region4.amazonaws.com.cn", True, "not-a-region4"),
+    ("aws-cn", "sts.not-a-region5.amazonaws.com.cn", False, "us-west-2"),
+    ("aws-cn", "sts.us-west-2.amazonaws.com.cn", False, ""),
+    ("aws", "sts.us-west-2.amazonaws.com.cn", False, ""),
+    ("aws", "sts.us-west-2.amazonaws.com.cn", False, "us-west-2"),
+    ("aws", "sts.not-a-region.amazonaws.com", True, ""),
+    ("aws", "sts.not-a-region.amazonaws.com", True, "not-a-region"),
+    ("aws", "sts.not-a-region.amazonaws.com", True, "us-west-2"),
+    ("aws-cn", "sts.not-a-region.amazonaws.com", False, "not-a-region"),
+]
+
+
+@pytest.mark.parametrize("partition, host, accepted, region", AUTHENTICATOR_HOST_CASES)
+def test_sts_host_rule_is_the_authenticators(partition, host, accepted, region):
+    if accepted:
+        sts_hosts.check_sts_host(host, partition, region)
+    else:
+        with pytest.raises(sts_hosts.HostRefused):
+            sts_hosts.check_sts_host(host, partition, region)
+
+
+# A region of each partition botocore presigns for, and the hosts the authenticator refuses among
+# what botocore picks there (the ISO partitions have no dual-stack domain in its tables).
+PARTITION_REGIONS = {
+    "aws": ("us-east-1", "eu-west-1"),
+    "aws-cn": ("cn-north-1", "cn-northwest-1"),
+    "aws-us-gov": ("us-gov-west-1", "us-gov-east-1"),
+    "aws-iso": ("us-iso-east-1",),
+    "aws-iso-b": ("us-isob-east-1",),
+}
+ENDPOINT_VARIANTS = {"regional": {}, "fips": {"fips": True}, "dual-stack": {"dual_stack": True},
+                     "fips+dual-stack": {"fips": True, "dual_stack": True}}
+HOST_OF = {  # what botocore presigns for; pinned so that a change in its endpoint data shows here
+    ("us-east-1", "regional"): "sts.us-east-1.amazonaws.com",
+    ("us-east-1", "fips"): "sts-fips.us-east-1.amazonaws.com",
+    ("us-east-1", "dual-stack"): "sts.us-east-1.api.aws",
+    ("cn-north-1", "regional"): "sts.cn-north-1.amazonaws.com.cn",
+    ("cn-north-1", "dual-stack"): "sts.cn-north-1.api.amazonwebservices.com.cn",
+    ("us-gov-west-1", "fips"): "sts.us-gov-west-1.amazonaws.com",
+    ("us-iso-east-1", "regional"): "sts.us-iso-east-1.c2s.ic.gov",
+}
+
+
+def _partition_tokens(in_process_sts) -> list[tuple[str, str, str, str]]:
+    creds = in_process_sts(role_arn("viewer"))
+    out = []
+    for partition, regions in PARTITION_REGIONS.items():
+        for region in regions:
+            for variant, options in ENDPOINT_VARIANTS.items():
+                token = mint(creds, region=region, **options)
+                out.append((partition, region, variant, token))
+    return out
+
+
+def test_sts_hosts_per_partition(in_process_sts):
+    """Tokens botocore presigns in each partition, end to end through the verifier (signature included):
+    accepted by the cluster's own partition (regional, FIPS, dual-stack), refused by the others."""
+    tokens_made = _partition_tokens(in_process_sts)
+    hosts = {(region, variant): urllib.parse.urlsplit(decode(t)).netloc for _, region, variant, t in tokens_made}
+    for key, host in HOST_OF.items():
+        assert hosts[key] == host, key
+    for cluster_partition, cluster_regions in PARTITION_REGIONS.items():
+        verifier = tokens.Verifier(CLUSTER, cluster_regions[0], ACCOUNT)
+        assert verifier.partition == cluster_partition
+        for partition, region, variant, token in tokens_made:
+            host = hosts[(region, variant)]
+            same_domain = {partition, cluster_partition} <= {"aws", "aws-us-gov"}  # both amazonaws.com
+            iso_dual_stack = partition.startswith("aws-iso") and "dual-stack" in variant
+            expected = (partition == cluster_partition or same_domain) and not iso_dual_stack
+            if expected:
+                ident = verifier.verify(token)
+                assert ident.canonical_arn == role_arn("viewer"), (cluster_partition, host)
+            else:
+                with pytest.raises(tokens.TokenRejected, match="input token was not properly formatted") as err:
+                    verifier.verify(token)
+                assert host in str(err.value) or "unexpected hostname" in str(err.value), (cluster_partition, host)
+
+
+def test_global_endpoint_only_in_the_aws_partition(in_process_sts):
+    token = mint(in_process_sts(role_arn("viewer")), region="us-east-1", endpoint="https://sts.amazonaws.com")
+    assert tokens.Verifier(CLUSTER, "us-east-1", ACCOUNT).verify(token).canonical_arn == role_arn("viewer")
+    for region in ("cn-north-1", "us-gov-west-1", "us-iso-east-1"):
+        with pytest.raises(tokens.TokenRejected, match="global endpoint unsupported in partition aws-"):
+            tokens.Verifier(CLUSTER, region, ACCOUNT).verify(token)
+
+
+def test_signature_scoped_to_the_hosts_region(in_process_sts):
+    # A host of the partition is accepted, but STS there wants the key scoped to that host's region.
+    token = mint(in_process_sts(role_arn("viewer")), region="eu-west-1")
+    moved = encode(decode(token).replace("sts.eu-west-1.", "sts.eu-central-1.", 1))
+    with pytest.raises(tokens.TokenRejected, match="credential should be scoped to region 'eu-central-1'"):
+        tokens.Verifier(CLUSTER, "us-east-1", ACCOUNT).verify(moved)
 
 
 def test_malformed_review_body(webhook):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .sts import Credential, StsError, lookup_credential
+from .sts_hosts import HostRefused, check_sts_host, partition_of, signing_region
 
 
 V1_PREFIX = "k8s-aws-v1."
@@ -100,15 +101,17 @@ def decode_token(token: str) -> str:
     return url
 
 
-def parse_presigned_url(url: str, valid_hosts: frozenset[str]) -> PresignedUrl:
+def parse_presigned_url(url: str, check_host: Callable[[str], None]) -> PresignedUrl:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme != "https":
         raise format_error(f"unexpected scheme {parts.scheme!r} in pre-signed URL")
     if "@" in parts.netloc:
         # Go would drop userinfo from Host; refusing is simpler and never wrong here.
         raise format_error("unexpected userinfo in pre-signed URL")
-    if parts.netloc not in valid_hosts:
-        raise format_error(f"unexpected hostname {_sanitize(parts.netloc)} in pre-signed URL")
+    try:
+        check_host(parts.netloc)
+    except HostRefused as e:
+        raise format_error(str(e)) from None
     if parts.path != "/":
         raise format_error("unexpected path in pre-signed URL")
     params = parse_query(parts.query)
@@ -197,18 +200,20 @@ class Verifier:
     region: str
     account_id: str
     clock: Callable[[], dt.datetime] = utcnow
+    # aws-iam-authenticator's --partition; by default the region's. It decides which STS hosts a token may
+    # name: any region of the partition, FIPS and dual-stack included, as EKS's authenticator accepts.
+    partition: str = ""
 
-    @property
-    def valid_hosts(self) -> frozenset[str]:
-        return frozenset({f"sts.{self.region}.amazonaws.com", "sts.amazonaws.com"})
+    def __post_init__(self) -> None:
+        if not self.partition:
+            object.__setattr__(self, "partition", partition_of(self.region))
 
-    def signing_region(self, host: str) -> str:
-        # The global endpoint signs for us-east-1, a regional one for its region.
-        return "us-east-1" if host == "sts.amazonaws.com" else self.region
+    def check_host(self, host: str) -> None:
+        check_sts_host(host, self.partition, self.region)
 
     def verify(self, token: str) -> Identity:
         now = self.clock()
-        url = parse_presigned_url(decode_token(token), self.valid_hosts)
+        url = parse_presigned_url(decode_token(token), self.check_host)
         signed_at = check_authenticator_rules(url.lower, now)
         cred = self.sts_verify(url, signed_at, now)
         return identity_from_credential(cred)
@@ -240,9 +245,9 @@ class Verifier:
             raise _sts_error("IncompleteSignature: malformed X-Amz-Credential")
         if parts[1] != date[:8]:
             raise _sts_error("SignatureDoesNotMatch: credential scope date does not match X-Amz-Date")
-        if parts[2] != self.signing_region(host):
+        if parts[2] != signing_region(host):
             raise _sts_error(f"SignatureDoesNotMatch: credential should be scoped to region "
-                             f"{self.signing_region(host)!r}, not {_sanitize(parts[2], 32)}")
+                             f"{signing_region(host)!r}, not {_sanitize(parts[2], 32)}")
         return parts[0], parts[2]
 
     @staticmethod
