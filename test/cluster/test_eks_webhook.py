@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import hashlib
 import ipaddress
 import json
 import os
@@ -22,13 +23,14 @@ from pathlib import Path
 from unittest import mock
 
 import boto3
+import botocore
 import botocore.exceptions
 import pytest
 import requests
 from botocore.config import Config as BotoConfig
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 HERE = Path(__file__).resolve().parent
@@ -41,6 +43,7 @@ REGION = "us-west-2"
 ACCOUNT = "123456789012"
 SESSION = "alice@example.com"
 MINTED: list[str] = []  # every token made here; none may show up in the logs
+SA_TOKENS: list[str] = []  # the service-account tokens made here; nor these
 
 
 # --------------------------------------------------------------------------
@@ -88,8 +91,24 @@ def role_arn(name: str) -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/{name}"
 
 
-def make_config(tls: dict[str, str]) -> dict:
+@pytest.fixture(scope="module")
+def sa_key(workdir):
+    """The key service-account tokens are signed with (the API server's, on the control plane)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = workdir / "sa.pub"
+    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    return key, str(public)
+
+
+def make_config(tls: dict[str, str], sa_public_key: str | None = None) -> dict:
+    hosted = {} if sa_public_key is None else {
+        "serviceAccountIssuer": {"publicKeyFile": sa_public_key},
+        "hostRoles": [{"name": "irsa-host", "via": "irsa", "serviceAccount": "agents/mcp"},
+                      {"name": "pod-host", "via": "podIdentity", "serviceAccount": "agents/mcp"}],
+    }
     return {
+        **hosted,
         "clusterName": CLUSTER,
         "region": REGION,
         "tls": tls,
@@ -143,8 +162,8 @@ def start_webhook(workdir: Path, config: dict, name: str, *extra_args: str) -> t
 
 
 @pytest.fixture(scope="module")
-def webhook(workdir, tls):
-    proc, ready, log_path = start_webhook(workdir, make_config(tls), "main", "--verbose")
+def webhook(workdir, tls, sa_key):
+    proc, ready, log_path = start_webhook(workdir, make_config(tls, sa_key[1]), "main", "--verbose")
     ready["_log"] = log_path
     ready["_cert"] = tls["cert"]
     yield ready
@@ -156,6 +175,8 @@ def webhook(workdir, tls):
         assert len(token) < 40 or token[-40:] not in log, "a token leaked into the log"
     assert ready["hostUser"]["secretAccessKey"] not in log
     assert "X-Amz-Signature=" not in log and "X-Amz-Security-Token=" not in log, "a decoded token leaked"
+    for token in SA_TOKENS:
+        assert token.split(".")[2] not in log, "a service-account token leaked into the log"
 
 
 # --------------------------------------------------------------------------
@@ -597,6 +618,169 @@ def test_signature_scoped_to_the_hosts_region(in_process_sts):
         tokens.Verifier(CLUSTER, "us-east-1", ACCOUNT).verify(moved)
 
 
+# --------------------------------------------------------------------------
+# hosted agent identities: IRSA (AssumeRoleWithWebIdentity) and EKS Pod Identity
+# --------------------------------------------------------------------------
+
+SA_SUBJECT = "system:serviceaccount:agents:mcp"
+
+
+def sa_token(ready: dict, key, *, sub: str = SA_SUBJECT, aud: str = "sts.amazonaws.com", iss: str | None = None,
+             lifetime: int = 3600, kid: str | None = None) -> str:
+    """A service-account token as kube-apiserver's TokenRequest makes it (RS256, kid = key digest)."""
+    from joserfc import jwt
+    from joserfc.jwk import RSAKey
+
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    now = int(time.time())
+    namespace, name = sub.split(":")[2:4] if sub.startswith("system:serviceaccount:") else ("x", "x")
+    claims = {"iss": iss or ready["oidcIssuer"], "sub": sub, "aud": [aud], "iat": now, "nbf": now,
+              "exp": now + lifetime,
+              "kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": name, "uid": "0"}}}
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    token = jwt.encode({"alg": "RS256", "kid": kid or sts_key_id(der)}, claims, RSAKey.import_key(pem))
+    SA_TOKENS.append(token)
+    return token
+
+
+def sts_key_id(der: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(der).digest()).decode().rstrip("=")
+
+
+def unsigned_sts(ready: dict):
+    return boto3.client("sts", endpoint_url=ready["motoUrl"], region_name=REGION,
+                        config=BotoConfig(signature_version=botocore.UNSIGNED, retries={"max_attempts": 0}))
+
+
+def web_identity(ready: dict, token: str, role: str = "irsa-host") -> dict:
+    return unsigned_sts(ready).assume_role_with_web_identity(
+        RoleArn=ready["roles"][role], RoleSessionName="botocore-session", WebIdentityToken=token)["Credentials"]
+
+
+def test_oidc_issuer_documents_served(webhook, sa_key):
+    issuer = webhook["oidcIssuer"]
+    assert issuer.startswith(webhook["webhookUrl"] + "/id/")
+    discovery = requests.get(issuer + "/.well-known/openid-configuration", verify=webhook["_cert"], timeout=10).json()
+    assert discovery["issuer"] == issuer and discovery["id_token_signing_alg_values_supported"] == ["RS256"]
+    keys = requests.get(discovery["jwks_uri"], verify=webhook["_cert"], timeout=10).json()["keys"]
+    der = sa_key[0].public_key().public_bytes(serialization.Encoding.DER,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert [(k["kty"], k["alg"], k["use"], k["kid"]) for k in keys] == [("RSA", "RS256", "sig", sts_key_id(der))]
+
+
+def test_irsa_web_identity_then_agent_role(webhook, sa_key):
+    host = web_identity(webhook, sa_token(webhook, sa_key[0]))
+    who = moto_sts(webhook, host).get_caller_identity()
+    assert who["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/irsa-host/botocore-session"
+    # The host role is the agent host: the agent role trusts it, and the EKS token maps as usual.
+    agent = moto_sts(webhook, host).assume_role(RoleArn=webhook["roles"]["viewer"], RoleSessionName=SESSION)
+    status = review(webhook, mint(agent["Credentials"]))
+    assert status["authenticated"] is True and status["user"]["groups"] == ["eks-viewers"], status
+
+
+def test_aws_cli_takes_the_web_identity_path(webhook, sa_key, workdir):
+    token_file = workdir / "irsa-token"
+    token_file.write_text(sa_token(webhook, sa_key[0]))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # HOME: the CLI caches web-identity sessions in ~/.aws/cli/cache; a stale one would stand in for ours.
+    env.update(HOME=str(workdir), AWS_ROLE_ARN=webhook["roles"]["irsa-host"],
+               AWS_WEB_IDENTITY_TOKEN_FILE=str(token_file),
+               AWS_ENDPOINT_URL_STS=webhook["motoUrl"], AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true")
+    out = subprocess.run(["aws", "sts", "get-caller-identity"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert ":assumed-role/irsa-host/" in json.loads(out.stdout)["Arn"]
+
+
+def _other_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+WEB_IDENTITY_REFUSALS = {
+    "wrong sub": (lambda r, k: (sa_token(r, k, sub="system:serviceaccount:agents:other"), "irsa-host"),
+                  "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"),
+    "wrong aud": (lambda r, k: (sa_token(r, k, aud="pods.eks.amazonaws.com"), "irsa-host"),
+                  "InvalidIdentityToken", "invalid_claim: Invalid claim: 'aud'"),
+    "expired": (lambda r, k: (sa_token(r, k, lifetime=-60), "irsa-host"), "ExpiredTokenException", "expired"),
+    "signed by another key": (lambda r, k: (sa_token(r, _other_key()), "irsa-host"), "InvalidIdentityToken",
+                              "failed verification"),
+    "another key under our kid": (lambda r, k: (sa_token(r, _other_key(), kid=r["_kid"]), "irsa-host"),
+                                  "InvalidIdentityToken", "bad_signature"),
+    "unknown issuer": (lambda r, k: (sa_token(r, k, iss="https://127.0.0.1:1/id/NOPE"), "irsa-host"),
+                       "InvalidIdentityToken", "No OpenIDConnect provider found"),
+    "not a JWT": (lambda r, k: ("not-a-jwt", "irsa-host"), "InvalidIdentityToken", "not a JWT"),
+    "role without a federated trust": (lambda r, k: (sa_token(r, k), "pod-host"), "AccessDenied",
+                                       "Not authorized to perform sts:AssumeRoleWithWebIdentity"),
+    "role trusting the host user only": (lambda r, k: (sa_token(r, k), "viewer"), "AccessDenied",
+                                         "Not authorized"),
+}
+
+
+@pytest.mark.parametrize("case", list(WEB_IDENTITY_REFUSALS))
+def test_web_identity_refusals(webhook, sa_key, case):
+    der = sa_key[0].public_key().public_bytes(serialization.Encoding.DER,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    make, code, message = WEB_IDENTITY_REFUSALS[case]
+    token, role = make({**webhook, "_kid": sts_key_id(der)}, sa_key[0])
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        web_identity(webhook, token, role)
+    assert err.value.response["Error"]["Code"] == code, err.value.response
+    assert message in err.value.response["Error"]["Message"], err.value.response
+
+
+def agent_get(ready: dict, token: str | None) -> requests.Response:
+    return requests.get(ready["podIdentityAgentUrl"], headers={"Authorization": token} if token is not None else {},
+                        timeout=10)
+
+
+def test_pod_identity_agent_serves_a_moto_session(webhook, sa_key):
+    assert webhook["podIdentityAgentUrl"].startswith("http://127.0.0.1:")
+    resp = agent_get(webhook, sa_token(webhook, sa_key[0], aud="pods.eks.amazonaws.com"))
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert set(body) == {"AccessKeyId", "SecretAccessKey", "Token", "AccountId", "Expiration"}
+    creds = {"AccessKeyId": body["AccessKeyId"], "SecretAccessKey": body["SecretAccessKey"],
+             "SessionToken": body["Token"]}
+    who = moto_sts(webhook, creds).get_caller_identity()
+    assert who["Arn"].startswith(f"arn:aws:sts::{ACCOUNT}:assumed-role/pod-host/eks-{CLUSTER}-mcp-")
+    moto_sts(webhook, creds).assume_role(RoleArn=webhook["roles"]["viewer"], RoleSessionName=SESSION)
+
+
+def test_aws_cli_takes_the_container_credentials_path(webhook, sa_key, workdir):
+    token_file = workdir / "pod-identity-token"
+    token_file.write_text(sa_token(webhook, sa_key[0], aud="pods.eks.amazonaws.com"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HOME=str(workdir), AWS_CONTAINER_CREDENTIALS_FULL_URI=webhook["podIdentityAgentUrl"],
+               AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=str(token_file), AWS_ENDPOINT_URL_STS=webhook["motoUrl"],
+               AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+               AWS_EC2_METADATA_DISABLED="true")
+    out = subprocess.run(["aws", "sts", "get-caller-identity"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert ":assumed-role/pod-host/" in json.loads(out.stdout)["Arn"]
+
+
+POD_IDENTITY_REFUSALS = {
+    "no token": (lambda r, k: None, 400, "Authorization header"),
+    "not a JWT": (lambda r, k: "garbage", 401, "service-account token was refused"),
+    "audience for STS": (lambda r, k: sa_token(r, k), 401, "invalid_claim: Invalid claim: 'aud'"),
+    "signed by another key": (lambda r, k: sa_token(r, _other_key(), aud="pods.eks.amazonaws.com"), 401,
+                              "service-account token was refused"),
+    "expired": (lambda r, k: sa_token(r, k, aud="pods.eks.amazonaws.com", lifetime=-60), 401, "expired"),
+    "no association": (lambda r, k: sa_token(r, k, aud="pods.eks.amazonaws.com",
+                                             sub="system:serviceaccount:agents:other"), 403,
+                       "no Pod Identity association for service account agents/other"),
+}
+
+
+@pytest.mark.parametrize("case", list(POD_IDENTITY_REFUSALS))
+def test_pod_identity_refusals(webhook, sa_key, case):
+    make, status, message = POD_IDENTITY_REFUSALS[case]
+    resp = agent_get(webhook, make(webhook, sa_key[0]))
+    assert resp.status_code == status, resp.text
+    assert message in resp.json()["message"]
+    assert "AccessKeyId" not in resp.text
+
+
 def test_malformed_review_body(webhook):
     resp = requests.post(f"{webhook['webhookUrl']}/authenticate", data=b"not json", verify=webhook["_cert"],
                          headers={"Content-Type": "application/json"}, timeout=10)
@@ -695,6 +879,13 @@ def test_unknown_and_unentitled_users_get_no_opinion(webhook):
      "accessEntries[0].principalArn"),
     (lambda c: c["awsAuth"]["mapRoles"][0].update(username="{{Nope}}"), "awsAuth.mapRoles[0].username"),
     (lambda c: c.update(typo=1), "typo: unknown field"),
+    (lambda c: c.update(hostRoles=[{"name": "h", "via": "irsa", "serviceAccount": "a/b"}]),
+     "hostRoles: needs serviceAccountIssuer"),
+    (lambda c: c.update(hostRoles=[{"name": "h", "via": "oidc", "serviceAccount": "a/b"}]), "hostRoles[0].via"),
+    (lambda c: c.update(hostRoles=[{"name": "viewer", "via": "irsa", "serviceAccount": "a/b"}]),
+     "hostRoles[0].name: duplicate"),
+    (lambda c: c.update(hostRoles=[{"name": "h", "via": "irsa", "serviceAccount": "a"}]),
+     "hostRoles[0].serviceAccount"),
 ])
 def test_config_errors_name_the_field(tls, patch, field):
     config = make_config(tls)

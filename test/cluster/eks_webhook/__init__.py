@@ -1,6 +1,6 @@
 """Fake AWS STS + EKS authentication/authorization webhooks for local tests.
 
-One process plays three parts so that a plain kube-apiserver behaves like an
+One process plays these parts so that a plain kube-apiserver behaves like an
 EKS control plane:
 
 * AWS STS/IAM, served by moto *in this process* (IAM authorization enforced),
@@ -10,7 +10,10 @@ EKS control plane:
   signature itself with botocore against the keys held in moto's memory —
   the part real EKS delegates to STS GetCallerIdentity;
 * the EKS access-policy authorizer (a SubjectAccessReview webhook) granting
-  what AmazonEKS*Policy access policies grant, and otherwise NoOpinion.
+  what AmazonEKS*Policy access policies grant, and otherwise NoOpinion;
+* for an agent host running as a pod: the cluster's OIDC issuer (discovery
+  document and JWKS), STS AssumeRoleWithWebIdentity checked as AWS checks it
+  (IRSA), and the EKS Pod Identity agent's container-credentials endpoint.
 
 Usage (from test/cluster, or with it on PYTHONPATH):
     python3 -m eks_webhook --config CONFIG.json --state-dir DIR

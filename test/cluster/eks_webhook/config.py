@@ -21,7 +21,14 @@ config (JSON):
   motoPort      int      optional; 0/absent = a free port
   webhookPort   int      optional; 0/absent = a free port
   hostUser      string   required; IAM user name of the agent host
-  roles         list     [{"name": str, "trustsHostUser": bool}]
+  roles         list     [{"name": str, "trustsHostUser": bool}]; a role that trusts
+                         the host user trusts the host roles too
+  hostRoles     list     [{"name": str, "via": "irsa" | "podIdentity",
+                           "serviceAccount": "NAMESPACE/NAME"}]: the agent host
+                         as an in-cluster pod sees it (needs serviceAccountIssuer)
+  serviceAccountIssuer
+                object   {"publicKeyFile": PEM path}: the RSA key service-account
+                         tokens are signed with; served as the cluster's OIDC issuer
   accessEntries list     [{"principalArn": str, "username"?: template,
                            "groups"?: [str], "accessPolicies"?: [{"policy":
                            name, "scope": {"type": "cluster"} | {"type":
@@ -54,6 +61,16 @@ class Mapping:
 
 
 @dataclass(frozen=True)
+class HostRole:
+    """An IAM role the agent host's pod gets, through IRSA or an EKS Pod Identity association."""
+
+    name: str
+    via: str  # "irsa" or "podIdentity"
+    namespace: str
+    service_account: str
+
+
+@dataclass(frozen=True)
 class Config:
     cluster_name: str
     region: str
@@ -69,6 +86,9 @@ class Config:
     map_users: tuple[Mapping, ...]
     # The cluster as EKS DescribeCluster reports it: (endpoint, PEM CA file), or None.
     eks_cluster: tuple[str, str] | None = None
+    host_roles: tuple[HostRole, ...] = ()
+    # The public key (PEM file) service-account tokens are signed with, or None: no OIDC issuer.
+    service_account_key: str | None = None
 
 
 TEMPLATE_VARS = ("AccountID", "SessionName", "SessionNameRaw", "AccessKeyID", "RoleName")
@@ -235,7 +255,8 @@ def parse_config(raw: Any) -> Config:
     if not isinstance(raw, dict):
         raise ConfigError("(top level): must be a JSON object")
     _no_unknown_keys(raw, {"clusterName", "region", "accountId", "tls", "motoPort", "webhookPort",
-                           "hostUser", "roles", "accessEntries", "awsAuth", "eksCluster"}, "")
+                           "hostUser", "roles", "accessEntries", "awsAuth", "eksCluster", "hostRoles",
+                           "serviceAccountIssuer"}, "")
     cluster = _need(raw, "clusterName", "", str)
     if not cluster:
         raise ConfigError("clusterName: must not be empty")
@@ -259,14 +280,55 @@ def parse_config(raw: Any) -> Config:
     _no_duplicate_principals(entries, "accessEntries")
     aws_auth = _need(raw, "awsAuth", "", dict, required=False) or {}
     _no_unknown_keys(aws_auth, {"mapRoles", "mapUsers"}, "awsAuth.")
+    roles = _parse_roles(raw)
+    host_roles = _parse_host_roles(raw, {name for name, _ in roles} | {host_user})
+    service_account_key = _parse_service_account_issuer(raw)
+    if host_roles and service_account_key is None:
+        raise ConfigError("hostRoles: needs serviceAccountIssuer (the key their service accounts' tokens are "
+                          "signed with)")
     return Config(
-        eks_cluster=_parse_eks_cluster(raw),
+        eks_cluster=_parse_eks_cluster(raw), host_roles=host_roles, service_account_key=service_account_key,
         cluster_name=cluster, region=region, account_id=account, tls_cert=cert, tls_key=key,
         moto_port=_port(raw, "motoPort"), webhook_port=_port(raw, "webhookPort"),
-        host_user=host_user, roles=_parse_roles(raw), access_entries=entries,
+        host_user=host_user, roles=roles, access_entries=entries,
         map_roles=_parse_aws_auth_list(aws_auth, "mapRoles", "rolearn", account),
         map_users=_parse_aws_auth_list(aws_auth, "mapUsers", "userarn", account),
     )
+
+
+def _parse_host_roles(raw: dict, taken: set[str]) -> tuple[HostRole, ...]:
+    out = []
+    for i, role in enumerate(_need(raw, "hostRoles", "", list, required=False) or []):
+        where = f"hostRoles[{i}]."
+        if not isinstance(role, dict):
+            raise ConfigError(f"hostRoles[{i}]: must be an object")
+        _no_unknown_keys(role, {"name", "via", "serviceAccount"}, where)
+        name = _need(role, "name", where, str)
+        if not IAM_NAME_RE.match(name):
+            raise ConfigError(f"{where}name: not a valid IAM role name")
+        if name in taken:
+            raise ConfigError(f"{where}name: duplicate name {name!r}")
+        taken.add(name)
+        via = _need(role, "via", where, str)
+        if via not in ("irsa", "podIdentity"):
+            raise ConfigError(f"{where}via: must be 'irsa' or 'podIdentity'")
+        namespace, _, account = _need(role, "serviceAccount", where, str).partition("/")
+        if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", namespace) or not re.fullmatch(
+                r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", account):
+            raise ConfigError(f"{where}serviceAccount: must be NAMESPACE/NAME")
+        out.append(HostRole(name, via, namespace, account))
+    return tuple(out)
+
+
+def _parse_service_account_issuer(raw: dict) -> str | None:
+    issuer = _need(raw, "serviceAccountIssuer", "", dict, required=False)
+    if issuer is None:
+        return None
+    _no_unknown_keys(issuer, {"publicKeyFile"}, "serviceAccountIssuer.")
+    path = _need(issuer, "publicKeyFile", "serviceAccountIssuer.", str)
+    if not os.path.isfile(path):
+        raise ConfigError(f"serviceAccountIssuer.publicKeyFile: file not found: {path}")
+    return path
 
 
 def _parse_eks_cluster(raw: dict) -> tuple[str, str] | None:

@@ -21,8 +21,11 @@ from . import __doc__ as PACKAGE_DOC
 from .access_policies import authorize
 from .config import CONFIG_HELP, Config, ConfigError, load_config
 from .identity import NotMapped, user_info
+from .pod_identity import CREDENTIALS_PATH, AgentServer, make_agent_server
+from .service_accounts import DISCOVERY_PATH, JWKS_PATH, Issuer, issuer_path
 from .sts import SeededIam, import_moto, seed_iam, start_moto
 from .tokens import TokenRejected, Verifier, format_error
+from .web_identity import serve_assume_role_with_web_identity
 
 LOG = logging.getLogger("eks-webhook")
 
@@ -34,6 +37,17 @@ MAX_BODY = 1 << 20
 class App:
     cfg: Config
     verifier: Verifier
+    # The cluster's OIDC issuer (its URL is known once the server has its port), or None.
+    issuer: Issuer | None = None
+    issuer_url: str = ""
+
+    def issuer_document(self, path: str) -> dict[str, Any] | None:
+        if self.issuer is None or not path.startswith(issuer_path(self.cfg.cluster_name)):
+            return None
+        rest = path[len(issuer_path(self.cfg.cluster_name)):]
+        if rest == DISCOVERY_PATH:
+            return self.issuer.discovery(self.issuer_url)
+        return self.issuer.jwks() if rest == JWKS_PATH else None
 
     def token_review(self, review: dict[str, Any]) -> dict[str, Any]:
         api_version = _echo_version(review, "authentication.k8s.io")
@@ -107,8 +121,12 @@ class WebhookHandler(BaseHTTPRequestHandler):
         self._send(200, handler(review))
 
     def do_GET(self) -> None:  # noqa: N802
-        if urllib.parse.urlsplit(self.path).path == "/healthz":
+        path = urllib.parse.urlsplit(self.path).path
+        if path == "/healthz":
             return self._send(200, {"ok": True})
+        document = self.app.issuer_document(path)
+        if document is not None:
+            return self._send(200, document)
         self._send(404, {"error": "not found"})
 
     def _send(self, code: int, body: dict[str, Any]) -> None:
@@ -196,8 +214,13 @@ def setup_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def ready_payload(cfg: Config, seeded: SeededIam, moto_port: int, webhook_port: int) -> dict[str, Any]:
+def ready_payload(cfg: Config, seeded: SeededIam, moto_port: int, webhook_port: int, issuer_url: str,
+                  agent: AgentServer | None) -> dict[str, Any]:
     return {
+        # The cluster's OIDC issuer (kube-apiserver's --service-account-issuer) and the Pod Identity
+        # agent's AWS_CONTAINER_CREDENTIALS_FULL_URI, when configured.
+        "oidcIssuer": issuer_url or None,
+        "podIdentityAgentUrl": f"http://127.0.0.1:{agent.server_address[1]}{CREDENTIALS_PATH}" if agent else None,
         "pid": os.getpid(),
         "motoUrl": f"http://127.0.0.1:{moto_port}",
         "webhookUrl": f"https://127.0.0.1:{webhook_port}",
@@ -244,13 +267,21 @@ def main(argv: list[str] | None = None) -> int:
     stop = install_stop_triggers(args.exit_on_stdin_eof)
 
     import_moto()
-    seeded = seed_iam(cfg)
-    app = App(cfg, Verifier(cfg.cluster_name, cfg.region, cfg.account_id))
+    serve_assume_role_with_web_identity(tls_anchor=cfg.tls_cert)
+    app = App(cfg, Verifier(cfg.cluster_name, cfg.region, cfg.account_id),
+              Issuer(cfg.service_account_key) if cfg.service_account_key else None)
     try:
         webhook = make_webhook_server(app, cfg.webhook_port)
     except (OSError, ssl.SSLError) as e:
         LOG.error("cannot start the webhook server (webhookPort %d, tls): %s", cfg.webhook_port, e)
         return 1
+    if app.issuer:
+        app.issuer_url = f"https://127.0.0.1:{webhook.server_address[1]}{issuer_path(cfg.cluster_name)}"
+    seeded = seed_iam(cfg, app.issuer_url or None)
+    agent = None
+    if any(r.via == "podIdentity" for r in cfg.host_roles):
+        agent = make_agent_server(cfg, app.issuer_url, cfg.tls_cert)
+        threading.Thread(target=agent.serve_forever, name="pod-identity-agent", daemon=True).start()
     try:
         moto = start_moto(cfg.moto_port)
     except OSError as e:
@@ -259,14 +290,14 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=webhook.serve_forever, name="webhook", daemon=True).start()
     moto_port, webhook_port = moto.get_host_and_port()[1], webhook.server_address[1]
     if not stop.is_set():
-        write_ready(args.state_dir, ready_payload(cfg, seeded, moto_port, webhook_port))
+        write_ready(args.state_dir, ready_payload(cfg, seeded, moto_port, webhook_port, app.issuer_url, agent))
         LOG.info("ready in %.2fs: moto http://127.0.0.1:%d, webhook https://127.0.0.1:%d",
                  time.monotonic() - started, moto_port, webhook_port)
 
     while not stop.wait(0.2):
         pass
     LOG.info("shutting down")
-    stop_all(webhook.shutdown, moto.stop)
+    stop_all(webhook.shutdown, moto.stop, *([agent.shutdown] if agent else []))
     if os.path.exists(ready_path):
         os.unlink(ready_path)
     return 0

@@ -7,12 +7,15 @@ import base64
 import datetime as dt
 import json
 import os
+import re
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .service_accounts import STS_AUDIENCE
+
 if TYPE_CHECKING:
-    from .config import Config
+    from .config import Config, HostRole
 
 PARTITION = "aws"
 
@@ -30,6 +33,7 @@ def import_moto() -> None:
 
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     _sign_bodyless_requests_as_sent()
+    _trust_policies_name_roles_not_sessions()
 
 
 def _sign_bodyless_requests_as_sent() -> None:
@@ -48,6 +52,30 @@ def _sign_bodyless_requests_as_sent() -> None:
         return request
 
     IAMRequestBase._create_aws_request = create_aws_request
+
+
+def _trust_policies_name_roles_not_sessions() -> None:
+    """A trust policy naming a role as AWS principal lets that role's sessions in (how IAM evaluates it, and
+    how an agent host running with IRSA or Pod Identity assumes the agent role). moto compares the session's
+    ARN with the role's and refuses; evaluate the policy for the session's role as well."""
+    from moto.iam import access_control
+
+    original = access_control.IAMRequestBase._check_role_trust_relationship
+
+    def check_role_trust_relationship(self: Any, role_arn: str) -> bool:
+        if original(self, role_arn):
+            return True
+        session = re.fullmatch(r"arn:([\w-]+):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/[\w+=,.@-]+",
+                               self._access_key.arn)
+        if not session:
+            return False
+        partition, account, role_name = session.groups()
+        policy = access_control.IAMPolicy(self.backend.get_role_by_arn(role_arn).assume_role_policy_document)
+        result = policy.is_action_permitted(self._action, role_arn, f"arn:{partition}:iam::{account}:role/{role_name}",
+                                            access_control.format_incoming_conditional_values(self._data))
+        return result == access_control.PermissionResult.PERMITTED
+
+    access_control.IAMRequestBase._check_role_trust_relationship = check_role_trust_relationship
 
 
 def iam_backend(account_id: str):
@@ -70,31 +98,69 @@ class SeededIam:
     role_arns: dict[str, str]
 
 
+ASSUME_ANY_ROLE = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
+})
+
+
 def trust_policy(cfg: Config, trusts_host_user: bool) -> str:
     # A list, never a bare string: moto tests `principal in value`, which on a
     # string is a substring test. Untrusted roles trust another account's
     # root — as in real IAM that grants nothing to our host user (trusting our
-    # own account's root would let the host user in on real AWS).
-    principal = (f"arn:aws:iam::{cfg.account_id}:user/{cfg.host_user}" if trusts_host_user
-                 else "arn:aws:iam::999999999999:root")
+    # own account's root would let the host user in on real AWS). The agent
+    # host is its IAM user, or its role when it runs as a pod (IRSA, Pod Identity).
+    principals = ([f"arn:aws:iam::{cfg.account_id}:user/{cfg.host_user}"]
+                  + [f"arn:aws:iam::{cfg.account_id}:role/{r.name}" for r in cfg.host_roles]
+                  if trusts_host_user else ["arn:aws:iam::999999999999:root"])
     return json.dumps({
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": [principal]}, "Action": "sts:AssumeRole"}],
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": principals}, "Action": "sts:AssumeRole"}],
     })
 
 
-def seed_iam(cfg: Config) -> SeededIam:
+def oidc_provider_arn(account_id: str, issuer_url: str) -> str:
+    return f"arn:aws:iam::{account_id}:oidc-provider/{issuer_url.removeprefix('https://')}"
+
+
+def host_role_trust_policy(cfg: Config, role: HostRole, issuer_url: str) -> str:
+    """What EKS's documentation tells you to write: IRSA trusts the cluster's OIDC provider for one
+    service account and STS as audience; Pod Identity trusts the pods.eks.amazonaws.com service."""
+    if role.via == "podIdentity":
+        statement = {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+                     "Action": ["sts:AssumeRole", "sts:TagSession"]}
+    else:
+        provider = issuer_url.removeprefix("https://")
+        statement = {
+            "Effect": "Allow",
+            "Principal": {"Federated": oidc_provider_arn(cfg.account_id, issuer_url)},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {
+                f"{provider}:sub": f"system:serviceaccount:{role.namespace}:{role.service_account}",
+                f"{provider}:aud": STS_AUDIENCE,
+            }},
+        }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def seed_iam(cfg: Config, issuer_url: str | None = None) -> SeededIam:
     iam = iam_backend(cfg.account_id)
     user = iam.create_user("us-east-1", cfg.host_user, "/")
-    iam.put_user_policy(cfg.host_user, "assume-any-role", json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
-    }))
+    iam.put_user_policy(cfg.host_user, "assume-any-role", ASSUME_ANY_ROLE)
     key = iam.create_access_key(cfg.host_user)
     role_arns = {}
     for name, trusted in cfg.roles:
         role = iam.create_role(name, trust_policy(cfg, trusted), "/", None, f"eks-webhook test role {name}", [], None)
         role_arns[name] = role.arn
+    if issuer_url:
+        # The cluster's IAM OIDC provider (eksctl utils associate-iam-oidc-provider); STS requires one.
+        iam.create_open_id_connect_provider(issuer_url, ["0" * 40], [STS_AUDIENCE], [])
+    for host in cfg.host_roles:
+        assert issuer_url, "config validation requires an issuer for host roles"
+        role = iam.create_role(host.name, host_role_trust_policy(cfg, host, issuer_url), "/", None,
+                               f"eks-webhook agent host via {host.via}", [], None)
+        iam.put_role_policy(host.name, "assume-any-role", ASSUME_ANY_ROLE)
+        role_arns[host.name] = role.arn
     if cfg.eks_cluster:
         seed_eks_cluster(cfg, iam, role_arns)
     return SeededIam(user.arn, key.access_key_id, key.secret_access_key, role_arns)
