@@ -234,19 +234,25 @@ def _parse_aws_auth_list(aws_auth: dict, key: str, arn_key: str, account_id: str
     return tuple(out)
 
 
+def _role_entry(role: Any, at: str, fields: set[str], taken: set[str]) -> tuple[str, str]:
+    """Checks one roles/hostRoles entry's shape and name (unique among IAM names); returns (where, name)."""
+    where = f"{at}."
+    if not isinstance(role, dict):
+        raise ConfigError(f"{at}: must be an object")
+    _no_unknown_keys(role, fields, where)
+    name = _need(role, "name", where, str)
+    if not IAM_NAME_RE.match(name):
+        raise ConfigError(f"{where}name: not a valid IAM role name")
+    if name in taken:
+        raise ConfigError(f"{where}name: duplicate role {name!r}")
+    taken.add(name)
+    return where, name
+
+
 def _parse_roles(raw: dict) -> tuple[tuple[str, bool], ...]:
     roles, seen = [], set()
     for i, role in enumerate(_need(raw, "roles", "", list, required=False) or []):
-        where = f"roles[{i}]."
-        if not isinstance(role, dict):
-            raise ConfigError(f"roles[{i}]: must be an object")
-        _no_unknown_keys(role, {"name", "trustsHostUser"}, where)
-        name = _need(role, "name", where, str)
-        if not IAM_NAME_RE.match(name):
-            raise ConfigError(f"{where}name: not a valid IAM role name")
-        if name in seen:
-            raise ConfigError(f"{where}name: duplicate role {name!r}")
-        seen.add(name)
+        where, name = _role_entry(role, f"roles[{i}]", {"name", "trustsHostUser"}, seen)
         roles.append((name, _need(role, "trustsHostUser", where, bool)))
     return tuple(roles)
 
@@ -299,16 +305,7 @@ def parse_config(raw: Any) -> Config:
 def _parse_host_roles(raw: dict, taken: set[str]) -> tuple[HostRole, ...]:
     out = []
     for i, role in enumerate(_need(raw, "hostRoles", "", list, required=False) or []):
-        where = f"hostRoles[{i}]."
-        if not isinstance(role, dict):
-            raise ConfigError(f"hostRoles[{i}]: must be an object")
-        _no_unknown_keys(role, {"name", "via", "serviceAccount"}, where)
-        name = _need(role, "name", where, str)
-        if not IAM_NAME_RE.match(name):
-            raise ConfigError(f"{where}name: not a valid IAM role name")
-        if name in taken:
-            raise ConfigError(f"{where}name: duplicate name {name!r}")
-        taken.add(name)
+        where, name = _role_entry(role, f"hostRoles[{i}]", {"name", "via", "serviceAccount"}, taken)
         via = _need(role, "via", where, str)
         if via not in ("irsa", "podIdentity"):
             raise ConfigError(f"{where}via: must be 'irsa' or 'podIdentity'")

@@ -10,13 +10,13 @@ pods.eks.amazonaws.com service. Here the same happens on loopback, with a real m
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from .json_http import JsonRequestHandler
 from .service_accounts import POD_IDENTITY_AUDIENCE, TokenInvalid, service_account_of, verify_token
 from .sts import iam_backend, sts_backend
 from .trust import allows
@@ -70,10 +70,8 @@ def credentials_for(cfg: Config, issuer_url: str, tls_anchor: str, token: str) -
     }
 
 
-class AgentHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    timeout = 30
+class AgentHandler(JsonRequestHandler):
+    log_name = "pod identity http"
     cfg: Config
     issuer_url: str
     tls_anchor: str
@@ -87,17 +85,6 @@ class AgentHandler(BaseHTTPRequestHandler):
             LOG.warning("pod identity: refused (%d %s): %s", e.status, e.code, e)
             return self._send(e.status, {"code": e.code, "message": str(e)})
         self._send(200, body)
-
-    def _send(self, code: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, fmt: str, *args: Any) -> None:
-        LOG.debug("pod identity http %s " + fmt, self.client_address[0], *args)
 
 
 class AgentServer(ThreadingHTTPServer):

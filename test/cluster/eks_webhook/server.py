@@ -14,13 +14,14 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Callable
 
 from . import __doc__ as PACKAGE_DOC
 from .access_policies import authorize
 from .config import CONFIG_HELP, Config, ConfigError, load_config
 from .identity import NotMapped, user_info
+from .json_http import JsonRequestHandler
 from .pod_identity import CREDENTIALS_PATH, AgentServer, make_agent_server
 from .service_accounts import DISCOVERY_PATH, JWKS_PATH, Issuer, issuer_path
 from .sts import SeededIam, import_moto, seed_iam, start_moto
@@ -92,12 +93,7 @@ def _describe_sar(spec: dict[str, Any]) -> str:
     return f"{ra.get('verb')} {ra.get('group') or 'core'}/{res} ns={ra.get('namespace') or '-'}"
 
 
-class WebhookHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # the apiserver keeps connections alive
-    # Headers and body go out in two writes: with Nagle's algorithm the body waits for the apiserver's
-    # delayed ACK, 40 ms on every uncached review (a stall no real EKS webhook adds).
-    disable_nagle_algorithm = True
-    timeout = 30
+class WebhookHandler(JsonRequestHandler):
     app: App  # set on the subclass built by make_webhook_server
 
     def do_POST(self) -> None:  # noqa: N802 (http.server naming)
@@ -128,18 +124,6 @@ class WebhookHandler(BaseHTTPRequestHandler):
         if document is not None:
             return self._send(200, document)
         self._send(404, {"error": "not found"})
-
-    def _send(self, code: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, fmt: str, *args: Any) -> None:
-        LOG.debug("http %s " + fmt, self.client_address[0], *args)
-
 
 class TlsServer(ThreadingHTTPServer):
     daemon_threads = True
