@@ -24,9 +24,12 @@ kubectl(cluster, ['apply', '-f', '-'], {
     `apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ${name}, namespace: ${NAMESPACE}}\n`).join('---\n'),
 });
 
+const minted: string[] = []; // every service-account token made here: none may reach a log
+
 /** A service-account token from the API server, as the kubelet projects it for IRSA or Pod Identity. */
 function tokenFile(serviceAccount: string, audience: string): string {
   const token = kubectl(cluster, ['create', 'token', serviceAccount, '-n', NAMESPACE, '--audience', audience, '--duration', '10m']).trim();
+  minted.push(token);
   const file = join(dir, `${serviceAccount}.${audience}.token`);
   writeFileSync(file, token, { mode: 0o600 });
   return file;
@@ -47,6 +50,10 @@ function podEnv(extra: Record<string, string>): Record<string, string> {
 
 const webhookLog = () => readFileSync(join(cluster.dir, 'eks-webhook.log'), 'utf8');
 
+function assertNoTokenIn(text: string, where: string): void {
+  for (const token of minted) assert.ok(!text.includes(token.split('.')[2]!), `a service-account token reached ${where}`);
+}
+
 async function assertServes(env: Record<string, string>): Promise<void> {
   const session = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'pods-reader', NAMESPACE), env);
   try {
@@ -60,11 +67,13 @@ async function assertServes(env: Record<string, string>): Promise<void> {
   } finally {
     await session.close();
   }
+  assertNoTokenIn(session.stderr(), 'the server\'s log');
 }
 
 async function assertRefused(env: Record<string, string>, reason: RegExp): Promise<void> {
   await assert.rejects(connectServer(eksArgs(cluster, 'eks-mcp-agent', 'pods-reader', NAMESPACE), env), (error: Error) => {
     assert.match(error.message, reason);
+    assertNoTokenIn(error.message, 'the server\'s error');
     return true;
   });
 }
@@ -103,4 +112,9 @@ test('EKS Pod Identity: a wrong authorization token is refused', async () => {
     AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile(SERVICE_ACCOUNT, 'sts.amazonaws.com'),
   }), /credentials/i);
   assert.match(webhookLog(), /pod identity: refused \(401 InvalidTokenException\): .*invalid_claim: Invalid claim: 'aud'/);
+});
+
+test('no service-account token reaches the emulator\'s log', () => {
+  assert.ok(minted.length >= 4);
+  assertNoTokenIn(webhookLog(), 'the STS / Pod Identity agent log');
 });
