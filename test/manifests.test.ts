@@ -41,8 +41,51 @@ for path in sys.argv[2:]:
         assert s['Effect'] in ('Allow', 'Deny') and s['Action'], path
 print('ok')`;
   const aws = join(manifests, 'aws');
-  const out = execFileSync('python3', ['-c', check, join(aws, 'access-entry.json'), join(aws, 'iam-trust-policy.json'), join(aws, 'iam-permission-policy.json')]).toString();
+  const out = execFileSync('python3', ['-c', check, join(aws, 'access-entry.json'), join(aws, 'iam-trust-policy.json'), join(aws, 'iam-permission-policy.json'),
+    join(aws, 'irsa-trust-policy.json'), join(aws, 'pod-identity-trust-policy.json')]).toString();
   assert.equal(out.trim(), 'ok');
+});
+
+test('the hosted paths agree: IRSA trusts exactly the Deployment\'s service account, Pod Identity associates it', () => {
+  const deploy = join(manifests, 'deploy');
+  const account = JSON.parse(kubectl(cluster, ['create', '--dry-run=client', '-o', 'json', '-f', join(deploy, 'serviceaccount.yaml')])) as {
+    metadata: { name: string; namespace: string; annotations: Record<string, string> };
+  };
+  const deployment = JSON.parse(kubectl(cluster, ['create', '--dry-run=client', '-o', 'json', '-f', join(deploy, 'deployment.yaml')])) as {
+    metadata: { namespace: string }; spec: { template: { spec: { serviceAccountName: string } } };
+  };
+  assert.equal(deployment.spec.template.spec.serviceAccountName, account.metadata.name);
+  assert.equal(deployment.metadata.namespace, account.metadata.namespace);
+  // The trust policies evaluated by the local control plane's own evaluator (test/cluster/eks_webhook/trust.py), and
+  // the association checked against botocore's model of CreatePodIdentityAssociation.
+  const check = `
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from eks_webhook.trust import allows
+import botocore.session
+from botocore.validate import validate_parameters
+association_file, irsa_file, pod_file, namespace, name = sys.argv[2:]
+association = json.load(open(association_file))
+model = botocore.session.get_session().get_service_model('eks').operation_model('CreatePodIdentityAssociation')
+validate_parameters(association, model.input_shape)
+irsa, pod = open(irsa_file).read(), open(pod_file).read()
+provider_arn = json.loads(irsa)['Statement'][0]['Principal']['Federated']
+provider = provider_arn.split(':oidc-provider/')[1]
+def web_identity(sub, aud='sts.amazonaws.com'):
+    return allows(irsa, 'Federated', provider_arn, 'sts:AssumeRoleWithWebIdentity', {provider + ':sub': sub, provider + ':aud': aud})
+me = f'system:serviceaccount:{namespace}:{name}'
+print(json.dumps({
+    'irsa': [web_identity(me), web_identity(f'system:serviceaccount:{namespace}:other'), web_identity(me, 'pods.eks.amazonaws.com')],
+    'podIdentity': [allows(pod, 'Service', 'pods.eks.amazonaws.com', a, {}) for a in ('sts:AssumeRole', 'sts:TagSession')],
+    'association': [association['namespace'], association['serviceAccount'], association['roleArn']],
+}))`;
+  const aws = join(manifests, 'aws');
+  const out = JSON.parse(execFileSync('python3', ['-c', check, join(root, 'test', 'cluster'), join(aws, 'pod-identity-association.json'),
+    join(aws, 'irsa-trust-policy.json'), join(aws, 'pod-identity-trust-policy.json'), account.metadata.namespace, account.metadata.name]).toString());
+  assert.deepEqual(out.irsa, [true, false, false], 'IRSA: the service account with audience sts.amazonaws.com, nothing else');
+  assert.deepEqual(out.podIdentity, [true, true]);
+  const hostRole = account.metadata.annotations['eks.amazonaws.com/role-arn'];
+  assert.deepEqual(out.association, [account.metadata.namespace, account.metadata.name, hostRole], 'both paths give the pod the same agent-host role');
 });
 
 test('mcp.json runs this package with a configuration the server accepts', () => {

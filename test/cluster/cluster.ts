@@ -1,11 +1,11 @@
 // The local EKS-shaped control plane: real etcd, kube-apiserver, kube-controller-manager and kwok, with
-// moto as STS and EKS's token authenticator and access-policy authorizer as webhooks (eks_webhook.py).
+// moto as STS and EKS's token authenticator and access-policy authorizer as webhooks (the eks_webhook package).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createPki } from './pki.ts';
@@ -35,6 +35,8 @@ export interface ClusterInfo {
     hostUser: { arn: string; accessKeyId: string; secretAccessKey: string };
     roles: Record<string, string>;
   };
+  /** An agent host running as a pod: the cluster's OIDC issuer (IRSA) and the Pod Identity agent's credentials URL. */
+  hosted: { oidcIssuer: string; podIdentityAgentUrl: string };
   pid: number;
 }
 
@@ -50,6 +52,8 @@ interface WebhookReady {
   pid: number;
   motoUrl: string;
   webhookUrl: string;
+  oidcIssuer: string;
+  podIdentityAgentUrl: string;
   accountId: string;
   hostUser: { arn: string; accessKeyId: string; secretAccessKey: string };
   roles: Record<string, string>;
@@ -204,11 +208,12 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
       ...JSON.parse(readFileSync(join(fixturesDir, 'iam.json'), 'utf8')),
       tls: webhookTls,
       eksCluster: { endpoint, caFile: pki.caCert }, // what EKS DescribeCluster answers, from moto
+      serviceAccountIssuer: { publicKeyFile: pki.serviceAccountPub }, // the key the API server signs them with
     }, null, 2));
     const webhookState = join(dir, 'eks-webhook');
     mkdirSync(webhookState, { recursive: true });
-    const webhook = processes.start('eks-webhook', 'python3', [join(here, 'eks_webhook.py'), '--config', webhookConfig,
-      '--state-dir', webhookState, '--exit-on-stdin-eof']);
+    const webhook = processes.start('eks-webhook', 'python3', ['-m', 'eks_webhook', '--config', webhookConfig,
+      '--state-dir', webhookState, '--exit-on-stdin-eof'], { ...process.env, PYTHONPATH: [here, process.env['PYTHONPATH']].filter(Boolean).join(delimiter) });
     const readyFile = join(webhookState, 'ready.json');
 
     const etcd = processes.start('etcd', join(bin, 'etcd'), [
@@ -239,7 +244,8 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
       '--authorization-mode', 'Node,RBAC,Webhook',
       '--authorization-webhook-config-file', authz, '--authorization-webhook-version', 'v1',
       '--authorization-webhook-cache-authorized-ttl', '10s', '--authorization-webhook-cache-unauthorized-ttl', '10s',
-      '--service-account-issuer', 'https://kubernetes.default.svc', '--service-account-key-file', pki.serviceAccountPub,
+      '--service-account-issuer', ready.oidcIssuer, '--service-account-issuer', 'https://kubernetes.default.svc',
+      '--service-account-key-file', pki.serviceAccountPub,
       '--service-account-signing-key-file', pki.serviceAccountKey, '--service-cluster-ip-range', '10.96.0.0/16',
       '--kubelet-preferred-address-types', 'InternalIP', '--kubelet-certificate-authority', pki.caCert,
       '--kubelet-client-certificate', apiserverTls.cert, '--kubelet-client-key', apiserverTls.key,
@@ -251,6 +257,7 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
       dir, endpoint, caFile: pki.caCert, adminToken, adminKubeconfig: join(dir, 'admin.kubeconfig'), auditLog: join(dir, 'audit.log'),
       clusterName: iamFixture.clusterName, region: iamFixture.region,
       sts: { url: ready.motoUrl, accountId: ready.accountId, hostUser: ready.hostUser, roles: ready.roles },
+      hosted: { oidcIssuer: ready.oidcIssuer, podIdentityAgentUrl: ready.podIdentityAgentUrl },
       pid: process.pid,
     };
     writeFileSync(info.adminKubeconfig, kubeconfig(endpoint, pki.caCert, { token: adminToken }));

@@ -1,4 +1,4 @@
-"""Tests for eks_webhook.py with real tokens against its in-process moto.
+"""Tests for the eks_webhook package with real tokens against its in-process moto.
 
 Run: python3 -m pytest -q test/cluster/test_eks_webhook.py
 One webhook process serves the whole module; it is started on free ports
@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import hashlib
 import ipaddress
 import json
 import os
@@ -22,25 +23,27 @@ from pathlib import Path
 from unittest import mock
 
 import boto3
+import botocore
 import botocore.exceptions
 import pytest
 import requests
 from botocore.config import Config as BotoConfig
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 HERE = Path(__file__).resolve().parent
-SCRIPT = HERE / "eks_webhook.py"
-sys.path.insert(0, str(HERE))
-import eks_webhook  # noqa: E402  (pure-Python parts, for config unit tests)
+sys.path.insert(0, str(HERE))  # the eks_webhook package sits beside this file
+# its pure-Python parts, for unit tests
+from eks_webhook import config as webhook_config, sts as webhook_sts, sts_hosts, tokens  # noqa: E402
 
 CLUSTER = "test-cluster"
 REGION = "us-west-2"
 ACCOUNT = "123456789012"
 SESSION = "alice@example.com"
 MINTED: list[str] = []  # every token made here; none may show up in the logs
+SA_TOKENS: list[str] = []  # the service-account tokens made here; nor these
 
 
 # --------------------------------------------------------------------------
@@ -88,8 +91,24 @@ def role_arn(name: str) -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/{name}"
 
 
-def make_config(tls: dict[str, str]) -> dict:
+@pytest.fixture(scope="module")
+def sa_key(workdir):
+    """The key service-account tokens are signed with (the API server's, on the control plane)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = workdir / "sa.pub"
+    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    return key, str(public)
+
+
+def make_config(tls: dict[str, str], sa_public_key: str | None = None) -> dict:
+    hosted = {} if sa_public_key is None else {
+        "serviceAccountIssuer": {"publicKeyFile": sa_public_key},
+        "hostRoles": [{"name": "irsa-host", "via": "irsa", "serviceAccount": "agents/mcp"},
+                      {"name": "pod-host", "via": "podIdentity", "serviceAccount": "agents/mcp"}],
+    }
     return {
+        **hosted,
         "clusterName": CLUSTER,
         "region": REGION,
         "tls": tls,
@@ -130,8 +149,8 @@ def start_webhook(workdir: Path, config: dict, name: str, *extra_args: str) -> t
     log_path = workdir / f"{name}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, str(SCRIPT), "--config", str(config_path), "--state-dir", str(state), *extra_args],
-            stdin=subprocess.PIPE, stdout=log, stderr=log)
+            [sys.executable, "-m", "eks_webhook", "--config", str(config_path), "--state-dir", str(state), *extra_args],
+            cwd=HERE, stdin=subprocess.PIPE, stdout=log, stderr=log)
     ready_file = state / "ready.json"
     deadline = time.monotonic() + 15
     while not ready_file.exists():
@@ -143,8 +162,8 @@ def start_webhook(workdir: Path, config: dict, name: str, *extra_args: str) -> t
 
 
 @pytest.fixture(scope="module")
-def webhook(workdir, tls):
-    proc, ready, log_path = start_webhook(workdir, make_config(tls), "main", "--verbose")
+def webhook(workdir, tls, sa_key):
+    proc, ready, log_path = start_webhook(workdir, make_config(tls, sa_key[1]), "main", "--verbose")
     ready["_log"] = log_path
     ready["_cert"] = tls["cert"]
     yield ready
@@ -156,6 +175,8 @@ def webhook(workdir, tls):
         assert len(token) < 40 or token[-40:] not in log, "a token leaked into the log"
     assert ready["hostUser"]["secretAccessKey"] not in log
     assert "X-Amz-Signature=" not in log and "X-Amz-Security-Token=" not in log, "a decoded token leaked"
+    for token in SA_TOKENS:
+        assert token.split(".")[2] not in log, "a service-account token leaked into the log"
 
 
 # --------------------------------------------------------------------------
@@ -180,12 +201,14 @@ def assume(ready: dict, role: str, session: str = SESSION) -> dict:
 
 
 def mint(creds: dict, cluster: str | None = CLUSTER, *, region: str = REGION, endpoint: str | None = None,
-         expires: int = 60, operation: str = "get_caller_identity", at: dt.datetime | None = None) -> str:
+         expires: int = 60, operation: str = "get_caller_identity", at: dt.datetime | None = None,
+         fips: bool = False, dual_stack: bool = False) -> str:
     """Presign like awscli/customizations/eks/get_token.py (header added before signing)."""
     client = boto3.client("sts", region_name=region, endpoint_url=endpoint,
                           aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                           aws_session_token=creds.get("SessionToken"),
-                          config=BotoConfig(retries={"max_attempts": 0}))
+                          config=BotoConfig(retries={"max_attempts": 0}, use_fips_endpoint=fips,
+                                            use_dualstack_endpoint=dual_stack))
     if cluster is not None:
         def add_cluster_header(request, **_):
             request.headers["x-k8s-aws-id"] = cluster
@@ -307,6 +330,18 @@ def test_global_sts_endpoint_accepted(webhook):
     assert review(webhook, token)["authenticated"] is True
 
 
+@pytest.mark.parametrize("variant", [
+    {"region": "eu-west-1"},  # any region of the partition, as the authenticator resolves it
+    {"fips": True},
+    {"dual_stack": True},
+    {"fips": True, "dual_stack": True},
+])
+def test_sts_hosts_of_the_partition_accepted(webhook, variant):
+    token = mint(assume(webhook, "viewer"), **variant)
+    status = review(webhook, token)
+    assert status["authenticated"] is True, (decode(token).split("?")[0], status)
+
+
 def test_aws_cli_get_token(webhook):
     creds = assume(webhook, "operator")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -353,7 +388,10 @@ REFUSALS = {
     "padded base64": (lambda c: mint(c) + "==", "illegal base64 data"),
     "too large": (lambda c: "k8s-aws-v1." + "A" * 4090, "token is too large"),
     "wrong host": (lambda c: mint(c, endpoint="https://sts.evil.example.com"), "unexpected hostname"),
-    "other region's host": (lambda c: mint(c, region="eu-west-1"), "unexpected hostname 'sts.eu-west-1"),
+    "other partition's host": (lambda c: mint(c, region="cn-north-1"),
+                               "partition {aws} does not support hostname sts.cn-north-1.amazonaws.com.cn"),
+    "host with a port": (lambda c: encode(decode(mint(c)).replace("amazonaws.com/", "amazonaws.com:443/", 1)),
+                         "unexpected hostname 'sts.us-west-2.amazonaws.com:443'"),
     "http scheme": (lambda c: encode(decode(mint(c)).replace("https://", "http://", 1)), "unexpected scheme 'http'"),
     "other path": (lambda c: encode(decode(mint(c)).replace(".com/?", ".com/x?", 1)), "unexpected path"),
     "extra query parameter": (lambda c: _with_query(mint(c), "&Foo=bar"), "non-whitelisted query parameter 'Foo'"),
@@ -395,9 +433,9 @@ def test_unmapped_role_refused(webhook):
 @pytest.fixture(scope="module")
 def in_process_sts(tls):
     """moto backends in this process, for cases the server cannot reach in time."""
-    eks_webhook.import_moto()
-    eks_webhook.seed_iam(eks_webhook.parse_config(make_config(tls)))
-    sts = eks_webhook._sts(ACCOUNT)
+    webhook_sts.import_moto()
+    webhook_sts.seed_iam(webhook_config.parse_config(make_config(tls)))
+    sts = webhook_sts.sts_backend(ACCOUNT)
 
     def assume_direct(role: str, duration: int = 900) -> dict:
         assumed = sts.assume_role(region_name=REGION, role_session_name="s1", role_arn=role, policy=None,
@@ -411,17 +449,336 @@ def in_process_sts(tls):
 def test_expired_temporary_credentials_refused(in_process_sts):
     creds = in_process_sts(role_arn("viewer"), duration=900)
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=20)  # key expired, token fresh
-    verifier = eks_webhook.Verifier(CLUSTER, REGION, ACCOUNT, clock=lambda: later.replace(tzinfo=None))
-    with pytest.raises(eks_webhook.TokenRejected, match="ExpiredToken"):
+    verifier = tokens.Verifier(CLUSTER, REGION, ACCOUNT, clock=lambda: later.replace(tzinfo=None))
+    with pytest.raises(tokens.TokenRejected, match="ExpiredToken"):
         verifier.verify(mint(creds, at=later))
-    assert eks_webhook.Verifier(CLUSTER, REGION, ACCOUNT).verify(mint(creds)).canonical_arn == role_arn("viewer")
+    assert tokens.Verifier(CLUSTER, REGION, ACCOUNT).verify(mint(creds)).canonical_arn == role_arn("viewer")
 
 
 def test_keys_for_nonexistent_role_refused(in_process_sts):
     # moto hands out keys for any role ARN; real STS would not, so neither do we.
     creds = in_process_sts(role_arn("ghost"))
-    with pytest.raises(eks_webhook.TokenRejected, match=f"role {role_arn('ghost')} does not exist"):
-        eks_webhook.Verifier(CLUSTER, REGION, ACCOUNT).verify(mint(creds))
+    with pytest.raises(tokens.TokenRejected, match=f"role {role_arn('ghost')} does not exist"):
+        tokens.Verifier(CLUSTER, REGION, ACCOUNT).verify(mint(creds))
+
+
+# --------------------------------------------------------------------------
+# the STS host rule, per partition (aws-iam-authenticator's verifySTSHostnameFormat)
+# --------------------------------------------------------------------------
+
+# aws-iam-authenticator's own table, pkg/token/token_test.go (TestSTSEndpoints, then
+# TestSTSEndpointResolution) at 81b1daba: (partition, host, accepted, the authenticator's region).
+AUTHENTICATOR_HOST_CASES = [
+    ("aws", "sts.amazonaws.com", True, ""),
+    ("aws-cn", "sts.amazonaws.com", False, ""),
+    ("aws-us-gov", "sts.amazonaws.com", False, ""),
+    ("aws-iso", "sts.amazonaws.com", False, ""),
+    ("aws-iso-b", "sts.amazonaws.com", False, ""),
+    ("aws-iso-e", "sts.amazonaws.com", False, ""),
+    ("aws-iso-f", "sts.amazonaws.com", False, ""),
+    ("aws-not-a-partition", "sts.amazonaws.com", False, ""),
+    ("aws-cn", "sts.cn-northwest-1.amazonaws.com.cn", True, ""),
+    ("aws-cn", "sts.cn-north-1.amazonaws.com.cn", True, ""),
+    ("aws-cn", "sts.us-iso-east-1.c2s.ic.gov", False, ""),
+    ("aws-cn", "sts.not-a-region1.amazonaws.com.cn", False, ""),
+    ("aws-cn", "sts.not-a-region2.amazonaws.com.cn", True, "not-a-region2"),
+    ("aws", "sts.amazonaws.com", True, ""),
+    ("aws", "sts-fips.us-west-2.amazonaws.com", True, ""),
+    ("aws", "sts-fips.us-east-1.amazonaws.com", True, ""),
+    ("aws", "sts.us-east-1.amazonaws.com", True, ""),
+    ("aws", "sts.us-east-2.amazonaws.com", True, ""),
+    ("aws", "sts.us-west-1.amazonaws.com", True, ""),
+    ("aws", "sts.us-west-2.amazonaws.com", True, ""),
+    ("aws", "sts.ap-south-1.amazonaws.com", True, ""),
+    ("aws", "sts.ap-northeast-1.amazonaws.com", True, ""),
+    ("aws", "sts.ap-northeast-2.amazonaws.com", True, ""),
+    ("aws", "sts.ap-southeast-1.amazonaws.com", True, ""),
+    ("aws", "sts.ap-southeast-2.amazonaws.com", True, ""),
+    ("aws", "sts.ca-central-1.amazonaws.com", True, ""),
+    ("aws", "sts.eu-central-1.amazonaws.com", True, ""),
+    ("aws", "sts.eu-west-1.amazonaws.com", True, ""),
+    ("aws", "sts.eu-west-2.amazonaws.com", True, ""),
+    ("aws", "sts.eu-west-3.amazonaws.com", True, ""),
+    ("aws", "sts.eu-north-1.amazonaws.com", True, ""),
+    ("aws", "sts.amazonaws.com.cn", False, ""),
+    ("aws", "website.amazonaws.com", False, ""),
+    ("aws", "sts.default-region.amazonaws.com", True, "default-region"),
+    ("aws-iso", "sts.us-iso-east-1.c2s.ic.gov", True, ""),
+    ("aws-iso", "sts.cn-north-1.amazonaws.com.cn", False, ""),
+    ("aws-iso-b", "sts.cn-north-1.amazonaws.com.cn", False, ""),
+    ("aws-us-gov", "sts.us-gov-east-1.amazonaws.com", True, ""),
+    ("aws-not-a-partition", "sts.amazonaws.com", False, ""),
+    ("aws", "sts-fips.us-east-1.amazonaws.com", True, ""),
+    ("aws-cn", "sts-fips.us-east-1.amazonaws.com", False, ""),
+    ("aws-cn", "sts.us-isob-east-1.amazonaws.com.cn", False, ""),
+    ("aws-cn", "sts.us-isob-east-1.amazonaws.com.cn", True, "us-isob-east-1"),
+    ("aws-iso-b", "sts.us-isob-east-1.amazonaws.com.cn", False, ""),
+    ("aws-iso-b", "sts.us-isob-east-1.amazonaws.com.cn", False, "us-isob-east-1"),
+    ("aws", "sts.us-west-2.api.aws", True, ""),
+    ("aws-cn", "sts.cn-north-1.api.amazonwebservices.com.cn", True, ""),
+    ("aws", "sts.cn-north-1.api.amazonwebservices.com.cn", False, ""),
+    ("aws", "sts.not-a-region.amazonaws.com", True, ""),
+    ("aws", "sts.not-a-region.amazonaws.com", True, "not-a-region"),
+    ("aws", "sts.not-a-region.amazonaws.com", True, "us-west-2"),
+    ("aws-cn", "sts.not-a-region3.amazonaws.com.cn", False, ""),
+    ("aws-cn", "sts.not-a-region4.amazonaws.com.cn", True, "not-a-region4"),
+    ("aws-cn", "sts.not-a-region5.amazonaws.com.cn", False, "us-west-2"),
+    ("aws-cn", "sts.not-a-region3.amazonaws.com.cn", False, ""),
+    ("aws-cn", "sts.not-a-region4.amazonaws.com.cn", True, "not-a-region4"),
+    ("aws-cn", "sts.not-a-region5.amazonaws.com.cn", False, "us-west-2"),
+    ("aws-cn", "sts.us-west-2.amazonaws.com.cn", False, ""),
+    ("aws", "sts.us-west-2.amazonaws.com.cn", False, ""),
+    ("aws", "sts.us-west-2.amazonaws.com.cn", False, "us-west-2"),
+    ("aws", "sts.not-a-region.amazonaws.com", True, ""),
+    ("aws", "sts.not-a-region.amazonaws.com", True, "not-a-region"),
+    ("aws", "sts.not-a-region.amazonaws.com", True, "us-west-2"),
+    ("aws-cn", "sts.not-a-region.amazonaws.com", False, "not-a-region"),
+]
+
+
+@pytest.mark.parametrize("partition, host, accepted, region", AUTHENTICATOR_HOST_CASES)
+def test_sts_host_rule_is_the_authenticators(partition, host, accepted, region):
+    if accepted:
+        sts_hosts.check_sts_host(host, partition, region)
+    else:
+        with pytest.raises(sts_hosts.HostRefused):
+            sts_hosts.check_sts_host(host, partition, region)
+
+
+# A region of each partition botocore presigns for, and the hosts the authenticator refuses among
+# what botocore picks there (the ISO partitions have no dual-stack domain in its tables).
+PARTITION_REGIONS = {
+    "aws": ("us-east-1", "eu-west-1"),
+    "aws-cn": ("cn-north-1", "cn-northwest-1"),
+    "aws-us-gov": ("us-gov-west-1", "us-gov-east-1"),
+    "aws-iso": ("us-iso-east-1",),
+    "aws-iso-b": ("us-isob-east-1",),
+}
+ENDPOINT_VARIANTS = {"regional": {}, "fips": {"fips": True}, "dual-stack": {"dual_stack": True},
+                     "fips+dual-stack": {"fips": True, "dual_stack": True}}
+HOST_OF = {  # what botocore presigns for; pinned so that a change in its endpoint data shows here
+    ("us-east-1", "regional"): "sts.us-east-1.amazonaws.com",
+    ("us-east-1", "fips"): "sts-fips.us-east-1.amazonaws.com",
+    ("us-east-1", "dual-stack"): "sts.us-east-1.api.aws",
+    ("cn-north-1", "regional"): "sts.cn-north-1.amazonaws.com.cn",
+    ("cn-north-1", "dual-stack"): "sts.cn-north-1.api.amazonwebservices.com.cn",
+    ("us-gov-west-1", "fips"): "sts.us-gov-west-1.amazonaws.com",
+    ("us-iso-east-1", "regional"): "sts.us-iso-east-1.c2s.ic.gov",
+}
+
+
+def _partition_tokens(in_process_sts) -> list[tuple[str, str, str, str]]:
+    creds = in_process_sts(role_arn("viewer"))
+    out = []
+    for partition, regions in PARTITION_REGIONS.items():
+        for region in regions:
+            for variant, options in ENDPOINT_VARIANTS.items():
+                token = mint(creds, region=region, **options)
+                out.append((partition, region, variant, token))
+    return out
+
+
+def test_sts_hosts_per_partition(in_process_sts):
+    """Tokens botocore presigns in each partition, end to end through the verifier (signature included):
+    accepted by the cluster's own partition (regional, FIPS, dual-stack), refused by the others."""
+    tokens_made = _partition_tokens(in_process_sts)
+    hosts = {(region, variant): urllib.parse.urlsplit(decode(t)).netloc for _, region, variant, t in tokens_made}
+    for key, host in HOST_OF.items():
+        assert hosts[key] == host, key
+    for cluster_partition, cluster_regions in PARTITION_REGIONS.items():
+        verifier = tokens.Verifier(CLUSTER, cluster_regions[0], ACCOUNT)
+        assert verifier.partition == cluster_partition
+        for partition, region, variant, token in tokens_made:
+            host = hosts[(region, variant)]
+            same_domain = {partition, cluster_partition} <= {"aws", "aws-us-gov"}  # both amazonaws.com
+            iso_dual_stack = partition.startswith("aws-iso") and "dual-stack" in variant
+            expected = (partition == cluster_partition or same_domain) and not iso_dual_stack
+            if expected:
+                ident = verifier.verify(token)
+                assert ident.canonical_arn == role_arn("viewer"), (cluster_partition, host)
+            else:
+                with pytest.raises(tokens.TokenRejected, match="input token was not properly formatted") as err:
+                    verifier.verify(token)
+                assert host in str(err.value) or "unexpected hostname" in str(err.value), (cluster_partition, host)
+
+
+def test_global_endpoint_only_in_the_aws_partition(in_process_sts):
+    token = mint(in_process_sts(role_arn("viewer")), region="us-east-1", endpoint="https://sts.amazonaws.com")
+    assert tokens.Verifier(CLUSTER, "us-east-1", ACCOUNT).verify(token).canonical_arn == role_arn("viewer")
+    for region in ("cn-north-1", "us-gov-west-1", "us-iso-east-1"):
+        with pytest.raises(tokens.TokenRejected, match="global endpoint unsupported in partition aws-"):
+            tokens.Verifier(CLUSTER, region, ACCOUNT).verify(token)
+
+
+def test_signature_scoped_to_the_hosts_region(in_process_sts):
+    # A host of the partition is accepted, but STS there wants the key scoped to that host's region.
+    token = mint(in_process_sts(role_arn("viewer")), region="eu-west-1")
+    moved = encode(decode(token).replace("sts.eu-west-1.", "sts.eu-central-1.", 1))
+    with pytest.raises(tokens.TokenRejected, match="credential should be scoped to region 'eu-central-1'"):
+        tokens.Verifier(CLUSTER, "us-east-1", ACCOUNT).verify(moved)
+
+
+# --------------------------------------------------------------------------
+# hosted agent identities: IRSA (AssumeRoleWithWebIdentity) and EKS Pod Identity
+# --------------------------------------------------------------------------
+
+SA_SUBJECT = "system:serviceaccount:agents:mcp"
+
+
+def sa_token(ready: dict, key, *, sub: str = SA_SUBJECT, aud: str = "sts.amazonaws.com", iss: str | None = None,
+             lifetime: int = 3600, kid: str | None = None) -> str:
+    """A service-account token as kube-apiserver's TokenRequest makes it (RS256, kid = key digest)."""
+    from joserfc import jwt
+    from joserfc.jwk import RSAKey
+
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    now = int(time.time())
+    namespace, name = sub.split(":")[2:4] if sub.startswith("system:serviceaccount:") else ("x", "x")
+    claims = {"iss": iss or ready["oidcIssuer"], "sub": sub, "aud": [aud], "iat": now, "nbf": now,
+              "exp": now + lifetime,
+              "kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": name, "uid": "0"}}}
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    token = jwt.encode({"alg": "RS256", "kid": kid or sts_key_id(der)}, claims, RSAKey.import_key(pem))
+    SA_TOKENS.append(token)
+    return token
+
+
+def sts_key_id(der: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(der).digest()).decode().rstrip("=")
+
+
+def unsigned_sts(ready: dict):
+    return boto3.client("sts", endpoint_url=ready["motoUrl"], region_name=REGION,
+                        config=BotoConfig(signature_version=botocore.UNSIGNED, retries={"max_attempts": 0}))
+
+
+def web_identity(ready: dict, token: str, role: str = "irsa-host") -> dict:
+    return unsigned_sts(ready).assume_role_with_web_identity(
+        RoleArn=ready["roles"][role], RoleSessionName="botocore-session", WebIdentityToken=token)["Credentials"]
+
+
+def test_oidc_issuer_documents_served(webhook, sa_key):
+    issuer = webhook["oidcIssuer"]
+    assert issuer.startswith(webhook["webhookUrl"] + "/id/")
+    discovery = requests.get(issuer + "/.well-known/openid-configuration", verify=webhook["_cert"], timeout=10).json()
+    assert discovery["issuer"] == issuer and discovery["id_token_signing_alg_values_supported"] == ["RS256"]
+    keys = requests.get(discovery["jwks_uri"], verify=webhook["_cert"], timeout=10).json()["keys"]
+    der = sa_key[0].public_key().public_bytes(serialization.Encoding.DER,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert [(k["kty"], k["alg"], k["use"], k["kid"]) for k in keys] == [("RSA", "RS256", "sig", sts_key_id(der))]
+
+
+def test_irsa_web_identity_then_agent_role(webhook, sa_key):
+    host = web_identity(webhook, sa_token(webhook, sa_key[0]))
+    who = moto_sts(webhook, host).get_caller_identity()
+    assert who["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/irsa-host/botocore-session"
+    # The host role is the agent host: the agent role trusts it, and the EKS token maps as usual.
+    agent = moto_sts(webhook, host).assume_role(RoleArn=webhook["roles"]["viewer"], RoleSessionName=SESSION)
+    status = review(webhook, mint(agent["Credentials"]))
+    assert status["authenticated"] is True and status["user"]["groups"] == ["eks-viewers"], status
+
+
+def test_aws_cli_takes_the_web_identity_path(webhook, sa_key, workdir):
+    token_file = workdir / "irsa-token"
+    token_file.write_text(sa_token(webhook, sa_key[0]))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # HOME: the CLI caches web-identity sessions in ~/.aws/cli/cache; a stale one would stand in for ours.
+    env.update(HOME=str(workdir), AWS_ROLE_ARN=webhook["roles"]["irsa-host"],
+               AWS_WEB_IDENTITY_TOKEN_FILE=str(token_file),
+               AWS_ENDPOINT_URL_STS=webhook["motoUrl"], AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true")
+    out = subprocess.run(["aws", "sts", "get-caller-identity"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert ":assumed-role/irsa-host/" in json.loads(out.stdout)["Arn"]
+
+
+def _other_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+WEB_IDENTITY_REFUSALS = {
+    "wrong sub": (lambda r, k: (sa_token(r, k, sub="system:serviceaccount:agents:other"), "irsa-host"),
+                  "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"),
+    "wrong aud": (lambda r, k: (sa_token(r, k, aud="pods.eks.amazonaws.com"), "irsa-host"),
+                  "InvalidIdentityToken", "invalid_claim: Invalid claim: 'aud'"),
+    "expired": (lambda r, k: (sa_token(r, k, lifetime=-60), "irsa-host"), "ExpiredTokenException", "expired"),
+    "signed by another key": (lambda r, k: (sa_token(r, _other_key()), "irsa-host"), "InvalidIdentityToken",
+                              "failed verification"),
+    "another key under our kid": (lambda r, k: (sa_token(r, _other_key(), kid=r["_kid"]), "irsa-host"),
+                                  "InvalidIdentityToken", "bad_signature"),
+    "unknown issuer": (lambda r, k: (sa_token(r, k, iss="https://127.0.0.1:1/id/NOPE"), "irsa-host"),
+                       "InvalidIdentityToken", "No OpenIDConnect provider found"),
+    "not a JWT": (lambda r, k: ("not-a-jwt", "irsa-host"), "InvalidIdentityToken", "not a JWT"),
+    "role without a federated trust": (lambda r, k: (sa_token(r, k), "pod-host"), "AccessDenied",
+                                       "Not authorized to perform sts:AssumeRoleWithWebIdentity"),
+    "role trusting the host user only": (lambda r, k: (sa_token(r, k), "viewer"), "AccessDenied",
+                                         "Not authorized"),
+}
+
+
+@pytest.mark.parametrize("case", list(WEB_IDENTITY_REFUSALS))
+def test_web_identity_refusals(webhook, sa_key, case):
+    der = sa_key[0].public_key().public_bytes(serialization.Encoding.DER,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    make, code, message = WEB_IDENTITY_REFUSALS[case]
+    token, role = make({**webhook, "_kid": sts_key_id(der)}, sa_key[0])
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        web_identity(webhook, token, role)
+    assert err.value.response["Error"]["Code"] == code, err.value.response
+    assert message in err.value.response["Error"]["Message"], err.value.response
+
+
+def agent_get(ready: dict, token: str | None) -> requests.Response:
+    return requests.get(ready["podIdentityAgentUrl"], headers={"Authorization": token} if token is not None else {},
+                        timeout=10)
+
+
+def test_pod_identity_agent_serves_a_moto_session(webhook, sa_key):
+    assert webhook["podIdentityAgentUrl"].startswith("http://127.0.0.1:")
+    resp = agent_get(webhook, sa_token(webhook, sa_key[0], aud="pods.eks.amazonaws.com"))
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert set(body) == {"AccessKeyId", "SecretAccessKey", "Token", "AccountId", "Expiration"}
+    creds = {"AccessKeyId": body["AccessKeyId"], "SecretAccessKey": body["SecretAccessKey"],
+             "SessionToken": body["Token"]}
+    who = moto_sts(webhook, creds).get_caller_identity()
+    assert who["Arn"].startswith(f"arn:aws:sts::{ACCOUNT}:assumed-role/pod-host/eks-{CLUSTER}-mcp-")
+    moto_sts(webhook, creds).assume_role(RoleArn=webhook["roles"]["viewer"], RoleSessionName=SESSION)
+
+
+def test_aws_cli_takes_the_container_credentials_path(webhook, sa_key, workdir):
+    token_file = workdir / "pod-identity-token"
+    token_file.write_text(sa_token(webhook, sa_key[0], aud="pods.eks.amazonaws.com"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HOME=str(workdir), AWS_CONTAINER_CREDENTIALS_FULL_URI=webhook["podIdentityAgentUrl"],
+               AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=str(token_file), AWS_ENDPOINT_URL_STS=webhook["motoUrl"],
+               AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+               AWS_EC2_METADATA_DISABLED="true")
+    out = subprocess.run(["aws", "sts", "get-caller-identity"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert ":assumed-role/pod-host/" in json.loads(out.stdout)["Arn"]
+
+
+POD_IDENTITY_REFUSALS = {
+    "no token": (lambda r, k: None, 400, "Authorization header"),
+    "not a JWT": (lambda r, k: "garbage", 401, "service-account token was refused"),
+    "audience for STS": (lambda r, k: sa_token(r, k), 401, "invalid_claim: Invalid claim: 'aud'"),
+    "signed by another key": (lambda r, k: sa_token(r, _other_key(), aud="pods.eks.amazonaws.com"), 401,
+                              "service-account token was refused"),
+    "expired": (lambda r, k: sa_token(r, k, aud="pods.eks.amazonaws.com", lifetime=-60), 401, "expired"),
+    "no association": (lambda r, k: sa_token(r, k, aud="pods.eks.amazonaws.com",
+                                             sub="system:serviceaccount:agents:other"), 403,
+                       "no Pod Identity association for service account agents/other"),
+}
+
+
+@pytest.mark.parametrize("case", list(POD_IDENTITY_REFUSALS))
+def test_pod_identity_refusals(webhook, sa_key, case):
+    make, status, message = POD_IDENTITY_REFUSALS[case]
+    resp = agent_get(webhook, make(webhook, sa_key[0]))
+    assert resp.status_code == status, resp.text
+    assert message in resp.json()["message"]
+    assert "AccessKeyId" not in resp.text
 
 
 def test_malformed_review_body(webhook):
@@ -522,12 +879,19 @@ def test_unknown_and_unentitled_users_get_no_opinion(webhook):
      "accessEntries[0].principalArn"),
     (lambda c: c["awsAuth"]["mapRoles"][0].update(username="{{Nope}}"), "awsAuth.mapRoles[0].username"),
     (lambda c: c.update(typo=1), "typo: unknown field"),
+    (lambda c: c.update(hostRoles=[{"name": "h", "via": "irsa", "serviceAccount": "a/b"}]),
+     "hostRoles: needs serviceAccountIssuer"),
+    (lambda c: c.update(hostRoles=[{"name": "h", "via": "oidc", "serviceAccount": "a/b"}]), "hostRoles[0].via"),
+    (lambda c: c.update(hostRoles=[{"name": "viewer", "via": "irsa", "serviceAccount": "a/b"}]),
+     "hostRoles[0].name: duplicate"),
+    (lambda c: c.update(hostRoles=[{"name": "h", "via": "irsa", "serviceAccount": "a"}]),
+     "hostRoles[0].serviceAccount"),
 ])
 def test_config_errors_name_the_field(tls, patch, field):
     config = make_config(tls)
     patch(config)
-    with pytest.raises(eks_webhook.ConfigError) as err:
-        eks_webhook.parse_config(config)
+    with pytest.raises(webhook_config.ConfigError) as err:
+        webhook_config.parse_config(config)
     assert field in str(err.value)
 
 
@@ -536,8 +900,8 @@ def test_config_error_exits_2(workdir, tls):
     config["tls"] = {"cert": str(workdir / "missing.crt"), "key": tls["key"]}
     path = workdir / "bad.json"
     path.write_text(json.dumps(config))
-    out = subprocess.run([sys.executable, str(SCRIPT), "--config", str(path), "--state-dir", str(workdir / "bad")],
-                         capture_output=True, text=True, timeout=30)
+    out = subprocess.run([sys.executable, "-m", "eks_webhook", "--config", str(path),
+                          "--state-dir", str(workdir / "bad")], cwd=HERE, capture_output=True, text=True, timeout=30)
     assert out.returncode == 2
     assert "config error: tls.cert: file not found" in out.stderr
 
