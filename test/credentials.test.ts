@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { cliPath, eksArgs, useCluster } from './helpers.ts';
+import { cliPath, eksArgs, root, useCluster } from './helpers.ts';
 import { TOKEN_PREFIX } from '../src/aws/token.ts';
 
 const cluster = await useCluster();
@@ -163,4 +163,16 @@ test('token without --role-arn: the chain\'s own credentials sign it (container 
   const token = (JSON.parse(run.stdout) as { status: { token: string } }).status.token;
   const url = new URL(Buffer.from(token.slice(TOKEN_PREFIX.length), 'base64url').toString('utf8'));
   assert.match(url.searchParams.get('X-Amz-Credential') ?? '', new RegExp(`^${session.AccessKeyId}/`));
+});
+
+test('the bundle loads no package at run time: every lazy import (the credential providers among them) became a chunk', () => {
+  const files = [join(root, 'dist', 'cli.js'), ...readdirSync(join(root, 'dist', 'chunks')).filter((f) => f.endsWith('.js')).map((f) => join(root, 'dist', 'chunks', f))];
+  const bare = new Set<string>();
+  for (const file of files) {
+    for (const [, specifier] of readFileSync(file, 'utf8').matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)) {
+      if (!specifier!.startsWith('.') && !specifier!.startsWith('node:')) bare.add(specifier!);
+    }
+  }
+  // kerberos: https-proxy-agent's optional SPNEGO proxy authentication, which this server never turns on.
+  assert.deepEqual([...bare].sort(), ['kerberos']);
 });
