@@ -72,6 +72,7 @@ test('in every partition the token points at the STS host botocore uses, and equ
     'us-gov-west-1': 'sts.us-gov-west-1.amazonaws.com',
     'us-iso-east-1': 'sts.us-iso-east-1.c2s.ic.gov',
     'us-isob-east-1': 'sts.us-isob-east-1.sc2s.sgov.gov',
+    'eusc-de-east-1': 'sts.eusc-de-east-1.amazonaws.eu',
   };
   for (const [region, host] of Object.entries(hosts)) {
     const { ours, theirs } = await bothTokens(region);
