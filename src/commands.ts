@@ -35,6 +35,7 @@ export async function doctor(config: Config, log: Logger): Promise<number> {
   if (identity) {
     out(`credentials ${identity.valid ? `valid${identity.expiresAt ? ` until ${identity.expiresAt.toISOString()}` : ''}` : 'LAPSED'}`
       + `${identity.lastError ? ` (last refresh failed: ${identity.lastError})` : ''}`);
+    out(`source      ${connection.eks!.host.source() ?? 'not resolved'}${config.mode === 'eks' && config.roleArn ? ', then AssumeRole' : ''}`);
   }
   out(`scope       ${config.namespaces.join(', ')}${config.readOnly ? ' (read-only)' : ''}`);
   for (const review of permissions.reviews) {

@@ -55,7 +55,8 @@ const common = {
 const eksSchema = z.object({
   mode: z.literal('eks'),
   clusterName: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'an EKS cluster name (letters, digits, - and _)'),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1'),
+  // Every partition's form: us-east-1, cn-north-1, us-gov-west-1, us-isob-east-1, eusc-de-east-1.
+  region: z.string().regex(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'an AWS region such as us-east-1'),
   roleArn: z.string().regex(ROLE_ARN, 'an IAM role ARN, arn:aws:iam::<account>:role/<name>').optional(),
   bindingRole: z.string().regex(SESSION_NAME, 'STS allows 2-64 of letters, digits and + = , . @ _ - (no colon)').optional(),
   externalId: z.string().regex(/^[\w+=,.@:\/-]{2,1224}$/, '2-1224 of letters, digits and + = , . @ : / _ -').optional(),

@@ -4,15 +4,17 @@ import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import type { Config, EksConfig, KubeconfigConfig } from './config.ts';
 import { KubeClient, type KubeAuthenticator } from './kube/client.ts';
-import { CachedCredentials, assumeRole, defaultChain } from './aws/credentials.ts';
+import { CachedCredentials, HostCredentials, assumeRole, defaultChain } from './aws/credentials.ts';
 import { EksTokenAuthenticator } from './aws/eks-auth.ts';
+import { sdkHttpConfig } from './aws/sdk-http.ts';
+import { parseProxyUrl } from './net/proxy.ts';
 
 export interface Connection {
   kube: KubeClient;
   /** What the connection is, for logs and `doctor`: never a credential. */
   summary: Record<string, string>;
   /** EKS only: the token minting behind every request (the `token` command prints one). */
-  eks?: { authenticator: EksTokenAuthenticator; credentials: CachedCredentials };
+  eks?: { authenticator: EksTokenAuthenticator; credentials: CachedCredentials; host: HostCredentials };
 }
 
 export async function connect(config: Config): Promise<Connection> {
@@ -20,6 +22,7 @@ export async function connect(config: Config): Promise<Connection> {
 }
 
 async function connectEks(config: EksConfig): Promise<Connection> {
+  const host = new HostCredentials(config.region);
   const source = config.roleArn
     ? assumeRole({
       roleArn: config.roleArn,
@@ -27,8 +30,8 @@ async function connectEks(config: EksConfig): Promise<Connection> {
       region: config.region,
       externalId: config.externalId,
       durationSeconds: config.sessionDuration,
-    })
-    : defaultChain();
+    }, host)
+    : defaultChain(host);
   const credentials = new CachedCredentials(source);
   const authenticator = new EksTokenAuthenticator(credentials, config.region, config.clusterName);
   const { endpoint, ca } = config.endpoint && (config.caFile || config.caData)
@@ -40,14 +43,14 @@ async function connectEks(config: EksConfig): Promise<Connection> {
       mode: 'eks', cluster: config.clusterName, region: config.region, endpoint,
       ...(config.roleArn ? { roleArn: config.roleArn, sessionName: config.bindingRole ?? 'eks-rbac-mcp' } : { identity: 'default AWS credential chain' }),
     },
-    eks: { authenticator, credentials },
+    eks: { authenticator, credentials, host },
   };
 }
 
 /** Endpoint and CA from EKS DescribeCluster, when the configuration does not give both. */
 async function describeCluster(config: EksConfig, credentials: CachedCredentials): Promise<{ endpoint: string; ca: Buffer }> {
   const { EKSClient, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
-  const eks = new EKSClient({ region: config.region, credentials: () => credentials.get() });
+  const eks = new EKSClient({ region: config.region, credentials: () => credentials.get(), ...(await sdkHttpConfig()) });
   try {
     const { cluster } = await eks.send(new DescribeClusterCommand({ name: config.clusterName }));
     const endpoint = config.endpoint ?? cluster?.endpoint;
@@ -77,8 +80,10 @@ async function connectKubeconfig(config: KubeconfigConfig): Promise<Connection> 
   };
   const opts: RequestOptions = {};
   await kc.applyToHTTPSOptions(opts as Parameters<typeof kc.applyToHTTPSOptions>[0]);
+  // client-go's rule: the cluster's proxy-url, when given, is used for every request and NO_PROXY does not apply.
+  const proxy = cluster.proxyUrl ? parseProxyUrl(cluster.proxyUrl, `the proxy-url of cluster "${cluster.name}" in ${config.kubeconfig}`) : undefined;
   return {
-    kube: new KubeClient(cluster.server, opts.ca as Buffer | undefined, authenticator),
+    kube: new KubeClient(cluster.server, opts.ca as Buffer | undefined, authenticator, undefined, undefined, proxy),
     summary: { mode: 'kubeconfig', kubeconfig: config.kubeconfig, context: kc.getCurrentContext(), endpoint: cluster.server },
   };
 }

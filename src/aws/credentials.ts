@@ -1,6 +1,7 @@
 // AWS credentials for the connection: the default chain, or a role assumed from it with the binding role
 // as the STS session name (EKS maps that session to one Kubernetes user). Cached, refreshed before expiry.
 import type { AwsCredentials } from './token.ts';
+import { sdkHttpConfig } from './sdk-http.ts';
 
 export type CredentialSource = () => Promise<AwsCredentials>;
 
@@ -88,16 +89,74 @@ export class CachedCredentials {
   }
 }
 
-/** The default AWS credential chain (environment, profile, SSO, web identity, container, instance). */
-export function defaultChain(): CredentialSource {
-  let provider: CredentialSource | undefined;
-  return async () => {
-    if (!provider) {
+type ChainCredentials = AwsCredentials & { $source?: Record<string, string> };
+type ChainProvider = (options?: unknown) => Promise<ChainCredentials>;
+
+/**
+ * Where the chain's credentials came from, from the SDK's credential feature tracking (`$source`), most specific
+ * first. Instance metadata sets no feature: credentials without one come from IMDS, the chain's last step (or
+ * from the older container provider when a container endpoint is configured).
+ */
+const SOURCES: Array<[feature: string, label: (env: NodeJS.ProcessEnv) => string]> = [
+  ['CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN', () => 'web identity (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE: IRSA)'],
+  ['CREDENTIALS_PROFILE_STS_WEB_ID_TOKEN', (env) => `web identity (profile ${profile(env)}: web_identity_token_file)`],
+  ['CREDENTIALS_PROFILE_SSO', (env) => `SSO (profile ${profile(env)})`],
+  ['CREDENTIALS_PROFILE_SSO_LEGACY', (env) => `SSO (profile ${profile(env)})`],
+  ['CREDENTIALS_SSO', () => 'SSO'],
+  ['CREDENTIALS_SSO_LEGACY', () => 'SSO'],
+  ['CREDENTIALS_PROFILE_LOGIN', (env) => `console login (profile ${profile(env)})`],
+  ['CREDENTIALS_PROFILE_PROCESS', (env) => `credential_process (profile ${profile(env)})`],
+  ['CREDENTIALS_PROCESS', () => 'credential_process'],
+  ['CREDENTIALS_PROFILE_SOURCE_PROFILE', (env) => `profile ${profile(env)} (role from source_profile or credential_source)`],
+  ['CREDENTIALS_PROFILE_NAMED_PROVIDER', (env) => `profile ${profile(env)} (credential_source)`],
+  ['CREDENTIALS_PROFILE', (env) => `profile ${profile(env)} (static keys in the shared credentials/config file)`],
+  ['CREDENTIALS_ENV_VARS', () => 'static keys (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)'],
+  ['CREDENTIALS_HTTP', () => 'container credentials endpoint (AWS_CONTAINER_CREDENTIALS_*: EKS Pod Identity or ECS)'],
+];
+
+function profile(env: NodeJS.ProcessEnv): string {
+  return env['AWS_PROFILE'] || 'default';
+}
+
+/** A person's name for where the default chain found its credentials. */
+export function describeCredentialSource(source: Record<string, string> | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const features = Object.keys(source ?? {});
+  const match = SOURCES.find(([feature]) => features.includes(feature));
+  if (match) return match[1](env);
+  if (env['AWS_CONTAINER_CREDENTIALS_FULL_URI'] || env['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) return 'container credentials endpoint (ECS)';
+  return 'instance metadata (IMDS)';
+}
+
+/** The agent host's own identity: the default AWS credential chain, remembering which of its steps answered. */
+export class HostCredentials {
+  private provider?: ChainProvider;
+  private lastSource?: Record<string, string>;
+  private resolved = false;
+
+  /** The region is the one of the connection: the chain's own STS and SSO clients use it (else us-east-1, with a warning). */
+  constructor(private readonly region?: string) {}
+
+  /** The chain, for an SDK client's `credentials` (it passes its own configuration, e.g. a proxy, to the chain's clients). */
+  readonly get = async (options?: unknown): Promise<AwsCredentials> => {
+    if (!this.provider) {
       const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
-      provider = defaultProvider() as CredentialSource;
+      this.provider = defaultProvider({ clientConfig: { ...(this.region ? { region: this.region } : {}), ...(await sdkHttpConfig()) } }) as ChainProvider;
     }
-    return provider();
+    const credentials = await this.provider!(options);
+    this.lastSource = credentials.$source;
+    this.resolved = true;
+    return credentials;
   };
+
+  /** Where the credentials came from (static keys, profile, SSO, web identity, container, instance metadata), once resolved. */
+  source(): string | undefined {
+    return this.resolved ? describeCredentialSource(this.lastSource) : undefined;
+  }
+}
+
+/** The default AWS credential chain (environment, profile, SSO, web identity, container, instance). */
+export function defaultChain(host: HostCredentials = new HostCredentials()): CredentialSource {
+  return () => host.get();
 }
 
 export interface AssumeRoleInput {
@@ -109,10 +168,10 @@ export interface AssumeRoleInput {
 }
 
 /** AssumeRole from the default chain; AWS_ENDPOINT_URL_STS is honoured by the SDK itself. */
-export function assumeRole(input: AssumeRoleInput): CredentialSource {
+export function assumeRole(input: AssumeRoleInput, host: HostCredentials = new HostCredentials()): CredentialSource {
   return async () => {
     const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
-    const sts = new STSClient({ region: input.region });
+    const sts = new STSClient({ region: input.region, credentials: host.get, ...(await sdkHttpConfig()) });
     try {
       const { Credentials } = await sts.send(new AssumeRoleCommand({
         RoleArn: input.roleArn,

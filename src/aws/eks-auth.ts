@@ -4,11 +4,14 @@ import type { RequestOptions } from 'node:https';
 import type { KubeAuthenticator } from '../kube/client.ts';
 import type { CachedCredentials } from './credentials.ts';
 import { mintToken, type MintedToken } from './token.ts';
+import { resolveStsEndpoint, type StsEndpoint } from './sts-endpoint.ts';
 
 const REUSE_MARGIN_MS = 60_000;
 
 export class EksTokenAuthenticator implements KubeAuthenticator {
   private current?: MintedToken;
+  /** Resolved once: the region and the endpoint settings do not change while the process runs. */
+  private sts?: Promise<StsEndpoint>;
   mintCount = 0;
 
   constructor(
@@ -22,7 +25,8 @@ export class EksTokenAuthenticator implements KubeAuthenticator {
     const now = this.now();
     if (this.current && this.current.expiresAt.getTime() - REUSE_MARGIN_MS > now.getTime()) return this.current;
     const credentials = await this.credentials.get();
-    this.current = await mintToken({ credentials, region: this.region, clusterName: this.clusterName, now });
+    this.sts ??= resolveStsEndpoint(this.region);
+    this.current = await mintToken({ credentials, region: this.region, clusterName: this.clusterName, now, sts: await this.sts });
     this.mintCount += 1;
     return this.current;
   }

@@ -2,6 +2,7 @@
 // exactly as `aws eks get-token` (botocore) and aws-iam-authenticator's clients mint it.
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Hash } from '@smithy/hash-node';
+import { resolveStsEndpoint, type StsEndpoint } from './sts-endpoint.ts';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -19,10 +20,6 @@ export interface MintedToken {
   token: string;
   /** When the authenticator will start refusing it. */
   expiresAt: Date;
-}
-
-export function stsHost(region: string): string {
-  return `sts.${region}.amazonaws.com`;
 }
 
 /** RFC 3986 encoding, as botocore's percent_encode (unreserved: A-Z a-z 0-9 - _ . ~). */
@@ -45,12 +42,14 @@ export async function mintToken(input: {
   region: string;
   clusterName: string;
   now?: Date;
+  /** The STS endpoint for the region (resolved from the SDK's partition data when not given). */
+  sts?: StsEndpoint;
 }): Promise<MintedToken> {
   const now = new Date(Math.floor((input.now ?? new Date()).getTime() / 1000) * 1000);
-  const host = stsHost(input.region);
+  const { host, signingRegion } = input.sts ?? await resolveStsEndpoint(input.region);
   const signer = new SignatureV4({
     service: 'sts',
-    region: input.region,
+    region: signingRegion,
     credentials: input.credentials,
     sha256: Hash.bind(null, 'sha256'),
     uriEscapePath: true,

@@ -3,6 +3,7 @@
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { WebSocket } from 'ws';
+import { ProxyError, describeProxy, proxyForUrl } from '../net/proxy.ts';
 
 export interface KubeAuthenticator {
   /** Adds credentials (bearer header, client certificate) to the request options. */
@@ -73,7 +74,7 @@ const RETRIABLE_STATUS = new Set([429, 500, 502, 503, 504]);
  */
 const POOL_SOCKETS = 8;
 /** Connect-time failures: the request never left this process. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPROXYREFUSED']);
 
 export const defaultRetryPolicy: RetryPolicy = {
   attempts: 4,
@@ -135,13 +136,24 @@ export class KubeClient {
     private readonly authenticator: KubeAuthenticator,
     private readonly defaultTimeoutMs = 30_000,
     private readonly retry: RetryPolicy = defaultRetryPolicy,
+    /** The forward proxy to tunnel through: HTTPS_PROXY/NO_PROXY by default, a kubeconfig's proxy-url when it has one. */
+    readonly proxy: URL | undefined = proxyForUrl(endpoint),
   ) {}
 
   /** Requests sent, retries included: the benchmark's economy figure. */
   requestCount = 0;
 
-  /** One TLS context for the cluster CA and one pool of kept-alive connections, made on first use. */
+  /** One TLS context for the cluster CA and one pool of kept-alive connections (tunnels, with a proxy), made on first use. */
   private pool?: { agent: HttpsAgent; context: SecureContext };
+
+  private async connectionPool(): Promise<{ agent: HttpsAgent; context: SecureContext }> {
+    if (this.pool) return this.pool;
+    const options = { keepAlive: true, scheduling: 'lifo' as const, timeout: 5_000, maxSockets: POOL_SOCKETS };
+    // The tunnelling agent is loaded only when a proxy is in use: a direct start does not pay for it.
+    const agent = this.proxy ? new (await import('../net/proxy-agents.ts')).ProxyTunnelAgent(this.proxy, options) : new HttpsAgent(options);
+    this.pool ??= { agent, context: createSecureContext({ ca: this.ca }) };
+    return this.pool;
+  }
 
   /** Sends the request; parses JSON; throws KubeApiError on non-2xx (after one credential refresh on 401). */
   async json<T>(req: KubeRequest): Promise<T> {
@@ -183,7 +195,7 @@ export class KubeClient {
     await this.authenticator.apply(options);
     const url = new URL(buildPath(path, query), this.endpoint.replace(/^http/, 'ws'));
     return new WebSocket(url, protocols, {
-      ca: options.ca, cert: options.cert, key: options.key,
+      ca: options.ca, cert: options.cert, key: options.key, ...(this.proxy ? { agent: (await this.connectionPool()).agent } : {}),
       headers: options.headers as Record<string, string>, handshakeTimeout: this.defaultTimeoutMs,
     });
   }
@@ -206,9 +218,12 @@ export class KubeClient {
     // (building one per socket costs ~1.5 ms of CPU) and a bounded pool of kept-alive connections, so that
     // discovery's burst of ~30 reviews reuses a few sockets instead of opening one each. Otherwise as Node's
     // global agent: idle sockets close after 5 s, the most recently used is reused first.
+    // Through a proxy, every request takes the tunnelling pool, whatever agent the authenticator chose.
     if (options.ca === this.ca && !options.cert && !options.key && !options.pfx) {
-      this.pool ??= { agent: new HttpsAgent({ keepAlive: true, scheduling: 'lifo', timeout: 5_000, maxSockets: POOL_SOCKETS }), context: createSecureContext({ ca: this.ca }) };
-      Object.assign(options, { agent: this.pool.agent, secureContext: this.pool.context }); // tls.connect reads secureContext
+      const pool = await this.connectionPool();
+      Object.assign(options, { agent: pool.agent, secureContext: pool.context }); // tls.connect reads secureContext
+    } else if (this.proxy) {
+      options.agent = (await this.connectionPool()).agent;
     }
     this.requestCount += 1;
     return new Promise<RawResponse>((resolve, reject) => {
@@ -243,17 +258,19 @@ export class KubeClient {
         outgoing.once('close', () => socket.removeListener('secureConnect', onSecure));
       });
       outgoing.on('timeout', () => outgoing.destroy(Object.assign(new Error(`request to the API server timed out after ${options.timeout} ms`), { code: 'ETIMEDOUT' })));
-      outgoing.on('error', (error: Error & { code?: string }) => reject(connectionError(this.endpoint, error, connected || !NOT_SENT_CODES.has(error.code ?? ''))));
+      outgoing.on('error', (error: Error & { code?: string }) => reject(connectionError(this.endpoint, error, connected || !NOT_SENT_CODES.has(error.code ?? ''), this.proxy)));
       if (body !== undefined) outgoing.write(body);
       outgoing.end();
     });
   }
 }
 
-function connectionError(endpoint: string, error: Error & { code?: string }, sent: boolean): Error {
+function connectionError(endpoint: string, error: Error & { code?: string }, sent: boolean, proxy?: URL): Error {
   if (error.name === 'AbortError') return error;
-  const hint = error.code === 'ECONNREFUSED' ? ' (is the API server running and the endpoint right?)'
+  const hint = error instanceof ProxyError ? ' (check HTTPS_PROXY and NO_PROXY, or the kubeconfig\'s proxy-url)'
+    : error.code === 'ECONNREFUSED' ? ' (is the API server running and the endpoint right?)'
     : /certificate|self[- ]signed|CERT/i.test(`${error.code} ${error.message}`) ? ' (the cluster CA does not verify the server: check the CA setting)'
       : '';
-  return new ConnectionError(`cannot reach the Kubernetes API at ${endpoint}: ${error.message}${hint}`, error.code, sent);
+  const via = proxy && !(error instanceof ProxyError) ? ` through the proxy ${describeProxy(proxy)}` : '';
+  return new ConnectionError(`cannot reach the Kubernetes API at ${endpoint}${via}: ${error.message}${hint}`, error.code, sent);
 }

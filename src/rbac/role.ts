@@ -93,7 +93,12 @@ export function renderRbac(req: RbacRequest): string {
       Statement: [{ Effect: 'Allow', Principal: { AWS: req.trustedPrincipal }, Action: 'sts:AssumeRole' }],
     }, null, 2).split('\n').map((l) => `#   ${l}`),
     '# IAM permission policy of the role (only needed for DescribeCluster; omit when --endpoint and --ca-file are set):',
-    `#   {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"arn:aws:eks:${req.region}:*:cluster/${req.clusterName}"}]}`,
+    `#   {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"arn:${partitionOf(req.roleArn)}:eks:${req.region}:*:cluster/${req.clusterName}"}]}`,
   ].join('\n');
   return `${header}\n${docs.map((d) => `---\n${d}`).join('\n')}\n${awsSide}\n`;
+}
+
+/** The partition an ARN lives in (aws, aws-cn, aws-us-gov, ...): the cluster's ARN is in the same one as the role's. */
+function partitionOf(arn: string): string {
+  return arn.split(':')[1] || 'aws';
 }

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCluster, type ClusterInfo } from './cluster.ts';
+import { buildBinaries, startCluster, type ClusterInfo } from './cluster.ts';
 
 export const stateDir = join(process.env['EKS_MCP_CACHE'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'eks-mcp'), 'local-cluster');
 const infoFile = join(stateDir, 'cluster.json');
@@ -29,6 +29,7 @@ export function runningCluster(): ClusterInfo | undefined {
 export async function up(): Promise<ClusterInfo> {
   const running = runningCluster();
   if (running) return running;
+  buildBinaries(); // here, not in the background holder: the build's progress belongs on this terminal
   rmSync(stateDir, { recursive: true, force: true });
   mkdirSync(stateDir, { recursive: true });
   const log = openSync(join(stateDir, 'holder.log'), 'a');

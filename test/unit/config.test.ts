@@ -47,6 +47,13 @@ test('bad values say what is expected', () => {
   assert.match(problems({ ...base, region: 'moon' }).join(), /AWS region/);
 });
 
+test('a region of every partition is accepted', () => {
+  for (const region of ['us-east-1', 'cn-northwest-1', 'us-gov-west-1', 'us-iso-east-1', 'us-isob-east-1', 'eu-isoe-west-1', 'us-isof-south-1', 'eusc-de-east-1']) {
+    const config = loadConfig({ ...base, region });
+    assert.equal(config.mode === 'eks' && config.region, region);
+  }
+});
+
 test('a kubeconfig path selects kubeconfig mode, with the same scope', () => {
   const config = loadConfig({ kubeconfig: '/tmp/kc', context: 'kind', namespaces: 'default' });
   assert.equal(config.mode, 'kubeconfig');

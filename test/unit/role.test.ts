@@ -26,6 +26,13 @@ test('the Role for pods_list, pods_get and pods_log is the seed example, bound t
   assert.match(yaml, /--username 'eks-agent:\{\{SessionName\}\}'/);
 });
 
+test('the DescribeCluster policy names the cluster in the role\'s partition (China, GovCloud, ...)', () => {
+  const tools = catalogue.filter((t) => t.name === 'pods_list');
+  const yaml = renderRbac({ tools, namespaces: ['team-a'], user: 'eks-agent:r', name: 'r', roleArn: 'arn:aws-cn:iam::111122223333:role/agent',
+    bindingRole: 'r', clusterName: 'prod', region: 'cn-north-1', trustedPrincipal: 'arn:aws-cn:iam::111122223333:role/host' });
+  assert.match(yaml, /"Resource":"arn:aws-cn:eks:cn-north-1:\*:cluster\/prod"/);
+});
+
 test('the README\'s tools table lists every catalogue tool with exactly the permissions it declares', async () => {
   const { readFileSync } = await import('node:fs');
   const { describeNeeds } = await import('../../src/tool.ts');

@@ -1,0 +1,70 @@
+// test/cluster/build.sh's progress, on a terminal and off it, with a stand-in `go` on PATH so that the script's own
+// logic (cache per binary, lines, timing, summary) runs in seconds; the real build runs in every test run's start.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, mkdirSync, rmSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { root } from '../helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'eks-mcp-build-progress-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const bin = join(dir, 'bin');
+mkdirSync(bin);
+// `go version` for the cache key; `go build ... -o DIR/ PKG...` takes 2 s and writes one file per main package.
+writeFileSync(join(bin, 'go'), `#!/usr/bin/env bash
+[ "$1" = version ] && { echo "go version go1.99 stand-in"; exit 0; }
+out=""; pkgs=(); while [ $# -gt 0 ]; do case "$1" in -o) out=$2; shift 2;; -ldflags) shift 2;; -*) shift;; build) shift;; *) pkgs+=("$1"); shift;; esac; done
+sleep 2
+for p in "\${pkgs[@]}"; do n=$(basename "$p"); [ "$p" = . ] && n=$(basename "$PWD"); printf '#!/bin/sh\\n' > "$out/$n"; chmod +x "$out/$n"; done
+`);
+chmodSync(join(bin, 'go'), 0o755);
+const cache = join(dir, 'cache');
+const env = { ...process.env, PATH: `${bin}:${process.env['PATH']}`, EKS_MCP_CACHE: cache, TERM: 'xterm' };
+const script = join(root, 'test', 'cluster', 'build.sh');
+
+function build(): { stdout: string; stderr: string } {
+  const run = spawnSync('bash', [script], { env, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(run.status, 0, run.stderr);
+  return run;
+}
+
+test('off a terminal: a plain line per step, then the time taken and where each binary came from', () => {
+  const first = build();
+  assert.doesNotMatch(first.stderr, /\r|\x1b\[/, 'no terminal control characters in logs');
+  for (const step of ['etcd', 'kwok', 'kube-apiserver \\+ kube-controller-manager']) {
+    assert.match(first.stderr, new RegExp(`^build: ${step} \\(.*\\) \\.\\.\\.$`, 'm'));
+    assert.match(first.stderr, new RegExp(`^build: ${step} built in \\d+ s$`, 'm'));
+  }
+  assert.match(first.stderr, /^build: control plane ready in \d+ s \(.*\):$/m);
+  for (const binary of ['etcd', 'kwok', 'kube-apiserver', 'kube-controller-manager']) {
+    assert.match(first.stderr, new RegExp(`^build:   ${binary}: built in \\d+ s$`, 'm'));
+  }
+  const out = first.stdout.trim();
+  assert.deepEqual(readdirSync(out).sort(), ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kwok']);
+
+  const again = build();
+  assert.equal(again.stdout.trim(), out);
+  assert.match(again.stderr, /^build: control plane binaries from the cache \(.*\)$/m);
+
+  rmSync(join(out, 'kwok'));
+  const partial = build();
+  assert.match(partial.stderr, /^build: etcd from the cache$/m);
+  assert.match(partial.stderr, /^build: kwok built in \d+ s$/m);
+  assert.match(partial.stderr, /^build:   etcd: from the cache$/m);
+  assert.match(partial.stderr, /^build:   kwok: built in \d+ s$/m);
+  assert.match(partial.stderr, /^build:   kube-apiserver: from the cache$/m);
+  assert.ok(existsSync(join(out, 'kwok')));
+});
+
+test('on a terminal: a live line per binary being built, its elapsed time rewritten in place', () => {
+  rmSync(cache, { recursive: true, force: true });
+  // script(1) gives the build a terminal; what the terminal received is its stdout.
+  const run = spawnSync('script', ['-qec', `bash ${script}`, '/dev/null'], { env, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(run.status, 0, run.stdout);
+  assert.match(run.stdout, /\r\x1b\[Kbuild: etcd \.\.\. 1 s/, 'the live line counts up while etcd builds');
+  assert.match(run.stdout, /\r\x1b\[Kbuild: kube-apiserver \+ kube-controller-manager \.\.\. \d+ s/);
+  assert.match(run.stdout, /build: etcd built in \d+ s\r?\n/, 'and is replaced by the result when done');
+  assert.match(run.stdout, /build:   kube-controller-manager: built in \d+ s/);
+});
