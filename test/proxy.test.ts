@@ -52,11 +52,11 @@ test('STS, EKS DescribeCluster, the API server and exec all go through the proxy
   const from = proxy.log.length;
   const args = eksArgs(cluster, 'eks-mcp-agent', 'wildcard', 'team-a');
   for (const flag of ['--endpoint', '--ca-file']) args.splice(args.indexOf(flag), 2); // DescribeCluster (moto) gives them
-  const session = await connectServer(args, proxied({ AWS_ENDPOINT_URL_EKS: cluster.sts.url }));
+  const session = await connectServer(args, proxied({ AWS_ENDPOINT_URL_EKS: cluster.sts.url }), { elicit: () => ({ action: 'accept', content: { confirm: true } }) });
   try {
     const pods = await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } }) as CallToolResult;
     assert.ok(!pods.isError);
-    const exec = await session.client.callTool({ name: 'pods_exec', arguments: { namespace: 'team-a', name: await firstPod('team-a', 'api'), command: ['echo', 'via proxy'], confirm: true } }) as CallToolResult;
+    const exec = await session.client.callTool({ name: 'pods_exec', arguments: { namespace: 'team-a', name: await firstPod('team-a', 'api'), command: ['echo', 'via proxy'] } }) as CallToolResult;
     assert.equal((exec.structuredContent as { stdout: string }).stdout, 'via proxy\n'); // its WebSocket may reuse a kept-alive tunnel
   } finally {
     await session.close();
