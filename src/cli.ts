@@ -3,6 +3,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, FIELDS, HTTP_FIELDS, loadConfig, loadHttpConfig, type Config, type FieldName, type HttpConfig, type HttpFieldName } from './config.ts';
 import { createLogger } from './log.ts';
+import { BroadRoleRefused } from './policy/broad-role.ts';
+import { findingsForLog } from './rbac/broad-grants.ts';
 
 // Node 20 is this project's platform; the AWS SDK's notice about its future Node 22 floor would be a
 // non-JSON line in our stderr log stream.
@@ -12,7 +14,8 @@ const USAGE = `eks-rbac-mcp — an MCP server whose tools are exactly what the c
 
 Usage:
   eks-rbac-mcp [serve]  [connection options]      MCP over stdio (the default)
-  eks-rbac-mcp doctor   [connection options]      who am I, the rules found, every tool ✓/✗, the can-i proof
+  eks-rbac-mcp doctor   [connection options]      who am I, the rules found, every tool ✓/✗, the can-i proof,
+                                                  broad grants, what --tools leaves unused
   eks-rbac-mcp rbac --tools a,b,c [--namespace ns] [--user name] [--role-arn arn] [--binding-role r]
                                                   the minimal Role, bindings and AWS mapping for those tools
   eks-rbac-mcp token    [connection options]      an ExecCredential for kubectl, like aws eks get-token
@@ -119,6 +122,11 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof ConfigError) { // found only while starting, e.g. a static token file that is missing or too weak
       process.stderr.write(`eks-rbac-mcp: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof BroadRoleRefused) { // the broad-grant guard: findings in the log, the explanation for people
+      log.error({ guard: 'refused', findings: findingsForLog(error.findings) }, 'refusing to start: broad grants');
+      process.stderr.write(`eks-rbac-mcp: ${error.message}\n`);
+      return error.exitCode;
     }
     log.error({ err: { message: (error as Error).message, stack: (error as Error).stack } }, "failed");
     process.stderr.write(`eks-rbac-mcp: ${(error as Error).message}\n`);

@@ -11,12 +11,14 @@ import { auditLines, connectServer, eksArgs, hostEnv, root, useCluster, type Ses
 const cluster = await useCluster();
 const goldenDir = join(root, 'test', 'golden');
 
-interface Fixture { role: string; binding: string; user: string; samples?: Record<string, Record<string, unknown>> }
+/** `broad`: the role trips the broad-grant guard, so the server runs with --accept-broad-role. */
+interface Fixture { role: string; binding: string; user: string; samples?: Record<string, Record<string, unknown>>; broad?: true }
+const ACCEPT_BROAD = ['--accept-broad-role', 'test fixture: a namespace admin, on purpose'];
 const FIXTURES: Record<string, Fixture> = {
   'pods-reader': { role: 'eks-mcp-agent', binding: 'pods-reader', user: 'eks-agent:pods-reader' },
   operator: { role: 'eks-mcp-agent', binding: 'operator', user: 'eks-agent:operator' },
   'resource-names': { role: 'eks-mcp-agent', binding: 'named', user: 'eks-agent:named' },
-  wildcard: { role: 'eks-mcp-agent', binding: 'wildcard', user: 'eks-agent:wildcard' },
+  wildcard: { role: 'eks-mcp-agent', binding: 'wildcard', user: 'eks-agent:wildcard', broad: true },
   'cluster-viewer': {
     role: 'eks-mcp-agent', binding: 'cluster-viewer', user: 'eks-agent:cluster-viewer',
     samples: { resources_get: { resource: 'nodes', name: 'kwok-node-0' } },
@@ -26,7 +28,7 @@ const FIXTURES: Record<string, Fixture> = {
 };
 
 async function open(fixture: Fixture, extra: string[] = []): Promise<Session> {
-  return connectServer([...eksArgs(cluster, fixture.role, fixture.binding), ...extra], hostEnv(cluster));
+  return connectServer([...eksArgs(cluster, fixture.role, fixture.binding), ...(fixture.broad ? ACCEPT_BROAD : []), ...extra], hostEnv(cluster));
 }
 
 function text(result: CallToolResult): string {
@@ -321,7 +323,7 @@ describe('destructive calls need the user\'s yes', () => {
   test('with elicitation, the user is asked: a yes goes ahead, a no does nothing', async () => {
     const questions: string[] = [];
     let answer = false;
-    const session = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'wildcard'), hostEnv(cluster), {
+    const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'wildcard'), ...ACCEPT_BROAD], hostEnv(cluster), {
       elicit: (message) => {
         questions.push(message);
         return answer ? { action: 'accept', content: { confirm: true } } : { action: 'decline' };

@@ -128,7 +128,7 @@ export function createMcpServer(runtime: Runtime): McpServer {
   const registered = new Map<string, RegisteredTool>();
   let offered = new Set<string>();
   const apply = () => {
-    const advertised = new Map(advertise(catalogue, runtime.permissions, runtime.config.readOnly).map((ad) => [ad.tool.name, ad]));
+    const advertised = new Map(runtime.advertisements().map((ad) => [ad.tool.name, ad])); // issue 13: --tools and the guard
     for (const tool of catalogue) {
       const ad = advertised.get(tool.name);
       const existing = registered.get(tool.name);
@@ -201,6 +201,8 @@ function explainUnofferedTools(server: McpServer, runtime: Runtime, offered: () 
     runtime.log.info({ audit: true, tool: name, outcome: 'not-offered', status: 403 }, 'tool call');
     runtime.onToolCall?.(name, 'not-offered', 403, 0);
     if (!tool) return errorResult(`Unknown tool "${name}". Call tools/list for the tools this connection offers.`);
+    const narrowed = runtime.unofferedReason(name); // issue 13: --tools, or withdrawn by the broad-grant guard
+    if (narrowed) return errorResult(narrowed);
     if (runtime.config.readOnly && !isReadOnlyTool(tool)) return errorResult(`${name} is not offered: this server runs with --read-only. No request was sent.`);
     return errorResult(`${name} is not offered on this connection: its RBAC role does not grant ${describeNeeds(tool)} in its scope `
       + `(${runtime.permissions.namespaces.join(', ')}). No request was sent. A cluster admin can print the Role that would: ${rbacHint(name)}`);

@@ -7,7 +7,13 @@ import { connect, type Connection } from '../connection.ts';
 import { discoverPermissions, type PermissionSet } from '../rbac/discovery.ts';
 import { catalogue as defaultCatalogue } from '../../tools/index.ts';
 import type { ToolDeclaration } from '../tool.ts';
-import { advertise, cataloguePermissions } from './mcp.ts';
+import { advertise, cataloguePermissions, type Advertisement } from './mcp.ts';
+// --- broad-grant guard and --tools (issue 13) ---
+import { selfSubjectReview } from '../kube/resources.ts';
+import { classifyBroadGrants, findingsForLog, findingsKey, guardQuestions, type Finding } from '../rbac/broad-grants.ts';
+import { renderRbac } from '../rbac/role.ts';
+import { BroadRoleRefused, KEPT_WHEN_WITHDRAWN, refusalMessage, withdrawn, withdrawnMessage } from '../policy/broad-role.ts';
+import { selectTools } from '../policy/select-tools.ts';
 
 /** What a transport may observe of each tool call (HTTP metrics): the facts of the audit line, exact duration. */
 export type ToolCallHook = (tool: string, outcome: string, status: number | undefined, durationMs: number) => void;
@@ -16,6 +22,8 @@ export interface RuntimeOptions {
   now?: () => Date;
   /** Re-discovery period; 0 turns it off. */
   refreshIntervalMs?: number;
+  /** `enforce` (serving): unaccepted broad grants refuse the start and withdraw the tools; `report` (doctor) only classifies. */
+  guard?: 'enforce' | 'report';
 }
 
 export interface PermissionsChange {
@@ -37,6 +45,10 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   private timer?: NodeJS.Timeout;
   private readonly inFlight = new Set<{ done: Promise<unknown>; abort: AbortController }>();
   private stopping = false;
+  /** The broad-grant guard's findings for the current permissions. */
+  findings: Finding[];
+  /** The tools `--tools` lets through (all of the catalogue without it). */
+  readonly selected: ReadonlySet<string>;
 
   constructor(
     readonly config: Config,
@@ -48,6 +60,8 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   ) {
     super();
     this.fingerprint = permissions.fingerprint();
+    this.findings = findingsOf(permissions, config.namespaces);
+    this.selected = selectTools(config.tools, catalogue.map((t) => t.name));
     const interval = options.refreshIntervalMs ?? 0;
     if (interval > 0) {
       this.timer = setInterval(() => this.requestRefresh('interval'), interval);
@@ -57,8 +71,46 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
 
   now = (): Date => (this.options.now ?? (() => new Date()))();
 
-  advertisedNames(permissions = this.permissions): string[] {
-    return advertise(this.catalogue, permissions, this.config.readOnly).map((a) => a.tool.name);
+  advertisedNames(permissions = this.permissions, findings = this.findings): string[] {
+    return this.advertisements(permissions, findings).map((a) => a.tool.name);
+  }
+
+  // --- broad-grant guard and --tools (issue 13): what is offered, and why a tool is not ---
+
+  /** The tools offered: what the role allows, narrowed by --tools, withdrawn while a broad grant is not accepted. */
+  advertisements(permissions = this.permissions, findings = this.findings): Advertisement[] {
+    const allowed = advertise(this.catalogue, permissions, this.config.readOnly).filter((a) => this.selected.has(a.tool.name));
+    return this.withdraws(findings) ? allowed.filter((a) => KEPT_WHEN_WITHDRAWN.has(a.tool.name)) : allowed;
+  }
+
+  /** Why a catalogue tool is not offered when --tools or the guard is the cause; undefined otherwise. */
+  unofferedReason(name: string): string | undefined {
+    if (!this.selected.has(name)) return `${name} is not offered: this server offers only the tools selected by --tools (${this.config.tools?.join(',')}). No request was sent.`;
+    if (this.withdraws() && !KEPT_WHEN_WITHDRAWN.has(name)) return withdrawnMessage(name, this.findings);
+    return undefined;
+  }
+
+  /** Whether these findings withdraw the tools: serving (not doctor), and no --accept-broad-role. */
+  withdraws(findings: readonly Finding[] = this.findings): boolean {
+    return this.enforcing && withdrawn(findings, this.config.acceptBroadRole);
+  }
+
+  private get enforcing(): boolean {
+    return (this.options.guard ?? 'enforce') === 'enforce';
+  }
+
+  /** The guard's findings in the log, for the operator: at start when accepted, and whenever they change. */
+  logFindings(when: 'start' | 'change'): void {
+    if (!this.enforcing) return;
+    const findings = findingsForLog(this.findings);
+    if (this.findings.length === 0) {
+      if (when === 'change') this.log.info({ guard: 'clear' }, 'broad grants: none any more');
+    } else if (this.config.acceptBroadRole) {
+      this.log.warn({ guard: 'accepted', acceptedBecause: this.config.acceptBroadRole, findings }, 'broad role accepted by the operator (--accept-broad-role)');
+    } else {
+      this.log.warn({ guard: 'withdrawn', findings, kept: [...KEPT_WHEN_WITHDRAWN] },
+        'broad grants appeared: tools withdrawn until the role is narrowed or the server is restarted with --accept-broad-role');
+    }
   }
 
   /** Starts a re-discovery unless one is running; one running absorbs further requests into one more pass. */
@@ -81,17 +133,21 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   private async refresh(reason: string): Promise<boolean> {
     let next: PermissionSet;
     try {
-      next = await discoverPermissions(this.connection.kube, this.config.namespaces, cataloguePermissions(this.catalogue));
+      next = await discover(this.connection, this.config.namespaces, this.catalogue);
     } catch (error) {
       this.log.warn({ reason, err: { message: (error as Error).message } }, 'permission refresh failed; keeping the last known permissions');
       return false;
     }
     const fingerprint = next.fingerprint();
     if (fingerprint === this.fingerprint) return false;
+    const findings = findingsOf(next, this.config.namespaces);
+    const findingsChanged = findingsKey(findings) !== findingsKey(this.findings);
     const before = new Set(this.advertisedNames());
-    const after = new Set(this.advertisedNames(next));
+    const after = new Set(this.advertisedNames(next, findings));
     this.permissions = next;
     this.fingerprint = fingerprint;
+    this.findings = findings;
+    if (findingsChanged) this.logFindings('change');
     const change = { reason, added: [...after].filter((n) => !before.has(n)), removed: [...before].filter((n) => !after.has(n)) };
     this.log.info({ ...change, discoveryRequests: next.requestCount }, 'permissions changed');
     this.emit('permissions', change);
@@ -133,20 +189,61 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   }
 }
 
+/** The catalogue's permissions and the broad-grant guard's, discovered together. */
+function discover(connection: Connection, namespaces: readonly string[], catalogue: readonly ToolDeclaration[]): Promise<PermissionSet> {
+  const guard = guardQuestions();
+  return discoverPermissions(connection.kube, namespaces, [...cataloguePermissions(catalogue), ...guard.permissions], guard.elsewhere);
+}
+
+function findingsOf(permissions: PermissionSet, namespaces: readonly string[]): Finding[] {
+  return classifyBroadGrants((p, ns) => permissions.decision(p, ns), namespaces);
+}
+
 export async function startRuntime(config: Config, log: Logger, options: RuntimeOptions & { catalogue?: readonly ToolDeclaration[] } = {}): Promise<Runtime> {
   const catalogue = options.catalogue ?? defaultCatalogue;
+  selectTools(config.tools, catalogue.map((t) => t.name)); // a --tools typo is a configuration error, before any request
   const started = performance.now();
   const connection = await connect(config);
-  const permissions = await discoverPermissions(connection.kube, config.namespaces, cataloguePermissions(catalogue));
+  // The identity is for the operator's log (the agent's whoami hides the IAM side) and the refusal's Role.
+  const [permissions, identity] = await Promise.all([
+    discover(connection, config.namespaces, catalogue),
+    selfSubjectReview(connection.kube).then(({ extra, ...user }) => ({ ...user, ...(extra ? { extra: withoutKeyId(extra) } : {}) }), () => undefined),
+  ]);
   const runtime = new Runtime(config, connection, log, catalogue, permissions, {
     refreshIntervalMs: config.refreshInterval * 1000, ...options,
   });
+  if (runtime.withdraws()) {
+    await runtime.shutdown(0);
+    throw refusal(runtime, identity?.username);
+  }
+  runtime.logFindings('start');
   log.info({
     connection: connection.summary,
+    identity,
     namespaces: config.namespaces,
     tools: runtime.advertisedNames(),
     discoveryRequests: permissions.requestCount,
     startupMs: Math.round(performance.now() - started),
   }, 'ready');
   return runtime;
+}
+
+/** The refusal at start, with the narrow RBAC for the tools that would be in use (the `rbac` command's output). */
+function refusal(runtime: Runtime, username: string | undefined): BroadRoleRefused {
+  const { config } = runtime;
+  const tools = runtime.advertisements(runtime.permissions, []).map((a) => a.tool);
+  const bindingRole = (config.mode === 'eks' ? config.bindingRole : undefined) ?? 'agent';
+  const user = username ?? `eks-agent:${bindingRole}`;
+  const command = `eks-rbac-mcp rbac --tools ${tools.map((t) => t.name).join(',')} ${config.namespaces.map((ns) => `--namespace ${ns}`).join(' ')} --user ${user}`;
+  const narrow = renderRbac({
+    tools, namespaces: config.namespaces, user, name: `eks-rbac-mcp-${bindingRole}`, bindingRole,
+    roleArn: config.mode === 'eks' ? config.roleArn ?? '' : '', clusterName: config.mode === 'eks' ? config.clusterName : '',
+    region: config.mode === 'eks' ? config.region : '', trustedPrincipal: '', kubernetesOnly: true,
+  });
+  return new BroadRoleRefused(runtime.findings, refusalMessage(runtime.findings, command, narrow));
+}
+
+/** The access key id is half of a credential: the log keeps who, not with what. */
+function withoutKeyId(extra: Record<string, string[]>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(extra).filter(([key]) => key.toLowerCase() !== 'accesskeyid'));
 }
