@@ -44,7 +44,7 @@ function parse(argv: string[]) {
     name: { type: 'string' },
     'trusted-principal': { type: 'string' },
   };
-  for (const f of Object.values(FIELDS)) options[f.flag.slice(2)] = { type: f.flag === '--read-only' ? 'boolean' : 'string' };
+  for (const f of Object.values(FIELDS) as Array<{ flag: string; boolean?: true }>) options[f.flag.slice(2)] = { type: f.flag === '--read-only' || f.boolean ? 'boolean' : 'string' };
   for (const f of Object.values(HTTP_FIELDS) as Array<{ flag?: string; boolean?: true }>) {
     if (f.flag) options[f.flag.slice(2)] = { type: f.boolean ? 'boolean' : 'string' };
   }

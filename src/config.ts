@@ -9,6 +9,7 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 interface FieldSource {
   flag: string;
   env: string;
+  boolean?: true;
 }
 
 /** Where each setting comes from: `--flag` wins over `ENV`. */
@@ -31,6 +32,7 @@ export const FIELDS = {
   // The article's pitfalls, enforced (src/rbac/broad-grants.ts, src/policy/):
   acceptBroadRole: { flag: '--accept-broad-role', env: 'EKS_MCP_ACCEPT_BROAD_ROLE' },
   tools: { flag: '--tools', env: 'EKS_MCP_TOOLS' },
+  showIamIdentity: { flag: '--show-iam-identity', env: 'EKS_MCP_SHOW_IAM_IDENTITY', boolean: true },
 } as const satisfies Record<string, FieldSource>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -50,6 +52,7 @@ const common = {
   /** Tool names or globs (`pods_*`): only these are offered, whatever the role allows. */
   tools: z.string().transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))])
     .pipe(z.array(z.string().regex(/^[a-z0-9_*]+$/, 'tool names or globs such as pods_*, comma-separated')).min(1, 'name at least one tool')).optional(),
+  showIamIdentity: z.enum(['true', 'false', '1', '0'], { error: 'true or false' }).optional().transform((v) => v === 'true' || v === '1'),
 };
 
 const eksSchema = z.object({

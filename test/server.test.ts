@@ -132,12 +132,23 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
   });
   after(() => session.close());
 
-  test('whoami shows the RBAC user and the assumed-role ARN behind it', async () => {
+  test('whoami shows the RBAC user and groups, not the IAM role behind them; --show-iam-identity restores it', async () => {
     const result = await call(session, 'whoami', {});
-    assert.deepEqual(result.structuredContent, {
-      username: 'eks-agent:pods-reader', groups: ['system:authenticated'],
-      iamArn: 'arn:aws:sts::123456789012:assumed-role/eks-mcp-agent/pods-reader', sessionName: 'pods-reader',
-    });
+    assert.deepEqual(result.structuredContent, { username: 'eks-agent:pods-reader', groups: ['system:authenticated'] });
+    assert.doesNotMatch(JSON.stringify(result), /arn:aws|123456789012|eks-mcp-agent/);
+    assert.match(session.stderr(), /"msg":"ready"/);
+    const ready = session.stderr().split('\n').find((l) => l.includes('"msg":"ready"'))!;
+    assert.match(ready, /arn:aws:sts::123456789012:assumed-role\/eks-mcp-agent\/pods-reader/, 'the operator\'s log keeps the full identity');
+    assert.doesNotMatch(ready, /accessKeyId/);
+    const shown = await open(fixture, ['--show-iam-identity']);
+    try {
+      assert.deepEqual((await call(shown, 'whoami', {})).structuredContent, {
+        username: 'eks-agent:pods-reader', groups: ['system:authenticated'],
+        iamArn: 'arn:aws:sts::123456789012:assumed-role/eks-mcp-agent/pods-reader', sessionName: 'pods-reader',
+      });
+    } finally {
+      await shown.close();
+    }
   });
 
   test('can_i delete pods answers no: the proof', async () => {

@@ -145,6 +145,7 @@ export function createMcpServer(runtime: Runtime): McpServer {
           apiResources,
           signal,
           now: runtime.now,
+          showIamIdentity: runtime.config.showIamIdentity, // issue 13
         }, {
           log,
           onCall: (...call) => runtime.onToolCall?.(...call),
