@@ -1,10 +1,11 @@
 // The commands besides `serve`: doctor, rbac, token, tools. They print for people (stdout) and exit.
-import type { Config, FieldName } from './config.ts';
+import type { Config, FieldName, HttpConfig } from './config.ts';
 import { connect } from './connection.ts';
 import { selfSubjectReview } from './kube/resources.ts';
 import { accessReview, type PermissionSet } from './rbac/discovery.ts';
 import { describePermission, permissionKey, type Permission } from './rbac/permission.ts';
 import { describeFindings, guardQuestions } from './rbac/broad-grants.ts';
+import { configuredPrincipals } from './server/principals.ts';
 import { selectTools } from './policy/select-tools.ts';
 import { renderRbac } from './rbac/role.ts';
 import { cataloguePermissions, isReadOnlyTool } from './server/mcp.ts';
@@ -28,7 +29,7 @@ function firstMissing(tool: ToolDeclaration, permissions: PermissionSet): Permis
 }
 
 /** Exit 0 when the connection works (whatever it may do); 1 when it cannot authenticate or reach the API. */
-export async function doctor(config: Config, log: Logger): Promise<number> {
+export async function doctor(config: Config, log: Logger, http?: HttpConfig): Promise<number> {
   const runtime = await startRuntime(config, log, { guard: 'report' }); // doctor reports broad grants, serve refuses them
   const { connection, permissions } = runtime;
   out(`connection  ${Object.entries(connection.summary).map(([k, v]) => `${k}=${v}`).join(' ')}`);
@@ -61,11 +62,11 @@ export async function doctor(config: Config, log: Logger): Promise<number> {
   }));
   out(`proof       ${proofs.join('; ')}`);
   out(`advertised  ${advertised.size} of ${catalogue.length} tools (discovery: ${permissions.requestCount} API requests)`);
-  for (const line of [...guardReport(runtime), ...narrowingReport(runtime, user.username)]) out(line);
+  for (const line of [...guardReport(runtime), ...narrowingReport(runtime, user.username), ...(http ? principalsReport(http) : [])]) out(line);
   return 0;
 }
 
-// --- issue 13: the broad-grant guard and --tools ---
+// --- issue 13: the broad-grant guard, --tools, one principal per connection ---
 
 function guardReport(runtime: Runtime): string[] {
   const { findings, config } = runtime;
@@ -96,6 +97,21 @@ function narrowingReport(runtime: Runtime, username: string | undefined): string
     }).trimEnd()));
   }
   return lines;
+}
+
+/** One connection, one agent: more than one principal on one connection cannot be told apart by the cluster. */
+function principalsReport(http: HttpConfig): string[] {
+  const configured = configuredPrincipals(http);
+  if (configured.kind === 'static' && configured.principals.length > 1) {
+    return [`principals  WARNING: ${configured.principals.length} principals share this connection (${configured.principals.join(', ')}): `
+      + 'the cluster sees them as one identity and only our audit lines tell them apart. Run one deployment per connection and agent '
+      + '(several tokens under one name are one principal, for rotation).'];
+  }
+  if (configured.kind === 'oauth') {
+    return ['principals  WARNING: with OAuth every subject the issuer gives a token for this resource is a principal of this one connection: '
+      + 'make sure only one agent can get such tokens (e.g. a scope only it holds, --oauth-scopes), or run one deployment per agent.'];
+  }
+  return [`principals  ${configured.kind === 'static' ? `one (${configured.principals[0]})` : 'none configured: every caller is "anonymous"'}`];
 }
 
 const indent = (text: string) => text.split('\n').map((l) => `            ${l}`).join('\n');

@@ -336,4 +336,13 @@ describe('doctor', () => {
     assert.match(run.stdout, /\[critical\] escalate on roles \(rbac-escalate\)/);
   });
 
+  test('--http warns when more than one principal is configured for the connection', async () => {
+    const args = ['doctor', '--http', ...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader', 'team-a')];
+    const two = await cli(args, { EKS_MCP_AUTH_TOKENS: 'alice:0123456789abcdef0123,bob:fedcba9876543210fedc' });
+    assert.equal(two.status, 0, two.stderr);
+    assert.match(two.stdout, /principals  WARNING: 2 principals share this connection \(static:alice, static:bob\)/);
+    const one = await cli(args, { EKS_MCP_AUTH_TOKENS: 'alice:0123456789abcdef0123,alice:fedcba9876543210fedc' });
+    assert.match(one.stdout, /principals  one \(static:alice\)/, 'two tokens under one name are one principal (rotation)');
+    assert.doesNotMatch(one.stdout + one.stderr, /0123456789abcdef0123/, 'tokens are never printed');
+  });
 });

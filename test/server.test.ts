@@ -230,6 +230,7 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     const lines = auditLines(session.stderr());
     assert.ok(lines.some((l) => l['tool'] === 'pods_list' && l['outcome'] === 'ok' && l['status'] === 200 && typeof l['durationMs'] === 'number'));
     assert.ok(lines.some((l) => l['tool'] === 'pods_delete' && l['outcome'] === 'not-offered'));
+    assert.ok(lines.every((l) => l['principal'] === 'stdio'), 'every audit line names the principal beside the tool');
     assert.doesNotMatch(session.stderr(), /k8s-aws-v1\.|X-Amz-Signature|secretAccessKey/);
   });
 });

@@ -220,7 +220,7 @@ function statefulHandler(http: HttpConfig, sessions: SessionTable<Session>, metr
       rpcError(res, 429, -32000, `Too many open sessions (${MAX_SESSIONS_PER_PRINCIPAL}) for this principal: end some with DELETE or let idle ones expire`);
       return;
     }
-    const server = createMcpServer(runtime);
+    const server = createMcpServer(runtime, principal);
     let session: Session | undefined;
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
@@ -257,7 +257,7 @@ function statelessHandler(http: HttpConfig): Handler {
       rpcError(res, 405, -32000, 'Method not allowed: this server is stateless (no sessions, no server-sent stream)', { Allow: 'POST' });
       return;
     }
-    const server = createMcpServer(runtime);
+    const server = createMcpServer(runtime, principalOf(req.auth));
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, maxRequestBodySize: http.maxBodyBytes });
     res.on('close', () => {
       void transport.close().catch(() => undefined);

@@ -118,8 +118,9 @@ class SessionServer extends McpServer {
  * tool is registered once and enabled where the current permissions allow it; when the runtime's
  * permissions change, the session follows with one tools/list_changed.
  */
-export function createMcpServer(runtime: Runtime): McpServer {
-  const { catalogue, connection, log } = runtime;
+export function createMcpServer(runtime: Runtime, principal = 'stdio'): McpServer {
+  const { catalogue, connection } = runtime;
+  const log = runtime.log.child({ principal }); // every audit line names who called (issue 13)
   const server = new SessionServer({ name: SERVER_NAME, version: SERVER_VERSION }, {
     capabilities: { tools: { listChanged: true }, logging: {} },
     instructions: 'Kubernetes tools limited to this connection\'s RBAC role: only permitted tools are listed. Use can_i to check a permission.',
@@ -170,7 +171,7 @@ export function createMcpServer(runtime: Runtime): McpServer {
     previous?.();
     server.detach();
   };
-  explainUnofferedTools(server, runtime, () => offered);
+  explainUnofferedTools(server, runtime, log, () => offered);
   return server;
 }
 
@@ -191,7 +192,7 @@ type RequestHandler = (request: unknown, extra: unknown) => Promise<unknown>;
  * permission it lacks) instead of the SDK's bare "not found"; no request reaches the cluster either way.
  * The SDK has no hook for this, so its tools/call handler is wrapped (the SDK version is pinned).
  */
-function explainUnofferedTools(server: McpServer, runtime: Runtime, offered: () => Set<string>): void {
+function explainUnofferedTools(server: McpServer, runtime: Runtime, log: Logger, offered: () => Set<string>): void {
   const handlers = (server.server as unknown as { _requestHandlers: Map<string, RequestHandler> })._requestHandlers;
   const inner = handlers.get('tools/call');
   server.server.removeRequestHandler('tools/call');
@@ -199,7 +200,7 @@ function explainUnofferedTools(server: McpServer, runtime: Runtime, offered: () 
     const name = request.params.name;
     if (inner && offered().has(name)) return inner(request, extra) as Promise<CallToolResult>;
     const tool = runtime.catalogue.find((t) => t.name === name);
-    runtime.log.info({ audit: true, tool: name, outcome: 'not-offered', status: 403 }, 'tool call');
+    log.info({ audit: true, tool: name, outcome: 'not-offered', status: 403 }, 'tool call');
     runtime.onToolCall?.(name, 'not-offered', 403, 0);
     if (!tool) return errorResult(`Unknown tool "${name}". Call tools/list for the tools this connection offers.`);
     const narrowed = runtime.unofferedReason(name); // issue 13: --tools, or withdrawn by the broad-grant guard
