@@ -2,6 +2,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, FIELDS, HTTP_FIELDS, loadConfig, loadHttpConfig, type Config, type FieldName, type HttpConfig, type HttpFieldName } from './config.ts';
 import { createLogger } from './log.ts';
+import { BroadRoleRefused } from './policy/broad-role.ts';
+import { findingsForLog } from './rbac/broad-grants.ts';
 
 // The AWS SDK's notices about Node versions would be non-JSON lines in our stderr log stream.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
@@ -10,7 +12,9 @@ const USAGE = `eks-rbac-mcp — an MCP server whose tools are exactly what the c
 
 Usage:
   eks-rbac-mcp [serve]  [connection options]      MCP over stdio (the default)
-  eks-rbac-mcp doctor   [connection options]      who am I, the rules found, every tool ✓/✗, the can-i proof
+  eks-rbac-mcp doctor   [connection options] [--http …]
+                                                  who am I, the rules found, every tool ✓/✗, the can-i proof,
+                                                  broad grants, what --tools leaves unused, the HTTP principals
   eks-rbac-mcp rbac --tools a,b,c [--namespace ns] [--user name] [--role-arn arn] [--binding-role r]
                                                   the minimal Role, bindings and AWS mapping for those tools
   eks-rbac-mcp token    [connection options]      an ExecCredential for kubectl, like aws eks get-token
@@ -39,7 +43,7 @@ function parse(argv: string[]) {
     name: { type: 'string' },
     'trusted-principal': { type: 'string' },
   };
-  for (const f of Object.values(FIELDS)) options[f.flag.slice(2)] = { type: BOOLEAN_FLAGS.has(f.flag) ? 'boolean' : 'string' };
+  for (const f of Object.values(FIELDS) as Array<{ flag: string; boolean?: true }>) options[f.flag.slice(2)] = { type: f.boolean ? 'boolean' : 'string' };
   for (const f of Object.values(HTTP_FIELDS) as Array<{ flag?: string; boolean?: true }>) {
     if (f.flag) options[f.flag.slice(2)] = { type: f.boolean ? 'boolean' : 'string' };
   }
@@ -62,8 +66,6 @@ function parse(argv: string[]) {
 }
 
 class UsageError extends Error {}
-
-const BOOLEAN_FLAGS = new Set<string>([FIELDS.readOnly.flag, FIELDS.confirmByArgument.flag]);
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -91,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
   let http: HttpConfig | undefined;
   try {
     config = loadConfig(flags);
-    if (command === 'serve' && ['true', '1'].includes(httpFlags.http ?? process.env[HTTP_FIELDS.http.env] ?? '')) {
+    if ((command === 'serve' || command === 'doctor') && ['true', '1'].includes(httpFlags.http ?? process.env[HTTP_FIELDS.http.env] ?? '')) {
       http = loadHttpConfig(httpFlags);
     } else if (command === 'serve' && Object.keys(httpFlags).length) {
       throw new ConfigError(Object.keys(httpFlags).map((f) => `${(HTTP_FIELDS[f as HttpFieldName] as { flag?: string }).flag} is an HTTP option: add --http (or EKS_MCP_HTTP=true)`));
@@ -114,11 +116,16 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keeps running
     }
     const commands = await import('./commands.ts');
-    return command === 'doctor' ? await commands.doctor(config, log) : await commands.printToken(config);
+    return command === 'doctor' ? await commands.doctor(config, log, http) : await commands.printToken(config);
   } catch (error) {
     if (error instanceof ConfigError) { // found only while starting, e.g. a static token file that is missing or too weak
       process.stderr.write(`eks-rbac-mcp: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof BroadRoleRefused) { // the broad-grant guard: findings in the log, the explanation for people
+      log.error({ guard: 'refused', findings: findingsForLog(error.findings) }, 'refusing to start: broad grants');
+      process.stderr.write(`eks-rbac-mcp: ${error.message}\n`);
+      return error.exitCode;
     }
     log.error({ err: { message: (error as Error).message, stack: (error as Error).stack } }, "failed");
     process.stderr.write(`eks-rbac-mcp: ${(error as Error).message}\n`);

@@ -1,12 +1,15 @@
 // The commands besides `serve`: doctor, rbac, token, tools. They print for people (stdout) and exit.
-import type { Config, FieldName } from './config.ts';
+import type { Config, FieldName, HttpConfig } from './config.ts';
 import { connect } from './connection.ts';
 import { selfSubjectReview } from './kube/resources.ts';
 import { accessReview, type PermissionSet } from './rbac/discovery.ts';
-import { describePermission, type Permission } from './rbac/permission.ts';
+import { describePermission, permissionKey, type Permission } from './rbac/permission.ts';
+import { describeFindings, guardQuestions } from './rbac/broad-grants.ts';
+import { configuredPrincipals } from './server/principals.ts';
+import { selectTools } from './policy/select-tools.ts';
 import { renderRbac } from './rbac/role.ts';
-import { advertise, isReadOnlyTool } from './policy/offer.ts';
-import { startRuntime } from './server/runtime.ts';
+import { cataloguePermissions, isReadOnlyTool } from './policy/offer.ts';
+import { startRuntime, type Runtime } from './server/runtime.ts';
 import type { Logger } from './log.ts';
 import { table } from './format.ts';
 import { catalogue } from '../tools/index.ts';
@@ -26,8 +29,9 @@ function firstMissing(tool: ToolDeclaration, permissions: PermissionSet): Permis
 }
 
 /** Exit 0 when the connection works (whatever it may do); 1 when it cannot authenticate or reach the API. */
-export async function doctor(config: Config, log: Logger): Promise<number> {
-  const { connection, permissions } = await startRuntime(config, log);
+export async function doctor(config: Config, log: Logger, http?: HttpConfig): Promise<number> {
+  const runtime = await startRuntime(config, log, { guard: 'report' }); // doctor reports broad grants, serve refuses them
+  const { connection, permissions } = runtime;
   out(`connection  ${Object.entries(connection.summary).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   const user = await selfSubjectReview(connection.kube);
   out(`identity    ${user.username} (groups: ${(user.groups ?? []).join(', ') || '-'})${user.extra?.['arn'] ? ` iam: ${user.extra['arn'][0]}` : ''}`);
@@ -43,11 +47,12 @@ export async function doctor(config: Config, log: Logger): Promise<number> {
       .map((r) => `${r.verbs.join(',')} ${(r.resources ?? []).join(',')}${(r.resourceNames ?? []).length ? ` [${r.resourceNames!.join(',')}]` : ''}`);
     out(`rules       ${review.namespace}: ${rules.join('; ') || '(none)'}${review.incomplete ? '  (incomplete: another authorizer, e.g. EKS access policies, may grant more; asked per permission)' : ''}`);
   }
-  const advertised = new Map(advertise(catalogue, permissions, config.readOnly).map((a) => [a.tool.name, a]));
+  const advertised = new Map(runtime.advertisements().map((a) => [a.tool.name, a]));
   out('');
   out(table(['', 'tool', 'namespaces / missing'], catalogue.map((tool) => {
     const ad = advertised.get(tool.name);
     if (ad) return ['✓', tool.name, ad.namespaces?.join(',') ?? 'cluster'];
+    if (!runtime.selected.has(tool.name)) return ['✗', tool.name, 'not selected by --tools'];
     const missing = config.readOnly && !isReadOnlyTool(tool) ? undefined : firstMissing(tool, permissions);
     return ['✗', tool.name, missing ? `needs ${describePermission(missing)}` : tool.advertisedFor ? `needs ${describeNeeds(tool)}` : 'not read-only'];
   })));
@@ -58,8 +63,59 @@ export async function doctor(config: Config, log: Logger): Promise<number> {
   }));
   out(`proof       ${proofs.join('; ')}`);
   out(`advertised  ${advertised.size} of ${catalogue.length} tools (discovery: ${permissions.requestCount} API requests)`);
+  for (const line of [...guardReport(runtime), ...narrowingReport(runtime, user.username), ...(http ? principalsReport(http) : [])]) out(line);
   return 0;
 }
+
+// --- issue 13: the broad-grant guard, --tools, one principal per connection ---
+
+function guardReport(runtime: Runtime): string[] {
+  const { findings, config } = runtime;
+  if (findings.length === 0) return ['guard       no broad grants'];
+  const verdict = config.acceptBroadRole
+    ? `accepted by --accept-broad-role "${config.acceptBroadRole}": serve starts and logs them as a warning`
+    : '`serve` refuses to start (or, found while running, withdraws the tools) unless given --accept-broad-role "<reason>"';
+  return [`guard       ${findings.length} broad grant${findings.length === 1 ? '' : 's'}: ${verdict}`, indent(describeFindings(findings))];
+}
+
+/** "The role grants N permissions, the enabled tools use M", over what this server asks about: its tools' and the guard's. */
+function narrowingReport(runtime: Runtime, username: string | undefined): string[] {
+  const { permissions, config } = runtime;
+  const guard = guardQuestions();
+  const known = permissions.granted([...cataloguePermissions(runtime.catalogue), ...guard.permissions]).map(permissionKey);
+  const elsewhere = guard.elsewhere.filter((q) => !config.namespaces.includes(q.namespace) && permissions.decision(q.permission, q.namespace).kind !== 'none')
+    .map((q) => `${q.namespace}:${permissionKey(q.permission)}`);
+  const grants = new Set([...known, ...elsewhere]);
+  const tools = runtime.advertisements(permissions, []).map((a) => a.tool);
+  const used = new Set(permissions.granted(tools.flatMap((t) => [...t.permissions, ...(t.advertisedFor?.probes ?? [])])).map(permissionKey));
+  const lines = [`narrowing   the role grants ${grants.size} permissions, the enabled tools use ${used.size}`
+    + ' (counted over the permissions this server asks about: its tools\' and the broad-grant guard\'s)'];
+  if (grants.size > used.size) {
+    const bindingRole = (config.mode === 'eks' ? config.bindingRole : undefined) ?? 'agent';
+    lines.push('            a narrower Role that would suffice for the enabled tools:', indent(renderRbac({
+      tools, namespaces: config.namespaces, bindingRole, user: username ?? `eks-agent:${bindingRole}`, name: `eks-rbac-mcp-${bindingRole}`,
+      roleArn: '', clusterName: '', region: '', trustedPrincipal: '', kubernetesOnly: true,
+    }).trimEnd()));
+  }
+  return lines;
+}
+
+/** One connection, one agent: more than one principal on one connection cannot be told apart by the cluster. */
+function principalsReport(http: HttpConfig): string[] {
+  const configured = configuredPrincipals(http);
+  if (configured.kind === 'static' && configured.principals.length > 1) {
+    return [`principals  WARNING: ${configured.principals.length} principals share this connection (${configured.principals.join(', ')}): `
+      + 'the cluster sees them as one identity and only our audit lines tell them apart. Run one deployment per connection and agent '
+      + '(several tokens under one name are one principal, for rotation).'];
+  }
+  if (configured.kind === 'oauth') {
+    return ['principals  WARNING: with OAuth every subject the issuer gives a token for this resource is a principal of this one connection: '
+      + 'make sure only one agent can get such tokens (e.g. a scope only it holds, --oauth-scopes), or run one deployment per agent.'];
+  }
+  return [`principals  ${configured.kind === 'static' ? `one (${configured.principals[0]})` : 'none configured: every caller is "anonymous"'}`];
+}
+
+const indent = (text: string) => text.split('\n').map((l) => `            ${l}`).join('\n');
 
 /** An ExecCredential on stdout, for kubectl's exec plugin: the same token every tool call sends. */
 export async function printToken(config: Config): Promise<number> {
@@ -81,15 +137,17 @@ export function printRbac(values: Record<string, string | string[] | undefined>,
     process.stderr.write(`eks-rbac-mcp: rbac needs --tools a,b,c (one of: ${catalogue.map((t) => t.name).join(', ')})\n`);
     return 2;
   }
-  const unknown = names.filter((n) => !catalogue.some((t) => t.name === n));
-  if (unknown.length) {
-    process.stderr.write(`eks-rbac-mcp: unknown tool(s) ${unknown.join(', ')}; known: ${catalogue.map((t) => t.name).join(', ')}\n`);
+  let selected: Set<string>;
+  try {
+    selected = selectTools(names, catalogue.map((t) => t.name)); // names or globs, as serve's --tools
+  } catch (error) {
+    process.stderr.write(`eks-rbac-mcp: ${(error as Error).message}\n`);
     return 2;
   }
   const namespaces = (values['namespace'] as string[] | undefined) ?? flags.namespaces?.split(',') ?? ['default'];
   const bindingRole = flags.bindingRole ?? 'agent';
   out(renderRbac({
-    tools: catalogue.filter((t) => names.includes(t.name)),
+    tools: catalogue.filter((t) => selected.has(t.name)),
     namespaces,
     bindingRole,
     user: String(values['user'] ?? `eks-agent:${bindingRole}`),

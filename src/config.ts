@@ -9,6 +9,7 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 interface FieldSource {
   flag: string;
   env: string;
+  boolean?: true;
 }
 
 /** Where each setting comes from: `--flag` wins over `ENV`. */
@@ -25,10 +26,14 @@ export const FIELDS = {
   namespaces: { flag: '--namespaces', env: 'EKS_MCP_NAMESPACES' },
   kubeconfig: { flag: '--kubeconfig', env: 'EKS_MCP_KUBECONFIG' },
   context: { flag: '--context', env: 'EKS_MCP_CONTEXT' },
-  readOnly: { flag: '--read-only', env: 'EKS_MCP_READ_ONLY' },
-  confirmByArgument: { flag: '--confirm-by-argument', env: 'EKS_MCP_CONFIRM_BY_ARGUMENT' },
+  readOnly: { flag: '--read-only', env: 'EKS_MCP_READ_ONLY', boolean: true },
+  confirmByArgument: { flag: '--confirm-by-argument', env: 'EKS_MCP_CONFIRM_BY_ARGUMENT', boolean: true },
   logLevel: { flag: '--log-level', env: 'EKS_MCP_LOG_LEVEL' },
   refreshInterval: { flag: '--refresh-interval', env: 'EKS_MCP_REFRESH_INTERVAL' },
+  // The article's pitfalls, enforced (src/rbac/broad-grants.ts, src/policy/):
+  acceptBroadRole: { flag: '--accept-broad-role', env: 'EKS_MCP_ACCEPT_BROAD_ROLE' },
+  tools: { flag: '--tools', env: 'EKS_MCP_TOOLS' },
+  showIamIdentity: { flag: '--show-iam-identity', env: 'EKS_MCP_SHOW_IAM_IDENTITY', boolean: true },
 } as const satisfies Record<string, FieldSource>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -50,6 +55,12 @@ const common = {
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seconds between re-discoveries of the permissions; 0 turns it off. */
   refreshInterval: z.coerce.number().int().min(0).max(86400, 'at most 86400 seconds').default(30),
+  /** Why the operator accepts a role the broad-grant guard refuses: logged with the findings. */
+  acceptBroadRole: z.string().trim().min(3, 'give the reason the broad role is accepted, e.g. --accept-broad-role "break-glass INC-1234"').optional(),
+  /** Tool names or globs (`pods_*`): only these are offered, whatever the role allows. */
+  tools: z.string().transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))])
+    .pipe(z.array(z.string().regex(/^[a-z0-9_*]+$/, 'tool names or globs such as pods_*, comma-separated')).min(1, 'name at least one tool')).optional(),
+  showIamIdentity: flag,
 };
 
 const eksSchema = z.object({

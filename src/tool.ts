@@ -12,6 +12,8 @@ export interface ToolContext {
   apiResources: ApiResources;
   signal: AbortSignal;
   now(): Date;
+  /** --show-iam-identity: whoami shows the agent the IAM role behind the Kubernetes user. */
+  showIamIdentity?: boolean;
 }
 
 /** What a call targets, so that a grant limited by resourceNames is checked before any request. */

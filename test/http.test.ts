@@ -107,6 +107,19 @@ describe('streamable HTTP with static bearer tokens (stateful)', () => {
     }
   });
 
+  test('every audit line names the principal beside the tool: the token\'s name, or its fingerprint', async () => {
+    for (const t of [bob, carol]) {
+      const session = await connectHttp(server.url, { token: t });
+      await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } });
+      await session.close();
+    }
+    const audit = server.stderr().split('\n').filter((l) => l.includes('"audit":true')).map((l) => JSON.parse(l) as { tool: string; principal?: string });
+    const principals = new Set(audit.filter((l) => l.tool === 'pods_list').map((l) => l.principal));
+    assert.ok(principals.has('static:bob'), JSON.stringify([...principals]));
+    assert.ok([...principals].some((p) => /^static:sha256:[0-9a-f]{12}$/.test(p ?? '')), JSON.stringify([...principals]));
+    assert.ok(audit.every((l) => typeof l.principal === 'string' && l.principal !== 'stdio'));
+  });
+
   test('a session belongs to the principal that opened it: its id with another token is refused', async () => {
     const owner = await connectHttp(server.url, { token: alice });
     try {

@@ -232,7 +232,7 @@ test('the API server killed and restarted mid-session: the next call works with 
 });
 
 test('SIGTERM: a call in flight finishes, then the server exits 0', async () => {
-  const session = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'wildcard'), hostEnv(cluster), { elicit: () => ({ action: 'accept', content: { confirm: true } }) });
+  const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'wildcard'), '--accept-broad-role', 'test fixture: a namespace admin'], hostEnv(cluster), { elicit: () => ({ action: 'accept', content: { confirm: true } }) });
   const pod = kubectl(cluster, ['get', 'pods', '-n', 'team-a', '-l', 'app=api', '-o', 'jsonpath={.items[0].metadata.name}']);
   const running = call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sleep', '1'] });
   await new Promise((r) => setTimeout(r, 300));

@@ -11,12 +11,14 @@ import { auditLines, connectHttp, connectServer, eksArgs, ERAS, hostEnv, root, s
 const cluster = await useCluster();
 const goldenDir = join(root, 'test', 'golden');
 
-interface Fixture { role: string; binding: string; user: string; samples?: Record<string, Record<string, unknown>> }
+/** `broad`: the role trips the broad-grant guard, so the server runs with --accept-broad-role. */
+interface Fixture { role: string; binding: string; user: string; samples?: Record<string, Record<string, unknown>>; broad?: true }
+const ACCEPT_BROAD = ['--accept-broad-role', 'test fixture: a namespace admin, on purpose'];
 const FIXTURES: Record<string, Fixture> = {
   'pods-reader': { role: 'eks-mcp-agent', binding: 'pods-reader', user: 'eks-agent:pods-reader' },
   operator: { role: 'eks-mcp-agent', binding: 'operator', user: 'eks-agent:operator' },
   'resource-names': { role: 'eks-mcp-agent', binding: 'named', user: 'eks-agent:named' },
-  wildcard: { role: 'eks-mcp-agent', binding: 'wildcard', user: 'eks-agent:wildcard' },
+  wildcard: { role: 'eks-mcp-agent', binding: 'wildcard', user: 'eks-agent:wildcard', broad: true },
   'cluster-viewer': {
     role: 'eks-mcp-agent', binding: 'cluster-viewer', user: 'eks-agent:cluster-viewer',
     samples: { resources_get: { resource: 'nodes', name: 'kwok-node-0' } },
@@ -29,7 +31,7 @@ const FIXTURES: Record<string, Fixture> = {
 const agreeable: ClientOptions = { elicit: () => ({ action: 'accept', content: { confirm: true } }) };
 
 async function open(fixture: Fixture, extra: string[] = [], options: ClientOptions = agreeable): Promise<Session> {
-  return connectServer([...eksArgs(cluster, fixture.role, fixture.binding), ...extra], hostEnv(cluster), options);
+  return connectServer([...eksArgs(cluster, fixture.role, fixture.binding), ...(fixture.broad ? ACCEPT_BROAD : []), ...extra], hostEnv(cluster), options);
 }
 
 type Listed = Array<{ name: string; namespaces: string[] | null }>;
@@ -174,12 +176,23 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
   });
   after(() => session.close());
 
-  test('whoami shows the RBAC user and the assumed-role ARN behind it', async () => {
+  test('whoami shows the RBAC user and groups, not the IAM role behind them; --show-iam-identity restores it', async () => {
     const result = await call(session, 'whoami', {});
-    assert.deepEqual(result.structuredContent, {
-      username: 'eks-agent:pods-reader', groups: ['system:authenticated'],
-      iamArn: 'arn:aws:sts::123456789012:assumed-role/eks-mcp-agent/pods-reader', sessionName: 'pods-reader',
-    });
+    assert.deepEqual(result.structuredContent, { username: 'eks-agent:pods-reader', groups: ['system:authenticated'] });
+    assert.doesNotMatch(JSON.stringify(result), /arn:aws|123456789012|eks-mcp-agent/);
+    assert.match(session.stderr(), /"msg":"ready"/);
+    const ready = session.stderr().split('\n').find((l) => l.includes('"msg":"ready"'))!;
+    assert.match(ready, /arn:aws:sts::123456789012:assumed-role\/eks-mcp-agent\/pods-reader/, 'the operator\'s log keeps the full identity');
+    assert.doesNotMatch(ready, /accessKeyId/);
+    const shown = await open(fixture, ['--show-iam-identity']);
+    try {
+      assert.deepEqual((await call(shown, 'whoami', {})).structuredContent, {
+        username: 'eks-agent:pods-reader', groups: ['system:authenticated'],
+        iamArn: 'arn:aws:sts::123456789012:assumed-role/eks-mcp-agent/pods-reader', sessionName: 'pods-reader',
+      });
+    } finally {
+      await shown.close();
+    }
   });
 
   test('can_i delete pods answers no: the proof', async () => {
@@ -255,6 +268,7 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     const lines = auditLines(session.stderr());
     assert.ok(lines.some((l) => l['tool'] === 'pods_list' && l['outcome'] === 'ok' && l['status'] === 200 && typeof l['durationMs'] === 'number'));
     assert.ok(lines.some((l) => l['tool'] === 'pods_delete' && l['outcome'] === 'not-offered'));
+    assert.ok(lines.every((l) => l['principal'] === 'stdio'), 'every audit line names the principal beside the tool');
     assert.doesNotMatch(session.stderr(), /k8s-aws-v1\.|X-Amz-Signature|secretAccessKey/);
   });
 });
@@ -377,7 +391,7 @@ describe('destructive calls need the user\'s yes', () => {
   test('with elicitation, the user is asked: a yes goes ahead, a no does nothing', async () => {
     const questions: string[] = [];
     let answer = false;
-    const session = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'wildcard'), hostEnv(cluster), {
+    const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'wildcard'), ...ACCEPT_BROAD], hostEnv(cluster), {
       elicit: (message) => {
         questions.push(message);
         return answer ? { action: 'accept', content: { confirm: true } } : { action: 'decline' };

@@ -2,27 +2,40 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../src/tool.ts';
 import { parseResourceArgument } from '../src/kube/api-resources.ts';
-import { selfSubjectReview } from '../src/kube/resources.ts';
+import { selfSubjectReview, type UserInfo } from '../src/kube/resources.ts';
 import { accessReview } from '../src/rbac/discovery.ts';
 import { describePermission } from '../src/rbac/permission.ts';
 import { READ_ONLY } from './common.ts';
 
 const review = (resource: string, group: string) => ({ group, resource, verb: 'create', scope: 'cluster' as const });
 
+const IAM_ARN = /arn:aws[a-z-]*:(?:iam|sts)::\d{12}:[^\s,]+/g;
+const ACCOUNT_ID = /(?<!\d)\d{12}(?!\d)/g;
+
+/**
+ * What the agent is shown of the identity: the Kubernetes user and groups, with any IAM ARN or account ID
+ * that an access entry's username template put into them masked, and no session extras. The IAM side (role
+ * ARN, session) only with --show-iam-identity; the operator's log keeps it all (the `ready` line).
+ */
+export function agentIdentity(user: UserInfo, showIamIdentity: boolean): { username: string; groups: string[]; iamArn?: string; sessionName?: string } {
+  const iamArn = user.extra?.['arn']?.[0];
+  const sessionName = user.extra?.['sessionName']?.[0];
+  if (showIamIdentity) return { username: user.username ?? '', groups: user.groups ?? [], ...(iamArn ? { iamArn } : {}), ...(sessionName ? { sessionName } : {}) };
+  const mask = (value: string) => value.replace(IAM_ARN, '<iam-identity>').replace(ACCOUNT_ID, '<account>');
+  return { username: mask(user.username ?? ''), groups: (user.groups ?? []).map(mask) };
+}
+
 export const whoami = defineTool({
   name: 'whoami',
   title: 'Who am I',
-  description: 'The Kubernetes user and groups this connection acts as, and the IAM identity behind them.',
+  description: 'The Kubernetes user and groups this connection acts as.',
   input: {},
   output: { username: z.string(), groups: z.array(z.string()), iamArn: z.string().optional(), sessionName: z.string().optional() },
   annotations: READ_ONLY,
   permissions: [review('selfsubjectreviews', 'authentication.k8s.io')],
   async handler(_args, ctx) {
-    const user = await selfSubjectReview(ctx.kube, ctx.signal);
-    const iamArn = user.extra?.['arn']?.[0];
-    const sessionName = user.extra?.['sessionName']?.[0];
-    const structured = { username: user.username ?? '', groups: user.groups ?? [], ...(iamArn ? { iamArn } : {}), ...(sessionName ? { sessionName } : {}) };
-    const text = [`user: ${structured.username}`, `groups: ${structured.groups.join(', ') || '-'}`, ...(iamArn ? [`iam: ${iamArn}`] : [])].join('\n');
+    const structured = agentIdentity(await selfSubjectReview(ctx.kube, ctx.signal), ctx.showIamIdentity === true);
+    const text = [`user: ${structured.username}`, `groups: ${structured.groups.join(', ') || '-'}`, ...(structured.iamArn ? [`iam: ${structured.iamArn}`] : [])].join('\n');
     return { text, structured };
   },
 });

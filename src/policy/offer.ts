@@ -5,6 +5,8 @@ import { z, type ZodRawShape } from 'zod';
 import type { PermissionSet } from '../rbac/discovery.ts';
 import { READ_VERBS, type Permission } from '../rbac/permission.ts';
 import { describeNeeds, type ToolDeclaration } from '../tool.ts';
+import type { Finding } from '../rbac/broad-grants.ts';
+import { KEPT_WHEN_WITHDRAWN, withdrawnMessage } from './broad-role.ts';
 
 /** How a tool appears to the agent given the permissions: its namespace choices, or not at all. */
 export interface Advertisement {
@@ -65,6 +67,10 @@ export interface OfferOptions {
    * in its arguments. Off by default: the agent would be confirming its own call.
    */
   confirmByArgument: boolean;
+  /** The operator's --tools narrowing: only these names, whatever the role allows; undefined means all. */
+  selected?: { names: ReadonlySet<string>; patterns: readonly string[] };
+  /** Broad grants no --accept-broad-role covers: every tool but the harmless two is withdrawn until they go. */
+  withdrawnFor?: readonly Finding[];
 }
 
 const confirmArgument = z.boolean().optional().describe('true once the user agreed to exactly this call');
@@ -87,7 +93,19 @@ export class Offer {
     readonly permissions: PermissionSet,
     readonly options: OfferOptions,
   ) {
-    this.byName = new Map(advertise(catalogue, permissions, options.readOnly).map((ad) => [ad.tool.name, ad]));
+    this.byName = new Map(advertise(catalogue, permissions, options.readOnly)
+      .filter((ad) => this.narrowing(ad.tool.name) === undefined)
+      .map((ad) => [ad.tool.name, ad]));
+  }
+
+  /** Why the operator's settings (--tools, the broad-grant guard) keep a tool out, whatever the role allows. */
+  private narrowing(name: string): string | undefined {
+    const { selected, withdrawnFor } = this.options;
+    if (selected && !selected.names.has(name)) {
+      return `${name} is not offered: this server offers only the tools selected by --tools (${selected.patterns.join(',')}). No request was sent.`;
+    }
+    if (withdrawnFor && !KEPT_WHEN_WITHDRAWN.has(name)) return withdrawnMessage(name, withdrawnFor);
+    return undefined;
   }
 
   /** Whether the answer for this caller differs from another caller's: true when destructive tools depend on asking. */
@@ -141,6 +159,8 @@ export class Offer {
   refusal(name: string, caller: Caller): string {
     const tool = this.catalogue.find((t) => t.name === name);
     if (!tool) return `Unknown tool "${name}". Call tools/list for the tools this connection offers.`;
+    const narrowed = this.narrowing(name);
+    if (narrowed) return narrowed;
     if (this.options.readOnly && !isReadOnlyTool(tool)) return `${name} is not offered: this server runs with --read-only. No request was sent.`;
     if (this.byName.has(name) && !this.reaches(tool, caller)) {
       return `${name} changes the cluster and needs the user's yes, but this client cannot ask its user (no elicitation). `

@@ -104,6 +104,11 @@ export class PermissionSet {
     return this.namespaces.filter((ns) => namespaced.every((p) => this.decision(p, ns).kind !== 'none'));
   }
 
+  /** Those of the candidates granted (at least for some objects) cluster-wide or in some namespace of the scope. */
+  granted(candidates: readonly Permission[]): Permission[] {
+    return unique(candidates).filter((p) => (p.scope === 'cluster' ? [undefined] : this.namespaces).some((ns) => this.decision(p, ns).kind !== 'none'));
+  }
+
   /**
    * Namespaces where `verb` is granted, without a name limit, on some kind outside `covered` (group|resource
    * pairs that specific tools serve): from the rules, or from the probes' decisions where a review is incomplete.
@@ -117,11 +122,14 @@ export class PermissionSet {
   }
 }
 
-/** One permission in one namespace (or cluster-wide): rules where they answer, else the server's own answer. */
-async function decide(client: KubeClient, p: Permission, review: NamespaceReview | undefined): Promise<Decision> {
+/**
+ * One permission in one namespace (or cluster-wide): rules where they answer, else the server's own answer.
+ * A namespace outside the scope has no rules review: the server is asked.
+ */
+async function decide(client: KubeClient, p: Permission, review: NamespaceReview | undefined, namespace = review?.namespace): Promise<Decision> {
   const fromRules: Grant = review && p.scope === 'namespaced' ? grantFromRules(review.rules, p) : { kind: 'none' };
   if (fromRules.kind === 'all' || (review && !review.incomplete && p.scope === 'namespaced')) return { ...fromRules, source: 'rules' };
-  const allowed = await accessReview(client, p, review?.namespace);
+  const allowed = await accessReview(client, p, namespace);
   return allowed ? { kind: 'all', source: 'access-review' } : { ...fromRules, source: 'access-review' };
 }
 
@@ -135,15 +143,23 @@ function unique(permissions: readonly Permission[]): Permission[] {
   return [...seen.values()];
 }
 
+/** A namespaced permission to decide in one namespace, in or outside the scope (the broad-grant guard's kube-system). */
+export interface NamespacedQuestion {
+  namespace: string;
+  permission: Permission;
+}
+
 /**
  * One SelfSubjectRulesReview per namespace; SelfSubjectAccessReviews only where the rules cannot answer:
  * cluster-scoped permissions (a namespace's review also lists cluster-scoped resources that a RoleBinding
- * does not grant) and permissions the rules do not grant when the review is incomplete.
+ * does not grant), permissions the rules do not grant when the review is incomplete, and `elsewhere`'s
+ * questions about namespaces outside the scope.
  */
 export async function discoverPermissions(
   client: KubeClient,
   namespaces: readonly string[],
   permissions: readonly Permission[],
+  elsewhere: readonly NamespacedQuestion[] = [],
 ): Promise<PermissionSet> {
   const wanted = unique(permissions);
   const reviews = await Promise.all(namespaces.map((ns) => reviewNamespace(client, ns)));
@@ -154,6 +170,13 @@ export async function discoverPermissions(
   for (const p of wanted) {
     if (p.scope === 'cluster') settle(p, undefined);
     else for (const review of reviews) settle(p, review);
+  }
+  const asked = new Set<string>();
+  for (const { namespace, permission } of elsewhere) {
+    const key = decisionKey(permission, namespace);
+    if (asked.has(key) || (namespaces.includes(namespace) && wanted.some((p) => permissionKey(p) === permissionKey(permission)))) continue;
+    asked.add(key);
+    pending.push(decide(client, permission, reviews.find((r) => r.namespace === namespace), namespace).then((d) => void decisions.set(key, d)));
   }
   await Promise.all(pending);
   const accessReviews = [...decisions.values()].filter((d) => d.source === 'access-review').length;

@@ -51,6 +51,8 @@ export interface RbacRequest {
   region: string;
   /** The IAM principal that assumes the role (the agent host). */
   trustedPrincipal: string;
+  /** Only the Kubernetes objects: for a connection whose IAM side is already mapped. */
+  kubernetesOnly?: boolean;
 }
 
 /**
@@ -95,7 +97,7 @@ export function renderRbac(req: RbacRequest): string {
     '# IAM permission policy of the role (only needed for DescribeCluster; omit when --endpoint and --ca-file are set):',
     `#   {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"arn:${partitionOf(req.roleArn)}:eks:${req.region}:*:cluster/${req.clusterName}"}]}`,
   ].join('\n');
-  return `${header}\n${docs.map((d) => `---\n${d}`).join('\n')}\n${awsSide}\n`;
+  return `${header}\n${docs.map((d) => `---\n${d}`).join('\n')}\n${req.kubernetesOnly ? '' : `${awsSide}\n`}`;
 }
 
 /** The partition an ARN lives in (aws, aws-cn, aws-us-gov, ...): the cluster's ARN is in the same one as the role's. */

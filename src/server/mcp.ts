@@ -137,6 +137,7 @@ export function createMcpServer(runtime: Runtime, options: ServerOptions): McpSe
       apiResources: runtime.apiResources,
       signal,
       now: runtime.now,
+      showIamIdentity: runtime.config.showIamIdentity,
     }, {
       log: runtime.log,
       principal,

@@ -8,13 +8,20 @@ import { discoverPermissions, type PermissionSet } from '../rbac/discovery.ts';
 import { ApiResources } from '../kube/api-resources.ts';
 import { catalogue as defaultCatalogue } from '../../tools/index.ts';
 import type { ToolDeclaration } from '../tool.ts';
-import { cataloguePermissions, Offer } from '../policy/offer.ts';
+import { cataloguePermissions, Offer, type Advertisement } from '../policy/offer.ts';
 import type { ToolCallHook } from '../policy/gate.ts';
+import { selfSubjectReview } from '../kube/resources.ts';
+import { classifyBroadGrants, findingsForLog, findingsKey, guardQuestions, type Finding } from '../rbac/broad-grants.ts';
+import { renderRbac } from '../rbac/role.ts';
+import { BroadRoleRefused, KEPT_WHEN_WITHDRAWN, refusalMessage, withdrawn } from '../policy/broad-role.ts';
+import { selectTools } from '../policy/select-tools.ts';
 
 export interface RuntimeOptions {
   now?: () => Date;
   /** Re-discovery period; 0 turns it off. */
   refreshIntervalMs?: number;
+  /** `enforce` (serving): unaccepted broad grants refuse the start and withdraw the tools; `report` (doctor) only classifies. */
+  guard?: 'enforce' | 'report';
 }
 
 export interface PermissionsChange {
@@ -39,6 +46,10 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   private stopping = false;
   /** What is offered now: replaced, never mutated, when the permissions change. */
   offer: Offer;
+  /** The broad-grant guard's findings for the current permissions. */
+  findings: Finding[];
+  /** The tools `--tools` lets through (all of the catalogue without it). */
+  readonly selected: ReadonlySet<string>;
   /** The kinds the cluster serves, for the generic tools: discovered once per process, on first use. */
   readonly apiResources: ApiResources;
 
@@ -51,7 +62,9 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     private readonly options: RuntimeOptions = {},
   ) {
     super();
-    this.offer = this.offerFor(permissions);
+    this.selected = selectTools(config.tools, catalogue.map((t) => t.name));
+    this.findings = findingsOf(permissions, config.namespaces);
+    this.offer = this.offerFor(permissions, this.findings);
     this.apiResources = new ApiResources(connection.kube);
     this.fingerprint = permissions.fingerprint();
     const interval = options.refreshIntervalMs ?? 0;
@@ -67,8 +80,41 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     return this.offer.permissions;
   }
 
-  private offerFor(permissions: PermissionSet): Offer {
-    return new Offer(this.catalogue, permissions, { readOnly: this.config.readOnly, confirmByArgument: this.config.confirmByArgument });
+  private offerFor(permissions: PermissionSet, findings: readonly Finding[]): Offer {
+    const { readOnly, confirmByArgument, tools } = this.config;
+    return new Offer(this.catalogue, permissions, {
+      readOnly, confirmByArgument,
+      ...(tools ? { selected: { names: this.selected, patterns: tools } } : {}),
+      ...(this.withdraws(findings) ? { withdrawnFor: findings } : {}),
+    });
+  }
+
+  /** What a client that can ask its user is offered, for these permissions and findings (doctor, the refusal's Role). */
+  advertisements(permissions = this.permissions, findings: readonly Finding[] = this.findings): Advertisement[] {
+    return this.offerFor(permissions, findings).tools({ canAsk: true });
+  }
+
+  /** Whether these findings withdraw the tools: serving (not doctor), and no --accept-broad-role. */
+  withdraws(findings: readonly Finding[] = this.findings): boolean {
+    return this.enforcing && withdrawn(findings, this.config.acceptBroadRole);
+  }
+
+  private get enforcing(): boolean {
+    return (this.options.guard ?? 'enforce') === 'enforce';
+  }
+
+  /** The guard's findings in the log, for the operator: at start when accepted, and whenever they change. */
+  logFindings(when: 'start' | 'change'): void {
+    if (!this.enforcing) return;
+    const findings = findingsForLog(this.findings);
+    if (this.findings.length === 0) {
+      if (when === 'change') this.log.info({ guard: 'clear' }, 'broad grants: none any more');
+    } else if (this.config.acceptBroadRole) {
+      this.log.warn({ guard: 'accepted', acceptedBecause: this.config.acceptBroadRole, findings }, 'broad role accepted by the operator (--accept-broad-role)');
+    } else {
+      this.log.warn({ guard: 'withdrawn', findings, kept: [...KEPT_WHEN_WITHDRAWN] },
+        'broad grants appeared: tools withdrawn until the role is narrowed or the server is restarted with --accept-broad-role');
+    }
   }
 
   /** Starts a re-discovery unless one is running; one running absorbs further requests into one more pass. */
@@ -91,7 +137,7 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   private async refresh(reason: string): Promise<boolean> {
     let next: PermissionSet;
     try {
-      next = await discoverPermissions(this.connection.kube, this.config.namespaces, cataloguePermissions(this.catalogue));
+      next = await discover(this.connection, this.config.namespaces, this.catalogue);
     } catch (error) {
       this.log.warn({ reason, err: { message: (error as Error).message } }, 'permission refresh failed; keeping the last known permissions');
       return false;
@@ -99,8 +145,12 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     const fingerprint = next.fingerprint();
     if (fingerprint === this.fingerprint) return false;
     const previous = this.offer;
-    this.offer = this.offerFor(next);
+    const findings = findingsOf(next, this.config.namespaces);
+    const findingsChanged = findingsKey(findings) !== findingsKey(this.findings);
+    this.findings = findings;
+    this.offer = this.offerFor(next, findings);
     this.fingerprint = fingerprint;
+    if (findingsChanged) this.logFindings('change');
     const before = new Set(previous.names());
     const after = new Set(this.offer.names());
     const change = { reason, added: [...after].filter((n) => !before.has(n)), removed: [...before].filter((n) => !after.has(n)) };
@@ -146,20 +196,61 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   }
 }
 
+/** The catalogue's permissions and the broad-grant guard's, discovered together. */
+function discover(connection: Connection, namespaces: readonly string[], catalogue: readonly ToolDeclaration[]): Promise<PermissionSet> {
+  const guard = guardQuestions();
+  return discoverPermissions(connection.kube, namespaces, [...cataloguePermissions(catalogue), ...guard.permissions], guard.elsewhere);
+}
+
+function findingsOf(permissions: PermissionSet, namespaces: readonly string[]): Finding[] {
+  return classifyBroadGrants((p, ns) => permissions.decision(p, ns), namespaces);
+}
+
 export async function startRuntime(config: Config, log: Logger, options: RuntimeOptions & { catalogue?: readonly ToolDeclaration[] } = {}): Promise<Runtime> {
   const catalogue = options.catalogue ?? defaultCatalogue;
+  selectTools(config.tools, catalogue.map((t) => t.name)); // a --tools typo is a configuration error, before any request
   const started = performance.now();
   const connection = await connect(config);
-  const permissions = await discoverPermissions(connection.kube, config.namespaces, cataloguePermissions(catalogue));
+  // The identity is for the operator's log (the agent's whoami hides the IAM side) and the refusal's Role.
+  const [permissions, identity] = await Promise.all([
+    discover(connection, config.namespaces, catalogue),
+    selfSubjectReview(connection.kube).then(({ extra, ...user }) => ({ ...user, ...(extra ? { extra: withoutKeyId(extra) } : {}) }), () => undefined),
+  ]);
   const runtime = new Runtime(config, connection, log, catalogue, permissions, {
     refreshIntervalMs: config.refreshInterval * 1000, ...options,
   });
+  if (runtime.withdraws()) {
+    await runtime.shutdown(0);
+    throw refusal(runtime, identity?.username);
+  }
+  runtime.logFindings('start');
   log.info({
     connection: connection.summary,
+    identity,
     namespaces: config.namespaces,
     tools: runtime.offer.names(),
     discoveryRequests: permissions.requestCount,
     startupMs: Math.round(performance.now() - started),
   }, 'ready');
   return runtime;
+}
+
+/** The refusal at start, with the narrow RBAC for the tools that would be in use (the `rbac` command's output). */
+function refusal(runtime: Runtime, username: string | undefined): BroadRoleRefused {
+  const { config } = runtime;
+  const tools = runtime.advertisements(runtime.permissions, []).map((a) => a.tool);
+  const bindingRole = (config.mode === 'eks' ? config.bindingRole : undefined) ?? 'agent';
+  const user = username ?? `eks-agent:${bindingRole}`;
+  const command = `eks-rbac-mcp rbac --tools ${tools.map((t) => t.name).join(',')} ${config.namespaces.map((ns) => `--namespace ${ns}`).join(' ')} --user ${user}`;
+  const narrow = renderRbac({
+    tools, namespaces: config.namespaces, user, name: `eks-rbac-mcp-${bindingRole}`, bindingRole,
+    roleArn: config.mode === 'eks' ? config.roleArn ?? '' : '', clusterName: config.mode === 'eks' ? config.clusterName : '',
+    region: config.mode === 'eks' ? config.region : '', trustedPrincipal: '', kubernetesOnly: true,
+  });
+  return new BroadRoleRefused(runtime.findings, refusalMessage(runtime.findings, command, narrow));
+}
+
+/** The access key id is half of a credential: the log keeps who, not with what. */
+function withoutKeyId(extra: Record<string, string[]>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(extra).filter(([key]) => key.toLowerCase() !== 'accesskeyid'));
 }
