@@ -55,7 +55,8 @@ function assertNoTokenIn(text: string, where: string): void {
 }
 
 async function assertServes(env: Record<string, string>): Promise<void> {
-  const session = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'pods-reader', NAMESPACE), env);
+  // --show-iam-identity: whoami names the assumed role, the proof of which identity the cluster saw.
+  const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader', NAMESPACE), '--show-iam-identity'], env);
   try {
     const names = (await session.client.listTools()).tools.map((t) => t.name);
     assert.deepEqual(names, ['whoami', 'can_i', 'pods_list', 'pods_get', 'pods_log']);

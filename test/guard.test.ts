@@ -188,7 +188,7 @@ describe('the broad-grant guard at start', () => {
   });
 
   test('--accept-broad-role starts with a warning naming the reason and the findings', async () => {
-    const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'wildcard', 'team-a'), '--accept-broad-role', 'INC-42: migration window'], env);
+    const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'wildcard', 'team-a'), '--accept-broad-role', 'INC-42: migration window'], env, { elicit: () => ({ action: 'decline' }) });
     try {
       assert.ok((await session.client.listTools()).tools.some((t) => t.name === 'pods_exec'));
       const line = session.stderr().split('\n').find((l) => l.includes('"guard":"accepted"'));

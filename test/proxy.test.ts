@@ -50,7 +50,7 @@ function assertNothingButTunnels(entries: typeof proxy.log): void {
 
 test('STS, EKS DescribeCluster, the API server and exec all go through the proxy, as CONNECT tunnels, loopback included', async () => {
   const from = proxy.log.length;
-  const args = eksArgs(cluster, 'eks-mcp-agent', 'wildcard', 'team-a');
+  const args = [...eksArgs(cluster, 'eks-mcp-agent', 'wildcard', 'team-a'), '--accept-broad-role', 'test fixture: a namespace admin'];
   for (const flag of ['--endpoint', '--ca-file']) args.splice(args.indexOf(flag), 2); // DescribeCluster (moto) gives them
   const session = await connectServer(args, proxied({ AWS_ENDPOINT_URL_EKS: cluster.sts.url }), { elicit: () => ({ action: 'accept', content: { confirm: true } }) });
   try {
@@ -123,7 +123,7 @@ test('kubeconfig mode: the cluster\'s proxy-url is used for every request, whate
     users: [{ name: 'admin', user: { token: cluster.adminToken } }],
   }));
   const from = proxy.log.length;
-  const session = await connectServer(['--kubeconfig', file, '--namespaces', 'team-a'], { ...hostEnv(cluster), NO_PROXY: '*' });
+  const session = await connectServer(['--kubeconfig', file, '--namespaces', 'team-a', '--accept-broad-role', 'test fixture: the admin kubeconfig'], { ...hostEnv(cluster), NO_PROXY: '*' });
   try {
     const pods = await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } }) as CallToolResult;
     assert.ok(!pods.isError);

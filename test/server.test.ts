@@ -138,7 +138,7 @@ for (const [fixtureName, fixture] of Object.entries(FIXTURES)) {
       } finally {
         await legacy.close();
       }
-      const server = await startHttp(eksArgs(cluster, fixture.role, fixture.binding), { env: hostEnv(cluster) });
+      const server = await startHttp([...eksArgs(cluster, fixture.role, fixture.binding), ...(fixture.broad ? ACCEPT_BROAD : [])], { env: hostEnv(cluster) });
       try {
         for (const era of ERAS) {
           const http = await connectHttp(server.url, { ...agreeable, era });
