@@ -1,5 +1,5 @@
 // The commands besides `serve`: doctor, rbac, token, tools. They print for people (stdout) and exit.
-import type { Config, FieldName } from './config.ts';
+import type { Config, Flags } from './config.ts';
 import { connect } from './connection.ts';
 import { selfSubjectReview } from './kube/resources.ts';
 import { accessReview, type PermissionSet } from './rbac/discovery.ts';
@@ -74,8 +74,16 @@ export async function printToken(config: Config): Promise<number> {
   return 0;
 }
 
-export function printRbac(values: Record<string, string | string[] | undefined>, flags: Partial<Record<FieldName, string>>): number {
-  const names = String(values['tools'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+export interface RbacOptions {
+  tools?: string;
+  namespace?: string[];
+  user?: string;
+  name?: string;
+  trustedPrincipal?: string;
+}
+
+export function printRbac(values: RbacOptions, flags: Flags): number {
+  const names = (values.tools ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) {
     process.stderr.write(`eks-rbac-mcp: rbac needs --tools a,b,c (one of: ${catalogue.map((t) => t.name).join(', ')})\n`);
     return 2;
@@ -85,18 +93,18 @@ export function printRbac(values: Record<string, string | string[] | undefined>,
     process.stderr.write(`eks-rbac-mcp: unknown tool(s) ${unknown.join(', ')}; known: ${catalogue.map((t) => t.name).join(', ')}\n`);
     return 2;
   }
-  const namespaces = (values['namespace'] as string[] | undefined) ?? flags.namespaces?.split(',') ?? ['default'];
+  const namespaces = values.namespace ?? flags.namespaces?.split(',') ?? ['default'];
   const bindingRole = flags.bindingRole ?? 'agent';
   out(renderRbac({
     tools: catalogue.filter((t) => names.includes(t.name)),
     namespaces,
     bindingRole,
-    user: String(values['user'] ?? `eks-agent:${bindingRole}`),
-    name: String(values['name'] ?? `eks-rbac-mcp-${bindingRole}`),
+    user: values.user ?? `eks-agent:${bindingRole}`,
+    name: values.name ?? `eks-rbac-mcp-${bindingRole}`,
     roleArn: flags.roleArn ?? 'arn:aws:iam::111122223333:role/eks-rbac-mcp-agent',
     clusterName: flags.clusterName ?? 'my-cluster',
     region: flags.region ?? 'us-east-1',
-    trustedPrincipal: String(values['trusted-principal'] ?? 'arn:aws:iam::111122223333:role/agent-host'),
+    trustedPrincipal: values.trustedPrincipal ?? 'arn:aws:iam::111122223333:role/agent-host',
   }));
   return 0;
 }
