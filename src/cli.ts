@@ -12,7 +12,9 @@ const USAGE = `eks-rbac-mcp — an MCP server whose tools are exactly what the c
 
 Usage:
   eks-rbac-mcp [serve]  [connection options]      MCP over stdio (the default)
-  eks-rbac-mcp doctor   [connection options]      who am I, the rules found, every tool ✓/✗, the can-i proof
+  eks-rbac-mcp doctor   [connection options] [--http [HTTP options]]
+                                                  who am I, the rules found, every tool ✓/✗, the can-i proof;
+                                                  with --http, what the HTTP authentication accepts
   eks-rbac-mcp rbac --tools a,b,c [--namespace ns] [--user name] [--role-arn arn] [--binding-role r]
                                                   the minimal Role, bindings and AWS mapping for those tools
   eks-rbac-mcp token    [connection options]      an ExecCredential for kubectl, like aws eks get-token
@@ -96,9 +98,9 @@ async function main(argv: string[]): Promise<number> {
   let http: HttpConfig | undefined;
   try {
     config = loadConfig(flags);
-    if (command === 'serve' && ['true', '1'].includes(httpFlags.http ?? process.env[SETTINGS.http.env] ?? '')) {
+    if ((command === 'serve' || command === 'doctor') && ['true', '1'].includes(httpFlags.http ?? process.env[SETTINGS.http.env] ?? '')) {
       http = loadHttpConfig(httpFlags);
-    } else if (command === 'serve' && Object.keys(httpFlags).length) {
+    } else if ((command === 'serve' || command === 'doctor') && Object.keys(httpFlags).length) {
       throw new ConfigError(settingList.filter(([name]) => httpFlags[name] !== undefined)
         .map(([, s]) => `${s.flag} is an HTTP option: add --http (or EKS_MCP_HTTP=true)`));
     }
@@ -120,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keeps running
     }
     const commands = await import('./commands.ts');
-    return command === 'doctor' ? await commands.doctor(config, log) : await commands.printToken(config);
+    return command === 'doctor' ? await commands.doctor(config, log, http) : await commands.printToken(config);
   } catch (error) {
     if (error instanceof ConfigError) { // found only while starting, e.g. a static token file that is missing or too weak
       process.stderr.write(`eks-rbac-mcp: ${error.message}\n`);

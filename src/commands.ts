@@ -1,5 +1,6 @@
 // The commands besides `serve`: doctor, rbac, token, tools. They print for people (stdout) and exit.
-import type { Config, Flags } from './config.ts';
+import { readFileSync } from 'node:fs';
+import type { Config, Flags, HttpConfig } from './config.ts';
 import { connect } from './connection.ts';
 import { selfSubjectReview } from './kube/resources.ts';
 import { accessReview, type PermissionSet } from './rbac/discovery.ts';
@@ -25,8 +26,31 @@ function firstMissing(tool: ToolDeclaration, permissions: PermissionSet): Permis
     ?? tool.permissions.find((p) => p.scope === 'namespaced');
 }
 
+/** What an operator should know about `serve --http`'s authentication, one line each. */
+export function httpAdvice(http: HttpConfig): string[] {
+  if (http.oauthIssuer) {
+    return [`auth        OAuth, issuer ${http.oauthIssuer}, audience ${http.resourceUrl}`,
+      ...(http.oauthScopes?.length ? [] : ['WARNING     --oauth-scopes is not set: any token the issuer mints for this audience is accepted, '
+        + 'whatever it was granted for; set --oauth-scopes (e.g. mcp) so that only tokens carrying it are'])];
+  }
+  if (http.authTokensFile || http.authTokens) return [`auth        static bearer tokens${http.authTokensFile ? ` from ${http.authTokensFile}` : ''}`];
+  return [`WARNING     no authentication: anyone who can reach ${http.host}:${http.port} can use the tools`];
+}
+
+const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** The namespace this process runs in, when it runs in a pod: POD_NAMESPACE (downward API), else the mounted file. */
+export function serverNamespace(env: NodeJS.ProcessEnv = process.env, read: (path: string) => string = (path) => readFileSync(path, 'utf8')): string | undefined {
+  if (env['POD_NAMESPACE']) return env['POD_NAMESPACE'];
+  try {
+    return read(SERVICE_ACCOUNT_NAMESPACE).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Exit 0 when the connection works (whatever it may do); 1 when it cannot authenticate or reach the API. */
-export async function doctor(config: Config, log: Logger): Promise<number> {
+export async function doctor(config: Config, log: Logger, http?: HttpConfig): Promise<number> {
   const { connection, permissions } = await startRuntime(config, log);
   out(`connection  ${Object.entries(connection.summary).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   const user = await selfSubjectReview(connection.kube);
@@ -56,6 +80,12 @@ export async function doctor(config: Config, log: Logger): Promise<number> {
     return `can-i delete pods -n ${ns} → ${allowed ? 'yes' : 'no'}`;
   }));
   out(`proof       ${proofs.join('; ')}`);
+  const own = serverNamespace();
+  if (own && await accessReview(connection.kube, { group: '', resource: 'pods', subresource: 'exec', verb: 'create', scope: 'namespaced' }, own)) {
+    out(`WARNING     the role may exec into pods in ${own}, the namespace this server runs in: a command there can read this `
+      + 'server\'s own environment and mounted credentials. Run the server in a namespace the role does not serve.');
+  }
+  for (const line of http ? httpAdvice(http) : []) out(line);
   out(`advertised  ${advertised.size} of ${catalogue.length} tools (discovery: ${permissions.requestCount} API requests)`);
   return 0;
 }

@@ -13,7 +13,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { isLoopbackHost, type Config, type HttpConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { catalogue } from '../../tools/index.ts';
-import { createAuth, principalOf, type Auth } from './auth.ts';
+import { createAuth, FailedAuthThrottle, failedAuthGuard, principalOf, type Auth } from './auth.ts';
 import { corsHeaders, originAllowed, RateLimiter } from './guards.ts';
 import { createMcpServer } from './mcp.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -151,6 +151,7 @@ function createApp({ http, auth, metrics, log, state, sessions, readiness }: App
     }
     next();
   });
+  if (auth) guards.push(failedAuthGuard(auth, new FailedAuthThrottle(), log)); // repeated 401s from one address back off
   if (auth) guards.push(requireBearerAuth({ verifier: auth, requiredScopes: auth.requiredScopes, resourceMetadataUrl: auth.resourceMetadata?.url }));
   guards.push((_req, res, next) => {
     if (state.runtime && !state.shuttingDown) return next();
