@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineTool, ToolError, type ToolContext } from '../src/tool.ts';
 import { age, redactSecret, stripNoise, type KubeObject } from '../src/format.ts';
-import { findResource, type ServedResource } from '../src/kube/api-resources.ts';
+import { findResource, parseResourceArgument, type ServedResource } from '../src/kube/api-resources.ts';
 import { getObject, listPage } from '../src/kube/resources.ts';
 import type { Permission } from '../src/rbac/permission.ts';
 import { listInput, objectName, READ_ONLY, tableOutput, tableResult } from './common.ts';
@@ -29,6 +29,20 @@ function permissionOf(served: ServedResource, verb: string): Permission {
   return { group: served.group, resource: served.resource, verb, scope: served.namespaced ? 'namespaced' : 'cluster' };
 }
 
+/**
+ * The permission a generic call needs. What the arguments and the discovered rules can refuse is refused
+ * first, so that a call that cannot go ahead sends no request at all, not even discovery's.
+ */
+async function permissionOfCall(ctx: ToolContext, args: { resource: string; namespace?: string }, verb: string): Promise<Permission[]> {
+  const parsed = parseResourceArgument(args.resource);
+  if (!parsed || parsed.subresource) throw new ToolError(`"${args.resource}" is not a resource name: give a plural, kind or short name, e.g. deployments.apps. No request was sent.`);
+  if (!ctx.permissions.couldGrant(verb, args.namespace)) {
+    const where = args.namespace === undefined ? '' : ctx.permissions.namespaces.includes(args.namespace) ? ` in namespace ${args.namespace}` : ` in ${args.namespace}, which is outside this connection's scope (${ctx.permissions.namespaces.join(', ')})`;
+    throw new ToolError(`Forbidden: this connection's RBAC role does not allow ${verb} on any resource${where}; no request was sent.`, 403);
+  }
+  return [permissionOf(await resolve(ctx, args.resource, verb), verb)];
+}
+
 /** Secrets keep their keys and lose their values, whichever tool reads them. */
 export function safeObject(object: KubeObject): KubeObject {
   return object.kind === 'Secret' ? redactSecret(object) : stripNoise(object);
@@ -44,9 +58,7 @@ export const resourcesList = defineTool({
   annotations: READ_ONLY,
   permissions: [],
   advertisedFor: { verb: 'list', probes: probes('list') },
-  async permissionsFor(args, ctx) {
-    return [permissionOf(await resolve(ctx, args.resource, 'list'), 'list')];
-  },
+  permissionsFor: (args, ctx) => permissionOfCall(ctx, args, 'list'),
   async handler(args, ctx) {
     const served = await resolve(ctx, args.resource, 'list');
     const page = await listPage(ctx.kube, served, { ...args, namespace: served.namespaced ? args.namespace : undefined, signal: ctx.signal });
@@ -67,9 +79,7 @@ export const resourcesGet = defineTool({
   annotations: READ_ONLY,
   permissions: [],
   advertisedFor: { verb: 'get', probes: probes('get') },
-  async permissionsFor(args, ctx) {
-    return [permissionOf(await resolve(ctx, args.resource, 'get'), 'get')];
-  },
+  permissionsFor: (args, ctx) => permissionOfCall(ctx, args, 'get'),
   async handler(args, ctx) {
     const served = await resolve(ctx, args.resource, 'get');
     const object = safeObject(await getObject(ctx.kube, served, served.namespaced ? args.namespace : undefined, args.name, ctx.signal));

@@ -87,7 +87,10 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
       return false;
     }
     const fingerprint = next.fingerprint();
-    if (fingerprint === this.fingerprint) return false;
+    if (fingerprint === this.fingerprint) {
+      this.permissions = next; // the same answers, but decisions made lazily since (generic tools) may be stale
+      return false;
+    }
     const before = new Set(this.advertisedNames());
     const after = new Set(this.advertisedNames(next));
     this.permissions = next;
