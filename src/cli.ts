@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// eks-rbac-mcp: serve (default), doctor, rbac, token. Usage errors exit 2; a failed connection exits 1.
+// eks-rbac-mcp: serve (default), doctor, rbac, token. Usage errors exit 2; a failed start exits with the code of its
+// cause (src/startup.ts, README "Exit codes"), 1 when the cause is not one foreseen.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadHttpConfig, SETTINGS, settingList, type Config, type Flags, type HttpConfig } from './config.ts';
 import { createLogger } from './log.ts';
@@ -128,9 +129,12 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`eks-rbac-mcp: ${error.message}\n`);
       return 2;
     }
-    log.error({ err: { message: messageOf(error), stack: error instanceof Error ? error.stack : undefined } }, "failed");
-    process.stderr.write(`eks-rbac-mcp: ${messageOf(error)}\n`);
-    return 1;
+    // One line on stderr that says what to change, an exit code per cause; the stack only at --log-level debug.
+    const { explainStartupFailure, EXIT } = await import('./startup.ts');
+    const failure = explainStartupFailure(error, config);
+    log.debug({ err: { message: messageOf(error), stack: error instanceof Error ? error.stack : undefined } }, 'failed');
+    process.stderr.write(`eks-rbac-mcp: ${failure?.message ?? messageOf(error)}\n`);
+    return failure?.exitCode ?? EXIT.failed;
   }
 }
 

@@ -8,6 +8,7 @@ import { discoverPermissions, type PermissionSet } from '../rbac/discovery.ts';
 import { catalogue as defaultCatalogue } from '../../tools/index.ts';
 import type { ToolDeclaration } from '../tool.ts';
 import { advertise, cataloguePermissions } from './mcp.ts';
+import { checkNamespaces } from '../startup.ts';
 
 /** What a transport may observe of each tool call (HTTP metrics): the facts of the audit line, exact duration. */
 export type ToolCallHook = (tool: string, outcome: string, status: number | undefined, durationMs: number) => void;
@@ -140,7 +141,10 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
   const catalogue = options.catalogue ?? defaultCatalogue;
   const started = performance.now();
   const connection = await connect(config);
-  const permissions = await discoverPermissions(connection.kube, config.namespaces, cataloguePermissions(catalogue));
+  const [permissions] = await Promise.all([
+    discoverPermissions(connection.kube, config.namespaces, cataloguePermissions(catalogue)),
+    checkNamespaces(connection.kube, config.namespaces), // a scope naming a namespace that does not exist is a typo
+  ]);
   const runtime = new Runtime(config, connection, log, catalogue, permissions, {
     refreshIntervalMs: config.refreshInterval * 1000, ...options,
   });
