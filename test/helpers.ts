@@ -75,3 +75,47 @@ export async function connectServer(args: string[], env: Record<string, string>,
 export function auditLines(stderr: string): Array<Record<string, unknown>> {
   return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['audit']);
 }
+
+export interface HttpServer {
+  url: string;
+  stderr(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Spawns `serve --http` from dist/ on a kernel-chosen loopback port; resolves once it serves MCP (discovery done). */
+export async function startHttpServer(args: string[], env: Record<string, string>): Promise<HttpServer> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [cliPath, 'serve', '--http', '--port', '0', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      for (const line of stderr.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg === 'serving MCP over HTTP' && entry.url) resolve(entry.url);
+      }
+    });
+    void exited.then((code) => reject(new Error(`the server exited (${code}) before serving:\n${stderr}`)));
+  });
+  return {
+    url,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Polls `check` until it returns a value (not undefined) or the deadline passes: waiting on an event, not a sleep. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, deadlineMs = 10_000, everyMs = 50): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
