@@ -71,7 +71,7 @@ export function explainStartupFailure(error: unknown, config: Config): StartupFa
     const session = config.bindingRole ?? 'eks-rbac-mcp';
     return {
       exitCode: EXIT.assumeRoleRefused,
-      message: `AssumeRole ${config.roleArn} as session "${session}" was refused: the role's trust policy must allow the host's identity `
+      message: `${credential.message.replace(/\s+/g, ' ')}; the role's trust policy must allow the host's identity `
         + `(aws sts get-caller-identity) sts:AssumeRole with the condition sts:RoleSessionName = "${session}", and that identity needs `
         + `sts:AssumeRole on the role; \`eks-rbac-mcp rbac --tools whoami --binding-role ${session} --role-arn ${config.roleArn}\` prints the trust policy`,
     };

@@ -47,7 +47,7 @@ test('no AWS credentials at all: says how to provide them, not that the identity
 test('AssumeRole refused: says what the trust policy must allow', () => {
   const run = serve(eksArgs(cluster, 'eks-mcp-untrusted', 'pods-reader'), hostEnv(cluster));
   assert.equal(run.status, EXIT.assumeRoleRefused, run.stderr);
-  assertOneLine(run.stderr, /AssumeRole arn:aws:iam::123456789012:role\/eks-mcp-untrusted as session "pods-reader" was refused: the role's trust policy must allow/);
+  assertOneLine(run.stderr, /AssumeRole arn:aws:iam::123456789012:role\/eks-mcp-untrusted as session "pods-reader" failed: AccessDenied: .*; the role's trust policy must allow/);
 });
 
 test('a cluster name the token is not for: 401, and what to check', () => {

@@ -164,8 +164,8 @@ export function assumeRole(input: AssumeRoleInput): CredentialSource {
     } catch (error) {
       const e = error as Error & { name?: string };
       const kind = noCredentials(e) ? 'no-credentials' : e.name === 'AccessDenied' ? 'assume-role-refused' : 'other';
-      throw new AwsCredentialError(kind, `AssumeRole ${input.roleArn} as session "${input.sessionName}" failed: ${e.name ?? 'Error'}: ${e.message}`
-        + (kind === 'assume-role-refused' ? ' (does the role\'s trust policy allow the caller, and does the caller hold sts:AssumeRole?)' : ''));
+      // What to change for a refusal is said once, by the start-up message (src/startup.ts).
+      throw new AwsCredentialError(kind, `AssumeRole ${input.roleArn} as session "${input.sessionName}" failed: ${e.name ?? 'Error'}: ${e.message}`);
     } finally {
       sts.destroy();
     }

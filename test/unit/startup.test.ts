@@ -12,7 +12,8 @@ const unavailable = (kind: AwsCredentialError['kind'], message: string) => new C
 test('every startup failure maps to one line and a documented exit code', () => {
   const cases: Array<[unknown, number, RegExp]> = [
     [unavailable('no-credentials', 'Could not load credentials from any providers'), EXIT.noCredentials, /no AWS credentials found.*AWS_ACCESS_KEY_ID.*AWS_PROFILE/],
-    [unavailable('assume-role-refused', 'AccessDenied: not authorized'), EXIT.assumeRoleRefused, /AssumeRole arn:aws:iam::111122223333:role\/agent as session "pods-reader" was refused.*trust policy.*sts:RoleSessionName.*pods-reader/],
+    [unavailable('assume-role-refused', 'AssumeRole arn:aws:iam::111122223333:role/agent as session "pods-reader" failed: AccessDenied: not authorized'), EXIT.assumeRoleRefused,
+      /AssumeRole arn:aws:iam::111122223333:role\/agent as session "pods-reader" failed: AccessDenied: not authorized; the role's trust policy must allow .*sts:RoleSessionName.*pods-reader/],
     [new KubeApiError(401, 'Unauthorized', 'Unauthorized'), EXIT.unauthorized, /did not accept this connection's token \(401 Unauthorized\).*cluster name prod.*access entry/],
     [new Error('EKS DescribeCluster prod failed', { cause: Object.assign(new Error('No cluster found for name: prod.'), { name: 'ResourceNotFoundException' }) }), EXIT.unauthorized, /no EKS cluster prod in us-east-1/],
     [new ConnectionError('cannot reach the Kubernetes API at https://x: connect ECONNREFUSED', 'ECONNREFUSED', false), EXIT.unreachable, /cannot reach the Kubernetes API/],
