@@ -60,11 +60,11 @@ export function advertise(catalogue: readonly ToolDeclaration[], permissions: Pe
 const confirmArgument = z.boolean().optional().describe('true once the user agreed (for clients without elicitation)');
 
 /** Destructive tools take `confirm`, for clients that cannot be asked through elicitation. */
-function withConfirm(tool: ToolDeclaration): ZodRawShape {
+export function withConfirm(tool: ToolDeclaration): ZodRawShape {
   return tool.confirm ? { ...tool.input, confirm: confirmArgument } : tool.input;
 }
 
-function inputShape(ad: Advertisement): ZodRawShape {
+export function inputShape(ad: Advertisement): ZodRawShape {
   if (!ad.namespaces) return withConfirm(ad.tool);
   const choices = ad.namespaces as [string, ...string[]];
   const scope = ad.namespaceOptional ? 'this connection\'s scope' : `the namespaces where the role allows ${ad.tool.name}`;
