@@ -1,6 +1,6 @@
 // Shared by the test files: the run's control plane, and the server spawned over real stdio as a client would.
 import { after } from 'node:test';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -118,4 +118,31 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     if (Date.now() > until) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/** Where the API server's audit log ends now: later requests are read from here on. */
+export function auditMark(info: ClusterInfo): number {
+  return statSync(info.auditLog).size;
+}
+
+export interface AuditedRequest { verb: string; resource?: string; subresource?: string; namespace?: string; name?: string }
+
+/** What reached the API server for one user since the mark, from its audit log (independent of our own logs). */
+export function apiRequests(info: ClusterInfo, username: string, since = 0): AuditedRequest[] {
+  return readFileSync(info.auditLog).subarray(since).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    .filter((e) => e.user?.username === username)
+    .map((e) => ({ verb: e.verb, resource: e.objectRef?.resource, subresource: e.objectRef?.subresource, namespace: e.objectRef?.namespace, name: e.objectRef?.name }));
+}
+
+/**
+ * The user's requests since the mark, read only once a later marker request (a SelfSubjectReview, sent by
+ * `marker`, e.g. a whoami call) is in the audit log: a check that something was NOT sent cannot pass just
+ * because the audit event had not been written yet.
+ */
+export async function requestsUpToMarker(info: ClusterInfo, username: string, since: number, marker: () => Promise<unknown>): Promise<AuditedRequest[]> {
+  await marker();
+  return waitFor('the marker request in the audit log', () => {
+    const sent = apiRequests(info, username, since);
+    return sent.some((r) => r.resource === 'selfsubjectreviews') ? sent : undefined;
+  });
 }

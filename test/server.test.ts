@@ -2,11 +2,11 @@
 // moto AssumeRole → our token → the authenticator → the RBAC user of the binding role.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { kubectl, type ClusterInfo } from './cluster/cluster.ts';
-import { auditLines, connectServer, eksArgs, hostEnv, root, useCluster, type Session } from './helpers.ts';
+import { kubectl } from './cluster/cluster.ts';
+import { auditLines, auditMark, connectServer, eksArgs, hostEnv, requestsUpToMarker, root, useCluster, type Session } from './helpers.ts';
 
 const cluster = await useCluster();
 const goldenDir = join(root, 'test', 'golden');
@@ -37,17 +37,8 @@ async function call(session: Session, name: string, args: Record<string, unknown
   return (await session.client.callTool({ name, arguments: args })) as CallToolResult;
 }
 
-/** Where the API server's audit log ends now: later requests are read from here on. */
-function auditMark(info: ClusterInfo): number {
-  return statSync(info.auditLog).size;
-}
-
-/** What the API server really received from a user since a mark, from its own audit log. */
-function apiRequests(info: ClusterInfo, username: string, since = 0): Array<{ verb: string; resource?: string; subresource?: string; namespace?: string; name?: string }> {
-  return readFileSync(info.auditLog).subarray(since).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
-    .filter((e) => e.user?.username === username)
-    .map((e) => ({ verb: e.verb, resource: e.objectRef?.resource, subresource: e.objectRef?.subresource, namespace: e.objectRef?.namespace, name: e.objectRef?.name }));
-}
+/** This user's requests since the mark, read once a later whoami (the marker) is in the audit log. */
+const settled = (session: Session, username: string, mark: number) => requestsUpToMarker(cluster, username, mark, () => call(session, 'whoami', {}));
 
 function podOf(namespace: string, app: string): string {
   return kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', `app=${app}`, '--field-selector', 'status.phase=Running', '-o', 'jsonpath={.items[0].metadata.name}']);
@@ -100,10 +91,12 @@ for (const [fixtureName, fixture] of Object.entries(FIXTURES)) {
         namespaces: (t.inputSchema.properties?.['namespace'] as { enum?: string[] } | undefined)?.enum ?? null,
       }));
       const file = join(goldenDir, `tools-${fixtureName}.json`);
-      if (process.env['UPDATE_GOLDEN'] || !existsSync(file)) {
+      if (process.env['UPDATE_GOLDEN'] === '1') {
         mkdirSync(goldenDir, { recursive: true });
         writeFileSync(file, `${JSON.stringify(advertised, null, 2)}\n`);
       }
+      // A missing golden file fails: it is written only on an explicit UPDATE_GOLDEN=1, never on a plain run.
+      assert.ok(existsSync(file), `${file} is missing: create it with UPDATE_GOLDEN=1 npm test -- test/server.test.ts, and review it`);
       assert.deepEqual(advertised, JSON.parse(readFileSync(file, 'utf8')));
     });
 
@@ -154,12 +147,8 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     const exec = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['true'] });
     assert.match(text(exec), /does not grant create pods\/exec, get pods/);
     await call(session, 'pods_list', { namespace: 'team-a' });
-    // The audit event of a request may land just after its response: wait for the allowed call's.
-    let sent = apiRequests(cluster, fixture.user, mark);
-    for (let i = 0; i < 50 && !sent.some((r) => r.verb === 'list' && r.resource === 'pods'); i += 1) {
-      await new Promise((r) => setTimeout(r, 100));
-      sent = apiRequests(cluster, fixture.user, mark);
-    }
+    // The audit event of a request may land just after its response: read up to a later marker request.
+    const sent = await settled(session, fixture.user, mark);
     assert.ok(sent.some((r) => r.verb === 'list' && r.resource === 'pods'), 'the audit log sees this user\'s allowed call');
     assert.deepEqual(sent.filter((r) => r.verb === 'delete' || r.subresource === 'exec'), []);
   });
@@ -169,7 +158,7 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     const result = await call(session, 'pods_list', { namespace: 'kube-system' });
     assert.equal(result.isError, true);
     assert.match(text(result), /namespace must be one of the namespaces where the role allows pods_list: team-a/);
-    assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.namespace === 'kube-system'), []);
+    assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.namespace === 'kube-system'), []);
   });
 
   test('pods_list pages with limit and continue, as a compact table and the same rows structured', async () => {
@@ -231,7 +220,7 @@ describe('roles with limits', () => {
       const other = await call(session, 'configmaps_get', { namespace: 'team-a', name: 'other-config' });
       assert.equal(other.isError, true);
       assert.match(text(other), /does not allow "get configmaps" in namespace team-a \(other-config\); no request was sent/);
-      assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.resource === 'configmaps' && r.name === 'other-config'), []);
+      assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.resource === 'configmaps' && r.name === 'other-config'), []);
     } finally {
       await session.close();
     }
@@ -245,7 +234,7 @@ describe('roles with limits', () => {
       const secret = await call(session, 'resources_get', { namespace: 'team-a', resource: 'secrets', name: 'db-credentials' });
       assert.equal(secret.isError, true);
       assert.match(text(secret), /does not allow "get secrets" in namespace team-a/);
-      assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.resource === 'secrets' && r.verb === 'get'), []);
+      assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.resource === 'secrets' && r.verb === 'get'), []);
     } finally {
       await session.close();
     }
@@ -313,7 +302,7 @@ describe('destructive calls need the user\'s yes', () => {
       assert.ok(!(await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 2 })).isError, 'scaling to a non-zero count needs no confirmation');
       assert.match(text(await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 0 })), /Scale deployment team-a\/web to 0/);
       assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}']), '2', 'the refused scale to 0 did not happen');
-      assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.verb === 'delete'), []);
+      assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.verb === 'delete'), []);
     } finally {
       await session.close();
     }
