@@ -37,14 +37,14 @@ const ROLE: ResourceRule[] = [
 ];
 
 const cluster = await useCluster();
-kubectl(cluster, ['create', 'namespace', NS]);
-after(() => kubectl(cluster, ['delete', 'namespace', NS, '--wait=false', '--ignore-not-found']));
 const dir = mkdtempSync(join(tmpdir(), 'eks-rbac-mcp-fuzz-'));
 const apply = (o: unknown) => {
   const file = join(dir, 'object.json');
   writeFileSync(file, JSON.stringify(o));
   kubectl(cluster, ['apply', '-f', file]);
 };
+apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+after(() => kubectl(cluster, ['delete', 'namespace', NS, '--wait=false', '--ignore-not-found']));
 apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'fuzzer', namespace: NS }, rules: ROLE });
 apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'fuzzer', namespace: NS },
   roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'fuzzer' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: USER }] });
