@@ -269,7 +269,10 @@ export async function verifyJwt(token: string, keys: JWTVerifyGetKey, expected: 
 // --- failed authentication ---------------------------------------------------------------------------------
 
 export interface ThrottleOptions {
-  /** Failures an address may have before it must wait (the last of them starts the wait). */
+  /**
+   * Failures an address may have before it must wait (the last of them starts the wait). Generous: a static
+   * token has at least 16 characters and a JWT a signature, so the wait is against floods, not lucky guesses.
+   */
   free?: number;
   baseMs?: number;
   maxMs?: number;
@@ -301,7 +304,7 @@ export class FailedAuthThrottle {
   private readonly now: () => number;
 
   constructor(options: ThrottleOptions = {}) {
-    this.free = options.free ?? 5;
+    this.free = options.free ?? 20;
     this.baseMs = options.baseMs ?? 1000;
     this.maxMs = options.maxMs ?? 60_000;
     this.windowMs = options.windowMs ?? 10 * 60_000;
@@ -354,12 +357,15 @@ function bearerOf(req: IncomingMessage): string | undefined {
 }
 
 /**
- * Runs before the bearer middleware: counts each 401 against the client's address and, while the address must
- * wait, answers 429 with Retry-After to any request whose token does not verify. A valid token always passes.
+ * Runs before the bearer middleware: counts each 401 for a presented bearer token against the client's address
+ * (a request without one is a client starting its OAuth flow, not a guess) and, while the address must wait,
+ * answers 429 with Retry-After to any request whose token does not verify. A valid token always passes.
  */
 export function failedAuthGuard(auth: Auth, throttle: FailedAuthThrottle, log: Logger) {
   return (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
     const address = req.socket.remoteAddress ?? 'unknown';
+    const token = bearerOf(req);
+    if (token === undefined) return next(); // the bearer middleware answers 401; nothing was guessed
     const wait = throttle.waitSeconds(address);
     if (wait === 0) {
       res.once('finish', () => {
@@ -368,9 +374,7 @@ export function failedAuthGuard(auth: Auth, throttle: FailedAuthThrottle, log: L
       next();
       return;
     }
-    const token = bearerOf(req);
-    const verified = token === undefined ? Promise.resolve(false) : auth.verifyAccessToken(token).then(() => true, () => false);
-    verified.then((ok) => {
+    auth.verifyAccessToken(token).then(() => true, () => false).then((ok) => {
       if (ok) return next();
       throttle.failed(address);
       log.warn({ address, retryAfterSeconds: wait }, 'repeated failed authentication from one address: backing off');

@@ -91,7 +91,7 @@ test('Hardening #4: typ, when the issuer sets it, must be at+jwt (RFC 9068); an 
 
 test('Hardening #5: repeated 401s from one address back off; other addresses and the address\'s valid tokens are never held back', () => {
   let now = 0;
-  const throttle = new FailedAuthThrottle({ now: () => now });
+  const throttle = new FailedAuthThrottle({ free: 5, now: () => now });
   const attacker = '203.0.113.9';
   for (let i = 0; i < 5; i += 1) {
     assert.equal(throttle.waitSeconds(attacker), 0, `the first failures are free (${i})`);
