@@ -1,6 +1,7 @@
-// eks-rbac-mcp: serve (default), doctor, rbac, token. Usage errors exit 2; a failed connection exits 1.
+// eks-rbac-mcp: serve (default), doctor, rbac, token. Usage errors exit 2; a failed start exits with the code of its
+// cause (src/startup.ts, README "Exit codes"), 1 when the cause is not one foreseen.
 import { parseArgs } from 'node:util';
-import { ConfigError, FIELDS, HTTP_FIELDS, loadConfig, loadHttpConfig, type Config, type FieldName, type HttpConfig, type HttpFieldName } from './config.ts';
+import { ConfigError, loadConfig, loadHttpConfig, SETTINGS, settingList, type Config, type Flags, type HttpConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { BroadRoleRefused } from './policy/broad-role.ts';
 import { findingsForLog } from './rbac/broad-grants.ts';
@@ -12,27 +13,33 @@ const USAGE = `eks-rbac-mcp — an MCP server whose tools are exactly what the c
 
 Usage:
   eks-rbac-mcp [serve]  [connection options]      MCP over stdio (the default)
-  eks-rbac-mcp doctor   [connection options] [--http …]
+  eks-rbac-mcp doctor   [connection options] [--http [HTTP options]]
                                                   who am I, the rules found, every tool ✓/✗, the can-i proof,
-                                                  broad grants, what --tools leaves unused, the HTTP principals
+                                                  broad grants, what --tools leaves unused; with --http, what the
+                                                  HTTP authentication accepts and the principals
   eks-rbac-mcp rbac --tools a,b,c [--namespace ns] [--user name] [--role-arn arn] [--binding-role r]
                                                   the minimal Role, bindings and AWS mapping for those tools
   eks-rbac-mcp token    [connection options]      an ExecCredential for kubectl, like aws eks get-token
   eks-rbac-mcp tools                              the catalogue: every tool and the permissions it needs
 
 Connection options (flag, or environment variable):
-${(Object.keys(FIELDS) as FieldName[]).map((f) => `  ${FIELDS[f].flag.padEnd(20)} ${FIELDS[f].env}`).join('\n')}
+${optionLines('connection')}
   (AWS credentials come from the default chain; AWS_ENDPOINT_URL_STS is honoured.)
 
 HTTP options (eks-rbac-mcp serve --http: streamable HTTP at /mcp, plus /healthz, /readyz, /metrics):
-${(Object.keys(HTTP_FIELDS) as HttpFieldName[]).map((f) => {
-  const field: { flag?: string; env: string } = HTTP_FIELDS[f];
-  return `  ${(field.flag ?? '(environment only)').padEnd(24)} ${field.env}`;
-}).join('\n')}
+${optionLines('http')}
 `;
+
+function optionLines(group: 'connection' | 'http'): string {
+  return settingList.filter(([, s]) => s.group === group).map(([, s]) => `  ${(s.flag ?? '(environment only)').padEnd(24)} ${s.env}`).join('\n');
+}
 
 const COMMANDS = ['serve', 'doctor', 'rbac', 'token', 'tools', 'help'] as const;
 type Command = (typeof COMMANDS)[number];
+
+function isCommand(word: string): word is Command {
+  return COMMANDS.some((c) => c === word);
+}
 
 function parse(argv: string[]) {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
@@ -43,27 +50,27 @@ function parse(argv: string[]) {
     name: { type: 'string' },
     'trusted-principal': { type: 'string' },
   };
-  for (const f of Object.values(FIELDS) as Array<{ flag: string; boolean?: true }>) options[f.flag.slice(2)] = { type: f.boolean ? 'boolean' : 'string' };
-  for (const f of Object.values(HTTP_FIELDS) as Array<{ flag?: string; boolean?: true }>) {
-    if (f.flag) options[f.flag.slice(2)] = { type: f.boolean ? 'boolean' : 'string' };
+  for (const [, setting] of settingList) {
+    if (setting.flag) options[setting.flag.slice(2)] = { type: setting.boolean ? 'boolean' : 'string' };
   }
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  const command = (positionals[0] ?? 'serve') as Command;
-  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${positionals[0]}"`);
+  const command = positionals[0] ?? 'serve';
+  if (!isCommand(command)) throw new UsageError(`unknown command "${command}"`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
-  const flags: Partial<Record<FieldName, string>> = {};
-  for (const field of Object.keys(FIELDS) as FieldName[]) {
-    const value = values[FIELDS[field].flag.slice(2)];
-    if (value !== undefined) flags[field] = String(value);
+  const flags: Flags = {};
+  const httpFlags: Flags = {};
+  for (const [name, setting] of settingList) {
+    const value = setting.flag ? values[setting.flag.slice(2)] : undefined;
+    if (value !== undefined) (setting.group === 'http' ? httpFlags : flags)[name] = String(value);
   }
-  const httpFlags: Partial<Record<HttpFieldName, string>> = {};
-  for (const field of Object.keys(HTTP_FIELDS) as HttpFieldName[]) {
-    const flag = (HTTP_FIELDS[field] as { flag?: string }).flag;
-    const value = flag ? values[flag.slice(2)] : undefined;
-    if (value !== undefined) httpFlags[field] = String(value);
-  }
-  return { command: values['help'] ? 'help' as const : command, flags, httpFlags, values };
+  const rbac = { tools: text(values['tools']), namespace: texts(values['namespace']), user: text(values['user']), name: text(values['name']), trustedPrincipal: text(values['trusted-principal']) };
+  return { command: values['help'] ? 'help' as const : command, flags, httpFlags, rbac };
 }
+
+type OptionValue = string | boolean | Array<string | boolean> | undefined;
+const text = (value: OptionValue): string | undefined => (typeof value === 'string' ? value : undefined);
+const texts = (value: OptionValue): string[] | undefined => (Array.isArray(value) ? value.map(String) : undefined);
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 class UsageError extends Error {}
 
@@ -72,10 +79,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parse(argv);
   } catch (error) {
-    process.stderr.write(`eks-rbac-mcp: ${(error as Error).message}\nRun eks-rbac-mcp --help for usage.\n`);
+    process.stderr.write(`eks-rbac-mcp: ${messageOf(error)}\nRun eks-rbac-mcp --help for usage.\n`);
     return 2;
   }
-  const { command, flags, httpFlags, values } = parsed;
+  const { command, flags, httpFlags, rbac } = parsed;
   if (command === 'help') {
     process.stdout.write(USAGE);
     return 0;
@@ -87,16 +94,17 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'rbac') {
     const { printRbac } = await import('./commands.ts');
-    return printRbac(values as Record<string, string | string[] | undefined>, flags);
+    return printRbac(rbac, flags);
   }
   let config: Config;
   let http: HttpConfig | undefined;
   try {
     config = loadConfig(flags);
-    if ((command === 'serve' || command === 'doctor') && ['true', '1'].includes(httpFlags.http ?? process.env[HTTP_FIELDS.http.env] ?? '')) {
+    if ((command === 'serve' || command === 'doctor') && ['true', '1'].includes(httpFlags.http ?? process.env[SETTINGS.http.env] ?? '')) {
       http = loadHttpConfig(httpFlags);
-    } else if (command === 'serve' && Object.keys(httpFlags).length) {
-      throw new ConfigError(Object.keys(httpFlags).map((f) => `${(HTTP_FIELDS[f as HttpFieldName] as { flag?: string }).flag} is an HTTP option: add --http (or EKS_MCP_HTTP=true)`));
+    } else if ((command === 'serve' || command === 'doctor') && Object.keys(httpFlags).length) {
+      throw new ConfigError(settingList.filter(([name]) => httpFlags[name] !== undefined)
+        .map(([, s]) => `${s.flag} is an HTTP option: add --http (or EKS_MCP_HTTP=true)`));
     }
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -127,15 +135,18 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`eks-rbac-mcp: ${error.message}\n`);
       return error.exitCode;
     }
-    log.error({ err: { message: (error as Error).message, stack: (error as Error).stack } }, "failed");
-    process.stderr.write(`eks-rbac-mcp: ${(error as Error).message}\n`);
-    return 1;
+    // One line on stderr that says what to change, an exit code per cause; the stack only at --log-level debug.
+    const { explainStartupFailure, EXIT } = await import('./startup.ts');
+    const failure = explainStartupFailure(error, config);
+    log.debug({ err: { message: messageOf(error), stack: error instanceof Error ? error.stack : undefined } }, 'failed');
+    process.stderr.write(`eks-rbac-mcp: ${failure?.message ?? messageOf(error)}\n`);
+    return failure?.exitCode ?? EXIT.failed;
   }
 }
 
 main(process.argv.slice(2)).then((code) => {
   if (code >= 0) process.exitCode = code;
 }, (error) => {
-  process.stderr.write(`eks-rbac-mcp: unexpected error: ${(error as Error).stack ?? error}\n`);
+  process.stderr.write(`eks-rbac-mcp: unexpected error: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;
 });

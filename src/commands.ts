@@ -1,5 +1,6 @@
 // The commands besides `serve`: doctor, rbac, token, tools. They print for people (stdout) and exit.
-import type { Config, FieldName, HttpConfig } from './config.ts';
+import { readFileSync } from 'node:fs';
+import type { Config, Flags, HttpConfig } from './config.ts';
 import { connect } from './connection.ts';
 import { selfSubjectReview } from './kube/resources.ts';
 import { accessReview, type PermissionSet } from './rbac/discovery.ts';
@@ -26,6 +27,29 @@ function firstMissing(tool: ToolDeclaration, permissions: PermissionSet): Permis
   if (cluster) return cluster;
   return tool.permissions.find((p) => p.scope === 'namespaced' && permissions.namespaces.every((ns) => permissions.decision(p, ns).kind === 'none'))
     ?? tool.permissions.find((p) => p.scope === 'namespaced');
+}
+
+/** What an operator should know about `serve --http`'s authentication, one line each. */
+export function httpAdvice(http: HttpConfig): string[] {
+  if (http.oauthIssuer) {
+    return [`auth        OAuth, issuer ${http.oauthIssuer}, audience ${http.resourceUrl}`,
+      ...(http.oauthScopes?.length ? [] : ['WARNING     --oauth-scopes is not set: any token the issuer mints for this audience is accepted, '
+        + 'whatever it was granted for; set --oauth-scopes (e.g. mcp) so that only tokens carrying it are'])];
+  }
+  if (http.authTokensFile || http.authTokens) return [`auth        static bearer tokens${http.authTokensFile ? ` from ${http.authTokensFile}` : ''}`];
+  return [`WARNING     no authentication: anyone who can reach ${http.host}:${http.port} can use the tools`];
+}
+
+const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** The namespace this process runs in, when it runs in a pod: POD_NAMESPACE (downward API), else the mounted file. */
+export function serverNamespace(env: NodeJS.ProcessEnv = process.env, read: (path: string) => string = (path) => readFileSync(path, 'utf8')): string | undefined {
+  if (env['POD_NAMESPACE']) return env['POD_NAMESPACE'];
+  try {
+    return read(SERVICE_ACCOUNT_NAMESPACE).trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Exit 0 when the connection works (whatever it may do); 1 when it cannot authenticate or reach the API. */
@@ -62,6 +86,12 @@ export async function doctor(config: Config, log: Logger, http?: HttpConfig): Pr
     return `can-i delete pods -n ${ns} → ${allowed ? 'yes' : 'no'}`;
   }));
   out(`proof       ${proofs.join('; ')}`);
+  const own = serverNamespace();
+  if (own && await accessReview(connection.kube, { group: '', resource: 'pods', subresource: 'exec', verb: 'create', scope: 'namespaced' }, own)) {
+    out(`WARNING     the role may exec into pods in ${own}, the namespace this server runs in: a command there can read this `
+      + 'server\'s own environment and mounted credentials. Run the server in a namespace the role does not serve.');
+  }
+  for (const line of http ? httpAdvice(http) : []) out(line);
   out(`advertised  ${advertised.size} of ${catalogue.length} tools (discovery: ${permissions.requestCount} API requests)`);
   for (const line of [...guardReport(runtime), ...narrowingReport(runtime, user.username), ...(http ? principalsReport(http) : [])]) out(line);
   return 0;
@@ -131,8 +161,16 @@ export async function printToken(config: Config): Promise<number> {
   return 0;
 }
 
-export function printRbac(values: Record<string, string | string[] | undefined>, flags: Partial<Record<FieldName, string>>): number {
-  const names = String(values['tools'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+export interface RbacOptions {
+  tools?: string;
+  namespace?: string[];
+  user?: string;
+  name?: string;
+  trustedPrincipal?: string;
+}
+
+export function printRbac(values: RbacOptions, flags: Flags): number {
+  const names = (values.tools ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) {
     process.stderr.write(`eks-rbac-mcp: rbac needs --tools a,b,c (one of: ${catalogue.map((t) => t.name).join(', ')})\n`);
     return 2;
@@ -144,18 +182,18 @@ export function printRbac(values: Record<string, string | string[] | undefined>,
     process.stderr.write(`eks-rbac-mcp: ${(error as Error).message}\n`);
     return 2;
   }
-  const namespaces = (values['namespace'] as string[] | undefined) ?? flags.namespaces?.split(',') ?? ['default'];
+  const namespaces = values.namespace ?? flags.namespaces?.split(',') ?? ['default'];
   const bindingRole = flags.bindingRole ?? 'agent';
   out(renderRbac({
     tools: catalogue.filter((t) => selected.has(t.name)),
     namespaces,
     bindingRole,
-    user: String(values['user'] ?? `eks-agent:${bindingRole}`),
-    name: String(values['name'] ?? `eks-rbac-mcp-${bindingRole}`),
+    user: values.user ?? `eks-agent:${bindingRole}`,
+    name: values.name ?? `eks-rbac-mcp-${bindingRole}`,
     roleArn: flags.roleArn ?? 'arn:aws:iam::111122223333:role/eks-rbac-mcp-agent',
     clusterName: flags.clusterName ?? 'my-cluster',
     region: flags.region ?? 'us-east-1',
-    trustedPrincipal: String(values['trusted-principal'] ?? 'arn:aws:iam::111122223333:role/agent-host'),
+    trustedPrincipal: values.trustedPrincipal ?? 'arn:aws:iam::111122223333:role/agent-host',
   }));
   return 0;
 }

@@ -6,52 +6,84 @@ const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-interface FieldSource {
-  flag: string;
+interface Setting {
+  /** Which schema reads it: the connection (every transport), or `serve --http` only. */
+  group: 'connection' | 'http';
+  /** Absent for secrets: a value on the command line is readable by every local user (ps, /proc). */
+  flag?: string;
   env: string;
+  /** A switch: `--flag` alone means true; the variable takes true/false/1/0. */
   boolean?: true;
 }
 
-/** Where each setting comes from: `--flag` wins over `ENV`. */
-export const FIELDS = {
-  clusterName: { flag: '--cluster-name', env: 'EKS_MCP_CLUSTER_NAME' },
-  region: { flag: '--region', env: 'AWS_REGION' },
-  roleArn: { flag: '--role-arn', env: 'EKS_MCP_ROLE_ARN' },
-  bindingRole: { flag: '--binding-role', env: 'EKS_MCP_BINDING_ROLE' },
-  externalId: { flag: '--external-id', env: 'EKS_MCP_EXTERNAL_ID' },
-  sessionDuration: { flag: '--session-duration', env: 'EKS_MCP_SESSION_DURATION' },
-  endpoint: { flag: '--endpoint', env: 'EKS_MCP_ENDPOINT' },
-  caFile: { flag: '--ca-file', env: 'EKS_MCP_CA_FILE' },
-  caData: { flag: '--ca-data', env: 'EKS_MCP_CA_DATA' },
-  namespaces: { flag: '--namespaces', env: 'EKS_MCP_NAMESPACES' },
-  kubeconfig: { flag: '--kubeconfig', env: 'EKS_MCP_KUBECONFIG' },
-  context: { flag: '--context', env: 'EKS_MCP_CONTEXT' },
-  readOnly: { flag: '--read-only', env: 'EKS_MCP_READ_ONLY', boolean: true },
-  confirmByArgument: { flag: '--confirm-by-argument', env: 'EKS_MCP_CONFIRM_BY_ARGUMENT', boolean: true },
-  logLevel: { flag: '--log-level', env: 'EKS_MCP_LOG_LEVEL' },
-  refreshInterval: { flag: '--refresh-interval', env: 'EKS_MCP_REFRESH_INTERVAL' },
+/** Every setting, once: where it comes from (`--flag` wins over `ENV`) and which schema reads it. */
+export const SETTINGS = {
+  clusterName: { group: 'connection', flag: '--cluster-name', env: 'EKS_MCP_CLUSTER_NAME' },
+  region: { group: 'connection', flag: '--region', env: 'AWS_REGION' },
+  roleArn: { group: 'connection', flag: '--role-arn', env: 'EKS_MCP_ROLE_ARN' },
+  bindingRole: { group: 'connection', flag: '--binding-role', env: 'EKS_MCP_BINDING_ROLE' },
+  externalId: { group: 'connection', flag: '--external-id', env: 'EKS_MCP_EXTERNAL_ID' },
+  sessionDuration: { group: 'connection', flag: '--session-duration', env: 'EKS_MCP_SESSION_DURATION' },
+  endpoint: { group: 'connection', flag: '--endpoint', env: 'EKS_MCP_ENDPOINT' },
+  caFile: { group: 'connection', flag: '--ca-file', env: 'EKS_MCP_CA_FILE' },
+  caData: { group: 'connection', flag: '--ca-data', env: 'EKS_MCP_CA_DATA' },
+  namespaces: { group: 'connection', flag: '--namespaces', env: 'EKS_MCP_NAMESPACES' },
+  kubeconfig: { group: 'connection', flag: '--kubeconfig', env: 'EKS_MCP_KUBECONFIG' },
+  context: { group: 'connection', flag: '--context', env: 'EKS_MCP_CONTEXT' },
+  readOnly: { group: 'connection', flag: '--read-only', env: 'EKS_MCP_READ_ONLY', boolean: true },
+  logLevel: { group: 'connection', flag: '--log-level', env: 'EKS_MCP_LOG_LEVEL' },
+  refreshInterval: { group: 'connection', flag: '--refresh-interval', env: 'EKS_MCP_REFRESH_INTERVAL' },
+  confirmByArgument: { group: 'connection', flag: '--confirm-by-argument', env: 'EKS_MCP_CONFIRM_BY_ARGUMENT', boolean: true },
   // The article's pitfalls, enforced (src/rbac/broad-grants.ts, src/policy/):
-  acceptBroadRole: { flag: '--accept-broad-role', env: 'EKS_MCP_ACCEPT_BROAD_ROLE' },
-  tools: { flag: '--tools', env: 'EKS_MCP_TOOLS' },
-  showIamIdentity: { flag: '--show-iam-identity', env: 'EKS_MCP_SHOW_IAM_IDENTITY', boolean: true },
-} as const satisfies Record<string, FieldSource>;
+  acceptBroadRole: { group: 'connection', flag: '--accept-broad-role', env: 'EKS_MCP_ACCEPT_BROAD_ROLE' },
+  tools: { group: 'connection', flag: '--tools', env: 'EKS_MCP_TOOLS' },
+  showIamIdentity: { group: 'connection', flag: '--show-iam-identity', env: 'EKS_MCP_SHOW_IAM_IDENTITY', boolean: true },
+  // serve --http: the connection above is the same for every transport.
+  http: { group: 'http', flag: '--http', env: 'EKS_MCP_HTTP', boolean: true },
+  host: { group: 'http', flag: '--host', env: 'EKS_MCP_HOST' },
+  port: { group: 'http', flag: '--port', env: 'EKS_MCP_PORT' },
+  stateless: { group: 'http', flag: '--stateless', env: 'EKS_MCP_STATELESS', boolean: true },
+  authTokensFile: { group: 'http', flag: '--auth-tokens-file', env: 'EKS_MCP_AUTH_TOKENS_FILE' },
+  authTokens: { group: 'http', env: 'EKS_MCP_AUTH_TOKENS' },
+  oauthIssuer: { group: 'http', flag: '--oauth-issuer', env: 'EKS_MCP_OAUTH_ISSUER' },
+  oauthJwksUrl: { group: 'http', flag: '--oauth-jwks-url', env: 'EKS_MCP_OAUTH_JWKS_URL' },
+  oauthScopes: { group: 'http', flag: '--oauth-scopes', env: 'EKS_MCP_OAUTH_SCOPES' },
+  resourceUrl: { group: 'http', flag: '--resource-url', env: 'EKS_MCP_RESOURCE_URL' },
+  allowUnauthenticated: { group: 'http', flag: '--allow-unauthenticated', env: 'EKS_MCP_ALLOW_UNAUTHENTICATED', boolean: true },
+  allowedOrigins: { group: 'http', flag: '--allowed-origins', env: 'EKS_MCP_ALLOWED_ORIGINS' },
+  allowedHosts: { group: 'http', flag: '--allowed-hosts', env: 'EKS_MCP_ALLOWED_HOSTS' },
+  rateLimit: { group: 'http', flag: '--rate-limit', env: 'EKS_MCP_RATE_LIMIT' },
+  maxBodyBytes: { group: 'http', flag: '--max-body-bytes', env: 'EKS_MCP_MAX_BODY_BYTES' },
+  requestTimeout: { group: 'http', flag: '--request-timeout', env: 'EKS_MCP_REQUEST_TIMEOUT' },
+  sessionIdleTimeout: { group: 'http', flag: '--session-idle-timeout', env: 'EKS_MCP_SESSION_IDLE_TIMEOUT' },
+} as const satisfies Record<string, Setting>;
 
-export type FieldName = keyof typeof FIELDS;
+export type SettingName = keyof typeof SETTINGS;
+type InGroup<G extends Setting['group']> = { [K in SettingName]: (typeof SETTINGS)[K]['group'] extends G ? K : never }[SettingName];
+export type FieldName = InGroup<'connection'>;
+export type HttpFieldName = InGroup<'http'>;
+/** Flag values by setting name, as the command line gave them. */
+export type Flags = Partial<Record<SettingName, string>>;
+
+/** Every setting, typed loosely enough to iterate (the table's literal types make each entry distinct). */
+export const settingList: ReadonlyArray<readonly [SettingName, Setting]> = Object.entries(SETTINGS)
+  .flatMap(([name, setting]) => (isSettingName(name) ? [[name, setting] as const] : []));
+
+/** A switch's value: `--flag` alone, or the variable set to true/false/1/0. */
+const flagBool = z.enum(['true', 'false', '1', '0'], { error: 'true or false' }).optional().transform((v) => v === 'true' || v === '1');
 
 const namespaces = z.string()
   .transform((value) => [...new Set(value.split(',').map((ns) => ns.trim()).filter(Boolean))])
   .pipe(z.array(z.string().regex(NAMESPACE, 'each namespace must be a DNS-1123 label')).min(1, 'give at least one namespace'));
 
-const flag = z.enum(['true', 'false', '1', '0'], { error: 'true or false' }).optional().transform((v) => v === 'true' || v === '1');
-
 const common = {
   namespaces,
-  readOnly: flag,
+  readOnly: flagBool,
   /**
    * Lets a client that cannot ask its user (no elicitation) confirm a destructive call with `confirm: true`. Off by
    * default, since the agent would then be confirming its own call.
    */
-  confirmByArgument: flag,
+  confirmByArgument: flagBool,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seconds between re-discoveries of the permissions; 0 turns it off. */
   refreshInterval: z.coerce.number().int().min(0).max(86400, 'at most 86400 seconds').default(30),
@@ -60,7 +92,7 @@ const common = {
   /** Tool names or globs (`pods_*`): only these are offered, whatever the role allows. */
   tools: z.string().transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))])
     .pipe(z.array(z.string().regex(/^[a-z0-9_*]+$/, 'tool names or globs such as pods_*, comma-separated')).min(1, 'name at least one tool')).optional(),
-  showIamIdentity: flag,
+  showIamIdentity: flagBool,
 };
 
 const eksSchema = z.object({
@@ -102,70 +134,45 @@ export class ConfigError extends Error {
 }
 
 /** `--flag or ENV` (secrets have no flag: a value on the command line is readable by every local user). */
-function setting(source: { flag?: string; env: string }): string {
+export function settingSource(source: Setting): string {
   return source.flag ? `${source.flag} or ${source.env}` : source.env;
 }
 
-/** Each field of a table from parsed flags (by field name), else the environment; empty values dropped. */
-function readFields(table: Record<string, { env: string }>, flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): Record<string, string> {
-  return dropEmpty(Object.fromEntries(Object.entries(table).map(([field, source]) => [field, flags[field] ?? env[source.env]])));
+/** The group's settings from flags (by setting name), else the environment; empty values dropped. */
+function readSettings(group: Setting['group'], flags: Flags, env: NodeJS.ProcessEnv): Record<string, string> {
+  const raw: Record<string, string> = {};
+  for (const [name, setting] of settingList) {
+    const value = setting.group === group ? flags[name] ?? env[setting.env] : undefined;
+    if (value !== undefined && value !== '') raw[name] = value;
+  }
+  return raw;
 }
 
-/** Parses with the schema; each problem names the field, what is wrong and where to set it. */
-function parseFields<S extends z.ZodType>(schema: S, raw: Record<string, string>, table: Record<string, { flag?: string; env: string }>): z.output<S> {
+function isSettingName(name: PropertyKey | undefined): name is SettingName {
+  return typeof name === 'string' && Object.hasOwn(SETTINGS, name);
+}
+
+/** Parses with the schema; each problem names the setting, what is wrong and where to set it. */
+function parseSettings<S extends z.ZodType>(schema: S, raw: Record<string, string>): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   throw new ConfigError(parsed.error.issues.map((issue) => {
     const field = issue.path[0];
-    if (typeof field !== 'string' || !(field in table)) return issue.message;
+    if (!isSettingName(field)) return issue.message;
     const missing = issue.code === 'invalid_type' && raw[field] === undefined;
-    return missing ? `${field} is required: set ${setting(table[field]!)}` : `${field} ${issue.message} (${setting(table[field]!)})`;
+    return missing ? `${field} is required: set ${settingSource(SETTINGS[field])}` : `${field} ${issue.message} (${settingSource(SETTINGS[field])})`;
   }));
 }
 
-/** The connection, from flags (by field name) and then the environment. */
-export function loadConfig(flags: Partial<Record<FieldName, string>>, env: NodeJS.ProcessEnv = process.env): Config {
-  const raw = readFields(FIELDS, flags, env);
+/** The connection, from flags (by setting name) and then the environment. */
+export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = readSettings('connection', flags, env);
   if (!raw['region'] && env['AWS_DEFAULT_REGION']) raw['region'] = env['AWS_DEFAULT_REGION'];
   const mode = raw['kubeconfig'] ? 'kubeconfig' : 'eks';
-  return parseFields(mode === 'eks' ? eksSchema : kubeconfigSchema, { ...raw, mode }, FIELDS);
-}
-
-function dropEmpty(raw: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== '')) as Record<string, string>;
+  return parseSettings(mode === 'eks' ? eksSchema : kubeconfigSchema, { ...raw, mode });
 }
 
 // --- serve --http -------------------------------------------------------------------------------------
-// HTTP settings live in their own table: the connection (above) is the same for every transport.
-
-interface HttpFieldSource {
-  /** Absent for secrets: a token on the command line is readable by every local user (ps, /proc). */
-  flag?: string;
-  env: string;
-  boolean?: true;
-}
-
-export const HTTP_FIELDS = {
-  http: { flag: '--http', env: 'EKS_MCP_HTTP', boolean: true },
-  host: { flag: '--host', env: 'EKS_MCP_HOST' },
-  port: { flag: '--port', env: 'EKS_MCP_PORT' },
-  stateless: { flag: '--stateless', env: 'EKS_MCP_STATELESS', boolean: true },
-  authTokensFile: { flag: '--auth-tokens-file', env: 'EKS_MCP_AUTH_TOKENS_FILE' },
-  authTokens: { env: 'EKS_MCP_AUTH_TOKENS' },
-  oauthIssuer: { flag: '--oauth-issuer', env: 'EKS_MCP_OAUTH_ISSUER' },
-  oauthJwksUrl: { flag: '--oauth-jwks-url', env: 'EKS_MCP_OAUTH_JWKS_URL' },
-  oauthScopes: { flag: '--oauth-scopes', env: 'EKS_MCP_OAUTH_SCOPES' },
-  resourceUrl: { flag: '--resource-url', env: 'EKS_MCP_RESOURCE_URL' },
-  allowUnauthenticated: { flag: '--allow-unauthenticated', env: 'EKS_MCP_ALLOW_UNAUTHENTICATED', boolean: true },
-  allowedOrigins: { flag: '--allowed-origins', env: 'EKS_MCP_ALLOWED_ORIGINS' },
-  allowedHosts: { flag: '--allowed-hosts', env: 'EKS_MCP_ALLOWED_HOSTS' },
-  rateLimit: { flag: '--rate-limit', env: 'EKS_MCP_RATE_LIMIT' },
-  maxBodyBytes: { flag: '--max-body-bytes', env: 'EKS_MCP_MAX_BODY_BYTES' },
-  requestTimeout: { flag: '--request-timeout', env: 'EKS_MCP_REQUEST_TIMEOUT' },
-  sessionIdleTimeout: { flag: '--session-idle-timeout', env: 'EKS_MCP_SESSION_IDLE_TIMEOUT' },
-} as const satisfies Record<string, HttpFieldSource>;
-
-export type HttpFieldName = keyof typeof HTTP_FIELDS;
 
 /** Addresses only this machine can reach: the one place an unauthenticated server may listen. */
 export function isLoopbackHost(host: string): boolean {
@@ -173,7 +180,6 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
-const flagBool = z.enum(['true', 'false', '1', '0'], { error: 'true or false' }).optional().transform((v) => v === 'true' || v === '1');
 const list = (value: string) => [...new Set(value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean))];
 /** An https URL, or http on a loopback address (a local issuer in tests and development). */
 const secureUrl = z.url({ error: 'a URL' }).refine((v) => {
@@ -226,6 +232,6 @@ const httpSchema = z.object({
 export type HttpConfig = z.output<typeof httpSchema>;
 
 /** The HTTP settings, from flags (by field name) and then the environment; errors name the flag and variable. */
-export function loadHttpConfig(flags: Partial<Record<HttpFieldName, string>>, env: NodeJS.ProcessEnv = process.env): HttpConfig {
-  return parseFields(httpSchema, readFields(HTTP_FIELDS, flags, env), HTTP_FIELDS);
+export function loadHttpConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): HttpConfig {
+  return parseSettings(httpSchema, readSettings('http', flags, env));
 }

@@ -59,7 +59,7 @@ async function describeCluster(config: EksConfig, credentials: CachedCredentials
     return { endpoint, ca: config.caFile ? readFileSync(config.caFile) : Buffer.from(caData!, 'base64') };
   } catch (error) {
     throw new Error(`EKS DescribeCluster ${config.clusterName} in ${config.region} failed: ${(error as Error).message}`
-      + ' (give --endpoint and --ca-file to skip it, or grant eks:DescribeCluster)');
+      + ' (give --endpoint and --ca-file to skip it, or grant eks:DescribeCluster)', { cause: error });
   } finally {
     eks.destroy();
   }

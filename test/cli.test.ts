@@ -27,11 +27,11 @@ test('doctor: identity, rules, a ✓/✗ line per tool with the permission it la
   assert.match(run.stdout, /advertised\s+5 of \d+ tools/);
 });
 
-test('doctor fails with a clear message and exit 1 when the connection cannot be made', () => {
+test('doctor fails with a clear message and exit 6 (unreachable) when the connection cannot be made', () => {
   const args = eksArgs(cluster, 'eks-mcp-agent', 'pods-reader');
   args[args.indexOf('--endpoint') + 1] = 'https://127.0.0.1:1';
   const run = cli(['doctor', ...args]);
-  assert.equal(run.status, 1);
+  assert.equal(run.status, 6);
   assert.match(run.stderr, /cannot reach the Kubernetes API at https:\/\/127\.0\.0\.1:1.*ECONNREFUSED.*is the API server running/);
 });
 
@@ -111,6 +111,25 @@ test('without --endpoint and --ca-file, EKS DescribeCluster (moto, IAM enforced)
   }
   const denied = cli(['doctor', ...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader').filter((a, i, all) => !['--endpoint', '--ca-file'].includes(a) && !['--endpoint', '--ca-file'].includes(all[i - 1]!)),
     '--cluster-name', 'no-such-cluster'], { AWS_ENDPOINT_URL_EKS: cluster.sts.url });
-  assert.equal(denied.status, 1);
-  assert.match(denied.stderr, /EKS DescribeCluster no-such-cluster in us-east-1 failed: .*\(give --endpoint and --ca-file to skip it, or grant eks:DescribeCluster\)/);
+  assert.equal(denied.status, 5, denied.stderr);
+  assert.match(denied.stderr, /there is no EKS cluster no-such-cluster in us-east-1: check --cluster-name and --region/);
+});
+
+test('Hardening #9: doctor warns when the role may exec into the namespace the server runs in (POD_NAMESPACE)', () => {
+  const wildcard = cli(['doctor', ...eksArgs(cluster, 'eks-mcp-agent', 'wildcard')], { POD_NAMESPACE: 'team-a' });
+  assert.equal(wildcard.status, 0, wildcard.stderr);
+  assert.match(wildcard.stdout, /WARNING\s+the role may exec into pods in team-a, the namespace this server runs in/);
+  const reader = cli(['doctor', ...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader')], { POD_NAMESPACE: 'team-a' });
+  assert.equal(reader.status, 0, reader.stderr);
+  assert.doesNotMatch(reader.stdout, /may exec/);
+});
+
+test('Hardening #4: doctor --http says when an OAuth issuer is trusted without --oauth-scopes', () => {
+  const oauth = ['--http', '--oauth-issuer', 'https://issuer.example.com', '--resource-url', 'https://mcp.example.com/mcp'];
+  const unscoped = cli(['doctor', ...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader'), ...oauth]);
+  assert.equal(unscoped.status, 0, unscoped.stderr);
+  assert.match(unscoped.stdout, /WARNING\s+--oauth-scopes is not set/);
+  const scoped = cli(['doctor', ...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader'), ...oauth, '--oauth-scopes', 'mcp']);
+  assert.doesNotMatch(scoped.stdout, /--oauth-scopes is not set/);
+  assert.equal(cli(['doctor', ...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader'), '--oauth-scopes', 'mcp']).status, 2, 'an HTTP option without --http is a usage error');
 });

@@ -110,7 +110,7 @@ describe('the broad-grant guard at start', () => {
         assert.equal(run.status, 0, `${role} bound ${where}: ${run.stderr}`);
         assert.match(run.stderr, /"msg":"ready"/);
       } else {
-        assert.equal(run.status, 3, `${role} bound ${where} must be refused:\n${run.stderr}`);
+        assert.equal(run.status, 9, `${role} bound ${where} must be refused:\n${run.stderr}`);
         assert.deepEqual(refusedIds(run), want, `${role} bound ${where}`);
       }
     });
@@ -165,7 +165,7 @@ describe('the broad-grant guard at start', () => {
     const runs = await limited(cases.map((_, i) => i), 3, (i) => serve(`right-${i}`, 'team-b'));
     cases.forEach((c, i) => {
       const run = runs[i]!;
-      assert.equal(run.status, 3, `${c.cause} must be refused:\n${run.stderr}`);
+      assert.equal(run.status, 9, `${c.cause} must be refused:\n${run.stderr}`);
       const ids = refusedIds(run);
       assert.ok(ids.includes(c.id), `${c.cause}: ${ids}`);
       if (c.id !== 'namespace-wildcard') assert.deepEqual(ids, [c.id], `${c.cause}: one right, one finding`);
@@ -177,7 +177,7 @@ describe('the broad-grant guard at start', () => {
 
   test('the message prints the narrow Role for the tools in use, and an EKS access policy counts as much as RBAC', async () => {
     const run = await serve('ops-admin', 'team-a', [], 'eks-mcp-cluster-admin');
-    assert.equal(run.status, 3, run.stderr);
+    assert.equal(run.status, 9, run.stderr);
     assert.deepEqual(refusedIds(run), BROAD_GRANTS.map((r) => r.id), 'AmazonEKSClusterAdminPolicy: nothing in the rules, everything in the access reviews');
     assert.match(run.stderr, /granted: \* on every resource of every API group cluster-wide/);
     assert.match(run.stderr, /kind: Role\nmetadata:\n {2}name: eks-rbac-mcp-ops-admin\n {2}namespace: team-a\nrules:\n/);

@@ -1,11 +1,14 @@
 // Shared by the test files: the run's control plane, and the server spawned over real stdio as a client would.
 import { after } from 'node:test';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Client, StreamableHTTPClientTransport, type ClientOptions as SdkClientOptions, type ElicitResult, type OAuthClientProvider } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { startCluster, type ClusterInfo } from './cluster/cluster.ts';
+import { runTool, type CallResult } from '../src/policy/gate.ts';
+import type { Logger } from '../src/log.ts';
+import type { ToolContext, ToolDeclaration } from '../src/tool.ts';
 
 let shared: Promise<ClusterInfo> | undefined;
 
@@ -171,4 +174,53 @@ export async function connectHttp(url: string, options: ClientOptions & { token?
 /** Parsed audit lines the server wrote to stderr. */
 export function auditLines(stderr: string): Array<Record<string, unknown>> {
   return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['audit']);
+}
+
+
+/** Polls `check` until it returns a value (not undefined) or the deadline passes: waiting on an event, not a sleep. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, deadlineMs = 10_000, everyMs = 50): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** Where the API server's audit log ends now: later requests are read from here on. */
+export function auditMark(info: ClusterInfo): number {
+  return statSync(info.auditLog).size;
+}
+
+export interface AuditedRequest { verb: string; resource?: string; subresource?: string; namespace?: string; name?: string }
+
+/** What reached the API server for one user since the mark, from its audit log (independent of our own logs). */
+export function apiRequests(info: ClusterInfo, username: string, since = 0): AuditedRequest[] {
+  return readFileSync(info.auditLog).subarray(since).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    .filter((e) => e.user?.username === username)
+    .map((e) => ({ verb: e.verb, resource: e.objectRef?.resource, subresource: e.objectRef?.subresource, namespace: e.objectRef?.namespace, name: e.objectRef?.name }));
+}
+
+/**
+ * The user's requests since the mark, read only once a later marker request (a SelfSubjectReview, sent by
+ * `marker`, e.g. a whoami call) is in the audit log: a check that something was NOT sent cannot pass just
+ * because the audit event had not been written yet.
+ */
+export async function requestsUpToMarker(info: ClusterInfo, username: string, since: number, marker: () => Promise<unknown>): Promise<AuditedRequest[]> {
+  await marker();
+  return waitFor('the marker request in the audit log', () => {
+    const sent = apiRequests(info, username, since);
+    return sent.some((r) => r.resource === 'selfsubjectreviews') ? sent : undefined;
+  });
+}
+
+/**
+ * A call through the gate alone (no transport), as a client that cannot ask its user under --confirm-by-argument:
+ * the call's own `confirm` argument decides, so that every tool can be reached.
+ */
+export async function gateCall(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext, log: Logger): Promise<CallResult> {
+  const outcome = await runTool(tool, args, ctx, { log, principal: 'test', answer: () => 'unasked', canAsk: false, confirmByArgument: true });
+  if (outcome.kind !== 'result') throw new Error(`${tool.name} asked the user, though this caller cannot be asked`);
+  return outcome.result;
 }

@@ -624,7 +624,13 @@ describe('manifests/deploy, the Dockerfile and mcp.json', () => {
     const out = kubectl(cluster, ['apply', '--dry-run=server', '-f', deploy, '-o', 'json']);
     const items = ((JSON.parse(out) as { items?: unknown[] }).items ?? [JSON.parse(out)]) as Array<Record<string, any>>;
     const byKind = new Map(items.map((i) => [i['kind'] as string, i]));
-    assert.deepEqual([...byKind.keys()].sort(), ['Deployment', 'NetworkPolicy', 'Service', 'ServiceAccount']);
+    assert.deepEqual([...byKind.keys()].sort(), ['Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+    assert.equal(byKind.get('Service')!['spec']['sessionAffinity'] ?? 'None', 'None', 'no affinity: any replica answers');
+    const selector = byKind.get('Deployment')!['spec']['selector']['matchLabels'];
+    assert.deepEqual(byKind.get('PodDisruptionBudget')!['spec']['selector']['matchLabels'], selector);
+    assert.equal(byKind.get('HorizontalPodAutoscaler')!['spec']['scaleTargetRef']['name'], byKind.get('Deployment')!['metadata']['name']);
+    assert.ok(byKind.get('HorizontalPodAutoscaler')!['spec']['minReplicas'] >= 2);
+    for (const item of items) assert.equal(item['metadata']['namespace'], 'eks-rbac-mcp', `${item['kind']} runs in the server's own namespace`);
     const account = byKind.get('ServiceAccount')!;
     assert.match(account['metadata']['annotations']['eks.amazonaws.com/role-arn'], /^arn:aws:iam::\d{12}:role\/[\w+=,.@-]+$/);
     const spec = byKind.get('Deployment')!['spec']['template']['spec'];
@@ -650,6 +656,7 @@ describe('manifests/deploy, the Dockerfile and mcp.json', () => {
     const flags: Partial<Record<HttpFieldName, string>> = {};
     for (let i = 2; i < args.length; i += 2) flags[args[i]!.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as HttpFieldName] = args[i + 1]!;
     const http = loadHttpConfig(flags, { ...variables, EKS_MCP_HTTP: 'true' });
+    assert.equal(http.stateless, true, 'replicas behind a plain Service: 2025 clients are served per request too');
     assert.equal(http.port, container.ports[0].containerPort);
     assert.ok(http.authTokensFile || http.oauthIssuer, 'authenticated: it listens on every address');
     assert.equal(loadConfig({}, variables).namespaces.length > 0, true);

@@ -114,3 +114,17 @@ test('the Role that `rbac --tools` prints, once applied, makes the server offer 
     await session.close();
   }
 });
+
+test('Hardening #9: the deployment mounts no service account token and runs in a namespace it does not serve', () => {
+  const deploy = join(manifests, 'deploy');
+  const objects = files(deploy, '.yaml').map((file) => JSON.parse(kubectl(cluster, ['create', '--dry-run=client', '-o', 'json', '-f', file])) as Record<string, any>)
+    .flatMap((o) => (o['kind'] === 'List' ? o['items'] : [o]));
+  const deployment = objects.find((o) => o['kind'] === 'Deployment')!;
+  const env = Object.fromEntries((deployment['spec']['template']['spec']['containers'][0]['env'] as Array<{ name: string; value?: string }>).map((e) => [e.name, e.value]));
+  const served = loadConfig({}, env).namespaces;
+  assert.equal(deployment['spec']['template']['spec']['automountServiceAccountToken'], false);
+  assert.equal(objects.find((o) => o['kind'] === 'ServiceAccount')!['automountServiceAccountToken'], false);
+  const own = objects.map((o) => o['metadata']['namespace'] as string);
+  assert.deepEqual([...new Set(own)], ['eks-rbac-mcp']);
+  for (const ns of own) assert.ok(!served.includes(ns), `the server runs in ${ns}, which it serves (${served.join(', ')})`);
+});

@@ -8,7 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl, startCluster } from './cluster/cluster.ts';
 import { issueServingCert } from './cluster/pki.ts';
 import { FaultProxy } from './fault-proxy.ts';
-import { auditLines, connectServer, onToolsChanged, eksArgs, hostEnv, useCluster, type Session } from './helpers.ts';
+import { apiRequests, auditLines, auditMark, connectServer, eksArgs, hostEnv, onToolsChanged, useCluster, waitFor, type Session } from './helpers.ts';
 import { KubeClient, ConnectionError } from '../src/kube/client.ts';
 import { CachedCredentials, assumeRole, IdentityLapsedError } from '../src/aws/credentials.ts';
 import { EksTokenAuthenticator } from '../src/aws/eks-auth.ts';
@@ -76,7 +76,9 @@ test('a Role edited mid-session: the tool list follows within the interval, one 
     await changes.next();
     assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_log'], 'taken away: disappears');
     assert.match(text(await call(session, 'pods_list', { namespace: 'team-b' })), /pods_list is not offered/);
-    await new Promise((r) => setTimeout(r, 2500));
+    // Wait for two more refreshes to have happened (their rules reviews in the audit log), not for a time.
+    const mark = auditMark(cluster);
+    await waitFor('two unchanged refreshes', () => (apiRequests(cluster, 'eks-agent:live', mark).filter((r) => r.resource === 'selfsubjectrulesreviews').length >= 2 ? true : undefined));
     assert.equal(changes.count(), 2, 'unchanged refreshes announce nothing');
   } finally {
     await session.close();
@@ -90,13 +92,12 @@ test('a 403 on an advertised tool re-discovers at once (no interval)', async () 
   try {
     assert.ok((await toolNames(session)).includes('pods_list'));
     kubectl(cluster, ['delete', 'rolebinding', 'revoked', '-n', 'team-b']);
-    let result: CallToolResult | undefined;
-    for (let i = 0; i < 50; i += 1) { // RBAC's cache needs a moment to see the deletion
-      result = await call(session, 'pods_list', { namespace: 'team-b' });
-      if (result.isError) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.match(text(result!), /Forbidden \(HTTP 403\)/);
+    // RBAC's cache needs a moment to see the deletion: wait for the refusal itself.
+    const result = await waitFor('the deleted binding to take effect', async () => {
+      const r = await call(session, 'pods_list', { namespace: 'team-b' });
+      return r.isError ? r : undefined;
+    });
+    assert.match(text(result), /Forbidden \(HTTP 403\)/);
     await changes.next();
     assert.ok(!(await toolNames(session)).includes('pods_list'));
   } finally {
@@ -148,8 +149,7 @@ test('MCP cancellation aborts the request in flight', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
     await assert.rejects(session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } }, { signal: controller.signal }));
-    await new Promise((r) => setTimeout(r, 300));
-    const line = auditLines(session.stderr()).find((l) => l['tool'] === 'pods_list');
+    const line = await waitFor('the cancelled call\'s audit line', () => auditLines(session.stderr()).find((l) => l['tool'] === 'pods_list'));
     assert.ok(line && line['outcome'] === 'failed' && (line['durationMs'] as number) < 4000, JSON.stringify(line));
     assert.ok(!(await call(session, 'pods_list', { namespace: 'team-a' })).isError);
   } finally {
@@ -205,6 +205,7 @@ test('STS down at refresh: valid credentials keep working; after expiry the erro
       await auth.refresh();
       await assert.rejects(list(), (e: Error) => e instanceof IdentityLapsedError && /identity has lapsed/.test(e.message));
       await stsProxy.up();
+      offset += 61_000; // past the pause, which holds in every state (Hardening #11)
       const refreshed = credentials.refreshCount;
       await list();
       assert.equal(credentials.refreshCount, refreshed + 1, 'STS back: fresh credentials, and the call works');
@@ -234,13 +235,14 @@ test('the API server killed and restarted mid-session: the next call works with 
 test('SIGTERM: a call in flight finishes, then the server exits 0', async () => {
   const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'wildcard'), '--accept-broad-role', 'test fixture: a namespace admin'], hostEnv(cluster), { elicit: () => ({ action: 'accept', content: { confirm: true } }) });
   const pod = kubectl(cluster, ['get', 'pods', '-n', 'team-a', '-l', 'app=api', '-o', 'jsonpath={.items[0].metadata.name}']);
+  const mark = auditMark(cluster);
   const running = call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sleep', '1'] });
-  await new Promise((r) => setTimeout(r, 300));
+  // SIGTERM once the exec has reached the API server (its audit event), not after a guessed pause.
+  await waitFor('the exec to reach the API server', () => (apiRequests(cluster, 'eks-agent:wildcard', mark).some((r) => r.subresource === 'exec') ? true : undefined));
   process.kill(session.pid, 'SIGTERM');
   const result = await running;
   assert.equal((result.structuredContent as { exitCode: number }).exitCode, 0, text(result));
-  for (let i = 0; i < 50 && existsSync(`/proc/${session.pid}`); i += 1) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(!existsSync(`/proc/${session.pid}`), 'the server exited');
+  await waitFor('the server to exit', () => (existsSync(`/proc/${session.pid}`) ? undefined : true), 5_000);
   assert.match(session.stderr(), /"reason":"SIGTERM".*shutting down/);
   await session.close().catch(() => undefined);
 });

@@ -2,11 +2,11 @@
 // moto AssumeRole → our token → the authenticator → the RBAC user of the binding role.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/client';
-import { kubectl, type ClusterInfo } from './cluster/cluster.ts';
-import { auditLines, connectHttp, connectServer, eksArgs, ERAS, hostEnv, root, startHttp, useCluster, type ClientOptions, type Session } from './helpers.ts';
+import { kubectl } from './cluster/cluster.ts';
+import { auditLines, auditMark, connectHttp, connectServer, eksArgs, ERAS, hostEnv, requestsUpToMarker, root, startHttp, useCluster, type ClientOptions, type Session } from './helpers.ts';
 
 const cluster = await useCluster();
 const goldenDir = join(root, 'test', 'golden');
@@ -47,33 +47,8 @@ async function call(session: Session, name: string, args: Record<string, unknown
   return (await session.client.callTool({ name, arguments: args })) as CallToolResult;
 }
 
-/** Where the API server's audit log ends now: later requests are read from here on. */
-function auditMark(info: ClusterInfo): number {
-  return statSync(info.auditLog).size;
-}
-
-/** What the API server really received from a user since a mark, from its own audit log. */
-function apiRequests(info: ClusterInfo, username: string, since = 0): Array<{ verb: string; resource?: string; subresource?: string; namespace?: string; name?: string }> {
-  return readFileSync(info.auditLog).subarray(since).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
-    .filter((e) => e.user?.username === username)
-    .map((e) => ({ verb: e.verb, resource: e.objectRef?.resource, subresource: e.objectRef?.subresource, namespace: e.objectRef?.namespace, name: e.objectRef?.name }));
-}
-
-type ApiRequest = ReturnType<typeof apiRequests>[number];
-
-/**
- * The user's requests since the mark, once one matching `marker` (a later request of the same user) is in the
- * audit log: the API server writes an event just after its response, so "nothing was sent" is concluded only then.
- */
-async function waitForAudit(username: string, mark: number, marker: (r: ApiRequest) => boolean, timeoutMs = 10_000): Promise<ApiRequest[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const sent = apiRequests(cluster, username, mark);
-    if (sent.some(marker)) return sent;
-    if (Date.now() > deadline) assert.fail(`the marker request of ${username} never reached the audit log`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** This user's requests since the mark, read once a later whoami (the marker) is in the audit log. */
+const settled = (session: Session, username: string, mark: number) => requestsUpToMarker(cluster, username, mark, () => call(session, 'whoami', {}));
 
 function podOf(namespace: string, app: string): string {
   return kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', `app=${app}`, '--field-selector', 'status.phase=Running', '-o', 'jsonpath={.items[0].metadata.name}']);
@@ -126,7 +101,8 @@ for (const [fixtureName, fixture] of Object.entries(FIXTURES)) {
         mkdirSync(goldenDir, { recursive: true });
         writeFileSync(file, `${JSON.stringify(advertised, null, 2)}\n`);
       }
-      assert.ok(existsSync(file), `${file} is missing: a golden file is written only on purpose, with UPDATE_GOLDEN=1`);
+      // A missing golden file fails: it is written only on an explicit UPDATE_GOLDEN=1, never on a plain run.
+      assert.ok(existsSync(file), `${file} is missing: create it with UPDATE_GOLDEN=1 npm test -- test/server.test.ts, and review it`);
       assert.deepEqual(advertised, JSON.parse(readFileSync(file, 'utf8')));
     });
 
@@ -211,7 +187,9 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     const exec = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['true'] });
     assert.match(text(exec), /does not grant create pods\/exec, get pods/);
     await call(session, 'pods_list', { namespace: 'team-a' });
-    const sent = await waitForAudit(fixture.user, mark, (r) => r.verb === 'list' && r.resource === 'pods');
+    // The audit event of a request may land just after its response: read up to a later marker request.
+    const sent = await settled(session, fixture.user, mark);
+    assert.ok(sent.some((r) => r.verb === 'list' && r.resource === 'pods'), 'the audit log sees this user\'s allowed call');
     assert.deepEqual(sent.filter((r) => r.verb === 'delete' || r.subresource === 'exec'), []);
   });
 
@@ -220,7 +198,7 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     const result = await call(session, 'pods_list', { namespace: 'kube-system' });
     assert.equal(result.isError, true);
     assert.match(text(result), /namespace must be one of the namespaces where the role allows pods_list: team-a/);
-    assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.namespace === 'kube-system'), []);
+    assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.namespace === 'kube-system'), []);
   });
 
   test('pods_list pages with limit and continue, as a compact table and the same rows structured', async () => {
@@ -283,7 +261,7 @@ describe('roles with limits', () => {
       const other = await call(session, 'configmaps_get', { namespace: 'team-a', name: 'other-config' });
       assert.equal(other.isError, true);
       assert.match(text(other), /does not allow "get configmaps" in namespace team-a \(other-config\); no request was sent/);
-      assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.resource === 'configmaps' && r.name === 'other-config'), []);
+      assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.resource === 'configmaps' && r.name === 'other-config'), []);
     } finally {
       await session.close();
     }
@@ -297,20 +275,21 @@ describe('roles with limits', () => {
       const secret = await call(session, 'resources_get', { namespace: 'team-a', resource: 'secrets', name: 'db-credentials' });
       assert.equal(secret.isError, true);
       assert.match(text(secret), /does not allow "get secrets" in namespace team-a/);
-      assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.resource === 'secrets' && r.verb === 'get'), []);
+      assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.resource === 'secrets' && r.verb === 'get'), []);
     } finally {
       await session.close();
     }
   });
 
-  test('Secrets are shown with keys and sizes, never values, even to a role that may read them', async () => {
+  test('Secrets are shown with metadata and a count of keys, never values, even to a role that may read them', async () => {
     const session = await open(FIXTURES['wildcard']!);
     try {
       const result = await call(session, 'resources_get', { namespace: 'team-a', resource: 'secrets', name: 'db-credentials' });
       assert.ok(!result.isError, text(result));
       const all = JSON.stringify(result);
       assert.doesNotMatch(all, /fixture-password-not-for-output|Zml4dHVyZS1wYXNzd29yZC/);
-      assert.deepEqual((result.structuredContent as { object: { data: unknown } }).object.data, { password: '<redacted: 31 bytes>', username: '<redacted: 3 bytes>' });
+      // Hardening #6: the Secret's data is never downloaded; the server's table counts its keys.
+      assert.equal((result.structuredContent as { object: { data: unknown } }).object.data, '2 keys (values are never read)');
     } finally {
       await session.close();
     }
@@ -362,9 +341,7 @@ describe('destructive calls need the user\'s yes', () => {
       const refused = await call(session, 'pods_delete', { namespace: 'team-a', name: podOf('team-a', 'web'), confirm: true });
       assert.equal(refused.isError, true);
       assert.match(text(refused), /pods_delete changes the cluster and needs the user's yes, but this client cannot ask its user.*No request was sent.*--confirm-by-argument/s);
-      await call(session, 'pods_list', { namespace: 'team-a' }); // a later request of this user: the audit log has caught up once it shows
-      await waitForAudit(fixture.user, mark, (r) => r.verb === 'list' && r.resource === 'pods');
-      assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.verb === 'delete'), []);
+      assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.verb === 'delete'), []);
     } finally {
       await session.close();
     }
@@ -382,7 +359,7 @@ describe('destructive calls need the user\'s yes', () => {
       assert.ok(!(await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 2 })).isError, 'scaling to a non-zero count needs no confirmation');
       assert.match(text(await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 0 })), /Scale deployment team-a\/web to 0/);
       assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}']), '2', 'the refused scale to 0 did not happen');
-      assert.deepEqual(apiRequests(cluster, fixture.user, mark).filter((r) => r.verb === 'delete'), []);
+      assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.verb === 'delete'), []);
     } finally {
       await session.close();
     }

@@ -1,7 +1,7 @@
 // Pods: the read-only pods-and-logs role of the seed example covers the first three tools.
 import { z } from 'zod';
 import { defineTool, ToolError } from '../src/tool.ts';
-import { podRow, stripNoise, type KubeObject } from '../src/format.ts';
+import { podRow, stripNoise, visibleArgv, type KubeObject } from '../src/format.ts';
 import { KINDS, getObject, objectPath } from '../src/kube/resources.ts';
 import { execInPod } from '../src/kube/exec.ts';
 import { getTool, listTool, objectName, permission, READ_ONLY } from './common.ts';
@@ -94,7 +94,9 @@ export const podsExec = defineTool({
   output: { stdout: z.string(), stderr: z.string(), exitCode: z.number().nullable(), cutOff: z.enum(['timeout', 'output-limit']).optional() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   permissions: [permission(pods, 'create', 'exec'), permission(pods, 'get')],
-  confirm: (args) => `Run ${JSON.stringify(args.command)} in pod ${args.namespace}/${args.name}?`,
+  // The question escapes what a person could not see (a U+202E can make `rm -rf /` read as something else);
+  // the call itself runs the exact argv.
+  confirm: (args) => `Run ${visibleArgv(args.command)} in pod ${args.namespace}/${args.name}?`,
   async handler(args, ctx) {
     const container = args.container ?? (await defaultContainer(ctx.kube, args.namespace!, args.name, ctx.signal));
     const result = await execInPod(ctx.kube, {

@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { defineTool, ToolError, type ToolContext } from '../src/tool.ts';
 import { age, redactSecret, stripNoise, type KubeObject } from '../src/format.ts';
-import { findResource, type ServedResource } from '../src/kube/api-resources.ts';
-import { getObject, listPage } from '../src/kube/resources.ts';
+import { findResource, parseResourceArgument, type ServedResource } from '../src/kube/api-resources.ts';
+import { getObject, getTableRow, listMetadataPage } from '../src/kube/resources.ts';
 import type { Permission } from '../src/rbac/permission.ts';
 import { listInput, objectName, READ_ONLY, tableOutput, tableResult } from './common.ts';
 
@@ -29,6 +29,32 @@ function permissionOf(served: ServedResource, verb: string): Permission {
   return { group: served.group, resource: served.resource, verb, scope: served.namespaced ? 'namespaced' : 'cluster' };
 }
 
+/**
+ * The permission a generic call needs. What the arguments and the discovered rules can refuse is refused
+ * first, so that a call that cannot go ahead sends no request at all, not even discovery's.
+ */
+async function permissionOfCall(ctx: ToolContext, args: { resource: string; namespace?: string }, verb: string): Promise<Permission[]> {
+  const parsed = parseResourceArgument(args.resource);
+  if (!parsed || parsed.subresource) throw new ToolError(`"${args.resource}" is not a resource name: give a plural, kind or short name, e.g. deployments.apps. No request was sent.`);
+  if (!ctx.permissions.couldGrant(verb, args.namespace)) {
+    const where = args.namespace === undefined ? '' : ctx.permissions.namespaces.includes(args.namespace) ? ` in namespace ${args.namespace}` : ` in ${args.namespace}, which is outside this connection's scope (${ctx.permissions.namespaces.join(', ')})`;
+    throw new ToolError(`Forbidden: this connection's RBAC role does not allow ${verb} on any resource${where}; no request was sent.`, 403);
+  }
+  return [permissionOf(await resolve(ctx, args.resource, verb), verb)];
+}
+
+const isSecretKind = (served: ServedResource) => served.group === '' && served.resource === 'secrets';
+
+/** A Secret as its metadata, type and number of keys: its data is never asked for, so it never enters the process. */
+async function secretSummary(ctx: ToolContext, served: ServedResource, namespace: string | undefined, name: string): Promise<KubeObject> {
+  const { object, cells } = await getTableRow(ctx.kube, served, namespace, name, ctx.signal);
+  return {
+    ...stripNoise({ ...object, apiVersion: 'v1', kind: 'Secret' }),
+    type: cells['type'],
+    data: `${cells['data'] ?? '?'} keys (values are never read)`,
+  } as KubeObject;
+}
+
 /** Secrets keep their keys and lose their values, whichever tool reads them. */
 export function safeObject(object: KubeObject): KubeObject {
   return object.kind === 'Secret' ? redactSecret(object) : stripNoise(object);
@@ -44,12 +70,11 @@ export const resourcesList = defineTool({
   annotations: READ_ONLY,
   permissions: [],
   advertisedFor: { verb: 'list', probes: probes('list') },
-  async permissionsFor(args, ctx) {
-    return [permissionOf(await resolve(ctx, args.resource, 'list'), 'list')];
-  },
+  permissionsFor: (args, ctx) => permissionOfCall(ctx, args, 'list'),
   async handler(args, ctx) {
     const served = await resolve(ctx, args.resource, 'list');
-    const page = await listPage(ctx.kube, served, { ...args, namespace: served.namespaced ? args.namespace : undefined, signal: ctx.signal });
+    // Metadata only: name, namespace and age need nothing else, and a Secret's data never enters this process.
+    const page = await listMetadataPage(ctx.kube, served, { ...args, namespace: served.namespaced ? args.namespace : undefined, signal: ctx.signal });
     const now = ctx.now();
     const rows = page.items.map((o) => [o.metadata?.name ?? '', o.metadata?.namespace ?? '', age(o.metadata?.creationTimestamp, now)]);
     const result = tableResult(['name', 'namespace', 'age'], rows, page.continue, `No ${served.resource}.`);
@@ -60,19 +85,19 @@ export const resourcesList = defineTool({
 export const resourcesGet = defineTool({
   name: 'resources_get',
   title: 'Get any resource',
-  description: 'Get one object of any kind the role may get, as JSON. Secret values are never shown.',
+  description: 'Get one object of any kind the role may get, as JSON. Secrets: metadata, type and number of keys only.',
   input: { resource: resourceArgument, name: objectName },
   namespaceArgument: 'optional',
   output: { object: z.record(z.string(), z.unknown()) },
   annotations: READ_ONLY,
   permissions: [],
   advertisedFor: { verb: 'get', probes: probes('get') },
-  async permissionsFor(args, ctx) {
-    return [permissionOf(await resolve(ctx, args.resource, 'get'), 'get')];
-  },
+  permissionsFor: (args, ctx) => permissionOfCall(ctx, args, 'get'),
   async handler(args, ctx) {
     const served = await resolve(ctx, args.resource, 'get');
-    const object = safeObject(await getObject(ctx.kube, served, served.namespaced ? args.namespace : undefined, args.name, ctx.signal));
+    const namespace = served.namespaced ? args.namespace : undefined;
+    const object = isSecretKind(served) ? await secretSummary(ctx, served, namespace, args.name)
+      : safeObject(await getObject(ctx.kube, served, namespace, args.name, ctx.signal));
     return { text: JSON.stringify(object), structured: { object } };
   },
 });

@@ -28,10 +28,12 @@ export const servicesGet = getTool({ name: 'services_get', title: 'Get a service
 export const configmapsList = listTool({
   name: 'configmaps_list',
   title: 'List config maps',
-  description: 'List config maps: keys, age.',
+  description: 'List config maps: number of keys, age (configmaps_get shows the data).',
   kind: KINDS.configmaps,
-  row: { name: z.string(), keys: z.string(), age: z.string() },
-  toRow: (o: Loose, now) => ({ name: name(o), keys: Object.keys(o.data ?? {}).join(','), age: created(o, now) }),
+  row: { name: z.string(), keys: z.number(), age: z.string() },
+  // The server's table counts the keys: the data itself is not downloaded for a list.
+  toRow: (o: Loose, now) => ({ name: name(o), keys: Object.keys(o.data ?? {}).length, age: created(o, now) }),
+  fromTable: (cells) => ({ name: String(cells['name'] ?? ''), keys: Number(cells['data'] ?? 0) || 0, age: String(cells['age'] ?? '-') }),
 });
 
 export const configmapsGet = getTool({ name: 'configmaps_get', title: 'Get a config map', description: 'Get one config map with its data as JSON.', kind: KINDS.configmaps });
@@ -82,6 +84,13 @@ export const eventsList = listTool({
     reason: (o as any).reason ?? '',
     object: `${(o as any).involvedObject?.kind ?? ''}/${(o as any).involvedObject?.name ?? ''}`.toLowerCase(),
     message: ((o as any).message ?? '').replace(/\s+/g, ' ').trim(),
+  }),
+  fromTable: (cells) => ({
+    lastSeen: String(cells['last seen'] ?? '-'),
+    type: String(cells['type'] ?? ''),
+    reason: String(cells['reason'] ?? ''),
+    object: String(cells['object'] ?? '').toLowerCase(),
+    message: String(cells['message'] ?? '').replace(/\s+/g, ' ').trim(),
   }),
 });
 

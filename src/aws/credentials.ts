@@ -8,10 +8,26 @@ export type CredentialSource = () => Promise<AwsCredentials>;
 /** Refresh this long before the credentials expire, so no request goes out with lapsing ones. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
+/** Why a credential source failed, as far as the start-up message needs to know. */
+export class AwsCredentialError extends Error {
+  constructor(readonly kind: 'no-credentials' | 'assume-role-refused' | 'other', message: string) {
+    super(message);
+    this.name = 'AwsCredentialError';
+  }
+}
+
+/** No credentials were ever obtained: the start fails with this (it has nothing to do with lapsing). */
+export class CredentialsUnavailableError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`cannot get AWS credentials: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'CredentialsUnavailableError';
+  }
+}
+
 /** The identity can no longer be proven: the credentials expired and could not be renewed. */
 export class IdentityLapsedError extends Error {
-  constructor(cause: string) {
-    super(`the connection's AWS identity has lapsed: ${cause}; retrying with backoff`);
+  constructor(cause: string, retryInSeconds: number) {
+    super(`the connection's AWS identity has lapsed: ${cause}; STS is asked again in ${retryInSeconds} s`);
     this.name = 'IdentityLapsedError';
   }
 }
@@ -35,6 +51,7 @@ export class CachedCredentials {
   private failures = 0;
   private retryAt = 0;
   private lastError?: string;
+  private lastCause?: unknown;
   refreshCount = 0;
 
   constructor(private readonly source: CredentialSource, private readonly now: () => Date = () => new Date()) {}
@@ -43,13 +60,24 @@ export class CachedCredentials {
     const current = this.current;
     if (current && !this.lapsing(current)) return current;
     const usable = current && !this.expired(current) ? current : undefined;
-    if (usable && this.now().getTime() < this.retryAt) return usable; // STS failed lately: don't hammer it
+    // STS failed lately: don't ask it again before the pause ends, whether or not something usable is left
+    // (after a lapse, every /readyz and tool call would otherwise send its own AssumeRole).
+    if (this.now().getTime() < this.retryAt) {
+      if (usable) return usable;
+      throw this.unavailable();
+    }
     try {
       return await this.fetch();
-    } catch (error) {
+    } catch {
       if (usable) return usable;
-      throw new IdentityLapsedError(this.lastError ?? (error as Error).message);
+      throw this.unavailable();
     }
+  }
+
+  /** Never had credentials: why not. Had them: they lapsed, and when STS is asked next. */
+  private unavailable(): Error {
+    if (this.refreshCount === 0) return new CredentialsUnavailableError(this.lastCause);
+    return new IdentityLapsedError(this.lastError ?? 'unknown error', Math.max(1, Math.ceil((this.retryAt - this.now().getTime()) / 1000)));
   }
 
   status(): IdentityStatus {
@@ -73,6 +101,7 @@ export class CachedCredentials {
       this.failures += 1;
       this.retryAt = this.now().getTime() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.failures - 1));
       this.lastError = error.message;
+      this.lastCause = error;
       throw error;
     }).finally(() => {
       this.pending = undefined;
@@ -142,10 +171,15 @@ export class HostCredentials {
       const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
       this.provider = defaultProvider({ clientConfig: { ...(this.region ? { region: this.region } : {}), ...(await sdkHttpConfig()) } }) as ChainProvider;
     }
-    const credentials = await this.provider!(options);
-    this.lastSource = credentials.$source;
-    this.resolved = true;
-    return credentials;
+    try {
+      const credentials = await this.provider!(options);
+      this.lastSource = credentials.$source;
+      this.resolved = true;
+      return credentials;
+    } catch (error) {
+      const e = error as Error;
+      throw new AwsCredentialError(noCredentials(e) ? 'no-credentials' : 'other', e.message);
+    }
   };
 
   /** Where the credentials came from (static keys, profile, SSO, web identity, container, instance metadata), once resolved. */
@@ -188,10 +222,16 @@ export function assumeRole(input: AssumeRoleInput, host: HostCredentials = new H
       };
     } catch (error) {
       const e = error as Error & { name?: string };
-      throw new Error(`AssumeRole ${input.roleArn} as session "${input.sessionName}" failed: ${e.name ?? 'Error'}: ${e.message}`
-        + (e.name === 'AccessDenied' ? ' (does the role\'s trust policy allow the caller, and does the caller hold sts:AssumeRole?)' : ''));
+      const kind = noCredentials(e) ? 'no-credentials' : e.name === 'AccessDenied' ? 'assume-role-refused' : 'other';
+      // What to change for a refusal is said once, by the start-up message (src/startup.ts).
+      throw new AwsCredentialError(kind, `AssumeRole ${input.roleArn} as session "${input.sessionName}" failed: ${e.name ?? 'Error'}: ${e.message}`);
     } finally {
       sts.destroy();
     }
   };
+}
+
+/** The default chain found nothing to sign with (the SDK's CredentialsProviderError at the end of the chain). */
+function noCredentials(error: Error): boolean {
+  return error.name === 'CredentialsProviderError' || /Could not load credentials from any providers/.test(error.message);
 }

@@ -22,7 +22,7 @@ interface DiscoveryGroup {
     resources?: Array<{
       resource: string;
       responseKind?: { kind?: string };
-      scope?: 'Namespaced' | 'Cluster';
+      scope?: string;
       verbs?: string[];
       shortNames?: string[];
     }>;
@@ -37,9 +37,10 @@ export function flattenDiscovery(groups: DiscoveryGroup[]): ServedResource[] {
   for (const group of groups) {
     const version = group.versions?.[0];
     for (const r of version?.resources ?? []) {
+      // Anything but "Cluster" is namespaced: a call must never be widened to the whole cluster by a missing scope.
       served.push({
         group: group.metadata?.name ?? '', version: version!.version, resource: r.resource,
-        kind: r.responseKind?.kind ?? '', namespaced: r.scope === 'Namespaced', verbs: r.verbs ?? [], shortNames: r.shortNames ?? [],
+        kind: r.responseKind?.kind ?? '', namespaced: r.scope !== 'Cluster', verbs: r.verbs ?? [], shortNames: r.shortNames ?? [],
       });
     }
   }

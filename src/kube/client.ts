@@ -51,6 +51,14 @@ export class KubeApiError extends Error {
   }
 }
 
+/** A JSON answer larger than the cap: it was not read further. */
+export class ResponseTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the API server's answer is larger than ${maxBytes} bytes and was not read: ask for less (a smaller limit, or a selector)`);
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
 /** A request that got no HTTP answer; `sent` says whether it may have reached the server. */
 export class ConnectionError extends Error {
   constructor(message: string, readonly code: string | undefined, readonly sent: boolean) {
@@ -68,6 +76,11 @@ export interface RetryPolicy {
 }
 
 const RETRIABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/**
+ * The most a JSON answer may be: a page of 500 objects, or aggregated discovery on a cluster with many CRDs, is
+ * far below it; an answer above it is refused rather than held in memory (an object can be made huge).
+ */
+export const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /**
  * Connections kept open to the API server. Discovery sends ~30 reviews at once: 8 sockets answered them fastest
  * on the benchmark's control plane (4 to 12 were close; one socket per review, as before, was ~40% slower).
@@ -157,7 +170,9 @@ export class KubeClient {
 
   /** Sends the request; parses JSON; throws KubeApiError on non-2xx (after one credential refresh on 401). */
   async json<T>(req: KubeRequest): Promise<T> {
-    const res = await this.raw({ accept: 'application/json', ...req });
+    const maxBytes = req.maxBytes ?? MAX_JSON_BYTES;
+    const res = await this.raw({ accept: 'application/json', ...req, maxBytes });
+    if (res.truncated) throw new ResponseTooLargeError(maxBytes);
     return JSON.parse(res.body) as T;
   }
 

@@ -74,7 +74,13 @@ export async function execInPod(kube: KubeClient, input: {
       const channel = data[0];
       const payload = data.subarray(1);
       if (channel === ERROR) {
-        const status = JSON.parse(payload.toString('utf8') || '{}') as ExecStatus;
+        let status: ExecStatus;
+        try {
+          status = JSON.parse(payload.toString('utf8') || '{}') as ExecStatus;
+        } catch {
+          failure = `malformed status on the exec error channel (${payload.length} bytes)`;
+          return; // a throw here would escape the ws listener and crash the process
+        }
         exitCode = exitCodeOf(status);
         if (exitCode === null) failure = status.message ?? 'exec failed';
         return;

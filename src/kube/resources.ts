@@ -43,6 +43,23 @@ export async function listPage<T extends KubeObject>(kube: KubeClient, kind: Res
   return { items: list.items ?? [], continue: list.metadata?.continue || undefined };
 }
 
+const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io';
+
+/**
+ * One page of objects as metadata only (PartialObjectMetadataList): names, namespaces, labels, timestamps, and
+ * never a Secret's data or any other object's body. No fallback to the full list: a server that cannot answer
+ * this way gets a 406, not a download of every object.
+ */
+export async function listMetadataPage(kube: KubeClient, kind: ResourceKind, options: ListOptions): Promise<ListPage<KubeObject>> {
+  const list = await kube.json<{ items?: KubeObject[]; metadata?: { continue?: string } }>({
+    path: collectionPath(kind, options.namespace),
+    query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.limit, continue: options.continue },
+    accept: METADATA_LIST,
+    signal: options.signal,
+  });
+  return { items: list.items ?? [], continue: list.metadata?.continue || undefined };
+}
+
 /** A page of the API server's own table (the columns kubectl prints), each row keyed by lowercased column name. */
 export interface TablePage<T> extends ListPage<T> {
   /** Absent when the server answered with a plain list instead (it cannot render this kind as a table). */
@@ -59,13 +76,14 @@ interface Table {
 /**
  * One page rendered by the API server as a Table, without the objects (includeObject=None): for 200 pods that
  * is about a tenth of the bytes of the JSON list and half the server's time, and nothing large to parse here.
- * The Accept header falls back to the JSON list, returned as items, for servers that cannot render a table.
+ * The Accept header falls back to the objects' metadata, returned as items, for servers that cannot render a
+ * table: never to the full objects, which for some kinds hold values no list needs.
  */
 export async function listTablePage<T extends KubeObject>(kube: KubeClient, kind: ResourceKind, options: ListOptions): Promise<TablePage<T>> {
   const res = await kube.json<Table & { items?: T[] }>({
     path: collectionPath(kind, options.namespace),
     query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.limit, continue: options.continue, includeObject: 'None' },
-    accept: 'application/json;as=Table;v=v1;g=meta.k8s.io, application/json',
+    accept: `application/json;as=Table;v=v1;g=meta.k8s.io, ${METADATA_LIST}`,
     signal: options.signal,
   });
   const next = res.metadata?.continue || undefined;
@@ -77,6 +95,22 @@ export async function listTablePage<T extends KubeObject>(kube: KubeClient, kind
     return cells;
   });
   return { items: [], rows, continue: next };
+}
+
+/**
+ * One object as the server's table row with its metadata only (includeObject=Metadata): the columns kubectl
+ * prints (a Secret's type and number of keys) without the body.
+ */
+export async function getTableRow(kube: KubeClient, kind: ResourceKind, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<{ object: KubeObject; cells: Record<string, unknown> }> {
+  const res = await kube.json<Table & { rows?: Array<{ cells?: unknown[]; object?: KubeObject }> }>({
+    path: objectPath(kind, namespace, name),
+    query: { includeObject: 'Metadata' },
+    accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+    signal,
+  });
+  const columns = (res.columnDefinitions ?? []).map((c) => c.name.toLowerCase());
+  const row = res.rows?.[0];
+  return { object: row?.object ?? {}, cells: Object.fromEntries(columns.map((c, i) => [c, row?.cells?.[i]])) };
 }
 
 export function getObject<T extends KubeObject>(kube: KubeClient, kind: ResourceKind, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<T> {

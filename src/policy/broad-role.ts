@@ -1,15 +1,14 @@
 // What the server does about the broad-grant guard's findings (src/rbac/broad-grants.ts): refuse to start,
 // or withdraw the tools at a re-discovery, unless the operator accepted the role with a reason. Pure.
 import { describeFindings, type Finding } from '../rbac/broad-grants.ts';
+import { EXIT } from '../startup.ts';
 
 /** While a broad grant is not accepted, only these stay offered: they reach no object and change nothing. */
 export const KEPT_WHEN_WITHDRAWN: ReadonlySet<string> = new Set(['whoami', 'can_i']);
 
-/** Exit code of a start refused by the guard (2 is a configuration error, 1 a failed connection). */
-export const REFUSED_EXIT_CODE = 3;
 
 export class BroadRoleRefused extends Error {
-  readonly exitCode = REFUSED_EXIT_CODE;
+  readonly exitCode = EXIT.broadRole;
   constructor(readonly findings: readonly Finding[], message: string) {
     super(message);
     this.name = 'BroadRoleRefused';

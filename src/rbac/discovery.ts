@@ -110,6 +110,16 @@ export class PermissionSet {
   }
 
   /**
+   * Whether anything might grant `verb` on some resource in this namespace (any namespace of the scope when
+   * undefined; none outside it): false only when every review concerned is complete and no rule has the verb.
+   * Lets a call be refused from the rules alone, before any request (even discovery) is sent for it.
+   */
+  couldGrant(verb: string, namespace?: string): boolean {
+    return this.reviews.filter((r) => namespace === undefined || r.namespace === namespace)
+      .some((r) => r.incomplete || r.rules.some((rule) => verbMatches(rule, verb)));
+  }
+
+  /**
    * Namespaces where `verb` is granted, without a name limit, on some kind outside `covered` (group|resource
    * pairs that specific tools serve): from the rules, or from the probes' decisions where a review is incomplete.
    */

@@ -56,6 +56,15 @@ export interface RbacRequest {
 }
 
 /**
+ * The access entry's username with the session name as `{{SessionName}}`: the binding role is the user's last
+ * occurrence of it (`eks-agent:agent` → `eks-agent:{{SessionName}}`, never `eks-{{SessionName}}:agent`).
+ */
+export function usernameTemplate(user: string, bindingRole: string): string {
+  const at = user.lastIndexOf(bindingRole);
+  return at < 0 ? user : `${user.slice(0, at)}{{SessionName}}${user.slice(at + bindingRole.length)}`;
+}
+
+/**
  * Role + RoleBinding per namespace for namespaced permissions, ClusterRole + ClusterRoleBinding only when a
  * tool needs cluster-scoped rights (the self-reviews every authenticated user already holds are left out).
  */
@@ -79,7 +88,7 @@ export function renderRbac(req: RbacRequest): string {
       + `roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ${req.name}}\n`
       + `subjects:\n- {apiGroup: rbac.authorization.k8s.io, kind: User, name: ${q(req.user)}}`);
   }
-  const template = req.user.replace(req.bindingRole, '{{SessionName}}');
+  const template = usernameTemplate(req.user, req.bindingRole);
   const awsSide = [
     '# --- AWS side: map the IAM role\'s sessions to that user (one of the two forms) ---',
     '# EKS access entry (authentication mode API or API_AND_CONFIG_MAP):',
@@ -89,10 +98,15 @@ export function renderRbac(req: RbacRequest): string {
     `#   - rolearn: ${req.roleArn}`,
     `#     username: '${template}'`,
     `# The agent host assumes the role with RoleSessionName=${req.bindingRole} (--binding-role), so the user is ${req.user}.`,
-    '# IAM trust policy of the role:',
+    '# IAM trust policy of the role. The session name is pinned: the mapping above turns whatever RoleSessionName',
+    '# the host picks into the Kubernetes user, so without the condition the host could assume the role under any',
+    '# binding role (another user, other RBAC rights).',
     ...JSON.stringify({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { AWS: req.trustedPrincipal }, Action: 'sts:AssumeRole' }],
+      Statement: [{
+        Effect: 'Allow', Principal: { AWS: req.trustedPrincipal }, Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:RoleSessionName': req.bindingRole } },
+      }],
     }, null, 2).split('\n').map((l) => `#   ${l}`),
     '# IAM permission policy of the role (only needed for DescribeCluster; omit when --endpoint and --ca-file are set):',
     `#   {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"arn:${partitionOf(req.roleArn)}:eks:${req.region}:*:cluster/${req.clusterName}"}]}`,

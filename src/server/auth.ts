@@ -3,7 +3,8 @@
 // caller's token never leaves this process (the MCP spec forbids token passthrough).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { createRemoteJWKSet, errors as jose, jwtVerify, type JWTPayload } from 'jose';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRemoteJWKSet, errors as jose, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import {
   getOAuthProtectedResourceMetadataUrl, OAuthError, OAuthErrorCode,
   type AuthInfo, type OAuthProtectedResourceMetadata, type OAuthTokenVerifier,
@@ -80,8 +81,15 @@ export function matchToken(tokens: readonly StaticToken[], presented: string): S
   return match;
 }
 
-/** Tokens from a file, read again when it changes (a rotated Kubernetes Secret is swapped in place). */
-function tokenFile(path: string, log: Logger): () => StaticToken[] {
+/** How often the token file is looked at: a stat per request is cheap, but not needed. */
+const TOKEN_FILE_CHECK_MS = 2000;
+
+/**
+ * Tokens from a file, read again when it changes (a rotated Kubernetes Secret is swapped in place). Once it has
+ * changed, exactly what it now says is accepted: a file that is emptied, unreadable, removed or invalid (a short
+ * token) names nobody, so that revoking by editing the file can never leave the old tokens valid.
+ */
+export function tokenFile(path: string, log: Logger, now: () => number = Date.now): () => StaticToken[] {
   const source = `the token file ${path} (--auth-tokens-file or EKS_MCP_AUTH_TOKENS_FILE)`;
   const read = () => {
     let text: string;
@@ -93,24 +101,30 @@ function tokenFile(path: string, log: Logger): () => StaticToken[] {
     return parseTokens(text, source);
   };
   const version = () => {
-    const s = statSync(path);
-    return `${s.mtimeMs}:${s.size}:${s.ino}`;
-  };
-  let tokens = read();
-  let seen = version();
-  let checkedAt = Date.now();
-  return () => {
-    if (Date.now() - checkedAt < 2000) return tokens; // a stat per request is cheap, but not needed
-    checkedAt = Date.now();
     try {
-      const now = version();
-      if (now !== seen) {
-        tokens = read();
-        seen = now;
-        log.info({ tokens: tokens.length }, 'static tokens reloaded');
-      }
+      const s = statSync(path);
+      return `${s.mtimeMs}:${s.size}:${s.ino}`;
     } catch (error) {
-      log.warn({ err: { message: (error as Error).message } }, 'static token file unreadable: keeping the tokens loaded before');
+      return `unreadable:${(error as NodeJS.ErrnoException).code ?? 'error'}`;
+    }
+  };
+  let tokens = read(); // at start, a file that names no valid token stops the server (ConfigError)
+  let seen = version();
+  let checkedAt = now();
+  return () => {
+    if (now() - checkedAt < TOKEN_FILE_CHECK_MS) return tokens;
+    checkedAt = now();
+    const current = version();
+    if (current === seen) return tokens;
+    seen = current;
+    try {
+      tokens = read();
+      log.info({ tokens: tokens.length }, 'static tokens reloaded');
+    } catch (error) {
+      tokens = [];
+      // The reason names the entry and the problem, never the token itself.
+      const reason = error instanceof ConfigError ? error.problems.join('; ') : (error as Error).message;
+      log.warn({ reason }, 'static token file changed and names no valid token: refusing every static token until it does');
     }
     return tokens;
   };
@@ -222,21 +236,157 @@ async function oauthAuth(http: HttpConfig): Promise<Auth> {
       },
     },
     summary: { auth: 'oauth', issuer, resource, jwksUrl, requiredScopes },
-    async verifyAccessToken(token: string): Promise<AuthInfo> {
-      let payload: JWTPayload;
-      try {
-        ({ payload } = await jwtVerify(token, jwks, {
-          issuer, audience: resource, algorithms: ALGORITHMS, requiredClaims: ['exp', 'sub'], clockTolerance: 30,
-        }));
-      } catch (error) {
-        throw tokenRefusal(error);
-      }
-      const clientId = [payload['client_id'], payload['azp'], payload.sub].find((v: unknown): v is string => typeof v === 'string')!;
-      return {
-        token, clientId, scopes: scopesOf(payload), expiresAt: payload.exp, resource: new URL(resource),
-        extra: { principal: `${payload.iss}#${payload.sub}` },
-      };
-    },
+    verifyAccessToken: (token: string) => verifyJwt(token, jwks, { issuer, resource }),
+  };
+}
+
+/** RFC 9068's media type for JWT access tokens, as `typ` may spell it (`application/` is optional, case ignored). */
+function isAccessTokenType(typ: string): boolean {
+  return typ.toLowerCase().replace(/^application\//, '') === 'at+jwt';
+}
+
+/**
+ * Verifies one JWT access token against the issuer's keys and this server's resource URL. Beyond signature,
+ * issuer, audience and expiry: `sub` must be a non-empty string (it is the principal), and a `typ` that is set
+ * must say access token, so that an ID token or another JWT from the same issuer is not taken for one.
+ */
+export async function verifyJwt(token: string, keys: JWTVerifyGetKey, expected: { issuer: string; resource: string }): Promise<AuthInfo> {
+  let payload: JWTPayload;
+  let typ: unknown;
+  try {
+    ({ payload, protectedHeader: { typ } } = await jwtVerify(token, keys, {
+      issuer: expected.issuer, audience: expected.resource, algorithms: ALGORITHMS, requiredClaims: ['exp', 'sub'], clockTolerance: 30,
+    }));
+  } catch (error) {
+    throw tokenRefusal(error);
+  }
+  if (typ !== undefined && (typeof typ !== 'string' || !isAccessTokenType(typ))) throw invalidToken('Token is not an access token (typ must be at+jwt)');
+  const sub = payload.sub;
+  if (typeof sub !== 'string' || sub === '') throw invalidToken('Token claim sub is invalid');
+  const clientId = [payload['client_id'], payload['azp']].find((v: unknown): v is string => typeof v === 'string' && v !== '') ?? sub;
+  return {
+    token, clientId, scopes: scopesOf(payload), expiresAt: payload.exp, resource: new URL(expected.resource),
+    extra: { principal: `${payload.iss}#${sub}` },
+  };
+}
+
+// --- failed authentication ---------------------------------------------------------------------------------
+
+export interface ThrottleOptions {
+  /**
+   * Failures an address may have before it must wait (the last of them starts the wait). Generous: a static
+   * token has at least 16 characters and a JWT a signature, so the wait is against floods, not lucky guesses.
+   */
+  free?: number;
+  baseMs?: number;
+  maxMs?: number;
+  /** A failure older than this is forgotten. */
+  windowMs?: number;
+  /** Addresses remembered at most: a spray of addresses cannot grow memory without bound. */
+  maxAddresses?: number;
+  now?: () => number;
+}
+
+interface Failures {
+  count: number;
+  lastMs: number;
+  retryAtMs: number;
+}
+
+/**
+ * Exponential backoff per client address after repeated failed authentications. It only ever holds back
+ * failures: a request whose token verifies goes through whatever its address did before (many clients may share
+ * one address behind a proxy; an attacker there must not lock them out).
+ */
+export class FailedAuthThrottle {
+  private readonly byAddress = new Map<string, Failures>();
+  private readonly free: number;
+  private readonly baseMs: number;
+  private readonly maxMs: number;
+  private readonly windowMs: number;
+  private readonly maxAddresses: number;
+  private readonly now: () => number;
+
+  constructor(options: ThrottleOptions = {}) {
+    this.free = options.free ?? 20;
+    this.baseMs = options.baseMs ?? 1000;
+    this.maxMs = options.maxMs ?? 60_000;
+    this.windowMs = options.windowMs ?? 10 * 60_000;
+    this.maxAddresses = options.maxAddresses ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Seconds this address must wait before a failed attempt is answered again; 0 when it need not. */
+  waitSeconds(address: string): number {
+    const entry = this.current(address);
+    const ms = entry ? entry.retryAtMs - this.now() : 0;
+    return ms > 0 ? Math.ceil(ms / 1000) : 0;
+  }
+
+  failed(address: string): void {
+    const now = this.now();
+    const count = (this.current(address)?.count ?? 0) + 1;
+    const over = count - this.free + 1;
+    const retryAtMs = over > 0 ? now + Math.min(this.maxMs, this.baseMs * 2 ** Math.min(over - 1, 30)) : 0;
+    this.byAddress.delete(address); // re-inserted last: the map's order is least recently failed first
+    this.byAddress.set(address, { count, lastMs: now, retryAtMs });
+    if (this.byAddress.size > this.maxAddresses) this.prune();
+  }
+
+  get size(): number {
+    return this.byAddress.size;
+  }
+
+  private current(address: string): Failures | undefined {
+    const entry = this.byAddress.get(address);
+    if (entry && this.now() - entry.lastMs > this.windowMs && this.now() >= entry.retryAtMs) {
+      this.byAddress.delete(address);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private prune(): void {
+    for (const address of this.byAddress.keys()) {
+      if (this.byAddress.size <= this.maxAddresses * 0.9) break;
+      this.byAddress.delete(address); // least recently failed first
+    }
+  }
+}
+
+/** The bearer token of a request, if it carries one. */
+function bearerOf(req: IncomingMessage): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return match?.[1];
+}
+
+/**
+ * Runs before the bearer middleware: counts each 401 for a presented bearer token against the client's address
+ * (a request without one is a client starting its OAuth flow, not a guess) and, while the address must wait,
+ * answers 429 with Retry-After to any request whose token does not verify. A valid token always passes.
+ */
+export function failedAuthGuard(auth: Auth, throttle: FailedAuthThrottle, log: Logger) {
+  return (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const token = bearerOf(req);
+    if (token === undefined) return next(); // the bearer middleware answers 401; nothing was guessed
+    const wait = throttle.waitSeconds(address);
+    if (wait === 0) {
+      res.once('finish', () => {
+        if (res.statusCode === 401) throttle.failed(address);
+      });
+      next();
+      return;
+    }
+    auth.verifyAccessToken(token).then(() => true, () => false).then((ok) => {
+      if (ok) return next();
+      throttle.failed(address);
+      log.warn({ address, retryAfterSeconds: wait }, 'repeated failed authentication from one address: backing off');
+      res.statusCode = 429;
+      res.setHeader('Retry-After', String(wait));
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ error: 'too_many_requests', error_description: `Too many failed authentications from this address: retry after ${wait} seconds` }));
+    }, next);
   };
 }
 

@@ -15,7 +15,7 @@ import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '
 import { isLoopbackHost, type Config, type HttpConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { catalogue } from '../../tools/index.ts';
-import { createAuth, principalOf, type Auth } from './auth.ts';
+import { createAuth, FailedAuthThrottle, failedAuthGuard, principalOf, type Auth } from './auth.ts';
 import { corsHeaders, originAllowed, RateLimiter } from './guards.ts';
 import { createMcpServer } from './mcp.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -168,6 +168,7 @@ function createApp({ http, auth, metrics, log, state, sessions, readiness, perRe
   const allowedHosts = http.allowedHosts ?? (isLoopbackHost(http.host) ? ['localhost', '127.0.0.1', '[::1]'] : undefined);
   const allowedOrigins = http.allowedOrigins ?? [];
   const limiter = new RateLimiter(http.rateLimit);
+  const throttle = auth ? failedAuthGuard(auth, new FailedAuthThrottle(), log) : undefined;
 
   async function serveMcp(req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse): Promise<void> {
     if (allowedHosts) {
@@ -184,6 +185,13 @@ function createApp({ http, auth, metrics, log, state, sessions, readiness, perRe
     if (req.method === 'OPTIONS') { // a CORS preflight carries no credentials: answer it before authentication
       res.writeHead(204).end();
       return;
+    }
+    if (throttle) { // repeated 401s from one address back off; a valid token always passes
+      const go = await new Promise<boolean>((resolve, reject) => {
+        res.once('finish', () => resolve(false)); // the throttle answered 429 itself
+        throttle(req, res, (error) => (error ? reject(error) : resolve(true)));
+      });
+      if (!go) return;
     }
     if (auth) {
       const options = { requiredScopes: auth.requiredScopes, resourceMetadataUrl: auth.resourceMetadata?.url };

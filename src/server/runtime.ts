@@ -15,6 +15,7 @@ import { classifyBroadGrants, findingsForLog, findingsKey, guardQuestions, type 
 import { renderRbac } from '../rbac/role.ts';
 import { BroadRoleRefused, KEPT_WHEN_WITHDRAWN, refusalMessage, withdrawn } from '../policy/broad-role.ts';
 import { selectTools } from '../policy/select-tools.ts';
+import { checkNamespaces } from '../startup.ts';
 
 export interface RuntimeOptions {
   now?: () => Date;
@@ -143,7 +144,11 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
       return false;
     }
     const fingerprint = next.fingerprint();
-    if (fingerprint === this.fingerprint) return false;
+    if (fingerprint === this.fingerprint) {
+      // The same answers, but decisions made lazily since (generic tools) may be stale: start them afresh.
+      this.offer = this.offerFor(next, this.findings);
+      return false;
+    }
     const previous = this.offer;
     const findings = findingsOf(next, this.config.namespaces);
     const findingsChanged = findingsKey(findings) !== findingsKey(this.findings);
@@ -215,6 +220,7 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
   const [permissions, identity] = await Promise.all([
     discover(connection, config.namespaces, catalogue),
     selfSubjectReview(connection.kube).then(({ extra, ...user }) => ({ ...user, ...(extra ? { extra: withoutKeyId(extra) } : {}) }), () => undefined),
+    checkNamespaces(connection.kube, config.namespaces), // a scope naming a namespace that does not exist is a typo
   ]);
   const runtime = new Runtime(config, connection, log, catalogue, permissions, {
     refreshIntervalMs: config.refreshInterval * 1000, ...options,

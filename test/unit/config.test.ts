@@ -59,3 +59,17 @@ test('a kubeconfig path selects kubeconfig mode, with the same scope', () => {
   assert.equal(config.mode, 'kubeconfig');
   assert.deepEqual(config.namespaces, ['default']);
 });
+
+test('one settings table: every flag and variable is declared once, and switches parse alike in both groups', async () => {
+  const { SETTINGS, settingList, loadHttpConfig } = await import('../../src/config.ts');
+  const flags = settingList.flatMap(([, s]) => (s.flag ? [s.flag] : []));
+  const envs = settingList.map(([, s]) => s.env);
+  assert.equal(new Set(flags).size, flags.length);
+  assert.equal(new Set(envs).size, envs.length);
+  assert.equal(settingList.length, Object.keys(SETTINGS).length);
+  for (const value of ['true', '1']) {
+    assert.equal(loadConfig({ ...base, readOnly: value }, {}).readOnly, true);
+    assert.equal(loadHttpConfig({ stateless: value }, {}).stateless, true);
+  }
+  assert.match(problems({ ...base, readOnly: 'yes' }).join(), /readOnly true or false \(--read-only or EKS_MCP_READ_ONLY\)/);
+});

@@ -47,6 +47,43 @@ test('STS down: valid credentials keep serving, STS is asked again only after a 
   assert.equal(cached.status().valid, false);
   assert.match(cached.status().lastError ?? '', /ECONNREFUSED/);
   stsUp = true;
-  assert.match((await cached.get()).accessKeyId, /^K\d+$/, 'back as soon as STS answers');
+  clock = new Date(clock.getTime() + 60_000); // past the pause, which now holds in every state (Hardening #11)
+  assert.match((await cached.get()).accessKeyId, /^K\d+$/, 'back as soon as the pause is over and STS answers');
   assert.equal(cached.status().valid, true);
+});
+
+test('Hardening #11: once the credentials have lapsed, STS is asked only after the pause, however many calls come', async () => {
+  let clock = new Date('2026-11-27T08:00:00Z');
+  let stsUp = true;
+  let calls = 0;
+  const cached = new CachedCredentials(async () => {
+    calls += 1;
+    if (!stsUp) throw new Error('connect ECONNREFUSED 127.0.0.1:4566');
+    return { accessKeyId: `K${calls}`, secretAccessKey: 's', expiration: new Date(clock.getTime() + 60 * 60_000) };
+  }, () => clock);
+  await cached.get();
+  stsUp = false;
+  clock = new Date(clock.getTime() + 61 * 60_000); // expired
+  await assert.rejects(cached.get(), IdentityLapsedError);
+  const afterFirst = calls;
+  for (let i = 0; i < 20; i += 1) await assert.rejects(cached.get(), (e: Error) => e instanceof IdentityLapsedError && /asked again in \d+ s/.test(e.message));
+  assert.equal(calls, afterFirst, 'no AssumeRole per call (or per /readyz) while lapsed');
+  clock = new Date(clock.getTime() + 1_001);
+  await assert.rejects(cached.get());
+  assert.equal(calls, afterFirst + 1, 'one attempt once the pause is over');
+  for (let i = 0; i < 5; i += 1) await assert.rejects(cached.get());
+  assert.equal(calls, afterFirst + 1, 'the pause grows');
+});
+
+test('Hardening #11/#12: with no credentials ever obtained, the error says so (not "lapsed") and STS is not hammered either', async () => {
+  const { CredentialsUnavailableError } = await import('../../src/aws/credentials.ts');
+  let calls = 0;
+  const cached = new CachedCredentials(async () => {
+    calls += 1;
+    throw new Error('Could not load credentials from any providers');
+  }, () => new Date('2026-11-27T08:00:00Z'));
+  for (let i = 0; i < 5; i += 1) {
+    await assert.rejects(cached.get(), (e: Error) => e instanceof CredentialsUnavailableError && !/lapsed|retrying/.test(e.message) && /Could not load credentials/.test(e.message));
+  }
+  assert.equal(calls, 1);
 });

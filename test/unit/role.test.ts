@@ -42,3 +42,18 @@ test('the README\'s tools table lists every catalogue tool with exactly the perm
     assert.ok(readme.includes(`| \`${tool.name}\` | ${needs} |`), `README row for ${tool.name}: ${needs}`);
   }
 });
+
+test('Hardening #10: with the default binding role "agent" the username template is eks-agent:{{SessionName}}, and the trust policy pins the session name', () => {
+  const tools = catalogue.filter((t) => t.name === 'pods_list');
+  const yaml = renderRbac({ tools, namespaces: ['team-a'], user: 'eks-agent:agent', name: 'eks-rbac-mcp-agent', roleArn: 'arn:aws:iam::111122223333:role/agent',
+    bindingRole: 'agent', clusterName: 'prod', region: 'us-east-1', trustedPrincipal: 'arn:aws:iam::111122223333:role/host' });
+  assert.match(yaml, /--username 'eks-agent:\{\{SessionName\}\}'/);
+  assert.match(yaml, /username: 'eks-agent:\{\{SessionName\}\}'/);
+  assert.doesNotMatch(yaml, /eks-\{\{SessionName\}\}/);
+  const trust = /# IAM trust policy of the role[^\n]*\n(?:# [^\n]*\n)*?((?:#   [^\n]*\n)+)# IAM permission policy/.exec(yaml)![1]!;
+  const policy = JSON.parse(trust.split('\n').map((l) => l.slice(4)).join('\n')) as {
+    Statement: Array<{ Condition?: Record<string, Record<string, string>> }>;
+  };
+  assert.deepEqual(policy.Statement[0]!.Condition, { StringEquals: { 'sts:RoleSessionName': 'agent' } });
+  assert.match(yaml, /# IAM trust policy of the role. The session name is pinned: [^\n]+\n# [^\n]+could assume the role under any/, 'a comment says why');
+});

@@ -1,0 +1,111 @@
+// Issue 10's findings on authentication, each first shown failing: token revocation, JWT gaps, the 401 throttle.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
+import { OAuthError, OAuthErrorCode } from '@modelcontextprotocol/server';
+import pino from 'pino';
+import { FailedAuthThrottle, tokenFile, verifyJwt } from '../../src/server/auth.ts';
+
+const good = 'g'.repeat(32);
+const other = 'o'.repeat(32);
+
+function capture() {
+  const lines: string[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+  return { log, lines };
+}
+
+test('Hardening #2: once the token file changes, exactly what it now says is accepted; unparsable or empty means nobody', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokens-'));
+  const path = join(dir, 'tokens');
+  try {
+    writeFileSync(path, `alice:${good}\n`);
+    let now = 0;
+    const { log, lines } = capture();
+    const load = tokenFile(path, log, () => now);
+    assert.deepEqual(load().map((t) => t.principal), ['static:alice']);
+    const changes: Array<[string, string[]]> = [
+      ['', []], // emptied
+      [`# alice:${good}\n# every line commented out\n`, []],
+      [`alice:${good}\nbob:Zq7tiny\n`, []], // one token under 16 characters: the file is invalid
+      [`bob:${other}\n`, ['static:bob']],
+      [`alice:${good}\n`, ['static:alice']],
+    ];
+    for (const [text, principals] of changes) {
+      writeFileSync(path, text);
+      now += 2_001;
+      assert.deepEqual(load().map((t) => t.principal), principals, JSON.stringify(text));
+    }
+    rmSync(path);
+    now += 2_001;
+    assert.deepEqual(load(), [], 'a removed file names nobody');
+    const refusals = lines.filter((l) => l.includes('refusing every static token'));
+    assert.ok(refusals.length >= 3, lines.join(''));
+    assert.ok(refusals.some((l) => l.includes('shorter than 16 characters')), 'the reason is logged');
+    for (const line of lines) {
+      assert.ok(!line.includes(good) && !line.includes(other) && !line.includes('Zq7tiny'), `no token in the log: ${line}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function issuer() {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] });
+  const sign = (claims: Record<string, unknown>, typ?: string) => new SignJWT(claims)
+    .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...(typ ? { typ } : {}) })
+    .setIssuer('https://issuer').setAudience('https://mcp/mcp').setExpirationTime('5m').sign(privateKey);
+  const verify = (token: string) => verifyJwt(token, keys, { issuer: 'https://issuer', resource: 'https://mcp/mcp' });
+  const refusal = async (token: string) => {
+    try {
+      await verify(token);
+      return 'accepted';
+    } catch (error) {
+      assert.ok(error instanceof OAuthError && error.code === OAuthErrorCode.InvalidToken, String(error));
+      return error.message;
+    }
+  };
+  return { sign, verify, refusal };
+}
+
+test('Hardening #4: a sub that is not a non-empty string is refused, not turned into "iss#[object Object]"', async () => {
+  const { sign, verify, refusal } = await issuer();
+  assert.equal((await verify(await sign({ sub: 'agent-1' }))).extra?.['principal'], 'https://issuer#agent-1');
+  for (const sub of [{ a: 1 }, 42, ['x'], '', true]) assert.equal(await refusal(await sign({ sub })), 'Token claim sub is invalid', JSON.stringify(sub));
+});
+
+test('Hardening #4: typ, when the issuer sets it, must be at+jwt (RFC 9068); an ID token is not an access token', async () => {
+  const { sign, refusal } = await issuer();
+  assert.equal(await refusal(await sign({ sub: 'a' })), 'accepted', 'no typ: accepted');
+  assert.equal(await refusal(await sign({ sub: 'a' }, 'at+jwt')), 'accepted');
+  assert.equal(await refusal(await sign({ sub: 'a' }, 'application/at+jwt')), 'accepted');
+  assert.equal(await refusal(await sign({ sub: 'a' }, 'AT+JWT')), 'accepted', 'media types are case-insensitive');
+  for (const typ of ['JWT', 'id_token+jwt', 'application/jwt', 'logout+jwt']) {
+    assert.equal(await refusal(await sign({ sub: 'a' }, typ)), 'Token is not an access token (typ must be at+jwt)', typ);
+  }
+});
+
+test('Hardening #5: repeated 401s from one address back off; other addresses and the address\'s valid tokens are never held back', () => {
+  let now = 0;
+  const throttle = new FailedAuthThrottle({ free: 5, now: () => now });
+  const attacker = '203.0.113.9';
+  for (let i = 0; i < 5; i += 1) {
+    assert.equal(throttle.waitSeconds(attacker), 0, `the first failures are free (${i})`);
+    throttle.failed(attacker);
+  }
+  const first = throttle.waitSeconds(attacker);
+  assert.ok(first >= 1, 'after five failures the address waits');
+  throttle.failed(attacker);
+  assert.ok(throttle.waitSeconds(attacker) > first, 'each further failure doubles the wait');
+  for (let i = 0; i < 50; i += 1) throttle.failed(attacker);
+  assert.ok(throttle.waitSeconds(attacker) <= 60, 'the wait is capped');
+  assert.equal(throttle.waitSeconds('198.51.100.1'), 0, 'other addresses are not affected');
+  now += 61_000;
+  assert.equal(throttle.waitSeconds(attacker), 0, 'the wait ends');
+  for (let i = 0; i < 20_000; i += 1) throttle.failed(`10.0.${i >> 8}.${i & 255}`);
+  assert.ok(throttle.size <= 10_000, 'memory stays bounded under a spray of addresses');
+});

@@ -1,0 +1,82 @@
+// Issue 10, finding 13: the small ones, each shown failing first.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import pino from 'pino';
+import { flattenDiscovery, ApiResources } from '../../src/kube/api-resources.ts';
+import type { KubeClient, KubeRequest } from '../../src/kube/client.ts';
+import { execInPod } from '../../src/kube/exec.ts';
+import { discoverPermissions } from '../../src/rbac/discovery.ts';
+import type { ResourceRule } from '../../src/rbac/rules.ts';
+import { Runtime } from '../../src/server/runtime.ts';
+import { cataloguePermissions } from '../../src/policy/offer.ts';
+import { gateCall } from '../helpers.ts';
+import { resourcesList } from '../../tools/resources.ts';
+import type { Config } from '../../src/config.ts';
+
+const silent = pino({ level: 'silent' });
+
+/**
+ * A recording stand-in for the API server's review endpoints only: these tests are about what this process
+ * caches and when it asks, not about the API server (the control-plane tests cover that).
+ */
+function reviewsClient(answer: { rules: ResourceRule[]; incomplete: boolean; allowed: (attributes: Record<string, string>) => boolean }) {
+  const sent: KubeRequest[] = [];
+  const client = {
+    requestCount: 0,
+    async json(req: KubeRequest) {
+      sent.push(req);
+      const body = req.body as { spec?: { resourceAttributes?: Record<string, string> } } | undefined;
+      if (req.path.endsWith('selfsubjectrulesreviews')) return { status: { resourceRules: answer.rules, incomplete: answer.incomplete } };
+      if (req.path.endsWith('selfsubjectaccessreviews')) return { status: { allowed: answer.allowed(body!.spec!.resourceAttributes!) } };
+      throw new Error(`unexpected request ${req.path}`);
+    },
+  };
+  return { client: client as unknown as KubeClient, sent };
+}
+
+test('Hardening #13: a discovery entry without scope is namespaced; only "Cluster" is cluster-scoped', () => {
+  const served = flattenDiscovery([{ metadata: { name: 'example.com' }, versions: [{ version: 'v1', resources: [
+    { resource: 'widgets', responseKind: { kind: 'Widget' }, verbs: ['list'] },
+    { resource: 'gadgets', responseKind: { kind: 'Gadget' }, scope: 'Cluster', verbs: ['list'] },
+  ] }] }]);
+  assert.deepEqual(served.map((r) => [r.resource, r.namespaced]), [['widgets', true], ['gadgets', false]]);
+});
+
+test('Hardening #13: decisions made lazily for the generic tools are dropped on each refresh, even when nothing else changed', async () => {
+  let allowSecrets = true;
+  const { client, sent } = reviewsClient({ rules: [], incomplete: true, allowed: (a) => a['resource'] === 'secrets' && allowSecrets });
+  const catalogue = [resourcesList];
+  const permissions = await discoverPermissions(client, ['team-a'], cataloguePermissions(catalogue));
+  const config = { mode: 'kubeconfig', kubeconfig: 'x', namespaces: ['team-a'], readOnly: false, logLevel: 'silent', refreshInterval: 0 } as Config;
+  const runtime = new Runtime(config, { kube: client, summary: {} }, silent, catalogue, permissions);
+  const secrets = { group: '', resource: 'secrets', verb: 'list', scope: 'namespaced' } as const;
+  assert.equal(await runtime.permissions.allows(secrets, 'team-a'), true);
+  allowSecrets = false; // the access policy changed; nothing discovery asks about did
+  await runtime.requestRefresh('test');
+  const before = sent.length;
+  assert.equal(await runtime.permissions.allows(secrets, 'team-a'), false, 'the lazy decision was asked again after the refresh');
+  assert.ok(sent.length > before);
+});
+
+test('Hardening #13: a malformed status on the exec error channel fails the call, it does not crash the process', async () => {
+  const socket = Object.assign(new EventEmitter(), { terminate() { socket.emit('close'); } });
+  const kube = { websocket: async () => socket } as unknown as KubeClient;
+  const running = execInPod(kube, { namespace: 'team-a', pod: 'web', command: ['true'], timeoutMs: 5000, maxBytes: 1024 });
+  await new Promise(setImmediate);
+  assert.doesNotThrow(() => socket.emit('message', Buffer.concat([Buffer.from([3]), Buffer.from('{"status": "Fail')])));
+  socket.emit('close');
+  await assert.rejects(running, /malformed status on the exec error channel/);
+});
+
+test('Hardening #13: a generic call the guard can refuse from its arguments sends no discovery request', async () => {
+  const { client, sent } = reviewsClient({ rules: [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }], incomplete: false, allowed: () => false });
+  const permissions = await discoverPermissions(client, ['team-a'], cataloguePermissions([resourcesList]));
+  const before = sent.length;
+  const ctx = { kube: client, permissions, apiResources: new ApiResources(client), signal: new AbortController().signal, now: () => new Date() };
+  for (const args of [{ resource: 'secrets', namespace: 'team-a' }, { resource: 'NOT A RESOURCE!', namespace: 'team-a' }, { resource: 'secrets', namespace: 'kube-system' }]) {
+    const result = await gateCall(resourcesList, { limit: 10, ...args }, ctx, silent);
+    assert.equal(result.isError, true, JSON.stringify(args));
+  }
+  assert.deepEqual(sent.slice(before).map((r) => r.path), [], 'the role lists nothing but pods get: no discovery needed to refuse');
+});
