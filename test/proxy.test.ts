@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { adminGet, freePort } from './cluster/cluster.ts';
 import { ForwardProxy } from './forward-proxy.ts';
+import { EXIT } from '../src/startup.ts';
 import { cliPath, connectServer, eksArgs, hostEnv, useCluster } from './helpers.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { execInPod } from '../src/kube/exec.ts';
@@ -98,7 +99,7 @@ test('a proxy that refuses the tunnel, or is not there, gets an error naming it'
   const refusing = await ForwardProxy.start({ refuse: true });
   try {
     const refused = await cli(['doctor', ...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader')], { ...hostEnv(cluster), HTTPS_PROXY: refusing.url, NO_PROXY: sts });
-    assert.equal(refused.status, 1);
+    assert.equal(refused.status, EXIT.unreachable, 'the API endpoint cannot be reached');
     assert.match(refused.stderr, new RegExp(`cannot reach the Kubernetes API at ${cluster.endpoint}: the proxy ${refusing.url} refused to CONNECT to ${api}: 407 Proxy Authentication Required`));
     assert.ok(refusing.connects().includes(api), 'the proxy saw the CONNECT it refused');
     assertNothingButTunnels(refusing.log);
@@ -110,7 +111,7 @@ test('a proxy that refuses the tunnel, or is not there, gets an error naming it'
   }
   const nobody = `http://127.0.0.1:${await freePort()}`;
   const absent = await cli(['doctor', ...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader')], { ...hostEnv(cluster), HTTPS_PROXY: nobody, NO_PROXY: sts });
-  assert.equal(absent.status, 1);
+  assert.equal(absent.status, EXIT.unreachable);
   assert.match(absent.stderr, new RegExp(`cannot reach the Kubernetes API at ${cluster.endpoint}: cannot tunnel to ${api} through the proxy ${nobody}: .*ECONNREFUSED`));
 });
 

@@ -80,3 +80,18 @@ export class RateLimiter {
     return this.buckets.size;
   }
 }
+
+/** Deeper JSON than any MCP message needs: refused before the SDK validates it (a recursive walk could overflow). */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether a parsed JSON value nests deeper than `max` arrays and objects. Iterative: it cannot overflow itself. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}

@@ -16,7 +16,7 @@ import { isLoopbackHost, type Config, type HttpConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { catalogue } from '../../tools/index.ts';
 import { createAuth, FailedAuthThrottle, failedAuthGuard, principalOf, type Auth } from './auth.ts';
-import { corsHeaders, originAllowed, RateLimiter } from './guards.ts';
+import { corsHeaders, MAX_JSON_DEPTH, nestsDeeperThan, originAllowed, RateLimiter } from './guards.ts';
 import { createMcpServer } from './mcp.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
@@ -220,6 +220,7 @@ function createApp({ http, auth, metrics, log, state, sessions, readiness, perRe
       } catch {
         return rpcError(res, 400, -32700, 'Parse error: the body is not JSON');
       }
+      if (nestsDeeperThan(body, MAX_JSON_DEPTH)) return rpcError(res, 400, -32600, `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
     }
     const principal = principalOf(req.auth);
     const wait = limiter.check(principal, requestCount(body));

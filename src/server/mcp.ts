@@ -122,6 +122,15 @@ export function createMcpServer(runtime: Runtime, options: ServerOptions): McpSe
     const parsed = offer.inputSchema(ad, caller).safeParse(request.params.arguments ?? {});
     if (!parsed.success) return invalidArguments(name, parsed.error);
     const args = parsed.data as Record<string, unknown>;
+    const slot = runtime.callSlots.admit(principal, ctx.sessionId);
+    if ('refused' in slot) {
+      runtime.log.info({ audit: true, tool: name, principal, outcome: 'too-many-in-flight', status: 429 }, 'tool call');
+      runtime.onToolCall?.(name, 'too-many-in-flight', 429, 0);
+      return toCallToolResult({
+        text: `Too many calls in flight for this ${slot.refused} (at most ${slot.limit} at once): nothing was sent. Wait for some to finish, then call again.`,
+        isError: true,
+      });
+    }
     // The answer counts only for the call it was asked about: requestState carries that call's fingerprint, and
     // a retry with other arguments is asked again. (A client could forge both; it relays the user's yes anyway.)
     const fingerprint = callFingerprint(name, args);
@@ -147,7 +156,7 @@ export function createMcpServer(runtime: Runtime, options: ServerOptions): McpSe
       answer,
       canAsk: caller.canAsk,
       confirmByArgument: runtime.config.confirmByArgument,
-    }), ctx.mcpReq.signal);
+    }), ctx.mcpReq.signal).finally(slot.release);
     if (outcome.kind === 'result') return toCallToolResult(outcome.result);
     return inputRequired({
       inputRequests: {

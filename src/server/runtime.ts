@@ -15,6 +15,7 @@ import { classifyBroadGrants, findingsForLog, findingsKey, guardQuestions, type 
 import { renderRbac } from '../rbac/role.ts';
 import { BroadRoleRefused, KEPT_WHEN_WITHDRAWN, refusalMessage, withdrawn } from '../policy/broad-role.ts';
 import { selectTools } from '../policy/select-tools.ts';
+import { InFlightLimiter } from '../policy/limits.ts';
 import { checkNamespaces } from '../startup.ts';
 
 export interface RuntimeOptions {
@@ -53,6 +54,8 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   readonly selected: ReadonlySet<string>;
   /** The kinds the cluster serves, for the generic tools: discovered once per process, on first use. */
   readonly apiResources: ApiResources;
+  /** Calls in flight per principal and per session, across every transport of this process. */
+  readonly callSlots = new InFlightLimiter();
 
   constructor(
     readonly config: Config,

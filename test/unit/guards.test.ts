@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RateLimiter, corsHeaders, normalizeOrigin, originAllowed, take } from '../../src/server/guards.ts';
+import { MAX_JSON_DEPTH, RateLimiter, corsHeaders, nestsDeeperThan, normalizeOrigin, originAllowed, take } from '../../src/server/guards.ts';
 
 test('origins are compared as scheme://host[:port], case and default port aside', () => {
   assert.equal(normalizeOrigin('HTTPS://Agents.Example.com:443'), 'https://agents.example.com');
@@ -49,4 +49,13 @@ test('the rate limiter keeps one budget per principal, forgets full buckets, and
   assert.equal(limiter.size, 0);
   const off = new RateLimiter(0);
   for (let i = 0; i < 100; i += 1) assert.equal(off.check('a'), 0);
+});
+
+test('nesting depth: counted without recursion, refused past the limit', () => {
+  assert.equal(nestsDeeperThan({ a: [1, { b: 2 }] }, 3), false);
+  assert.equal(nestsDeeperThan({ a: [1, { b: [] }] }, 3), true);
+  assert.equal(nestsDeeperThan('text', 0), false);
+  assert.equal(nestsDeeperThan([], 0), true);
+  const deep = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`) as unknown;
+  assert.equal(nestsDeeperThan(deep, MAX_JSON_DEPTH), true, 'a depth that would overflow a recursive walk');
 });

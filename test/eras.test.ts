@@ -1,0 +1,63 @@
+// What a 2025-11-25 client keeps over stdio after the move to 2026-07-28: the user's yes asked with a
+// server-initiated elicitation (the SDK's shim for the multi-round-trip form the tools are written in), and
+// unsolicited notifications/tools/list_changed. The same behaviours on 2026-07-28 are covered in server.test.ts
+// (the question) and resilience.test.ts (the listen stream).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CallToolResult } from '@modelcontextprotocol/client';
+import { kubectl } from './cluster/cluster.ts';
+import { connectServer, eksArgs, hostEnv, onToolsChanged, useCluster, waitFor } from './helpers.ts';
+
+const cluster = await useCluster();
+const LEGACY = '2025-11-25' as const;
+const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+
+test('2025-11-25 over stdio: a destructive call is put to the user mid-call, with the tool\'s own question', async () => {
+  const questions: string[] = [];
+  let yes = false;
+  const session = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'operator', 'team-a'), hostEnv(cluster), {
+    era: LEGACY,
+    elicit: (message) => {
+      questions.push(message);
+      return yes ? { action: 'accept', content: { confirm: true } } : { action: 'decline' };
+    },
+  });
+  try {
+    assert.equal(session.client.getProtocolEra(), 'legacy');
+    const scaleToZero = { name: 'deployments_scale', arguments: { namespace: 'team-a', name: 'web', replicas: 0 } };
+    const declined = (await session.client.callTool(scaleToZero)) as CallToolResult;
+    assert.equal(declined.isError, true);
+    assert.match(text(declined), /The user did not confirm: Scale deployment team-a\/web to 0, stopping all its pods\? Nothing was done\./);
+    assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}']), '2', 'a no sends nothing');
+    yes = true;
+    const restarted = (await session.client.callTool({ name: 'deployments_restart', arguments: { namespace: 'team-a', name: 'web' } })) as CallToolResult;
+    assert.ok(!restarted.isError, text(restarted));
+    assert.deepEqual(questions, ['Scale deployment team-a/web to 0, stopping all its pods?', 'Restart every pod of deployment team-a/web?']);
+  } finally {
+    await session.close();
+  }
+});
+
+test('2025-11-25 over stdio: a Role edited mid-session arrives as an unsolicited tools/list_changed', async () => {
+  const binding = 'legacy-watcher';
+  const user = `eks-agent:${binding}`;
+  const roleAndBinding = (verbs: string[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: binding, namespace: 'team-b' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs }] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: binding, namespace: 'team-b' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: binding }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }] },
+  ] });
+  kubectl(cluster, ['apply', '-f', '-'], { input: roleAndBinding(['get']) });
+  const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', binding, 'team-b'), '--refresh-interval', '1'], hostEnv(cluster), { era: LEGACY });
+  try {
+    const names = async () => (await session.client.listTools()).tools.map((t) => t.name);
+    assert.ok(!(await names()).includes('pods_list'));
+    let changes = 0;
+    await onToolsChanged(session.client, () => { changes += 1; });
+    kubectl(cluster, ['apply', '-f', '-'], { input: roleAndBinding(['get', 'list']) });
+    await waitFor('tools/list_changed after the Role gained list', () => (changes > 0 ? true : undefined));
+    assert.ok((await names()).includes('pods_list'));
+  } finally {
+    await session.close();
+    kubectl(cluster, ['delete', 'role,rolebinding', binding, '-n', 'team-b', '--ignore-not-found']);
+  }
+});
