@@ -6,6 +6,7 @@ import type { PermissionSet } from '../rbac/discovery.ts';
 import { READ_VERBS, type Permission } from '../rbac/permission.ts';
 import { describeNeeds, type ToolDeclaration } from '../tool.ts';
 import type { Finding } from '../rbac/broad-grants.ts';
+import type { PromptDeclaration } from '../../tools/prompts.ts';
 import { KEPT_WHEN_WITHDRAWN, withdrawnMessage } from './broad-role.ts';
 
 /** How a tool appears to the agent given the permissions: its namespace choices, or not at all. */
@@ -121,6 +122,22 @@ export class Offer {
   /** Every name the role allows, whatever the caller: what the logs and the change notifications talk about. */
   names(): string[] {
     return [...this.byName.keys()];
+  }
+
+  /** The prompts whose every tool this caller is offered: a recipe never names a tool the role does not grant. */
+  prompts(all: readonly PromptDeclaration[], caller: Caller): PromptDeclaration[] {
+    const offered = new Set(this.tools(caller).map((ad) => ad.tool.name));
+    return all.filter((p) => p.tools.every((t) => offered.has(t)));
+  }
+
+  /** The namespaces a prompt's `namespace` argument may take: those where all its namespaced tools are allowed. */
+  promptNamespaces(prompt: PromptDeclaration, caller: Caller): string[] {
+    let namespaces = [...this.permissions.namespaces];
+    for (const name of prompt.tools) {
+      const ad = this.find(name, caller);
+      if (ad?.namespaces && !ad.namespaceOptional) namespaces = namespaces.filter((ns) => ad.namespaces!.includes(ns));
+    }
+    return namespaces;
   }
 
   /** Equal for two offers that every caller sees alike: the tools and their namespace choices. */

@@ -403,7 +403,10 @@ export async function serveHttp(config: Config, http: HttpConfig, log: Logger): 
   });
   perRequest = toNodeHandler(modern, { onerror });
   // This replica's own re-discovery tells its own subscribers: no shared bus is needed, each replica re-discovers.
-  runtime.on('permissions', () => void modern.notify.toolsChanged());
+  runtime.on('permissions', () => {
+    void modern.notify.toolsChanged();
+    void modern.notify.promptsChanged(); // prompts follow the tools they use
+  });
   runtime.onToolCall = metrics.toolCall;
   metrics.watch(runtime.connection);
   state.runtime = runtime;

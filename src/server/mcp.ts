@@ -1,9 +1,12 @@
 // The MCP face of the runtime. It renders what the offer decided (tools/list, refusals) and what the gate
 // answered (results, questions for the user) in the protocol's terms, for either era; it decides nothing itself.
 import {
-  acceptedContent, CLIENT_CAPABILITIES_META_KEY, inputRequired, McpServer, TRACEPARENT_META_KEY,
-  type CallToolResult, type ClientCapabilities, type ServerContext, type Tool,
+  acceptedContent, CLIENT_CAPABILITIES_META_KEY, inputRequired, McpServer, ProtocolError, ProtocolErrorCode, TRACEPARENT_META_KEY,
+  type CallToolResult, type ClientCapabilities, type Prompt, type ServerContext, type Tool,
 } from '@modelcontextprotocol/server';
+import { prompts as promptCatalogue, type PromptDeclaration } from '../../tools/prompts.ts';
+import { objectName } from '../../tools/common.ts';
+import { matching } from '../policy/completions.ts';
 import { z } from 'zod';
 import type { Advertisement, Caller, Offer } from '../policy/offer.ts';
 import { callFingerprint, runTool, traceIdOf, type Answer, type CallResult } from '../policy/gate.ts';
@@ -89,7 +92,7 @@ function invalidArguments(tool: string, error: z.ZodError): CallToolResult {
 export function createMcpServer(runtime: Runtime, options: ServerOptions): McpServer {
   const refreshMs = runtime.config.refreshInterval * 1000;
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, {
-    capabilities: { tools: { listChanged: true } },
+    capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, completions: {} },
     instructions: INSTRUCTIONS,
     // What server/discover says (capabilities, instructions) is fixed for the life of the process, and the same for
     // every caller.
@@ -170,8 +173,13 @@ export function createMcpServer(runtime: Runtime, options: ServerOptions): McpSe
     });
   });
 
+  registerPrompts(server, runtime);
+
   if (options.followChanges) {
-    const onChange = () => void server.sendToolListChanged();
+    const onChange = () => {
+      void server.sendToolListChanged();
+      void server.sendPromptListChanged();
+    };
     runtime.on('permissions', onChange);
     const previous = server.server.onclose;
     server.server.onclose = () => {
@@ -180,4 +188,58 @@ export function createMcpServer(runtime: Runtime, options: ServerOptions): McpSe
     };
   }
   return server;
+}
+
+function renderPrompt(prompt: PromptDeclaration): Prompt {
+  return {
+    name: prompt.name,
+    title: prompt.title,
+    description: `${prompt.description} Uses ${prompt.tools.join(', ')}.`,
+    arguments: prompt.arguments.map((a) => ({ name: a.name, description: a.description, required: true })),
+  };
+}
+
+/** prompts/list, prompts/get and completion/complete, answered from the offer like the tools. */
+function registerPrompts(server: McpServer, runtime: Runtime): void {
+  const offered = (ctx: ServerContext) => {
+    const caller = callerOf(clientCapabilities(server, ctx));
+    return { caller, prompts: runtime.offer.prompts(promptCatalogue, caller) };
+  };
+  const invalid = (message: string) => new ProtocolError(ProtocolErrorCode.InvalidParams, message);
+
+  server.server.setRequestHandler('prompts/list', async (_request, ctx) => ({ prompts: offered(ctx).prompts.map(renderPrompt) }));
+
+  server.server.setRequestHandler('prompts/get', async (request, ctx) => {
+    const { caller, prompts } = offered(ctx);
+    const prompt = prompts.find((p) => p.name === request.params.name);
+    if (!prompt) {
+      const known = promptCatalogue.find((p) => p.name === request.params.name);
+      throw invalid(known
+        ? `Prompt ${known.name} is not offered: it uses ${known.tools.join(', ')}, and this connection does not offer all of them.`
+        : `Unknown prompt "${request.params.name}". Call prompts/list for the prompts this connection offers.`);
+    }
+    const args = request.params.arguments ?? {};
+    const namespaces = runtime.offer.promptNamespaces(prompt, caller);
+    if (!namespaces.includes(args['namespace'] ?? '')) throw invalid(`namespace must be one of ${namespaces.join(', ')}`);
+    if (!objectName.safeParse(args['name']).success) throw invalid('name must be a lowercase DNS-1123 name (a-z, 0-9, "-", ".")');
+    return {
+      description: prompt.title,
+      messages: [{ role: 'user' as const, content: { type: 'text' as const, text: prompt.render({ namespace: args['namespace']!, name: args['name']! }) } }],
+    };
+  });
+
+  server.server.setRequestHandler('completion/complete', async (request, ctx) => {
+    const none = { completion: { values: [] as string[], total: 0, hasMore: false } };
+    const { ref, argument } = request.params;
+    if (ref.type !== 'ref/prompt') return none;
+    const { caller, prompts } = offered(ctx);
+    const prompt = prompts.find((p) => p.name === ref.name);
+    const source = prompt?.arguments.find((a) => a.name === argument.name)?.source;
+    if (!prompt || !source) return none;
+    const namespaces = runtime.offer.promptNamespaces(prompt, caller);
+    if (source.from === 'namespaces') return { completion: matching(namespaces, argument.value) };
+    const namespace = request.params.context?.arguments?.['namespace'];
+    if (!namespace || !namespaces.includes(namespace)) return none; // no namespace yet, or one outside the scope: nothing to ask
+    return { completion: matching(await runtime.names.names(runtime.offer.permissions, source.kind, namespace), argument.value) };
+  });
 }

@@ -16,6 +16,7 @@ import { renderRbac } from '../rbac/role.ts';
 import { BroadRoleRefused, KEPT_WHEN_WITHDRAWN, refusalMessage, withdrawn } from '../policy/broad-role.ts';
 import { selectTools } from '../policy/select-tools.ts';
 import { InFlightLimiter } from '../policy/limits.ts';
+import { NameCompletions } from '../policy/completions.ts';
 import { checkNamespaces } from '../startup.ts';
 
 export interface RuntimeOptions {
@@ -56,6 +57,8 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   readonly apiResources: ApiResources;
   /** Calls in flight per principal and per session, across every transport of this process. */
   readonly callSlots = new InFlightLimiter();
+  /** Object names for prompt argument completions, kept a few seconds. */
+  readonly names: NameCompletions;
 
   constructor(
     readonly config: Config,
@@ -70,6 +73,7 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     this.findings = findingsOf(permissions, config.namespaces);
     this.offer = this.offerFor(permissions, this.findings);
     this.apiResources = new ApiResources(connection.kube);
+    this.names = new NameCompletions(connection.kube);
     this.fingerprint = permissions.fingerprint();
     const interval = options.refreshIntervalMs ?? 0;
     if (interval > 0) {
