@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { age, podRow, redactSecret, stripNoise, table } from '../../src/format.ts';
+import { age, redactSecret, stripNoise, table, tableCell } from '../../src/format.ts';
 
 const now = new Date('2026-11-27T12:00:00Z');
 
@@ -16,13 +16,15 @@ test('table pads columns and shows empty cells as -', () => {
   assert.equal(table(['name', 'node'], [['web-1', 'kwok-node-0'], ['a', '']]), 'NAME   NODE\nweb-1  kwok-node-0\na      -');
 });
 
-test('podRow: ready count, restarts, the most telling status', () => {
-  const row = podRow({
-    metadata: { name: 'web-1', creationTimestamp: '2026-11-27T11:00:00Z' },
-    spec: { nodeName: 'n1', containers: [{ name: 'a' }, { name: 'b' }] },
-    status: { phase: 'Running', containerStatuses: [{ ready: true, restartCount: 2 }, { ready: false, restartCount: 1, state: { waiting: { reason: 'CrashLoopBackOff' } } }] },
-  }, now);
-  assert.deepEqual(row, { name: 'web-1', ready: '1/2', status: 'CrashLoopBackOff', restarts: 3, age: '60m', node: 'n1' });
+test('table cells become the declared column types: counts, booleans, <none> as empty', () => {
+  assert.equal(tableCell('3 (5m ago)', 'number'), 3);
+  assert.equal(tableCell(2, 'number'), 2);
+  assert.equal(tableCell(undefined, 'number'), 0);
+  assert.equal(tableCell('False', 'boolean'), false);
+  assert.equal(tableCell('True', 'boolean'), true);
+  assert.equal(tableCell(true, 'boolean'), true);
+  assert.equal(tableCell('<none>', 'string'), '');
+  assert.equal(tableCell(80, 'string'), '80');
 });
 
 test('managedFields and the last-applied annotation are dropped, other annotations kept', () => {
