@@ -13,8 +13,9 @@ const USAGE = `eks-rbac-mcp — an MCP server whose tools are exactly what the c
 Usage:
   eks-rbac-mcp [serve]  [connection options]      MCP over stdio (the default)
   eks-rbac-mcp doctor   [connection options]      who am I, the rules found, every tool ✓/✗, the can-i proof
-  eks-rbac-mcp rbac --tools a,b,c [--namespace ns] [--user name] [--role-arn arn] [--binding-role r]
+  eks-rbac-mcp rbac --tools a,b,c [--kinds k,…] [--namespace ns] [--user name] [--role-arn arn] [--binding-role r]
                                                   the minimal Role, bindings and AWS mapping for those tools
+                                                  (--kinds: the kinds the resources_* tools may use, e.g. configmaps,jobs.batch)
   eks-rbac-mcp token    [connection options]      an ExecCredential for kubectl, like aws eks get-token
   eks-rbac-mcp tools                              the catalogue: every tool and the permissions it needs
 
@@ -36,6 +37,7 @@ function parse(argv: string[]) {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
     help: { type: 'boolean' },
     tools: { type: 'string' },
+    kinds: { type: 'string' },
     namespace: { type: 'string', multiple: true },
     user: { type: 'string' },
     name: { type: 'string' },

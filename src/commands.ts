@@ -2,6 +2,7 @@
 import type { Config, FieldName } from './config.ts';
 import { connect } from './connection.ts';
 import { selfSubjectReview } from './kube/resources.ts';
+import { parseResourceArgument } from './kube/api-resources.ts';
 import { accessReview, type PermissionSet } from './rbac/discovery.ts';
 import { describePermission, type Permission } from './rbac/permission.ts';
 import { renderRbac } from './rbac/role.ts';
@@ -10,7 +11,7 @@ import { startRuntime } from './server/runtime.ts';
 import type { Logger } from './log.ts';
 import { table } from './format.ts';
 import { catalogue } from '../tools/index.ts';
-import { describeNeeds, type ToolDeclaration } from './tool.ts';
+import { allPermissions, describeNeeds, type ToolDeclaration } from './tool.ts';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -19,10 +20,11 @@ export function printCatalogue(): void {
 }
 
 function firstMissing(tool: ToolDeclaration, permissions: PermissionSet): Permission | undefined {
-  const cluster = tool.permissions.filter((p) => p.scope === 'cluster').find((p) => permissions.decision(p).kind === 'none');
+  const needed = allPermissions(tool);
+  const cluster = needed.filter((p) => p.scope === 'cluster').find((p) => permissions.decision(p).kind === 'none');
   if (cluster) return cluster;
-  return tool.permissions.find((p) => p.scope === 'namespaced' && permissions.namespaces.every((ns) => permissions.decision(p, ns).kind === 'none'))
-    ?? tool.permissions.find((p) => p.scope === 'namespaced');
+  return needed.find((p) => p.scope === 'namespaced' && permissions.namespaces.every((ns) => permissions.decision(p, ns).kind === 'none'))
+    ?? needed.find((p) => p.scope === 'namespaced');
 }
 
 /** Exit 0 when the connection works (whatever it may do); 1 when it cannot authenticate or reach the API. */
@@ -85,10 +87,17 @@ export function printRbac(values: Record<string, string | string[] | undefined>,
     process.stderr.write(`eks-rbac-mcp: unknown tool(s) ${unknown.join(', ')}; known: ${catalogue.map((t) => t.name).join(', ')}\n`);
     return 2;
   }
+  const kindNames = String(values['kinds'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const kinds = kindNames.map(parseResourceArgument);
+  if (kinds.some((k) => !k || k.subresource)) {
+    process.stderr.write(`eks-rbac-mcp: --kinds takes plural resource names with their group, e.g. configmaps,jobs.batch,widgets.example.com\n`);
+    return 2;
+  }
   const namespaces = (values['namespace'] as string[] | undefined) ?? flags.namespaces?.split(',') ?? ['default'];
   const bindingRole = flags.bindingRole ?? 'agent';
   out(renderRbac({
     tools: catalogue.filter((t) => names.includes(t.name)),
+    kinds: kinds as Array<{ group: string; resource: string }>,
     namespaces,
     bindingRole,
     user: String(values['user'] ?? `eks-agent:${bindingRole}`),

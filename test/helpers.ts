@@ -1,6 +1,6 @@
 // Shared by the test files: the run's control plane, and the server spawned over real stdio as a client would.
 import { after } from 'node:test';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -74,4 +74,31 @@ export async function connectServer(args: string[], env: Record<string, string>,
 /** Parsed audit lines the server wrote to stderr. */
 export function auditLines(stderr: string): Array<Record<string, unknown>> {
   return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['audit']);
+}
+
+/** Where the API server's audit log ends now: later requests are read from here on. */
+export function auditMark(info: ClusterInfo): number {
+  return statSync(info.auditLog).size;
+}
+
+export interface ApiRequest { verb: string; resource?: string; subresource?: string; namespace?: string; name?: string; dryRun: boolean }
+
+/** What the API server really received from a user since a mark, from its own audit log (dry runs marked). */
+export function apiRequests(info: ClusterInfo, username: string, since = 0): ApiRequest[] {
+  return readFileSync(info.auditLog).subarray(since).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    .filter((e) => e.user?.username === username)
+    .map((e) => ({
+      verb: e.verb, resource: e.objectRef?.resource, subresource: e.objectRef?.subresource, namespace: e.objectRef?.namespace,
+      name: e.objectRef?.name, dryRun: /[?&]dryRun=All/.test(e.requestURI ?? ''),
+    }));
+}
+
+/** Waits until the audit log holds a request matching `done` (its event may land just after the response). */
+export async function untilAudited(info: ClusterInfo, username: string, since: number, done: (r: ApiRequest) => boolean): Promise<ApiRequest[]> {
+  for (let i = 0; i < 50; i += 1) {
+    const sent = apiRequests(info, username, since);
+    if (sent.some(done)) return sent;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return apiRequests(info, username, since);
 }

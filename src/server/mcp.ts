@@ -8,7 +8,7 @@ import type { PermissionSet } from '../rbac/discovery.ts';
 import { describePermission, READ_VERBS, type Permission } from '../rbac/permission.ts';
 import { KubeApiError } from '../kube/client.ts';
 import { ApiResources } from '../kube/api-resources.ts';
-import { describeNeeds, errorResult, ToolError, type ToolContext, type ToolDeclaration } from '../tool.ts';
+import { allPermissions, describeNeeds, errorResult, ToolError, type ToolContext, type ToolDeclaration } from '../tool.ts';
 
 import type { Runtime, ToolCallHook } from './runtime.ts';
 
@@ -21,6 +21,8 @@ export interface Advertisement {
   /** The `namespace` argument's choices; undefined when the tool takes none. */
   namespaces?: string[];
   namespaceOptional?: boolean;
+  /** The `kind` argument's choices, for tools that serve several kinds. */
+  kinds?: string[];
 }
 
 export function isReadOnlyTool(tool: ToolDeclaration): boolean {
@@ -29,7 +31,7 @@ export function isReadOnlyTool(tool: ToolDeclaration): boolean {
 
 /** Every permission discovery must decide for the catalogue: what tools need, and the generic tools' probes. */
 export function cataloguePermissions(catalogue: readonly ToolDeclaration[]): Permission[] {
-  return catalogue.flatMap((t) => [...t.permissions, ...(t.advertisedFor?.probes ?? [])]);
+  return catalogue.flatMap((t) => [...allPermissions(t), ...(t.advertisedFor?.probes ?? [])]);
 }
 
 /** group|resource pairs that a specific tool serves with this verb: the generic tools are for the rest. */
@@ -43,9 +45,16 @@ export function advertise(catalogue: readonly ToolDeclaration[], permissions: Pe
   for (const tool of catalogue) {
     if (readOnly && !isReadOnlyTool(tool)) continue;
     if (tool.advertisedFor) {
-      const { verb, probes } = tool.advertisedFor;
-      const namespaces = permissions.namespacesGrantingVerbBeyond(verb, coveredKinds(catalogue, verb), probes);
+      const { verb, probes, anyKind } = tool.advertisedFor;
+      const namespaces = permissions.namespacesGrantingVerbBeyond(verb, anyKind ? new Set() : coveredKinds(catalogue, verb), probes);
       if (namespaces.length) out.push({ tool, namespaces, namespaceOptional: true });
+      continue;
+    }
+    if (tool.kinds) {
+      const granted = Object.entries(tool.kinds).map(([kind, ps]) => ({ kind, namespaces: permissions.namespacesAllowing([...tool.permissions, ...ps]) }))
+        .filter((g) => g.namespaces.length);
+      const namespaces = permissions.namespaces.filter((ns) => granted.some((g) => g.namespaces.includes(ns)));
+      if (granted.length) out.push({ tool, namespaces, kinds: granted.map((g) => g.kind) });
       continue;
     }
     const namespaces = permissions.namespacesAllowing(tool.permissions);
@@ -67,10 +76,12 @@ function withConfirm(tool: ToolDeclaration): ZodRawShape {
 function inputShape(ad: Advertisement): ZodRawShape {
   if (!ad.namespaces) return withConfirm(ad.tool);
   const choices = ad.namespaces as [string, ...string[]];
+  const kinds: ZodRawShape = ad.kinds ? { kind: z.enum(ad.kinds as [string, ...string[]]) } : {};
   const scope = ad.namespaceOptional ? 'this connection\'s scope' : `the namespaces where the role allows ${ad.tool.name}`;
   const namespace = z.enum(choices, { error: () => `namespace must be one of ${scope}: ${choices.join(', ')}` });
   return {
     ...withConfirm(ad.tool),
+    ...kinds,
     namespace: ad.namespaceOptional ? namespace.optional() : namespace.default(choices[0]),
   };
 }
@@ -232,8 +243,8 @@ export interface CallHooks {
  * Destructive calls need the user's yes: asked through elicitation when the client supports it, else
  * carried by the call as `confirm: true`. Returns the refusal, or undefined to go ahead.
  */
-async function confirmation(tool: ToolDeclaration, args: Record<string, unknown>, hooks: CallHooks): Promise<string | undefined> {
-  const question = tool.confirm?.(args as never);
+async function confirmation(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext, hooks: CallHooks): Promise<string | undefined> {
+  const question = await tool.confirm?.(args as never, ctx);
   if (!question) return undefined;
   if (hooks.elicit) return (await hooks.elicit(question)) ? undefined : `The user did not confirm: ${question} Nothing was done.`;
   if (args['confirm'] === true) return undefined;
@@ -258,7 +269,7 @@ export async function runTool(tool: ToolDeclaration, args: Record<string, unknow
       return errorResult(`Forbidden: this connection's RBAC role does not allow "${describePermission(missing)}"${where}${which}; no request was sent. `
         + `A cluster admin can grant it; print the Role with: ${rbacHint(tool.name, namespace)}`);
     }
-    const refusal = await confirmation(tool, args, hooks);
+    const refusal = await confirmation(tool, args, ctx, hooks);
     if (refusal) {
       audit('not-confirmed');
       return errorResult(refusal);
