@@ -3,7 +3,7 @@ import type { Config, FieldName } from './config.ts';
 import { connect } from './connection.ts';
 import { selfSubjectReview } from './kube/resources.ts';
 import { parseResourceArgument } from './kube/api-resources.ts';
-import { accessReview, type PermissionSet } from './rbac/discovery.ts';
+import { accessReview, EXTENSION_GROUPS, type PermissionSet } from './rbac/discovery.ts';
 import { describePermission, type Permission } from './rbac/permission.ts';
 import { renderRbac } from './rbac/role.ts';
 import { advertise, isReadOnlyTool } from './server/mcp.ts';
@@ -50,6 +50,9 @@ export async function doctor(config: Config, log: Logger): Promise<number> {
     const ad = advertised.get(tool.name);
     if (ad) return ['✓', tool.name, ad.namespaces?.join(',') ?? 'cluster'];
     const missing = config.readOnly && !isReadOnlyTool(tool) ? undefined : firstMissing(tool, permissions);
+    if (missing && permissions.decision(missing, config.namespaces[0]).source === 'not-served') {
+      return ['✗', tool.name, `${missing.group} is not served by this cluster: install ${EXTENSION_GROUPS.get(missing.group)} (an APIService)`];
+    }
     return ['✗', tool.name, missing ? `needs ${describePermission(missing)}` : tool.advertisedFor ? `needs ${describeNeeds(tool)}` : 'not read-only'];
   })));
   out('');

@@ -67,3 +67,14 @@ export function tableCell(value: unknown, type: 'string' | 'number' | 'boolean')
   if (type === 'boolean') return value === true || /^true$/i.test(String(value));
   return value === undefined || value === null || value === '<none>' ? '' : String(value);
 }
+
+const SUFFIXES: Record<string, number> = {
+  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** A Kubernetes quantity ("250m", "1.5Gi", "12345678n", "1e3") as a number of base units; NaN when malformed. */
+export function quantity(value: string): number {
+  const match = /^([+-]?[0-9.]+(?:[eE][+-]?\d+)?)(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(value.trim());
+  return match ? Number(match[1]) * SUFFIXES[match[2] ?? '']! : Number.NaN;
+}

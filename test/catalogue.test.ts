@@ -36,7 +36,7 @@ async function asking(binding: string, answers: boolean[]): Promise<Session & { 
 kubectl(cluster, ['wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=30s']);
 
 describe('golden tool sets of the new role shapes', () => {
-  for (const binding of ['editor', 'cm-applier', 'job-deleter', 'widget-admin']) {
+  for (const binding of ['editor', 'cm-applier', 'job-deleter', 'widget-admin', 'metrics-reader']) {
     test(binding, async () => {
       const session = await open(binding);
       try {
@@ -360,5 +360,75 @@ test('a CRD with full access: apply, describe and delete its objects through the
     assert.equal(kubectl(cluster, ['get', 'widgets.example.com', '-n', 'team-a', '-o', 'name']).trim(), '');
   } finally {
     await session.close();
+  }
+});
+
+describe('resource usage through metrics.k8s.io (metrics-server scraping kwok\'s emulated usage)', () => {
+  test('pods_top and nodes_top report what kwok emulates', async () => {
+    const session = await open('metrics-reader');
+    try {
+      // A CPU rate needs two points, and kwok counts usage from its first read: the third scrape (10 s apart) has it.
+      let web: unknown[][] = [];
+      for (let i = 0; i < 120 && web.length < 2; i += 1) {
+        const top = await call(session, 'pods_top', { namespace: 'team-a', labelSelector: 'app=web', sortBy: 'cpu' });
+        assert.ok(!top.isError, text(top));
+        web = (top.structuredContent as { rows: unknown[][] }).rows;
+        if (web.length < 2) await new Promise((r) => setTimeout(r, 1000));
+      }
+      // Two containers at the annotated 250m and 64Mi each.
+      for (const row of web) assert.deepEqual(row.slice(1), [500, 128], JSON.stringify(web));
+      const nodes = await call(session, 'nodes_top', {});
+      const names = (nodes.structuredContent as { rows: unknown[][] }).rows.map((r) => r[0]);
+      assert.deepEqual(names.sort(), ['kwok-node-0', 'kwok-node-1']);
+      assert.match(text(nodes), /^NAME\s+CPUMILLICORES\s+MEMORYMIB\n/);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('without metrics.k8s.io served, the tools are not offered and doctor says why', async () => {
+    const saved = kubectl(cluster, ['get', 'apiservice', 'v1beta1.metrics.k8s.io', '-o', 'json']);
+    kubectl(cluster, ['delete', 'apiservice', 'v1beta1.metrics.k8s.io']);
+    try {
+      const { spawnSync } = await import('node:child_process');
+      const run = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'doctor', ...eksArgs(cluster, 'eks-mcp-agent', 'metrics-reader')], { env: hostEnv(cluster), encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, /✗\s+pods_top\s+metrics\.k8s\.io is not served by this cluster: install metrics-server \(an APIService\)\n/);
+      assert.match(run.stdout, /✗\s+nodes_top\s+metrics\.k8s\.io is not served/);
+      const session = await open('metrics-reader');
+      try {
+        const names = (await session.client.listTools()).tools.map((t) => t.name);
+        assert.ok(!names.includes('pods_top') && !names.includes('nodes_top'), names.join(', '));
+      } finally {
+        await session.close();
+      }
+    } finally {
+      const restored = JSON.parse(saved) as { metadata: Record<string, unknown>; status?: unknown };
+      restored.metadata = { name: 'v1beta1.metrics.k8s.io' };
+      delete restored.status;
+      kubectl(cluster, ['apply', '-f', '-'], { input: JSON.stringify(restored) });
+      kubectl(cluster, ['wait', '--for=condition=Available', 'apiservice/v1beta1.metrics.k8s.io', '--timeout=60s']);
+    }
+  });
+});
+
+test('tools/list for the built-in edit role, against the peer\'s toolsets core, config and helm', async (t) => {
+  const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const ours = await open('editor');
+  const peer = new Client({ name: 'eks-rbac-mcp-tests', version: '0.0.0' });
+  await peer.connect(new StdioClientTransport({
+    command: join(root, 'node_modules', 'kubernetes-mcp-server-linux-amd64', 'bin', 'kubernetes-mcp-server-linux-amd64'),
+    args: ['--kubeconfig', cluster.adminKubeconfig, '--toolsets', 'core,config,helm'], stderr: 'ignore',
+  }));
+  try {
+    const size = (tools: unknown) => Buffer.byteLength(JSON.stringify({ tools }));
+    const [mine, theirs] = [(await ours.client.listTools()).tools, (await peer.listTools()).tools];
+    t.diagnostic(`tools/list: eks-rbac-mcp (edit role) ${mine.length} tools, ${size(mine)} bytes; kubernetes-mcp-server ${theirs.length} tools, ${size(theirs)} bytes`);
+    // v0.0.67 offers 23 tools in these toolsets here, to every identity; ours are what the edit role allows.
+    assert.equal(theirs.length, 23);
+    assert.ok(size(mine) / mine.length < size(theirs) / theirs.length, `${size(mine)} bytes for ${mine.length} tools`);
+  } finally {
+    await Promise.all([ours.close(), peer.close()]);
   }
 });

@@ -88,6 +88,8 @@ function sampleArgs(tool: string, namespace: string): Record<string, unknown> | 
     resources_apply: { namespace, manifest: JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app } }), confirm: true },
     namespaces_list: {},
     nodes_list: {},
+    pods_top: { namespace },
+    nodes_top: {},
   };
   return samples[tool];
 }

@@ -14,6 +14,7 @@ import { resourcesApply } from './apply.ts';
 import { rolloutHistory, rolloutStatusTool, rolloutUndo } from './rollout.ts';
 import { cronjobsTrigger } from './cronjobs.ts';
 import { workloadLogs } from './workload-logs.ts';
+import { nodesTop, podsTop } from './metrics.ts';
 
 export const catalogue: readonly ToolDeclaration[] = [
   whoami, canI,
@@ -23,5 +24,5 @@ export const catalogue: readonly ToolDeclaration[] = [
   rolloutStatusTool, rolloutHistory, rolloutUndo, workloadLogs,
   servicesList, servicesGet, configmapsList, configmapsGet, jobsList, jobsGet, cronjobsList, cronjobsGet, cronjobsTrigger,
   resourcesList, resourcesGet, resourcesDescribe, resourcesApply, resourcesDelete,
-  namespacesList, nodesList,
+  namespacesList, nodesList, podsTop, nodesTop,
 ];

@@ -68,3 +68,14 @@ test('rbac for the generic tools grants their verbs on the chosen kinds only', (
   assert.match(yaml, /- apiGroups: \["apps"\]\n  resources: \["deployments"\]\n  verbs: \["create", "delete", "get", "patch"\]/);
   assert.doesNotMatch(yaml, /statefulsets|daemonsets/, 'rollout_status for the chosen kinds only');
 });
+
+test('quantities as metrics.k8s.io reports them', async () => {
+  const { quantity } = await import('../../src/format.ts');
+  assert.equal(quantity('250m'), 0.25);
+  assert.equal(quantity('1500000n'), 0.0015);
+  assert.equal(quantity('64Mi'), 64 * 2 ** 20);
+  assert.equal(quantity('1.5Gi'), 1.5 * 2 ** 30);
+  assert.equal(quantity('2'), 2);
+  assert.equal(quantity('1e3'), 1000);
+  assert.ok(Number.isNaN(quantity('12 apples')));
+});
