@@ -17,8 +17,9 @@ Usage:
                                                   who am I, the rules found, every tool ✓/✗, the can-i proof,
                                                   broad grants, what --tools leaves unused; with --http, what the
                                                   HTTP authentication accepts and the principals
-  eks-rbac-mcp rbac --tools a,b,c [--namespace ns] [--user name] [--role-arn arn] [--binding-role r]
+  eks-rbac-mcp rbac --tools a,b,c [--kinds k,…] [--namespace ns] [--user name] [--role-arn arn] [--binding-role r]
                                                   the minimal Role, bindings and AWS mapping for those tools
+                                                  (--kinds: the kinds the resources_* tools may use, e.g. configmaps,jobs.batch)
   eks-rbac-mcp token    [connection options]      an ExecCredential for kubectl, like aws eks get-token
   eks-rbac-mcp tools                              the catalogue: every tool and the permissions it needs
 
@@ -45,6 +46,7 @@ function parse(argv: string[]) {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
     help: { type: 'boolean' },
     tools: { type: 'string' },
+    kinds: { type: 'string' },
     namespace: { type: 'string', multiple: true },
     user: { type: 'string' },
     name: { type: 'string' },
@@ -63,7 +65,7 @@ function parse(argv: string[]) {
     const value = setting.flag ? values[setting.flag.slice(2)] : undefined;
     if (value !== undefined) (setting.group === 'http' ? httpFlags : flags)[name] = String(value);
   }
-  const rbac = { tools: text(values['tools']), namespace: texts(values['namespace']), user: text(values['user']), name: text(values['name']), trustedPrincipal: text(values['trusted-principal']) };
+  const rbac = { tools: text(values['tools']), kinds: text(values['kinds']), namespace: texts(values['namespace']), user: text(values['user']), name: text(values['name']), trustedPrincipal: text(values['trusted-principal']) };
   return { command: values['help'] ? 'help' as const : command, flags, httpFlags, rbac };
 }
 

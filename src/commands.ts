@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import type { Config, Flags, HttpConfig } from './config.ts';
 import { connect } from './connection.ts';
 import { selfSubjectReview } from './kube/resources.ts';
-import { accessReview, type PermissionSet } from './rbac/discovery.ts';
+import { parseResourceArgument } from './kube/api-resources.ts';
+import { accessReview, EXTENSION_GROUPS, type PermissionSet } from './rbac/discovery.ts';
 import { describePermission, permissionKey, type Permission } from './rbac/permission.ts';
 import { describeFindings, guardQuestions } from './rbac/broad-grants.ts';
 import { configuredPrincipals } from './server/principals.ts';
@@ -14,7 +15,7 @@ import { startRuntime, type Runtime } from './server/runtime.ts';
 import type { Logger } from './log.ts';
 import { table } from './format.ts';
 import { catalogue } from '../tools/index.ts';
-import { describeNeeds, type ToolDeclaration } from './tool.ts';
+import { allPermissions, describeNeeds, type ToolDeclaration } from './tool.ts';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -23,10 +24,11 @@ export function printCatalogue(): void {
 }
 
 function firstMissing(tool: ToolDeclaration, permissions: PermissionSet): Permission | undefined {
-  const cluster = tool.permissions.filter((p) => p.scope === 'cluster').find((p) => permissions.decision(p).kind === 'none');
+  const needed = allPermissions(tool);
+  const cluster = needed.filter((p) => p.scope === 'cluster').find((p) => permissions.decision(p).kind === 'none');
   if (cluster) return cluster;
-  return tool.permissions.find((p) => p.scope === 'namespaced' && permissions.namespaces.every((ns) => permissions.decision(p, ns).kind === 'none'))
-    ?? tool.permissions.find((p) => p.scope === 'namespaced');
+  return needed.find((p) => p.scope === 'namespaced' && permissions.namespaces.every((ns) => permissions.decision(p, ns).kind === 'none'))
+    ?? needed.find((p) => p.scope === 'namespaced');
 }
 
 /** What an operator should know about `serve --http`'s authentication, one line each. */
@@ -78,6 +80,9 @@ export async function doctor(config: Config, log: Logger, http?: HttpConfig): Pr
     if (ad) return ['✓', tool.name, ad.namespaces?.join(',') ?? 'cluster'];
     if (!runtime.selected.has(tool.name)) return ['✗', tool.name, 'not selected by --tools'];
     const missing = config.readOnly && !isReadOnlyTool(tool) ? undefined : firstMissing(tool, permissions);
+    if (missing && permissions.decision(missing, config.namespaces[0]).source === 'not-served') {
+      return ['✗', tool.name, `${missing.group} is not served by this cluster: install ${EXTENSION_GROUPS.get(missing.group)} (an APIService)`];
+    }
     return ['✗', tool.name, missing ? `needs ${describePermission(missing)}` : tool.advertisedFor ? `needs ${describeNeeds(tool)}` : 'not read-only'];
   })));
   out('');
@@ -163,6 +168,8 @@ export async function printToken(config: Config): Promise<number> {
 
 export interface RbacOptions {
   tools?: string;
+  /** Kinds the generic tools should reach, as resource[.group] (`configmaps,jobs.batch`). */
+  kinds?: string;
   namespace?: string[];
   user?: string;
   name?: string;
@@ -182,10 +189,17 @@ export function printRbac(values: RbacOptions, flags: Flags): number {
     process.stderr.write(`eks-rbac-mcp: ${(error as Error).message}\n`);
     return 2;
   }
+  const kindNames = (values.kinds ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const kinds = kindNames.map(parseResourceArgument);
+  if (kinds.some((k) => !k || k.subresource)) {
+    process.stderr.write(`eks-rbac-mcp: --kinds takes plural resource names with their group, e.g. configmaps,jobs.batch,widgets.example.com\n`);
+    return 2;
+  }
   const namespaces = values.namespace ?? flags.namespaces?.split(',') ?? ['default'];
   const bindingRole = flags.bindingRole ?? 'agent';
   out(renderRbac({
     tools: catalogue.filter((t) => selected.has(t.name)),
+    kinds: kinds as Array<{ group: string; resource: string }>,
     namespaces,
     bindingRole,
     user: values.user ?? `eks-agent:${bindingRole}`,

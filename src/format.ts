@@ -58,38 +58,25 @@ export function redactSecret<T extends KubeObject>(secret: T): T {
   return stripNoise(redacted) as T;
 }
 
-export interface PodRow {
-  name: string;
-  ready: string;
-  status: string;
-  restarts: number;
-  age: string;
-  node: string;
+/**
+ * One cell of the API server's Table as a column of the declared type: counts where kubectl prints "3 (5m ago)",
+ * booleans where it prints "True", and '' for its "<none>".
+ */
+export function tableCell(value: unknown, type: 'string' | 'number' | 'boolean'): string | number | boolean {
+  if (type === 'number') return typeof value === 'number' ? value : Number.parseInt(String(value ?? ''), 10) || 0;
+  if (type === 'boolean') return value === true || /^true$/i.test(String(value));
+  return value === undefined || value === null || value === '<none>' ? '' : String(value);
 }
 
-interface PodLike extends KubeObject {
-  spec?: { nodeName?: string; containers?: Array<{ name: string }> };
-  status?: {
-    phase?: string;
-    reason?: string;
-    containerStatuses?: Array<{ ready?: boolean; restartCount?: number; state?: { waiting?: { reason?: string }; terminated?: { reason?: string } } }>;
-  };
-}
+const SUFFIXES: Record<string, number> = {
+  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
 
-/** The row `kubectl get pods` shows: READY as n/m, STATUS as the most telling container reason. */
-export function podRow(pod: PodLike, now: Date): PodRow {
-  const statuses = pod.status?.containerStatuses ?? [];
-  const total = pod.spec?.containers?.length ?? statuses.length;
-  const waiting = statuses.map((s) => s.state?.waiting?.reason ?? s.state?.terminated?.reason).find(Boolean);
-  const deleting = pod.metadata?.['deletionTimestamp'] ? 'Terminating' : undefined;
-  return {
-    name: pod.metadata?.name ?? '',
-    ready: `${statuses.filter((s) => s.ready).length}/${total}`,
-    status: deleting ?? waiting ?? pod.status?.reason ?? pod.status?.phase ?? 'Unknown',
-    restarts: statuses.reduce((sum, s) => sum + (s.restartCount ?? 0), 0),
-    age: age(pod.metadata?.creationTimestamp, now),
-    node: pod.spec?.nodeName ?? '',
-  };
+/** A Kubernetes quantity ("250m", "1.5Gi", "12345678n", "1e3") as a number of base units; NaN when malformed. */
+export function quantity(value: string): number {
+  const match = /^([+-]?[0-9.]+(?:[eE][+-]?\d+)?)(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(value.trim());
+  return match ? Number(match[1]) * SUFFIXES[match[2] ?? '']! : Number.NaN;
 }
 
 /**

@@ -37,9 +37,16 @@ export interface ToolDeclaration<I extends ZodRawShape = ZodRawShape, O extends 
   namespaceArgument?: 'optional';
   /**
    * Generic tools: advertised where the role grants `verb` on some kind that no specific tool covers —
-   * read from the rules, or, where a review is incomplete, from access reviews of the `probes`.
+   * read from the rules, or, where a review is incomplete, from access reviews of the `probes`. `anyKind`: on
+   * any kind at all, for generic tools that do what no specific tool does (describe, apply).
    */
-  advertisedFor?: { verb: string; probes: Permission[] };
+  advertisedFor?: { verb: string; probes: Permission[]; anyKind?: boolean; /** Granted with `verb` on the same kinds (apply: create, for new objects). */ extraVerbs?: string[] };
+  /**
+   * Tools that serve several kinds (rollouts: Deployments, StatefulSets, DaemonSets): the permissions of each kind,
+   * beyond `permissions`. The `kind` argument offers the kinds granted in some namespace of the scope; a call needs
+   * its kind's permissions.
+   */
+  kinds?: Record<string, Permission[]>;
   /** The object a call names (default: `args.name`). */
   target?(args: Args<I>): CallTarget;
   /**
@@ -47,8 +54,11 @@ export interface ToolDeclaration<I extends ZodRawShape = ZodRawShape, O extends 
    * this call, resolved before any request that needs them.
    */
   permissionsFor?(args: Args<I>, ctx: ToolContext): Promise<Permission[]>;
-  /** For destructive calls: the question the user must answer yes to (undefined: no confirmation needed). */
-  confirm?(args: Args<I>): string | undefined;
+  /**
+   * For destructive calls: the question the user must answer yes to (undefined: no confirmation needed). Writes
+   * make their server-side dry run here, so that the question can show what would change.
+   */
+  confirm?(args: Args<I>, ctx: ToolContext): string | undefined | Promise<string | undefined>;
   handler(args: Args<I>, ctx: ToolContext): Promise<ToolResult<O>>;
 }
 
@@ -61,7 +71,16 @@ export function defineTool<I extends ZodRawShape, O extends ZodRawShape>(tool: T
 
 /** What a tool needs from RBAC, in words: its permissions, or for a generic tool its verb on some kind. */
 export function describeNeeds(tool: ToolDeclaration): string {
-  return tool.advertisedFor ? `${tool.advertisedFor.verb} on a kind no other tool serves` : tool.permissions.map(describePermission).join(', ');
+  if (tool.kinds) {
+    const perKind = Object.entries(tool.kinds).map(([kind, ps]) => `${kind}: ${ps.map(describePermission).join(' + ')}`);
+    return [...(tool.permissions.length ? [tool.permissions.map(describePermission).join(', ')] : []), ...perKind].join('; ');
+  }
+  return tool.advertisedFor ? `${[tool.advertisedFor.verb, ...(tool.advertisedFor.extraVerbs ?? [])].join(', ')} on ${tool.advertisedFor.anyKind ? 'any kind' : 'a kind no other tool serves'}` : tool.permissions.map(describePermission).join(', ');
+}
+
+/** Every permission a tool may need: its own and each of its kinds'. */
+export function allPermissions(tool: ToolDeclaration): Permission[] {
+  return [...tool.permissions, ...Object.values(tool.kinds ?? {}).flat()];
 }
 
 /** A refusal or failure the agent can act on, returned as an `isError` result. */

@@ -24,7 +24,7 @@ test('doctor: identity, rules, a ✓/✗ line per tool with the permission it la
   assert.match(run.stdout, /✗\s+pods_delete\s+needs delete pods\n/);
   assert.match(run.stdout, /✗\s+deployments_scale\s+needs patch deployments\.apps\/scale\n/);
   assert.match(run.stdout, /proof\s+can-i delete pods -n team-a → no; can-i delete pods -n team-b → no/);
-  assert.match(run.stdout, /advertised\s+5 of \d+ tools/);
+  assert.match(run.stdout, /advertised\s+6 of \d+ tools/); // whoami, can_i, pods_list, pods_get, pods_log, resources_describe
 });
 
 test('doctor fails with a clear message and exit 6 (unreachable) when the connection cannot be made', () => {

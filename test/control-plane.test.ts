@@ -94,7 +94,7 @@ test('(c) tampered, expired and wrong-cluster tokens get 401', async () => {
 test('stopping a control plane leaves no process behind', { timeout: 120_000 }, async () => {
   const second = await startCluster();
   const pids = second.pids();
-  assert.equal(pids.length, 5, 'webhook, etcd, kube-apiserver, kube-controller-manager, kwok');
+  assert.equal(pids.length, 6, 'webhook, etcd, kube-apiserver, kube-controller-manager, kwok, metrics-server');
   await second.stop();
   for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `pid ${pid} survived`);
 });

@@ -193,13 +193,16 @@ export function auditMark(info: ClusterInfo): number {
   return statSync(info.auditLog).size;
 }
 
-export interface AuditedRequest { verb: string; resource?: string; subresource?: string; namespace?: string; name?: string }
+export interface AuditedRequest { verb: string; resource?: string; subresource?: string; namespace?: string; name?: string; dryRun: boolean }
 
-/** What reached the API server for one user since the mark, from its audit log (independent of our own logs). */
+/** What reached the API server for one user since the mark, from its audit log (independent of our own logs), dry runs marked. */
 export function apiRequests(info: ClusterInfo, username: string, since = 0): AuditedRequest[] {
   return readFileSync(info.auditLog).subarray(since).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
     .filter((e) => e.user?.username === username)
-    .map((e) => ({ verb: e.verb, resource: e.objectRef?.resource, subresource: e.objectRef?.subresource, namespace: e.objectRef?.namespace, name: e.objectRef?.name }));
+    .map((e) => ({
+      verb: e.verb, resource: e.objectRef?.resource, subresource: e.objectRef?.subresource, namespace: e.objectRef?.namespace,
+      name: e.objectRef?.name, dryRun: /[?&]dryRun=All/.test(e.requestURI ?? ''),
+    }));
 }
 
 /**
@@ -212,6 +215,14 @@ export async function requestsUpToMarker(info: ClusterInfo, username: string, si
   return waitFor('the marker request in the audit log', () => {
     const sent = apiRequests(info, username, since);
     return sent.some((r) => r.resource === 'selfsubjectreviews') ? sent : undefined;
+  });
+}
+
+/** The user's requests since the mark, once one matching `done` is in the audit log (its event may land just after the response). */
+export function untilAudited(info: ClusterInfo, username: string, since: number, done: (r: AuditedRequest) => boolean): Promise<AuditedRequest[]> {
+  return waitFor('the request in the audit log', () => {
+    const sent = apiRequests(info, username, since);
+    return sent.some(done) ? sent : undefined;
   });
 }
 

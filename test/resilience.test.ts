@@ -67,10 +67,11 @@ test('a Role edited mid-session: the tool list follows within the interval, one 
   const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'live', 'team-b'), '--refresh-interval', '1'], hostEnv(cluster));
   const changes = await listChanges(session);
   try {
-    assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_list', 'pods_get']);
+    // get pods also offers resources_describe (get on any kind).
+    assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'resources_describe']);
     applyRole('eks-agent:live', 'live', [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list'] }]);
     await changes.next();
-    assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'pods_log'], 'granted: appears');
+    assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'pods_log', 'resources_describe'], 'granted: appears');
     assert.equal(changes.count(), 1, 'one notification for the change');
     applyRole('eks-agent:live', 'live', [{ apiGroups: [''], resources: ['pods/log'], verbs: ['get'] }]);
     await changes.next();

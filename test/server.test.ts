@@ -80,8 +80,17 @@ function sampleArgs(tool: string, namespace: string): Record<string, unknown> | 
     cronjobs_get: { namespace, name: a ? 'nightly-report' : 'hourly-sync' },
     resources_list: { namespace, resource: 'replicasets.apps' },
     resources_get: { namespace, resource: 'deployments.apps', name: app },
+    resources_describe: { namespace, resource: 'pods', name: podOf(namespace, app) },
+    rollout_status: { namespace, kind: 'deployment', name: app },
+    rollout_history: { namespace, kind: 'deployment', name: app },
+    workload_logs: { namespace, kind: 'deployment', name: app, tail: 2 },
+    cronjobs_trigger: { namespace, name: a ? 'nightly-report' : 'hourly-sync', confirm: true },
+    // Applies only the name: owns no field, changes nothing (the writes themselves are in catalogue.test.ts).
+    resources_apply: { namespace, manifest: JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app } }), confirm: true },
     namespaces_list: {},
     nodes_list: {},
+    pods_top: { namespace },
+    nodes_top: {},
   };
   return samples[tool];
 }
@@ -132,7 +141,7 @@ for (const [fixtureName, fixture] of Object.entries(FIXTURES)) {
     test('every advertised tool works', async () => {
       const { tools } = await session.client.listTools();
       for (const tool of tools) {
-        if (tool.name === 'pods_delete') continue; // exercised on its own below
+        if (['pods_delete', 'resources_delete', 'rollout_undo'].includes(tool.name)) continue; // exercised on their own
         const namespaces = (tool.inputSchema.properties?.['namespace'] as { enum?: string[] } | undefined)?.enum;
         const args = fixture.samples?.[tool.name] ?? sampleArgs(tool.name, namespaces?.[0] ?? 'team-a');
         assert.ok(args, `no sample arguments for ${tool.name}`);

@@ -2,8 +2,8 @@
 import { z, type ZodRawShape } from 'zod';
 import { defineTool, type ToolDeclaration } from '../src/tool.ts';
 import type { Permission } from '../src/rbac/permission.ts';
-import { type Cell, type KubeObject, stripNoise, table } from '../src/format.ts';
-import { type ResourceKind, type TablePage, getObject, listPage, listTablePage } from '../src/kube/resources.ts';
+import { type Cell, type KubeObject, stripNoise, table, tableCell } from '../src/format.ts';
+import { type ResourceKind, getObject, listTablePage } from '../src/kube/resources.ts';
 
 /** DNS-1123 subdomain: what the API server accepts as most objects' names. */
 export const objectName = z.string().min(1).max(253)
@@ -42,21 +42,22 @@ export function permission(kind: ResourceKind, verb: string, subresource?: strin
 
 export const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
-/** A list tool: one page, rendered as a table and as rows. */
-export function listTool<R extends ZodRawShape>(spec: {
+type CellType = 'string' | 'number' | 'boolean';
+
+/**
+ * A list tool: one page of the API server's own Table, its cells picked into the declared row (by the
+ * lowercased column name, or `from` where ours differs), rendered as a table and as rows.
+ */
+export function listTool<R extends Record<string, z.ZodString | z.ZodNumber | z.ZodBoolean>>(spec: {
   name: string;
   title: string;
   description: string;
   kind: ResourceKind;
   row: R;
-  toRow(object: KubeObject, now: Date): z.infer<z.ZodObject<R>>;
-  /**
-   * When given, the page is asked for as the API server's table (cells by lowercased column name) and rows come
-   * from its cells: far less to transfer and parse than the objects. toRow serves servers that send a list.
-   */
-  fromTable?(cells: Record<string, unknown>): z.infer<z.ZodObject<R>>;
+  from?: Partial<Record<keyof R & string, string>>;
 }): ToolDeclaration {
   const columns = Object.keys(spec.row);
+  const picks = columns.map((c) => ({ source: spec.from?.[c] ?? c.toLowerCase(), type: spec.row[c]!.def.type as CellType }));
   return defineTool({
     name: spec.name,
     title: spec.title,
@@ -67,11 +68,8 @@ export function listTool<R extends ZodRawShape>(spec: {
     permissions: [permission(spec.kind, 'list')],
     target: () => ({}),
     async handler(args, ctx) {
-      const options = { ...args, namespace: args.namespace, signal: ctx.signal };
-      const page: TablePage<KubeObject> = spec.fromTable ? await listTablePage(ctx.kube, spec.kind, options) : await listPage(ctx.kube, spec.kind, options);
-      const now = ctx.now();
-      const items = page.rows && spec.fromTable ? page.rows.map((cells) => spec.fromTable!(cells)) : page.items.map((object) => spec.toRow(object, now));
-      const rows = items.map((item) => columns.map((c) => (item as Record<string, unknown>)[c]));
+      const page = await listTablePage(ctx.kube, spec.kind, { ...args, namespace: args.namespace, signal: ctx.signal });
+      const rows = page.rows.map((cells) => picks.map((p) => tableCell(cells[p.source], p.type)));
       const where = args.namespace ? ` in ${args.namespace}` : '';
       return tableResult(columns, rows, page.continue, `No ${spec.kind.resource}${where}.`);
     },

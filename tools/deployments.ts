@@ -1,16 +1,10 @@
 // Deployments: read, scale, rolling restart (the operator role).
 import { z } from 'zod';
 import { defineTool } from '../src/tool.ts';
-import { age, type KubeObject } from '../src/format.ts';
 import { KINDS, objectPath } from '../src/kube/resources.ts';
 import { getTool, listTool, objectName, permission } from './common.ts';
 
 const deployments = KINDS.deployments;
-
-interface DeploymentLike extends KubeObject {
-  spec?: { replicas?: number };
-  status?: { readyReplicas?: number; updatedReplicas?: number; availableReplicas?: number };
-}
 
 export const deploymentsList = listTool({
   name: 'deployments_list',
@@ -18,16 +12,7 @@ export const deploymentsList = listTool({
   description: 'List deployments: ready/desired, up-to-date, available, age.',
   kind: deployments,
   row: { name: z.string(), ready: z.string(), upToDate: z.number(), available: z.number(), age: z.string() },
-  toRow: (object, now) => {
-    const d = object as DeploymentLike;
-    return {
-      name: d.metadata?.name ?? '',
-      ready: `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`,
-      upToDate: d.status?.updatedReplicas ?? 0,
-      available: d.status?.availableReplicas ?? 0,
-      age: age(d.metadata?.creationTimestamp, now),
-    };
-  },
+  from: { upToDate: 'up-to-date' },
 });
 
 export const deploymentsGet = getTool({ name: 'deployments_get', title: 'Get a deployment', description: 'Get one deployment as JSON.', kind: deployments });

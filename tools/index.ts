@@ -8,13 +8,21 @@ import {
   servicesGet, servicesList,
 } from './workloads.ts';
 import { resourcesGet, resourcesList } from './resources.ts';
+import { resourcesDescribe } from './describe.ts';
+import { resourcesDelete } from './delete.ts';
+import { resourcesApply } from './apply.ts';
+import { rolloutHistory, rolloutStatusTool, rolloutUndo } from './rollout.ts';
+import { cronjobsTrigger } from './cronjobs.ts';
+import { workloadLogs } from './workload-logs.ts';
+import { nodesTop, podsTop } from './metrics.ts';
 
 export const catalogue: readonly ToolDeclaration[] = [
   whoami, canI,
   podsList, podsGet, podsLog, podsDelete, podsExec,
   eventsList,
   deploymentsList, deploymentsGet, deploymentsScale, deploymentsRestart,
-  servicesList, servicesGet, configmapsList, configmapsGet, jobsList, jobsGet, cronjobsList, cronjobsGet,
-  resourcesList, resourcesGet,
-  namespacesList, nodesList,
+  rolloutStatusTool, rolloutHistory, rolloutUndo, workloadLogs,
+  servicesList, servicesGet, configmapsList, configmapsGet, jobsList, jobsGet, cronjobsList, cronjobsGet, cronjobsTrigger,
+  resourcesList, resourcesGet, resourcesDescribe, resourcesApply, resourcesDelete,
+  namespacesList, nodesList, podsTop, nodesTop,
 ];

@@ -1,30 +1,21 @@
 // Pods: the read-only pods-and-logs role of the seed example covers the first three tools.
 import { z } from 'zod';
 import { defineTool, ToolError } from '../src/tool.ts';
-import { podRow, stripNoise, visibleArgv, type KubeObject } from '../src/format.ts';
+import { stripNoise, visibleArgv, type KubeObject } from '../src/format.ts';
 import { KINDS, getObject, objectPath } from '../src/kube/resources.ts';
 import { execInPod } from '../src/kube/exec.ts';
 import { getTool, listTool, objectName, permission, READ_ONLY } from './common.ts';
 
 const pods = KINDS.pods;
 
+// The server's pod table is kubectl's: READY n/m, STATUS with init and container reasons, RESTARTS as
+// "3 (5m ago)", AGE, and NODE "<none>" before scheduling.
 export const podsList = listTool({
   name: 'pods_list',
   title: 'List pods',
   description: 'List pods: name, ready, status, restarts, age, node.',
   kind: pods,
   row: { name: z.string(), ready: z.string(), status: z.string(), restarts: z.number(), age: z.string(), node: z.string() },
-  toRow: (pod, now) => podRow(pod, now),
-  // The server's pod table is kubectl's: READY n/m, STATUS with init and container reasons, RESTARTS as
-  // "3 (5m ago)", AGE, and NODE "<none>" before scheduling.
-  fromTable: (cells) => ({
-    name: String(cells['name'] ?? ''),
-    ready: String(cells['ready'] ?? ''),
-    status: String(cells['status'] ?? 'Unknown'),
-    restarts: Number.parseInt(String(cells['restarts'] ?? '0'), 10) || 0,
-    age: String(cells['age'] ?? '-'),
-    node: cells['node'] === undefined || cells['node'] === '<none>' ? '' : String(cells['node']),
-  }),
 });
 
 export const podsGet = getTool({ name: 'pods_get', title: 'Get a pod', description: 'Get one pod as JSON.', kind: pods });

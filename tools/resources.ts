@@ -7,9 +7,9 @@ import { getObject, getTableRow, listMetadataPage } from '../src/kube/resources.
 import type { Permission } from '../src/rbac/permission.ts';
 import { listInput, objectName, READ_ONLY, tableOutput, tableResult } from './common.ts';
 
-const resourceArgument = z.string().min(1).max(253).describe('plural, kind or short name, e.g. ingresses.networking.k8s.io');
+export const resourceArgument = z.string().min(1).max(253).describe('plural, kind or short name, e.g. ingresses.networking.k8s.io');
 
-async function resolve(ctx: ToolContext, argument: string, verb: string): Promise<ServedResource> {
+export async function resolve(ctx: ToolContext, argument: string, verb: string): Promise<ServedResource> {
   const matches = findResource(await ctx.apiResources.list(), argument);
   if (matches.length === 0) throw new ToolError(`the cluster serves no resource "${argument}"; give a plural, kind or short name, e.g. deployments.apps`);
   if (matches.length > 1) throw new ToolError(`"${argument}" is ambiguous: ${matches.map((m) => `${m.resource}.${m.group || 'core'}`).join(', ')}; qualify it with its group`);
@@ -23,9 +23,9 @@ const probeKinds = [
   ['apps', 'statefulsets'], ['apps', 'daemonsets'], ['apps', 'replicasets'], ['', 'persistentvolumeclaims'],
   ['networking.k8s.io', 'ingresses'], ['autoscaling', 'horizontalpodautoscalers'],
 ] as const;
-const probes = (verb: string): Permission[] => probeKinds.map(([group, resource]) => ({ group, resource, verb, scope: 'namespaced' }));
+export const probes = (verb: string): Permission[] => probeKinds.map(([group, resource]) => ({ group, resource, verb, scope: 'namespaced' }));
 
-function permissionOf(served: ServedResource, verb: string): Permission {
+export function permissionOf(served: ServedResource, verb: string): Permission {
   return { group: served.group, resource: served.resource, verb, scope: served.namespaced ? 'namespaced' : 'cluster' };
 }
 

@@ -61,9 +61,9 @@ export async function listMetadataPage(kube: KubeClient, kind: ResourceKind, opt
 }
 
 /** A page of the API server's own table (the columns kubectl prints), each row keyed by lowercased column name. */
-export interface TablePage<T> extends ListPage<T> {
-  /** Absent when the server answered with a plain list instead (it cannot render this kind as a table). */
-  rows?: Array<Record<string, unknown>>;
+export interface TablePage {
+  rows: Array<Record<string, unknown>>;
+  continue?: string;
 }
 
 interface Table {
@@ -76,25 +76,19 @@ interface Table {
 /**
  * One page rendered by the API server as a Table, without the objects (includeObject=None): for 200 pods that
  * is about a tenth of the bytes of the JSON list and half the server's time, and nothing large to parse here.
- * The Accept header falls back to the objects' metadata, returned as items, for servers that cannot render a
- * table: never to the full objects, which for some kinds hold values no list needs.
+ * Every kind has one (CRDs get name and age, or their additionalPrinterColumns), so no columns are computed here.
  */
-export async function listTablePage<T extends KubeObject>(kube: KubeClient, kind: ResourceKind, options: ListOptions): Promise<TablePage<T>> {
-  const res = await kube.json<Table & { items?: T[] }>({
+export async function listTablePage(kube: KubeClient, kind: ResourceKind, options: ListOptions): Promise<TablePage> {
+  const res = await kube.json<Table>({
     path: collectionPath(kind, options.namespace),
     query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.limit, continue: options.continue, includeObject: 'None' },
-    accept: `application/json;as=Table;v=v1;g=meta.k8s.io, ${METADATA_LIST}`,
+    accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
     signal: options.signal,
   });
-  const next = res.metadata?.continue || undefined;
-  if (res.kind !== 'Table') return { items: res.items ?? [], continue: next };
+  if (res.kind !== 'Table') throw new Error(`the API server answered a list of ${kind.resource} with ${res.kind ?? 'no kind'}, not a Table`);
   const columns = (res.columnDefinitions ?? []).map((c) => c.name.toLowerCase());
-  const rows = (res.rows ?? []).map((row) => {
-    const cells: Record<string, unknown> = {};
-    for (let i = 0; i < columns.length; i += 1) cells[columns[i]!] = row.cells?.[i];
-    return cells;
-  });
-  return { items: [], rows, continue: next };
+  const rows = (res.rows ?? []).map((row) => Object.fromEntries(columns.map((c, i) => [c, row.cells?.[i]])));
+  return { rows, continue: res.metadata?.continue || undefined };
 }
 
 /**
@@ -125,6 +119,8 @@ export const KINDS = {
   namespaces: { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false },
   nodes: { group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false },
   deployments: { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespaced: true },
+  statefulsets: { group: 'apps', version: 'v1', resource: 'statefulsets', kind: 'StatefulSet', namespaced: true },
+  daemonsets: { group: 'apps', version: 'v1', resource: 'daemonsets', kind: 'DaemonSet', namespaced: true },
   jobs: { group: 'batch', version: 'v1', resource: 'jobs', kind: 'Job', namespaced: true },
   cronjobs: { group: 'batch', version: 'v1', resource: 'cronjobs', kind: 'CronJob', namespaced: true },
 } as const satisfies Record<string, ResourceKind>;

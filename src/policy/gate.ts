@@ -79,8 +79,9 @@ async function missingPermission(tool: ToolDeclaration, args: Record<string, unk
 }
 
 /** The refusal when the user has not said yes; undefined to go ahead; 'ask' when the adapter must ask first. */
-function confirmation(tool: ToolDeclaration, args: Record<string, unknown>, hooks: CallHooks): string | undefined | { ask: string } {
-  const question = tool.confirm?.(args as never);
+async function confirmation(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext, hooks: CallHooks): Promise<string | undefined | { ask: string }> {
+  // Writes make their server-side dry run here, so that the question shows what would change.
+  const question = await tool.confirm?.(args as never, ctx);
   if (!question) return undefined;
   const answer = hooks.answer(question);
   if (answer === 'yes') return undefined;
@@ -113,7 +114,7 @@ export async function runTool(tool: ToolDeclaration, args: Record<string, unknow
       return result(errorResult(`Forbidden: this connection's RBAC role does not allow "${describePermission(missing)}"${where}${which}; no request was sent. `
         + `A cluster admin can grant it; print the Role with: ${rbacHint(tool.name, namespace)}`));
     }
-    const refusal = confirmation(tool, args, hooks);
+    const refusal = await confirmation(tool, args, ctx, hooks);
     if (typeof refusal === 'object') {
       audit('asking-user');
       return { kind: 'ask', question: refusal.ask };

@@ -4,7 +4,7 @@
 import { z, type ZodRawShape } from 'zod';
 import type { PermissionSet } from '../rbac/discovery.ts';
 import { READ_VERBS, type Permission } from '../rbac/permission.ts';
-import { describeNeeds, type ToolDeclaration } from '../tool.ts';
+import { allPermissions, describeNeeds, type ToolDeclaration } from '../tool.ts';
 import type { Finding } from '../rbac/broad-grants.ts';
 import type { PromptDeclaration } from '../../tools/prompts.ts';
 import { KEPT_WHEN_WITHDRAWN, withdrawnMessage } from './broad-role.ts';
@@ -15,6 +15,8 @@ export interface Advertisement {
   /** The `namespace` argument's choices; undefined when the tool takes none. */
   namespaces?: string[];
   namespaceOptional?: boolean;
+  /** The `kind` argument's choices, for tools that serve several kinds. */
+  kinds?: string[];
 }
 
 export function isReadOnlyTool(tool: ToolDeclaration): boolean {
@@ -23,7 +25,7 @@ export function isReadOnlyTool(tool: ToolDeclaration): boolean {
 
 /** Every permission discovery must decide for the catalogue: what tools need, and the generic tools' probes. */
 export function cataloguePermissions(catalogue: readonly ToolDeclaration[]): Permission[] {
-  return catalogue.flatMap((t) => [...t.permissions, ...(t.advertisedFor?.probes ?? [])]);
+  return catalogue.flatMap((t) => [...allPermissions(t), ...(t.advertisedFor?.probes ?? [])]);
 }
 
 /** group|resource pairs that a specific tool serves with this verb: the generic tools are for the rest. */
@@ -37,9 +39,16 @@ export function advertise(catalogue: readonly ToolDeclaration[], permissions: Pe
   for (const tool of catalogue) {
     if (readOnly && !isReadOnlyTool(tool)) continue;
     if (tool.advertisedFor) {
-      const { verb, probes } = tool.advertisedFor;
-      const namespaces = permissions.namespacesGrantingVerbBeyond(verb, coveredKinds(catalogue, verb), probes);
+      const { verb, probes, anyKind } = tool.advertisedFor;
+      const namespaces = permissions.namespacesGrantingVerbBeyond(verb, anyKind ? new Set() : coveredKinds(catalogue, verb), probes);
       if (namespaces.length) out.push({ tool, namespaces, namespaceOptional: true });
+      continue;
+    }
+    if (tool.kinds) {
+      const granted = Object.entries(tool.kinds).map(([kind, ps]) => ({ kind, namespaces: permissions.namespacesAllowing([...tool.permissions, ...ps]) }))
+        .filter((g) => g.namespaces.length);
+      const namespaces = permissions.namespaces.filter((ns) => granted.some((g) => g.namespaces.includes(ns)));
+      if (granted.length) out.push({ tool, namespaces, kinds: granted.map((g) => g.kind) });
       continue;
     }
     const namespaces = permissions.namespacesAllowing(tool.permissions);
@@ -164,7 +173,8 @@ export class Offer {
   }
 
   private inputShape(ad: Advertisement, confirmArg: boolean): ZodRawShape {
-    const base: ZodRawShape = confirmArg ? { ...ad.tool.input, confirm: confirmArgument } : ad.tool.input;
+    const withKinds: ZodRawShape = ad.kinds ? { ...ad.tool.input, kind: z.enum(ad.kinds as [string, ...string[]]) } : ad.tool.input;
+    const base: ZodRawShape = confirmArg ? { ...withKinds, confirm: confirmArgument } : withKinds;
     if (!ad.namespaces) return base;
     const choices = ad.namespaces as [string, ...string[]];
     const scope = ad.namespaceOptional ? 'this connection\'s scope' : `the namespaces where the role allows ${ad.tool.name}`;

@@ -1,6 +1,6 @@
 // Asks the cluster what the connection's identity may do, and answers every permission question from that.
 // This is the one place where permissions are decided: advertising a tool and admitting a call both ask here.
-import type { KubeClient } from '../kube/client.ts';
+import { KubeApiError, type KubeClient } from '../kube/client.ts';
 import { type Permission, permissionKey } from './permission.ts';
 import { type Grant, type ResourceRule, grantCovers, grantFromRules, verbMatches } from './rules.ts';
 
@@ -11,8 +11,28 @@ export interface NamespaceReview {
   incomplete: boolean;
 }
 
-/** `access-review`: the server was asked (SelfSubjectAccessReview), whatever it answered. */
-export type Decision = Grant & { source: 'rules' | 'access-review' };
+/**
+ * `access-review`: the server was asked (SelfSubjectAccessReview), whatever it answered. `not-served`: the API
+ * group is not served (no extension API server behind it), so no grant makes the permission usable.
+ */
+export type Decision = Grant & { source: 'rules' | 'access-review' | 'not-served' };
+
+/**
+ * Groups served by an extension API server (an APIService), which a cluster may lack or have unavailable:
+ * discovery asks whether each is served before deciding its permissions.
+ */
+export const EXTENSION_GROUPS: ReadonlyMap<string, string> = new Map([['metrics.k8s.io', 'metrics-server']]);
+
+/** Whether the API server serves a group now: 200 from its discovery document (404: none; 503: unavailable). */
+export async function groupServed(client: KubeClient, group: string): Promise<boolean> {
+  try {
+    await client.json({ path: `/apis/${group}` });
+    return true;
+  } catch (error) {
+    if (error instanceof KubeApiError && (error.status === 404 || error.status === 503)) return false;
+    throw error;
+  }
+}
 
 interface RulesReviewStatus {
   resourceRules?: ResourceRule[];
@@ -172,13 +192,20 @@ export async function discoverPermissions(
   elsewhere: readonly NamespacedQuestion[] = [],
 ): Promise<PermissionSet> {
   const wanted = unique(permissions);
-  const reviews = await Promise.all(namespaces.map((ns) => reviewNamespace(client, ns)));
+  const extensions = [...new Set(wanted.map((p) => p.group).filter((g) => EXTENSION_GROUPS.has(g)))];
+  const [reviews, served] = await Promise.all([
+    Promise.all(namespaces.map((ns) => reviewNamespace(client, ns))),
+    Promise.all(extensions.map(async (g) => [g, await groupServed(client, g)] as const)),
+  ]);
+  const unserved = new Set(served.filter(([, ok]) => !ok).map(([g]) => g));
   const decisions = new Map<string, Decision>();
   const pending: Array<Promise<void>> = [];
   const settle = (p: Permission, review: NamespaceReview | undefined) =>
     pending.push(decide(client, p, review).then((d) => void decisions.set(decisionKey(p, review?.namespace), d)));
   for (const p of wanted) {
-    if (p.scope === 'cluster') settle(p, undefined);
+    if (unserved.has(p.group)) {
+      for (const ns of p.scope === 'cluster' ? [undefined] : namespaces) decisions.set(decisionKey(p, ns), { kind: 'none', source: 'not-served' });
+    } else if (p.scope === 'cluster') settle(p, undefined);
     else for (const review of reviews) settle(p, review);
   }
   const asked = new Set<string>();
@@ -190,5 +217,5 @@ export async function discoverPermissions(
   }
   await Promise.all(pending);
   const accessReviews = [...decisions.values()].filter((d) => d.source === 'access-review').length;
-  return new PermissionSet(client, namespaces, reviews, decisions, reviews.length + accessReviews);
+  return new PermissionSet(client, namespaces, reviews, decisions, reviews.length + accessReviews + extensions.length);
 }

@@ -32,6 +32,17 @@ export function rulesFor(permissions: readonly Permission[]): Rule[] {
     .sort((a, b) => `${a.apiGroups[0]}|${a.resources[0]}`.localeCompare(`${b.apiGroups[0]}|${b.resources[0]}`));
 }
 
+/** A generic tool's verbs on each chosen kind. */
+function genericPermissions(advertised: NonNullable<ToolDeclaration['advertisedFor']>, kinds: ReadonlyArray<{ group: string; resource: string }>): Permission[] {
+  return kinds.flatMap((k) => [advertised.verb, ...(advertised.extraVerbs ?? [])].map((verb) => ({ group: k.group, resource: k.resource, verb, scope: 'namespaced' as const })));
+}
+
+/** A tool's own permissions, and for a tool of several kinds those of the chosen kinds (all of them when none is chosen). */
+function kindPermissions(tool: ToolDeclaration, kinds: ReadonlyArray<{ group: string; resource: string }>): Permission[] {
+  const chosen = Object.values(tool.kinds ?? {}).filter((ps) => !kinds.length || ps.some((p) => kinds.some((k) => k.group === p.group && k.resource === p.resource)));
+  return [...tool.permissions, ...chosen.flat()];
+}
+
 const q = (s: string) => JSON.stringify(s);
 const list = (items: string[]) => `[${items.map(q).join(', ')}]`;
 
@@ -41,6 +52,8 @@ function rulesYaml(rules: Rule[]): string {
 
 export interface RbacRequest {
   tools: readonly ToolDeclaration[];
+  /** The (namespaced) kinds the generic resources_* tools among `tools` may use. */
+  kinds?: ReadonlyArray<{ group: string; resource: string }>;
   namespaces: readonly string[];
   /** The Kubernetes user the IAM role's session maps to (the access entry's username). */
   user: string;
@@ -69,13 +82,14 @@ export function usernameTemplate(user: string, bindingRole: string): string {
  * tool needs cluster-scoped rights (the self-reviews every authenticated user already holds are left out).
  */
 export function renderRbac(req: RbacRequest): string {
-  const all = req.tools.flatMap((t) => t.permissions);
+  const kinds = req.kinds ?? [];
+  const all = req.tools.flatMap((t) => [...kindPermissions(t, kinds), ...(t.advertisedFor ? genericPermissions(t.advertisedFor, kinds) : [])]);
   const namespaced = rulesFor(all.filter((p) => p.scope === 'namespaced'));
   const cluster = rulesFor(all.filter((p) => p.scope === 'cluster' && !p.resource.startsWith('self')));
-  const generic = req.tools.filter((t) => t.advertisedFor).map((t) => t.name);
+  const generic = kinds.length ? [] : req.tools.filter((t) => t.advertisedFor).map((t) => t.name);
   const docs: string[] = [];
   const header = `# Minimal RBAC for tools: ${req.tools.map((t) => t.name).join(', ')}\n# Kubernetes user: ${req.user}`
-    + (generic.length ? `\n# ${generic.join(', ')}: add get/list rules for each kind the agent may read; the tool appears once one is granted.` : '');
+    + (generic.length ? `\n# ${generic.join(', ')}: name the kinds they may use with --kinds (e.g. configmaps,jobs.batch); each appears once one is granted.` : '');
   for (const ns of namespaced.length ? req.namespaces : []) {
     docs.push(`apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: ${req.name}\n  namespace: ${ns}\nrules:\n${rulesYaml(namespaced)}`);
     docs.push(`apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: ${req.name}\n  namespace: ${ns}\n`

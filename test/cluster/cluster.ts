@@ -59,11 +59,11 @@ interface WebhookReady {
   roles: Record<string, string>;
 }
 
-export function buildBinaries(): string {
+export function buildBinaries(what: 'control-plane' | 'metrics-server' = 'control-plane'): string {
   try {
-    return execFileSync('bash', [join(here, 'build.sh')], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
+    return execFileSync('bash', [join(here, 'build.sh'), ...(what === 'metrics-server' ? [what] : [])], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
   } catch {
-    throw new Error('building the control plane failed (see the build output above)');
+    throw new Error(`building ${what} failed (see the build output above)`);
   }
 }
 
@@ -160,11 +160,38 @@ function writeLogFixtures(dir: string): { current: string; previous: string } {
   return { current, previous };
 }
 
+/**
+ * The metrics.k8s.io APIService, served by the local metrics-server. Endpoints may not be loopback addresses, so
+ * the Service is an ExternalName for localhost, which the aggregator dials at the APIService's port (verifying the
+ * serving certificate for metrics-server.kube-system.svc against the caBundle, as in a cluster).
+ */
+function metricsApiService(port: number, ca: Buffer): string {
+  return `apiVersion: v1
+kind: Service
+metadata: {name: metrics-server, namespace: kube-system}
+spec: {type: ExternalName, externalName: localhost}
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: v1beta1.metrics.k8s.io}
+spec:
+  group: metrics.k8s.io
+  version: v1beta1
+  service: {name: metrics-server, namespace: kube-system, port: ${port}}
+  caBundle: ${ca.toString('base64')}
+  groupPriorityMinimum: 100
+  versionPriority: 100
+`;
+}
+
 function kwokConfig(dir: string): string {
   const logs = writeLogFixtures(dir);
   const file = join(dir, 'kwok.yaml');
   const stages = readFileSync(join(here, 'kwok-stages.yaml'), 'utf8');
+  const metrics = readFileSync(join(here, 'kwok-metrics.yaml'), 'utf8');
   writeFileSync(file, `${stages}
+---
+${metrics}
 ---
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterLogs
@@ -190,6 +217,7 @@ spec:
 export async function startCluster(options: { dir?: string } = {}): Promise<Cluster> {
   const startedAt = Date.now();
   const bin = buildBinaries();
+  const metricsBin = buildBinaries('metrics-server');
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'eks-rbac-mcp-cluster-'));
   mkdirSync(dir, { recursive: true });
   const processes = new ProcessGroup(dir);
@@ -198,7 +226,9 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
     const apiserverTls = pki.serving('apiserver');
     const webhookTls = pki.serving('webhook');
     const kwokTls = pki.serving('kwok');
-    const [etcdPort, etcdPeerPort, apiPort, kwokPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const metricsTls = pki.serving('metrics-server', ['metrics-server.kube-system.svc']);
+    const frontProxy = pki.serving('front-proxy-client'); // the aggregator's client certificate (its CN is checked)
+    const [etcdPort, etcdPeerPort, apiPort, kwokPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const adminToken = randomBytes(24).toString('hex');
     const endpoint = `https://127.0.0.1:${apiPort}`;
 
@@ -251,6 +281,11 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
       '--kubelet-client-certificate', apiserverTls.cert, '--kubelet-client-key', apiserverTls.key,
       '--audit-policy-file', auditPolicy, '--audit-log-path', join(dir, 'audit.log'), '--audit-log-format', 'json',
       '--audit-log-mode', 'blocking', '--audit-log-maxsize', '0',
+      // The aggregation layer, for metrics-server's metrics.k8s.io.
+      '--requestheader-client-ca-file', pki.caCert, '--requestheader-allowed-names', 'front-proxy-client',
+      '--requestheader-username-headers', 'X-Remote-User', '--requestheader-group-headers', 'X-Remote-Group',
+      '--requestheader-extra-headers-prefix', 'X-Remote-Extra-', '--proxy-client-cert-file', frontProxy.cert,
+      '--proxy-client-key-file', frontProxy.key,
       '--profiling=false', '--v', '1',
     ]);
     const info: ClusterInfo = {
@@ -280,12 +315,23 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
       '--tls-cert-file', kwokTls.cert, '--tls-private-key-file', kwokTls.key, '--cidr', '10.244.0.1/16',
     ]);
 
+    // metrics-server scrapes kwok's emulated usage (kwok-metrics.yaml) at the path each node's annotation names.
+    processes.start('metrics-server', join(metricsBin, 'metrics-server'), [
+      '--bind-address', '127.0.0.1', '--secure-port', String(metricsPort), '--tls-cert-file', metricsTls.cert, '--tls-private-key-file', metricsTls.key,
+      '--kubeconfig', info.adminKubeconfig, '--authentication-kubeconfig', info.adminKubeconfig, '--authorization-kubeconfig', info.adminKubeconfig,
+      '--kubelet-preferred-address-types', 'InternalIP', '--kubelet-use-node-status-port', '--kubelet-certificate-authority', pki.caCert,
+      '--metric-resolution', '10s', '--kubelet-request-timeout', '5s', '--v', '1',
+    ]);
+    kubectl(info, ['apply', '--server-side', '-f', '-'], { input: metricsApiService(metricsPort, readFileSync(pki.caCert)) });
     kubectl(info, ['apply', '--server-side', '-f', join(fixturesDir, 'workloads.yaml'), '-f', join(fixturesDir, 'rbac.yaml')]);
     await waitFor('the fixture pods to run on kwok nodes', async () => {
       const { body } = await adminGet(info, '/api/v1/pods?labelSelector=app');
       const pods = (body.items ?? []) as Array<{ status?: { phase?: string } }>;
       return pods.length >= 4 && pods.every((p) => p.status?.phase === 'Running') ? true : undefined;
     }, 60_000);
+    // Served before any test asks: whether metrics.k8s.io is served decides which tools are offered.
+    await waitFor('metrics.k8s.io served by metrics-server', async () =>
+      (await adminGet(info, '/apis/metrics.k8s.io/v1beta1')).status === 200 ? true : undefined, 60_000);
     writeFileSync(join(dir, 'cluster.json'), JSON.stringify(info, null, 2));
     process.stderr.write(`control plane ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s at ${endpoint} (${dir})\n`);
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 export interface Pki {
   caCert: string;
-  serving(name: string): { cert: string; key: string };
+  serving(name: string, dnsNames?: string[]): { cert: string; key: string };
   serviceAccountKey: string;
   serviceAccountPub: string;
 }
@@ -28,14 +28,17 @@ export function createPki(dir: string): Pki {
     caCert: join(dir, 'ca.crt'),
     serviceAccountKey: join(dir, 'sa.key'),
     serviceAccountPub: join(dir, 'sa.pub'),
-    serving: (name) => issueServingCert(dir, name),
+    serving: (name, dnsNames) => issueServingCert(dir, name, dnsNames),
   };
 }
 
-/** A serving certificate for 127.0.0.1 from the run's CA (ca.crt and ca.key in dir). */
-export function issueServingCert(dir: string, name: string): { cert: string; key: string } {
+/**
+ * A serving certificate for 127.0.0.1 from the run's CA (ca.crt and ca.key in dir), with more DNS names where a
+ * client verifies another (the API server's aggregator checks <service>.<namespace>.svc).
+ */
+export function issueServingCert(dir: string, name: string, dnsNames: string[] = []): { cert: string; key: string } {
   const ext = join(dir, `${name}.ext`);
-  writeFileSync(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
+  writeFileSync(ext, `subjectAltName=IP:127.0.0.1,DNS:localhost${dnsNames.map((d) => `,DNS:${d}`).join('')}\nextendedKeyUsage=serverAuth,clientAuth\n`);
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`], dir);
   openssl(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`], dir);
   openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',

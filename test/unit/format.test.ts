@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { age, podRow, redactSecret, stripNoise, table } from '../../src/format.ts';
+import { age, redactSecret, stripNoise, table, tableCell } from '../../src/format.ts';
 
 const now = new Date('2026-11-27T12:00:00Z');
 
@@ -16,13 +16,15 @@ test('table pads columns and shows empty cells as -', () => {
   assert.equal(table(['name', 'node'], [['web-1', 'kwok-node-0'], ['a', '']]), 'NAME   NODE\nweb-1  kwok-node-0\na      -');
 });
 
-test('podRow: ready count, restarts, the most telling status', () => {
-  const row = podRow({
-    metadata: { name: 'web-1', creationTimestamp: '2026-11-27T11:00:00Z' },
-    spec: { nodeName: 'n1', containers: [{ name: 'a' }, { name: 'b' }] },
-    status: { phase: 'Running', containerStatuses: [{ ready: true, restartCount: 2 }, { ready: false, restartCount: 1, state: { waiting: { reason: 'CrashLoopBackOff' } } }] },
-  }, now);
-  assert.deepEqual(row, { name: 'web-1', ready: '1/2', status: 'CrashLoopBackOff', restarts: 3, age: '60m', node: 'n1' });
+test('table cells become the declared column types: counts, booleans, <none> as empty', () => {
+  assert.equal(tableCell('3 (5m ago)', 'number'), 3);
+  assert.equal(tableCell(2, 'number'), 2);
+  assert.equal(tableCell(undefined, 'number'), 0);
+  assert.equal(tableCell('False', 'boolean'), false);
+  assert.equal(tableCell('True', 'boolean'), true);
+  assert.equal(tableCell(true, 'boolean'), true);
+  assert.equal(tableCell('<none>', 'string'), '');
+  assert.equal(tableCell(80, 'string'), '80');
 });
 
 test('managedFields and the last-applied annotation are dropped, other annotations kept', () => {
@@ -56,14 +58,14 @@ test('Hardening #8: the exec question shows bidi and invisible characters escape
   const { podsExec } = await import('../../tools/pods.ts');
   const spoof = ['sh', '-c', 'echo safe \u202E;hs.txt | rm -rf / #\u200B\u2066\u00A0\uFEFF\u0007'];
   const args = { namespace: 'team-a', name: 'web', command: [...spoof] };
-  const question = podsExec.confirm!(args as never)!;
+  const question = (await podsExec.confirm!(args as never, undefined as never))!;
   for (const hidden of ['\u202E', '\u200B', '\u2066', '\u00A0', '\uFEFF', '\u0007']) assert.ok(!question.includes(hidden), `U+${hidden.codePointAt(0)!.toString(16)} shown raw`);
   assert.match(question, /\\u\{202E\}/);
   assert.match(question, /\\u\{200B\}/);
   assert.deepEqual(args.command, spoof, 'the call keeps the exact argv');
-  const long = podsExec.confirm!({ namespace: 'team-a', name: 'web', command: ['echo', 'x'.repeat(4000), ...Array.from({ length: 60 }, (_, i) => `a${i}`)] } as never)!;
+  const long = (await podsExec.confirm!({ namespace: 'team-a', name: 'web', command: ['echo', 'x'.repeat(4000), ...Array.from({ length: 60 }, (_, i) => `a${i}`)] } as never, undefined as never))!;
   assert.ok(long.length < 1200, `a short question (${long.length} characters)`);
   assert.match(long, /3\d{3} more characters/);
   assert.match(long, /and \d+ more arguments/);
-  assert.match(podsExec.confirm!({ namespace: 'team-a', name: 'web', command: ['ls', '-l', '/tmp'] } as never)!, /^Run \["ls","-l","\/tmp"\] in pod team-a\/web\?$/);
+  assert.match((await podsExec.confirm!({ namespace: 'team-a', name: 'web', command: ['ls', '-l', '/tmp'] } as never, undefined as never))!, /^Run \["ls","-l","\/tmp"\] in pod team-a\/web\?$/);
 });

@@ -1,0 +1,119 @@
+// rollout_status, rollout_history, rollout_undo: kubectl rollout for Deployments, StatefulSets and DaemonSets.
+// Each kind is offered where the role grants its permissions; undo is confirmed with the template diff.
+import { z } from 'zod';
+import { defineTool, ToolError, type ToolContext } from '../src/tool.ts';
+import { table } from '../src/format.ts';
+import { toYaml, unifiedDiff } from '../src/diff.ts';
+import { rolloutStatus } from '../src/rollout.ts';
+import { KINDS, type ResourceKind, getObject, objectPath } from '../src/kube/resources.ts';
+import { plainTemplate, revisionKind, revisionsOf, type TemplateRevision, type Workload } from '../src/kube/revisions.ts';
+import type { Permission } from '../src/rbac/permission.ts';
+import { objectName, permission, READ_ONLY } from './common.ts';
+
+const WORKLOADS = { deployment: KINDS.deployments, statefulset: KINDS.statefulsets, daemonset: KINDS.daemonsets } as const;
+type WorkloadKind = keyof typeof WORKLOADS;
+
+const kindArgument = z.enum(['deployment', 'statefulset', 'daemonset']);
+
+/** Per kind: get on the workload, plus what `extra` adds (reading revisions, patching). */
+function perKind(extra: (workload: ResourceKind) => Permission[]): Record<WorkloadKind, Permission[]> {
+  const entries = Object.entries(WORKLOADS).map(([k, kind]) => [k, [permission(kind, 'get'), ...extra(kind)]]);
+  return Object.fromEntries(entries) as Record<WorkloadKind, Permission[]>;
+}
+const readRevisions = (workload: ResourceKind) => [permission(revisionKind(workload.kind), 'list')];
+const statusKinds = perKind(() => []);
+const historyKinds = perKind(readRevisions);
+const undoKinds = perKind((workload) => [...readRevisions(workload), permission(workload, 'patch')]);
+
+interface Target { kind: WorkloadKind; name: string; namespace?: string }
+
+function read(ctx: ToolContext, args: Target): Promise<Workload> {
+  return getObject<Workload>(ctx.kube, WORKLOADS[args.kind], args.namespace, args.name, ctx.signal);
+}
+
+export const rolloutStatusTool = defineTool({
+  name: 'rollout_status',
+  title: 'Rollout status',
+  description: 'Whether a rollout is complete, as kubectl rollout status says it (one reading, no watch).',
+  input: { kind: kindArgument, name: objectName },
+  output: { done: z.boolean(), message: z.string() },
+  annotations: READ_ONLY,
+  permissions: [],
+  kinds: statusKinds,
+  permissionsFor: async (args) => statusKinds[args.kind],
+  async handler(args, ctx) {
+    const status = rolloutStatus(await read(ctx, args));
+    return { text: status.message, structured: status };
+  },
+});
+
+const revisionNumber = z.number().int().min(1).max(1_000_000);
+
+export const rolloutHistory = defineTool({
+  name: 'rollout_history',
+  title: 'Rollout history',
+  description: 'The revisions of a workload, newest first; with revision, that revision\'s pod template.',
+  input: { kind: kindArgument, name: objectName, revision: revisionNumber.optional() },
+  output: { columns: z.array(z.string()), rows: z.array(z.array(z.unknown())), template: z.string().optional() },
+  annotations: READ_ONLY,
+  permissions: [],
+  kinds: historyKinds,
+  permissionsFor: async (args) => historyKinds[args.kind],
+  async handler(args, ctx) {
+    const revisions = await revisionsOf(ctx.kube, await read(ctx, args), ctx.now(), ctx.signal);
+    const columns = ['revision', 'name', 'changeCause', 'images', 'age'];
+    const rows = revisions.map((r) => [r.revision, r.name, r.template.metadata?.annotations?.['kubernetes.io/change-cause'] ?? '', r.images.join(','), r.age]);
+    if (args.revision === undefined) return { text: table(columns, rows), structured: { columns, rows } };
+    const chosen = revisions.find((r) => r.revision === args.revision);
+    if (!chosen) throw new ToolError(`${args.kind} ${args.namespace}/${args.name} has no revision ${args.revision}; revisions: ${revisions.map((r) => r.revision).join(', ') || 'none'}`);
+    const template = await toYaml(chosen.template);
+    return { text: `revision ${chosen.revision} (${chosen.name}):\n${template}`, structured: { columns, rows, template } };
+  },
+});
+
+/** kubectl's choice: the given revision, or the newest one before the current. */
+function undoTarget(revisions: TemplateRevision[], toRevision: number | undefined, what: string): TemplateRevision {
+  const target = toRevision ? revisions.find((r) => r.revision === toRevision) : revisions[1];
+  if (!target) throw new ToolError(toRevision ? `unable to find revision ${toRevision} of ${what} (revisions: ${revisions.map((r) => r.revision).join(', ')})` : `no rollout history of ${what} to undo to`);
+  return target;
+}
+
+async function undoPlan(ctx: ToolContext, args: Target & { toRevision?: number }) {
+  const workload = await read(ctx, args);
+  const what = `${args.kind} ${args.namespace}/${args.name}`;
+  const target = undoTarget(await revisionsOf(ctx.kube, workload, ctx.now(), ctx.signal), args.toRevision, what);
+  const diff = await unifiedDiff(plainTemplate(workload.spec?.template), target.template);
+  const patch = (dryRun: boolean) => ctx.kube.json({
+    method: 'PATCH',
+    path: objectPath(WORKLOADS[args.kind], args.namespace, args.name),
+    query: { dryRun: dryRun ? 'All' : undefined },
+    body: [{ op: 'test', path: '/metadata/resourceVersion', value: workload.metadata?.['resourceVersion'] }, { op: 'replace', path: '/spec/template', value: target.template }],
+    contentType: 'application/json-patch+json',
+    signal: ctx.signal,
+  });
+  return { what, target, diff, patch };
+}
+
+export const rolloutUndo = defineTool({
+  name: 'rollout_undo',
+  title: 'Undo a rollout',
+  description: 'Roll a workload back to the previous revision (or toRevision), as kubectl rollout undo; confirmed with the template diff.',
+  input: { kind: kindArgument, name: objectName, toRevision: revisionNumber.optional() },
+  output: { revision: z.number(), skipped: z.boolean() },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  permissions: [],
+  kinds: undoKinds,
+  permissionsFor: async (args) => undoKinds[args.kind],
+  async confirm(args, ctx) {
+    const plan = await undoPlan(ctx, args);
+    if (!plan.diff) return undefined; // nothing would change: kubectl skips it too
+    await plan.patch(true);
+    return `Roll ${plan.what} back to revision ${plan.target.revision}?\n${plan.diff}\n`;
+  },
+  async handler(args, ctx) {
+    const plan = await undoPlan(ctx, args);
+    if (!plan.diff) return { text: `skipped rollback: the template already matches revision ${plan.target.revision}`, structured: { revision: plan.target.revision, skipped: true } };
+    await plan.patch(false);
+    return { text: `${plan.what} rolled back to revision ${plan.target.revision}`, structured: { revision: plan.target.revision, skipped: false } };
+  },
+});
