@@ -59,7 +59,7 @@ async function assertServes(env: Record<string, string>): Promise<void> {
   const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader', NAMESPACE), '--show-iam-identity'], env);
   try {
     const names = (await session.client.listTools()).tools.map((t) => t.name);
-    assert.deepEqual(names, ['whoami', 'can_i', 'pods_list', 'pods_get', 'pods_log']);
+    assert.deepEqual(names, ['whoami', 'can_i', 'pods_list', 'pods_get', 'pods_log', 'resources_describe']);
     const whoami = await session.client.callTool({ name: 'whoami', arguments: {} });
     assert.ok(!whoami.isError, JSON.stringify(whoami));
     assert.match(JSON.stringify(whoami.content), /assumed-role\/eks-mcp-agent\/pods-reader/);

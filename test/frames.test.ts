@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { apiRequests, auditMark, cliPath, eksArgs, hostEnv, startHttp, useCluster, waitFor } from './helpers.ts';
 
@@ -56,6 +57,9 @@ test(`stdio: ${RUNS} bad frames (seed ${SEED}), then a good request is still ans
     const last = await waitFor('the good request after the bad frames', () => replies.find((r) => r['id'] === 'last'), 60_000);
     assert.ok(last['result'], JSON.stringify(last));
     assert.equal(child.exitCode, null, `still running:\n${stderr.slice(-2000)}`);
+    // Memory stays bounded: a few hundred frames, megabytes among them, leave the process well under its deploy limit.
+    const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
+    assert.ok(rssKiB < 256 * 1024, `RSS ${Math.round(rssKiB / 1024)} MiB after the frames`);
     for (const reply of replies) assert.ok('result' in reply || ('error' in reply && typeof (reply['error'] as { message?: unknown }).message === 'string') || 'method' in reply, JSON.stringify(reply).slice(0, 300));
     const sent = apiRequests(cluster, USER, mark).filter((r) => r.verb === 'delete' || r.namespace === 'kube-system');
     assert.deepEqual(sent, [], 'nothing the role does not grant');

@@ -244,7 +244,7 @@ describe('a broad grant that appears while running', () => {
     const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'grows', 'team-b'), '--refresh-interval', '1'], env);
     const next = await listChanged(session);
     try {
-      assert.deepEqual(await names(session), ['whoami', 'can_i', 'pods_list', 'pods_get']);
+      assert.deepEqual(await names(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'resources_describe']);
       let changed = next();
       bind('eks-agent:grows', 'guard-grows-secrets', secretsEverywhere);
       await changed;
@@ -263,7 +263,7 @@ describe('a broad grant that appears while running', () => {
       changed = next();
       kubectl(cluster, ['delete', 'clusterrolebinding', 'guard-grows-secrets']);
       await changed;
-      assert.deepEqual(await names(session), ['whoami', 'can_i', 'pods_list', 'pods_get'], 'narrowed again: the tools return');
+      assert.deepEqual(await names(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'resources_describe'], 'narrowed again: the tools return');
       await logged(session, /broad grants: none any more/);
     } finally {
       await session.close();
@@ -279,7 +279,7 @@ describe('a broad grant that appears while running', () => {
       bind('eks-agent:grows-ok', 'guard-grows-ok-secrets', secretsEverywhere);
       const line = await logged(session, /"guard":"accepted"/);
       assert.match(line, /"level":40.*"acceptedBecause":"audit bot, reviewed".*"id":"cluster-secrets"/);
-      assert.deepEqual(await names(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'resources_list'], 'the tools stay (and the grant adds resources_list, for Secrets)');
+      assert.deepEqual(await names(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'resources_list', 'resources_describe'], 'the tools stay (and the grant adds resources_list, for Secrets)');
     } finally {
       await session.close();
       kubectl(cluster, ['delete', 'clusterrolebinding', 'guard-grows-ok-secrets']);

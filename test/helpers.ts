@@ -231,7 +231,7 @@ export function untilAudited(info: ClusterInfo, username: string, since: number,
  * the call's own `confirm` argument decides, so that every tool can be reached.
  */
 export async function gateCall(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext, log: Logger): Promise<CallResult> {
-  const outcome = await runTool(tool, args, ctx, { log, principal: 'test', answer: () => 'unasked', canAsk: false, confirmByArgument: true });
+  const outcome = await runTool(tool, args, ctx, { log, principal: 'test', answer: () => ({ kind: 'unasked' }), canAsk: false, confirmByArgument: true });
   if (outcome.kind !== 'result') throw new Error(`${tool.name} asked the user, though this caller cannot be asked`);
   return outcome.result;
 }

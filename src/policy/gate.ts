@@ -18,8 +18,8 @@ export interface CallResult {
   isError?: true;
 }
 
-/** What the user said about this exact call, as far as the adapter knows. */
-export type Answer = 'yes' | 'no' | 'unasked';
+/** What the user said about this exact call, as far as the adapter knows (a no keeps the question it answered). */
+export type Answer = { kind: 'yes' } | { kind: 'no'; question: string } | { kind: 'unasked' };
 
 export type CallOutcome =
   | { kind: 'result'; result: CallResult }
@@ -36,7 +36,7 @@ export interface CallHooks {
   /** An advertised tool got 403: the permissions may have changed. */
   onForbidden?: (reason: string) => void;
   /** The user's answer to this call's question, when the client already asked it. */
-  answer(question: string): Answer;
+  answer(): Answer;
   /** The client can put a question to its user (elicitation). */
   canAsk: boolean;
   /** The operator's --confirm-by-argument: a client that cannot ask may confirm with `confirm: true`. */
@@ -80,12 +80,14 @@ async function missingPermission(tool: ToolDeclaration, args: Record<string, unk
 
 /** The refusal when the user has not said yes; undefined to go ahead; 'ask' when the adapter must ask first. */
 async function confirmation(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext, hooks: CallHooks): Promise<string | undefined | { ask: string }> {
+  if (!tool.confirm) return undefined;
+  // Answered already (the client's second round): a yes goes ahead without computing the question again.
+  const answer = hooks.answer();
+  if (answer.kind === 'yes') return undefined;
+  if (answer.kind === 'no') return `The user did not confirm: ${answer.question} Nothing was done.`;
   // Writes make their server-side dry run here, so that the question shows what would change.
-  const question = await tool.confirm?.(args as never, ctx);
+  const question = await tool.confirm(args as never, ctx);
   if (!question) return undefined;
-  const answer = hooks.answer(question);
-  if (answer === 'yes') return undefined;
-  if (answer === 'no') return `The user did not confirm: ${question} Nothing was done.`;
   if (hooks.canAsk) return { ask: question };
   if (hooks.confirmByArgument && args['confirm'] === true) return undefined;
   if (!hooks.confirmByArgument) return `${question} This changes the cluster and needs the user's yes, but this client cannot ask its user. Nothing was done.`;

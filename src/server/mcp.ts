@@ -30,6 +30,24 @@ export interface ServerOptions {
 const CONFIRM = 'confirm';
 const confirmAnswer = z.object({ confirm: z.boolean() });
 
+/** What a question's requestState carries back: the call it was about, and its words. */
+interface Asked { fingerprint: string; question: string }
+const askedSchema = z.object({ fingerprint: z.string(), question: z.string().max(16_384) });
+
+function encodeAsked(asked: Asked): string {
+  return Buffer.from(JSON.stringify(asked)).toString('base64url');
+}
+
+function decodeAsked(state: unknown): Asked | undefined {
+  if (typeof state !== 'string' || state.length > 32_768) return undefined;
+  try {
+    const parsed = askedSchema.safeParse(JSON.parse(Buffer.from(state, 'base64url').toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function clientCapabilities(server: McpServer, ctx: ServerContext): ClientCapabilities | undefined {
   // 2026-07-28 carries them on every request; a 2025 client declared them once, at initialize.
   const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
@@ -125,22 +143,25 @@ export function createMcpServer(runtime: Runtime, options: ServerOptions): McpSe
     const parsed = offer.inputSchema(ad, caller).safeParse(request.params.arguments ?? {});
     if (!parsed.success) return invalidArguments(name, parsed.error);
     const args = parsed.data as Record<string, unknown>;
-    const slot = runtime.callSlots.admit(principal, ctx.sessionId);
+    // Past the principal's (or session's) calls in flight, a call waits its turn; past the queue, it is refused.
+    const slot = await runtime.callSlots.acquire(principal, ctx.sessionId);
     if ('refused' in slot) {
       runtime.log.info({ audit: true, tool: name, principal, outcome: 'too-many-in-flight', status: 429 }, 'tool call');
       runtime.onToolCall?.(name, 'too-many-in-flight', 429, 0);
       return toCallToolResult({
-        text: `Too many calls in flight for this ${slot.refused} (at most ${slot.limit} at once): nothing was sent. Wait for some to finish, then call again.`,
+        text: `Too many calls waiting for this principal (more than ${slot.refused}): nothing was sent. Wait for some to finish, then call again.`,
         isError: true,
       });
     }
-    // The answer counts only for the call it was asked about: requestState carries that call's fingerprint, and
-    // a retry with other arguments is asked again. (A client could forge both; it relays the user's yes anyway.)
+    // The answer counts only for the call it was asked about: requestState carries that call's fingerprint (and the
+    // question, so that a yes does not run a write's dry run again), and a retry with other arguments is asked
+    // again. (A client could forge both; it relays the user's yes anyway.)
     const fingerprint = callFingerprint(name, args);
     const answer = (): Answer => {
       const responses = ctx.mcpReq.inputResponses;
-      if (!responses || !(CONFIRM in responses) || ctx.mcpReq.requestState() !== fingerprint) return 'unasked';
-      return acceptedContent(responses, CONFIRM, confirmAnswer)?.confirm === true ? 'yes' : 'no';
+      const asked = decodeAsked(ctx.mcpReq.requestState());
+      if (!responses || !(CONFIRM in responses) || asked?.fingerprint !== fingerprint) return { kind: 'unasked' };
+      return acceptedContent(responses, CONFIRM, confirmAnswer)?.confirm === true ? { kind: 'yes' } : { kind: 'no', question: asked.question };
     };
     const traceparent = ctx.mcpReq._meta?.[TRACEPARENT_META_KEY] ?? ctx.http?.req?.headers.get('traceparent');
     const outcome = await runtime.track((signal) => runTool(ad.tool, args, {
@@ -169,7 +190,7 @@ export function createMcpServer(runtime: Runtime, options: ServerOptions): McpSe
           requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'Go ahead?' } }, required: ['confirm'] },
         }),
       },
-      requestState: fingerprint,
+      requestState: encodeAsked({ fingerprint, question: outcome.question }),
     });
   });
 

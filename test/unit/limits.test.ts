@@ -2,28 +2,41 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InFlightLimiter } from '../../src/policy/limits.ts';
 
-test('a principal holds at most its cap of calls in flight; a release frees one slot, once', () => {
-  const limiter = new InFlightLimiter({ principal: 2, session: 5 });
-  const a = limiter.admit('alice');
-  const b = limiter.admit('alice');
-  assert.ok('release' in a && 'release' in b);
-  assert.deepEqual(limiter.admit('alice'), { refused: 'principal', limit: 2 });
-  assert.ok('release' in limiter.admit('bob'), 'another principal has its own cap');
+type Slot = { release: () => void };
+const slot = (s: Slot | { refused: number }) => { assert.ok('release' in s, JSON.stringify(s)); return s; };
+
+test('a principal runs at most its cap of calls at once; the others wait their turn, in order', async () => {
+  const limiter = new InFlightLimiter({ principal: 2, session: 5, waiting: 10 });
+  const a = slot(await limiter.acquire('alice'));
+  slot(await limiter.acquire('alice'));
+  let third = false;
+  const waiting = limiter.acquire('alice').then((s) => { third = true; return slot(s); });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(third, false, 'the third call waits');
+  assert.equal(limiter.inFlight('alice'), 2);
+  slot(await limiter.acquire('bob')); // another principal has its own cap
   a.release();
   a.release(); // idempotent: the second release frees nothing more
-  assert.equal(limiter.inFlight('alice'), 1);
-  assert.ok('release' in limiter.admit('alice'));
-  assert.deepEqual(limiter.admit('alice'), { refused: 'principal', limit: 2 });
+  await waiting;
+  assert.equal(third, true);
+  assert.equal(limiter.inFlight('alice'), 2);
 });
 
-test('a session has its own, smaller cap inside its principal\'s', () => {
-  const limiter = new InFlightLimiter({ principal: 3, session: 1 });
-  const first = limiter.admit('alice', 's1');
-  assert.ok('release' in first);
-  assert.deepEqual(limiter.admit('alice', 's1'), { refused: 'session', limit: 1 });
-  assert.ok('release' in limiter.admit('alice', 's2'));
-  assert.ok('release' in limiter.admit('alice'));
-  assert.deepEqual(limiter.admit('alice', 's3'), { refused: 'principal', limit: 3 }, 'the principal\'s cap counts every session');
+test('too many waiting calls are refused at once; a session has its own, smaller cap', async () => {
+  const limiter = new InFlightLimiter({ principal: 1, session: 1, waiting: 1 });
+  const first = slot(await limiter.acquire('alice'));
+  const queued = limiter.acquire('alice');
+  assert.deepEqual(await limiter.acquire('alice'), { refused: 1 });
   first.release();
-  assert.ok('release' in limiter.admit('alice', 's1'));
+  slot(await queued).release();
+  const sessions = new InFlightLimiter({ principal: 3, session: 1, waiting: 5 });
+  const s1 = slot(await sessions.acquire('alice', 's1'));
+  let second = false;
+  const same = sessions.acquire('alice', 's1').then((s) => { second = true; return slot(s); });
+  slot(await sessions.acquire('alice', 's2')); // another session of the same principal is not held up by it
+  await new Promise((r) => setImmediate(r));
+  assert.equal(second, false, 'the session\'s own cap holds its second call');
+  s1.release();
+  await same;
+  assert.equal(second, true);
 });
