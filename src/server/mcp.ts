@@ -84,10 +84,12 @@ function invalidArguments(tool: string, error: z.ZodError): CallToolResult {
 /**
  * One MCP server over the shared runtime: stdio has one per connection, HTTP one per request (2026-07-28) or
  * per 2025 session. Tools are listed and called through two low-level handlers, so that the offer (and not a
- * registry that could drift from it) answers both.
+ * registry that could drift from it) answers both. Given the runtime while it is still starting (discovery
+ * running), the server answers the handshake (server/discover, initialize, ping) at once, and only tools/list and
+ * tools/call wait for it.
  */
-export function createMcpServer(runtime: Runtime, options: ServerOptions): McpServer {
-  const refreshMs = runtime.config.refreshInterval * 1000;
+export function createMcpServer(starting: Runtime | Promise<Runtime>, options: ServerOptions): McpServer {
+  const ready = Promise.resolve(starting);
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, {
     capabilities: { tools: { listChanged: true } },
     instructions: INSTRUCTIONS,
@@ -97,18 +99,20 @@ export function createMcpServer(runtime: Runtime, options: ServerOptions): McpSe
   });
 
   server.server.setRequestHandler('tools/list', async (_request, ctx) => {
+    const runtime = await ready;
     const offer = runtime.offer;
     const caller = callerOf(clientCapabilities(server, ctx));
     return {
       tools: listTools(offer, caller),
       // 2026-07-28 cache hints (dropped on the 2025 wire): the list changes only at a re-discovery, and it depends
       // on the connection's role, not on who asks, unless destructive tools hang on whether the client can ask.
-      ttlMs: refreshMs,
+      ttlMs: runtime.config.refreshInterval * 1000,
       cacheScope: offer.dependsOnCaller ? 'private' : 'public',
     } as { tools: Tool[] };
   });
 
   server.server.setRequestHandler('tools/call', async (request, ctx) => {
+    const runtime = await ready;
     const offer = runtime.offer;
     const caller = callerOf(clientCapabilities(server, ctx));
     const name = request.params.name;
@@ -163,11 +167,15 @@ export function createMcpServer(runtime: Runtime, options: ServerOptions): McpSe
 
   if (options.followChanges) {
     const onChange = () => void server.sendToolListChanged();
-    runtime.on('permissions', onChange);
+    let closed = false;
+    void ready.then((runtime) => {
+      if (!closed) runtime.on('permissions', onChange);
+    }, () => undefined);
     const previous = server.server.onclose;
     server.server.onclose = () => {
       previous?.();
-      runtime.off('permissions', onChange);
+      closed = true;
+      void ready.then((runtime) => runtime.off('permissions', onChange), () => undefined);
     };
   }
   return server;
