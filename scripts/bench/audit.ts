@@ -10,6 +10,8 @@ export class AuditLog {
   readonly events: AuditEvent[] = [];
   /** Long-running requests (pods/log) are logged twice, at ResponseStarted and ResponseComplete: one request. */
   private readonly seen = new Set<string>();
+  /** Rotations seen: requests logged just before one may be missing from the counts. */
+  rotations = 0;
 
   constructor(private readonly file: string) {
     this.offset = existsSync(file) ? statSync(file).size : 0;
@@ -21,6 +23,11 @@ export class AuditLog {
     const fd = openSync(this.file, 'r');
     try {
       const size = fstatSync(fd).size;
+      if (size < this.offset) { // the API server rotated its log (--audit-log-maxsize): the new file starts afresh
+        this.offset = 0;
+        this.rest = '';
+        this.rotations += 1;
+      }
       const buf = Buffer.alloc(size - this.offset);
       readSync(fd, buf, 0, buf.length, this.offset);
       this.offset = size;
