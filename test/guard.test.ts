@@ -188,7 +188,9 @@ describe('the broad-grant guard at start', () => {
   });
 
   test('--accept-broad-role starts with a warning naming the reason and the findings', async () => {
-    const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'wildcard', 'team-a'), '--accept-broad-role', 'INC-42: migration window'], env);
+    // A client that can ask its user, so that it is offered pods_exec (destructive calls are put to the user).
+    const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'wildcard', 'team-a'), '--accept-broad-role', 'INC-42: migration window'], env,
+      { elicit: () => ({ action: 'decline' }) });
     try {
       assert.ok((await session.client.listTools()).tools.some((t) => t.name === 'pods_exec'));
       const line = session.stderr().split('\n').find((l) => l.includes('"guard":"accepted"'));
