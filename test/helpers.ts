@@ -94,11 +94,16 @@ export async function onToolsChanged(client: Client, callback: () => void): Prom
 class OneProcessStdioTransport extends StdioClientTransport {}
 
 /** Spawns the built server (dist/cli.js) over stdio and connects the SDK's client to it. */
-export async function connectServer(args: string[], env: Record<string, string>, options: ClientOptions = {}): Promise<Session> {
-  const transport = new OneProcessStdioTransport({ command: process.execPath, args: [cliPath, ...args], env, stderr: 'pipe' });
+export function connectServer(args: string[], env: Record<string, string>, options: ClientOptions = {}): Promise<Session> {
+  return connectCommand(process.execPath, [cliPath, ...args], env, options);
+}
+
+/** Spawns any MCP server over stdio (the benchmark's peer too) and connects a client to it: newClient's, or the one given. */
+export async function connectCommand(command: string, args: string[], env: Record<string, string>, options: ClientOptions & { client?: Client } = {}): Promise<Session> {
+  const transport = new OneProcessStdioTransport({ command, args, env, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const client = newClient(options);
+  const client = options.client ?? newClient(options);
   const stderrEnded = new Promise<void>((resolve) => transport.stderr?.once('end', resolve));
   try {
     await client.connect(transport);
@@ -117,6 +122,8 @@ export async function connectServer(args: string[], env: Record<string, string>,
 export interface HttpServer {
   url: string;
   origin: string;
+  /** The server process, for signals and /proc. */
+  pid: number;
   stderr(): string;
   stop(): Promise<number | null>;
 }
@@ -142,6 +149,7 @@ export async function startHttp(args: string[], options: { env: Record<string, s
   return {
     url,
     origin: new URL(url).origin,
+    pid: child.pid!,
     stderr: () => stderr,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
@@ -157,10 +165,10 @@ export interface HttpSession {
 }
 
 /** The SDK's client over streamable HTTP, with a bearer token or other headers. */
-export async function connectHttp(url: string, options: ClientOptions & { token?: string; headers?: Record<string, string>; sessionId?: string; authProvider?: OAuthClientProvider } = {}): Promise<HttpSession> {
+export async function connectHttp(url: string, options: ClientOptions & { token?: string; headers?: Record<string, string>; sessionId?: string; authProvider?: OAuthClientProvider; client?: Client } = {}): Promise<HttpSession> {
   const headers = { ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}), ...options.headers };
   const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, sessionId: options.sessionId, authProvider: options.authProvider });
-  const client = newClient(options);
+  const client = options.client ?? newClient(options);
   await client.connect(transport);
   return {
     client, transport,

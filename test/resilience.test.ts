@@ -109,6 +109,7 @@ test('a 403 on an advertised tool re-discovers at once (no interval)', async () 
 test('reads ride out 503, 429 with Retry-After, resets and delays; the next good call succeeds', async () => {
   const session = await connectServer(throughProxy(eksArgs(cluster, 'eks-mcp-agent', 'pods-reader')), hostEnv(cluster));
   try {
+    await session.client.listTools(); // the handshake is answered while discovery runs: count requests only after it
     for (const faults of [[{ kind: 'status', status: 503 }, { kind: 'status', status: 502 }], [{ kind: 'status', status: 429, retryAfter: 1 }],
       [{ kind: 'reset' }], [{ kind: 'delay', ms: 300 }], [{ kind: 'status', status: 500 }]] as const) {
       const before = apiProxy.received;

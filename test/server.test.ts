@@ -398,7 +398,15 @@ describe('destructive calls need the user\'s yes', () => {
 });
 
 test('a role whose trust policy does not allow the host is refused at AssumeRole, with the reason', async () => {
-  await assert.rejects(open({ role: 'eks-mcp-untrusted', binding: 'pods-reader', user: '' }), /AssumeRole arn:aws:iam::123456789012:role\/eks-mcp-untrusted as session "pods-reader" failed: AccessDenied/);
+  // The handshake may be answered while discovery runs: then the tool list is refused with the reason, and the process exits.
+  const listed = open({ role: 'eks-mcp-untrusted', binding: 'pods-reader', user: '' }).then(async (session) => {
+    try {
+      return await session.client.listTools();
+    } finally {
+      await session.close();
+    }
+  });
+  await assert.rejects(listed, /AssumeRole arn:aws:iam::123456789012:role\/eks-mcp-untrusted as session "pods-reader" failed: AccessDenied/);
 });
 
 test('--read-only caps the surface at read verbs whatever RBAC allows', async () => {

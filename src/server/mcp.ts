@@ -107,8 +107,10 @@ function invalidArguments(tool: string, error: z.ZodError): CallToolResult {
  * per 2025 session. Tools are listed and called through two low-level handlers, so that the offer (and not a
  * registry that could drift from it) answers both.
  */
-export function createMcpServer(runtime: Runtime, options: ServerOptions): McpServer {
-  const refreshMs = runtime.config.refreshInterval * 1000;
+export function createMcpServer(starting: Runtime | Promise<Runtime>, options: ServerOptions): McpServer {
+  // Over stdio the server answers the handshake (server/discover, initialize) while discovery runs; only the
+  // handlers that need the permissions wait for them.
+  const ready = Promise.resolve(starting);
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, {
     capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, completions: {} },
     instructions: INSTRUCTIONS,
@@ -118,18 +120,20 @@ export function createMcpServer(runtime: Runtime, options: ServerOptions): McpSe
   });
 
   server.server.setRequestHandler('tools/list', async (_request, ctx) => {
+    const runtime = await ready;
     const offer = runtime.offer;
     const caller = callerOf(clientCapabilities(server, ctx));
     return {
       tools: listTools(offer, caller),
       // 2026-07-28 cache hints (dropped on the 2025 wire): the list changes only at a re-discovery, and it depends
       // on the connection's role, not on who asks, unless destructive tools hang on whether the client can ask.
-      ttlMs: refreshMs,
+      ttlMs: runtime.config.refreshInterval * 1000,
       cacheScope: offer.dependsOnCaller ? 'private' : 'public',
     } as { tools: Tool[] };
   });
 
   server.server.setRequestHandler('tools/call', async (request, ctx) => {
+    const runtime = await ready;
     const offer = runtime.offer;
     const caller = callerOf(clientCapabilities(server, ctx));
     const name = request.params.name;
@@ -194,18 +198,20 @@ export function createMcpServer(runtime: Runtime, options: ServerOptions): McpSe
     });
   });
 
-  registerPrompts(server, runtime);
+  registerPrompts(server, ready);
 
   if (options.followChanges) {
     const onChange = () => {
       void server.sendToolListChanged();
       void server.sendPromptListChanged();
     };
-    runtime.on('permissions', onChange);
+    let closed = false;
+    void ready.then((runtime) => { if (!closed) runtime.on('permissions', onChange); }, () => undefined);
     const previous = server.server.onclose;
     server.server.onclose = () => {
       previous?.();
-      runtime.off('permissions', onChange);
+      closed = true;
+      void ready.then((runtime) => runtime.off('permissions', onChange), () => undefined);
     };
   }
   return server;
@@ -221,17 +227,18 @@ function renderPrompt(prompt: PromptDeclaration): Prompt {
 }
 
 /** prompts/list, prompts/get and completion/complete, answered from the offer like the tools. */
-function registerPrompts(server: McpServer, runtime: Runtime): void {
-  const offered = (ctx: ServerContext) => {
+function registerPrompts(server: McpServer, ready: Promise<Runtime>): void {
+  const offered = async (ctx: ServerContext) => {
+    const runtime = await ready;
     const caller = callerOf(clientCapabilities(server, ctx));
-    return { caller, prompts: runtime.offer.prompts(promptCatalogue, caller) };
+    return { runtime, caller, prompts: runtime.offer.prompts(promptCatalogue, caller) };
   };
   const invalid = (message: string) => new ProtocolError(ProtocolErrorCode.InvalidParams, message);
 
-  server.server.setRequestHandler('prompts/list', async (_request, ctx) => ({ prompts: offered(ctx).prompts.map(renderPrompt) }));
+  server.server.setRequestHandler('prompts/list', async (_request, ctx) => ({ prompts: (await offered(ctx)).prompts.map(renderPrompt) }));
 
   server.server.setRequestHandler('prompts/get', async (request, ctx) => {
-    const { caller, prompts } = offered(ctx);
+    const { runtime, caller, prompts } = await offered(ctx);
     const prompt = prompts.find((p) => p.name === request.params.name);
     if (!prompt) {
       const known = promptCatalogue.find((p) => p.name === request.params.name);
@@ -253,7 +260,7 @@ function registerPrompts(server: McpServer, runtime: Runtime): void {
     const none = { completion: { values: [] as string[], total: 0, hasMore: false } };
     const { ref, argument } = request.params;
     if (ref.type !== 'ref/prompt') return none;
-    const { caller, prompts } = offered(ctx);
+    const { runtime, caller, prompts } = await offered(ctx);
     const prompt = prompts.find((p) => p.name === ref.name);
     const source = prompt?.arguments.find((a) => a.name === argument.name)?.source;
     if (!prompt || !source) return none;

@@ -1,4 +1,4 @@
-// `serve`: discover, then speak MCP over stdin/stdout (2026-07-28, or a 2025 revision if that is what the client
+// `serve`: speak MCP over stdin/stdout while discovering (2026-07-28, or a 2025 revision if that is what the client
 // opens with) until the client goes away or a signal asks us to stop; calls in flight then get a bounded grace
 // period before they are cancelled.
 import { serveStdio as serveMcpOverStdio } from '@modelcontextprotocol/server/stdio';
@@ -11,19 +11,31 @@ import { startRuntime } from './runtime.ts';
 export const SHUTDOWN_GRACE_MS = 10_000;
 
 export async function serveStdio(config: Config, log: Logger): Promise<void> {
-  const runtime = await startRuntime(config, log);
+  // Discovery runs while the client connects: the handshake is answered at once, tools/list and tools/call wait for it.
+  const starting = startRuntime(config, log);
   let closing = false;
   const close = async (reason: string) => {
     if (closing) return;
     closing = true;
+    const runtime = await starting.catch(() => undefined);
+    if (!runtime) return; // the start failed: serveStdio rejects with the reason, and the CLI exits with its code
     log.info({ reason }, 'shutting down');
     await runtime.shutdown(SHUTDOWN_GRACE_MS);
     await handle.close().catch(() => undefined);
     process.exit(0);
   };
   // One connection, one server: the SDK pins the instance to the era the client opens with.
-  const handle = serveMcpOverStdio(() => createMcpServer(runtime, { principal: () => 'stdio', followChanges: true }));
+  const handle = serveMcpOverStdio(() => createMcpServer(starting, { principal: () => 'stdio', followChanges: true }));
   process.stdin.once('end', () => void close('stdin ended'));
   process.once('SIGTERM', () => void close('SIGTERM'));
   process.once('SIGINT', () => void close('SIGINT'));
+  try {
+    await starting;
+  } catch (error) {
+    // The requests waiting for discovery are answered with its error first (stdout is synchronous on a pipe).
+    await new Promise((resolve) => setImmediate(resolve));
+    await handle.close().catch(() => undefined);
+    process.stdin.destroy(); // nothing more is read: the process ends with the CLI's exit code
+    throw error;
+  }
 }

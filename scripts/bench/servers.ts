@@ -1,0 +1,112 @@
+// The parties: our server (dist/cli.js, in the 2026-07-28 or the 2025 era) and the peer (kubernetes-mcp-server),
+// spawned over stdio with the test suite's helpers, and the identities they act as.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, type CallToolResult } from '@modelcontextprotocol/client';
+import { cliPath, connectCommand, connectServer, eksArgs, hostEnv, type Era } from '../../test/helpers.ts';
+import { NS, PEER_BIN, type Bench } from './context.ts';
+
+export type Kind = 'ours' | 'ours-2025' | 'ours-edit' | 'peer' | 'peer-exec' | 'peer-edit';
+export const LABEL: Record<Kind, string> = {
+  ours: 'eks-rbac-mcp (2026-07-28)',
+  'ours-2025': 'eks-rbac-mcp (2025-11-25)',
+  'ours-edit': 'eks-rbac-mcp, `edit` role',
+  peer: 'kubernetes-mcp-server (static token)',
+  'peer-exec': 'kubernetes-mcp-server (exec credential)',
+  'peer-edit': 'kubernetes-mcp-server without --read-only',
+};
+const isOurs = (kind: Kind) => kind.startsWith('ours');
+
+/**
+ * The peer's client-go rate limiter (QPS 5, burst 10 unless configured) would make it wait 200 ms per request
+ * once its burst is spent: these variables, which the peer reads, lift it everywhere except in the one
+ * throughput run labelled "as shipped", so that its figures measure the server, not its throttle.
+ */
+export const PEER_UNTHROTTLED = { KUBE_CLIENT_QPS: '10000', KUBE_CLIENT_BURST: '10000' };
+const plainEnv = () => ({ PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' });
+
+/** Our server's flags for a binding role in the bench namespace, as the eks-mcp-agent IAM role. */
+export const oursArgs = (bench: Bench, binding = 'bench-reader') => eksArgs(bench.cluster, 'eks-mcp-agent', binding, NS);
+/** The agent host's environment, with STS behind a counting relay. */
+export const oursEnv = (bench: Bench, stsUrl = bench.oursSts.url) => ({ ...hostEnv(bench.cluster), AWS_ENDPOINT_URL_STS: stsUrl });
+
+const minted = new Map<string, { token: string; at: number }>();
+
+/** An EKS token for a binding role, minted by our own `token` command (AssumeRole at moto, not counted). */
+export function token(bench: Bench, binding: string): string {
+  const cached = minted.get(binding);
+  if (cached && Date.now() - cached.at < 8 * 60_000) return cached.token;
+  const out = execFileSync(process.execPath, [cliPath, 'token', ...oursArgs(bench, binding)], { env: hostEnv(bench.cluster) }).toString();
+  const value = (JSON.parse(out) as { status: { token: string } }).status.token;
+  minted.set(binding, { token: value, at: Date.now() });
+  return value;
+}
+
+/** The peer's kubeconfig: a static token (minted once) or our `token` command as an exec credential plugin. */
+export function peerKubeconfig(bench: Bench, mode: 'static' | 'exec', binding = 'bench-peer'): string {
+  const user = mode === 'static'
+    ? { token: token(bench, binding) }
+    : {
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1beta1', command: process.execPath, args: [cliPath, 'token', ...oursArgs(bench, binding)],
+        env: Object.entries(oursEnv(bench, bench.peerExecSts.url)).filter(([k]) => k.startsWith('AWS_')).map(([name, value]) => ({ name, value })),
+        interactiveMode: 'Never',
+      },
+    };
+  const file = join(bench.workDir, `peer-${mode}-${binding}.kubeconfig`);
+  writeFileSync(file, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config',
+    clusters: [{ name: 'local-eks', cluster: { server: bench.cluster.endpoint, 'certificate-authority': bench.cluster.caFile } }],
+    users: [{ name: binding, user }],
+    contexts: [{ name: 'local-eks', context: { cluster: 'local-eks', user: binding, namespace: NS } }],
+    'current-context': 'local-eks',
+  }, null, 2));
+  return file;
+}
+
+/** The peer speaks the 2025 revisions only: a client that accepts whichever of them it answers with. */
+export function peerClient(): Client {
+  return new Client({ name: 'eks-rbac-mcp-bench', version: '0.0.0' }, { supportedProtocolVersions: ['2025-11-25', '2025-06-18', '2025-03-26'] });
+}
+
+export interface Session {
+  kind: Kind;
+  client: Client;
+  pid: number;
+  /** Spawn to the first answer of any kind: server/discover (2026-07-28) or initialize (2025). */
+  firstAnswerMs: number;
+  /** Spawn to the first tools/list answered. */
+  toolsListMs: number;
+  toolsListBytes: number;
+  tools: string[];
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+/** Spawns a server over stdio and times spawn → its first answer → the first tools/list answered. */
+export async function open(bench: Bench, kind: Kind): Promise<Session> {
+  const started = performance.now();
+  const era: Era = kind === 'ours-2025' ? '2025-11-25' : '2026-07-28';
+  const session = isOurs(kind)
+    // The edit role's client can ask its user, so that it is offered the tools that change things, as a host would be.
+    ? await connectServer(oursArgs(bench, kind === 'ours-edit' ? 'bench-editor' : 'bench-reader'), oursEnv(bench),
+      { era, ...(kind === 'ours-edit' ? { elicit: () => ({ action: 'decline' as const }) } : {}) })
+    : await connectCommand(PEER_BIN, ['--kubeconfig', peerKubeconfig(bench, kind === 'peer-exec' ? 'exec' : 'static'), ...(kind === 'peer-edit' ? [] : ['--read-only'])],
+      { ...plainEnv(), ...PEER_UNTHROTTLED }, { client: peerClient() });
+  const answered = performance.now();
+  const listed = await session.client.listTools();
+  const done = performance.now();
+  return {
+    kind, client: session.client, pid: session.pid, firstAnswerMs: answered - started, toolsListMs: done - started,
+    toolsListBytes: Buffer.byteLength(JSON.stringify(listed)), tools: listed.tools.map((t) => t.name),
+    stderr: session.stderr, close: session.close,
+  };
+}
+
+/** A tool call timed as the server's cost: client.request, not callTool, skips the client's output-schema validation. */
+export async function callTool(client: Client, name: string, args: Record<string, unknown>, expectError = false): Promise<CallToolResult> {
+  const result = await client.request({ method: 'tools/call', params: { name, arguments: args } }, { timeout: 120_000 }) as CallToolResult;
+  if (Boolean(result.isError) !== expectError) throw new Error(`${name} ${JSON.stringify(args)}: ${JSON.stringify(result.content).slice(0, 500)}`);
+  return result;
+}
