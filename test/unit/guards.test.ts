@@ -59,3 +59,63 @@ test('nesting depth: counted without recursion, refused past the limit', () => {
   const deep = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`) as unknown;
   assert.equal(nestsDeeperThan(deep, MAX_JSON_DEPTH), true, 'a depth that would overflow a recursive walk');
 });
+
+test('CORS headers, exactly: the methods and headers MCP uses, preflight cached ten minutes', () => {
+  assert.deepEqual(corsHeaders('http://localhost:6274'), {
+    'Access-Control-Allow-Origin': 'http://localhost:6274',
+    'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID, traceparent, tracestate',
+    'Access-Control-Expose-Headers': 'Mcp-Session-Id, WWW-Authenticate',
+    'Access-Control-Max-Age': '600',
+    Vary: 'Origin',
+  });
+});
+
+test('an allowed origin that is itself malformed allows nothing', () => {
+  assert.equal(originAllowed('null', ['null']), false);
+  assert.equal(originAllowed('not a url', ['not a url']), false);
+  assert.equal(originAllowed('https://a.example.com', ['not a url', 'https://a.example.com/']), true, 'a path on the allowed entry is dropped');
+  assert.equal(normalizeOrigin('http://Localhost:80/path?q'), 'http://localhost');
+});
+
+test('token bucket: refills at perMinute/60 s up to perMinute, a clock that goes back refills nothing, and says how long to wait', () => {
+  const empty = { tokens: 0, updatedMs: 60_000 };
+  assert.deepEqual(take(empty, 60_000, 60), { bucket: { tokens: 0, updatedMs: 60_000 }, allowed: false, retryAfterSeconds: 1 });
+  assert.deepEqual(take(empty, 30_000, 60), { bucket: { tokens: 0, updatedMs: 30_000 }, allowed: false, retryAfterSeconds: 1 }, 'clock went back');
+  assert.deepEqual(take(empty, 61_000, 60), { bucket: { tokens: 0, updatedMs: 61_000 }, allowed: true, retryAfterSeconds: 0 });
+  assert.deepEqual(take({ tokens: 0.5, updatedMs: 0 }, 0, 1), { bucket: { tokens: 0.5, updatedMs: 0 }, allowed: false, retryAfterSeconds: 30 });
+  assert.deepEqual(take({ tokens: 0, updatedMs: 0 }, 0, 1), { bucket: { tokens: 0, updatedMs: 0 }, allowed: false, retryAfterSeconds: 60 });
+  assert.deepEqual(take({ tokens: 0, updatedMs: 0 }, 0, 600_000), { bucket: { tokens: 0, updatedMs: 0 }, allowed: false, retryAfterSeconds: 1 },
+    'never less than a second');
+  assert.deepEqual(take({ tokens: 2, updatedMs: 0 }, 10 * 60_000, 3), { bucket: { tokens: 2, updatedMs: 600_000 }, allowed: true, retryAfterSeconds: 0 },
+    'refilled to perMinute, not beyond');
+  assert.deepEqual(take(undefined, 5, 3), { bucket: { tokens: 2, updatedMs: 5 }, allowed: true, retryAfterSeconds: 0 }, 'a new principal starts full');
+  assert.equal(take({ tokens: 1, updatedMs: 0 }, 0, 60).allowed, true, 'exactly one token left is enough');
+});
+
+test('the rate limiter says how long to wait, and prunes only buckets that have refilled', () => {
+  let now = 0;
+  const limiter = new RateLimiter(60, () => now);
+  for (let i = 0; i < 60; i += 1) assert.equal(limiter.check('a'), 0);
+  assert.equal(limiter.check('a'), 1);
+  assert.equal(limiter.check('b'), 0);
+  now = 1_000;
+  limiter.prune();
+  assert.equal(limiter.size, 1, 'b was one token short of full: forgotten; a is not');
+  now = 59_000;
+  limiter.prune();
+  assert.equal(limiter.size, 1, 'a still refilling');
+  now = 60_000;
+  limiter.prune();
+  assert.equal(limiter.size, 0);
+});
+
+test('past 10,000 principals the limiter forgets the full buckets on its own', () => {
+  let now = 0;
+  const limiter = new RateLimiter(5, () => now);
+  for (let i = 0; i < 10_000; i += 1) limiter.check(`p${i}`);
+  assert.equal(limiter.size, 10_000);
+  now = 60_000;
+  assert.equal(limiter.check('busy'), 0);
+  assert.equal(limiter.size, 1, 'the 10,001st principal prunes every full bucket; its own has just been used');
+});

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Permission } from '../../src/rbac/permission.ts';
 import { renderRbac, rulesFor } from '../../src/rbac/role.ts';
+import { grantFromRules } from '../../src/rbac/rules.ts';
+import type { ToolDeclaration } from '../../src/tool.ts';
 import { catalogue } from '../../tools/index.ts';
 
 test('rules merge resources that share a group and verbs', () => {
@@ -56,4 +59,142 @@ test('Hardening #10: with the default binding role "agent" the username template
   };
   assert.deepEqual(policy.Statement[0]!.Condition, { StringEquals: { 'sts:RoleSessionName': 'agent' } });
   assert.match(yaml, /# IAM trust policy of the role. The session name is pinned: [^\n]+\n# [^\n]+could assume the role under any/, 'a comment says why');
+});
+
+test('rules sort by group then first resource, resources within a rule too, and verbs are merged per resource', () => {
+  const p = (group: string, resource: string, verb: string, subresource?: string): Permission => ({ group, resource, subresource, verb, scope: 'namespaced' });
+  assert.deepEqual(rulesFor([
+    p('batch', 'jobs', 'list'), p('', 'services', 'get'), p('apps', 'statefulsets', 'get'), p('', 'configmaps', 'get'),
+    p('apps', 'deployments', 'get'), p('batch', 'jobs', 'get'), p('', 'pods', 'create', 'exec'), p('', 'configmaps', 'get'),
+  ]), [
+    { apiGroups: [''], resources: ['configmaps', 'services'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] },
+    { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: ['get'] },
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list'] },
+  ]);
+  assert.deepEqual(rulesFor([]), []);
+});
+
+test('the rules rendered for a set of permissions grant each of them, as the API server matches rules', () => {
+  const permissions: Permission[] = catalogue.flatMap((t) => t.permissions).filter((p) => p.scope === 'namespaced');
+  const rules = rulesFor(permissions);
+  for (const p of permissions) assert.deepEqual(grantFromRules(rules, p), { kind: 'all' }, `${p.verb} ${p.resource}/${p.subresource ?? ''}`);
+  assert.deepEqual(grantFromRules(rulesFor([{ group: '', resource: 'pods', verb: 'get', scope: 'namespaced' }]), { group: '', resource: 'pods', verb: 'delete' }),
+    { kind: 'none' }, 'and nothing more');
+});
+
+const EXPECTED = [
+  '# Minimal RBAC for tools: whoami, deployments_scale, resources_get, nodes_list',
+  '# Kubernetes user: eks-agent:scaler',
+  '# resources_get: name the kinds they may use with --kinds (e.g. configmaps,jobs.batch); each appears once one is granted.',
+  '---',
+  'apiVersion: rbac.authorization.k8s.io/v1',
+  'kind: Role',
+  'metadata:',
+  '  name: scaler',
+  '  namespace: team-a',
+  'rules:',
+  '- apiGroups: ["apps"]',
+  '  resources: ["deployments"]',
+  '  verbs: ["get"]',
+  '- apiGroups: ["apps"]',
+  '  resources: ["deployments/scale"]',
+  '  verbs: ["patch"]',
+  '---',
+  'apiVersion: rbac.authorization.k8s.io/v1',
+  'kind: RoleBinding',
+  'metadata:',
+  '  name: scaler',
+  '  namespace: team-a',
+  'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: scaler}',
+  'subjects:',
+  '- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "eks-agent:scaler"}',
+  '---',
+  'apiVersion: rbac.authorization.k8s.io/v1',
+  'kind: Role',
+  'metadata:',
+  '  name: scaler',
+  '  namespace: team-b',
+  'rules:',
+  '- apiGroups: ["apps"]',
+  '  resources: ["deployments"]',
+  '  verbs: ["get"]',
+  '- apiGroups: ["apps"]',
+  '  resources: ["deployments/scale"]',
+  '  verbs: ["patch"]',
+  '---',
+  'apiVersion: rbac.authorization.k8s.io/v1',
+  'kind: RoleBinding',
+  'metadata:',
+  '  name: scaler',
+  '  namespace: team-b',
+  'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: scaler}',
+  'subjects:',
+  '- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "eks-agent:scaler"}',
+  '---',
+  'apiVersion: rbac.authorization.k8s.io/v1',
+  'kind: ClusterRole',
+  'metadata:',
+  '  name: scaler',
+  'rules:',
+  '- apiGroups: [""]',
+  '  resources: ["nodes"]',
+  '  verbs: ["list"]',
+  '---',
+  'apiVersion: rbac.authorization.k8s.io/v1',
+  'kind: ClusterRoleBinding',
+  'metadata:',
+  '  name: scaler',
+  'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: scaler}',
+  'subjects:',
+  '- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "eks-agent:scaler"}',
+  '# --- AWS side: map the IAM role\'s sessions to that user (one of the two forms) ---',
+  '# EKS access entry (authentication mode API or API_AND_CONFIG_MAP):',
+  '#   aws eks create-access-entry --cluster-name prod --region eu-west-1 \\',
+  '#     --principal-arn arn:aws:iam::111122223333:role/agent --type STANDARD --username \'eks-agent:{{SessionName}}\'',
+  '# aws-auth ConfigMap (kube-system), under data.mapRoles:',
+  '#   - rolearn: arn:aws:iam::111122223333:role/agent',
+  '#     username: \'eks-agent:{{SessionName}}\'',
+  '# The agent host assumes the role with RoleSessionName=scaler (--binding-role), so the user is eks-agent:scaler.',
+  '# IAM trust policy of the role. The session name is pinned: the mapping above turns whatever RoleSessionName',
+  '# the host picks into the Kubernetes user, so without the condition the host could assume the role under any',
+  '# binding role (another user, other RBAC rights).',
+  '#   {',
+  '#     "Version": "2012-10-17",',
+  '#     "Statement": [',
+  '#       {',
+  '#         "Effect": "Allow",',
+  '#         "Principal": {',
+  '#           "AWS": "arn:aws:iam::111122223333:role/host"',
+  '#         },',
+  '#         "Action": "sts:AssumeRole",',
+  '#         "Condition": {',
+  '#           "StringEquals": {',
+  '#             "sts:RoleSessionName": "scaler"',
+  '#           }',
+  '#         }',
+  '#       }',
+  '#     ]',
+  '#   }',
+  '# IAM permission policy of the role (only needed for DescribeCluster; omit when --endpoint and --ca-file are set):',
+  '#   {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"arn:aws:eks:eu-west-1:*:cluster/prod"}]}',
+  '',
+].join('\n');
+
+test('the whole rendering: a Role and RoleBinding per namespace, a ClusterRole only for cluster rights other than self-reviews, the AWS side', () => {
+  const tool = (name: string, permissions: Permission[], advertisedFor?: ToolDeclaration['advertisedFor']) => ({ name, permissions, advertisedFor }) as unknown as ToolDeclaration;
+  const tools = [
+    tool('whoami', [{ group: 'authentication.k8s.io', resource: 'selfsubjectreviews', verb: 'create', scope: 'cluster' }]),
+    tool('deployments_scale', [{ group: 'apps', resource: 'deployments', verb: 'get', scope: 'namespaced' },
+      { group: 'apps', resource: 'deployments', subresource: 'scale', verb: 'patch', scope: 'namespaced' }]),
+    tool('resources_get', [], { verb: 'get', probes: [] }),
+    tool('nodes_list', [{ group: '', resource: 'nodes', verb: 'list', scope: 'cluster' }]),
+  ];
+  const request = { tools, namespaces: ['team-a', 'team-b'], user: 'eks-agent:scaler', name: 'scaler', roleArn: 'arn:aws:iam::111122223333:role/agent',
+    bindingRole: 'scaler', clusterName: 'prod', region: 'eu-west-1', trustedPrincipal: 'arn:aws:iam::111122223333:role/host' };
+  assert.equal(renderRbac(request), EXPECTED);
+  const selfOnly = renderRbac({ ...request, tools: [tools[0]!] });
+  assert.doesNotMatch(selfOnly, /^kind: (Cluster)?Role/m, 'every authenticated user may already review itself');
+  assert.doesNotMatch(selfOnly, /add get\/list rules/, 'no generic tool: no hint');
+  assert.match(selfOnly, /^# Minimal RBAC for tools: whoami\n# Kubernetes user: eks-agent:scaler\n+# --- AWS side/);
 });

@@ -46,3 +46,42 @@ test('an unlimited rule wins over a names-limited one', () => {
   ];
   assert.deepEqual(grantFromRules(rules, { verb: 'get', group: '', resource: 'secrets' }), { kind: 'all' });
 });
+
+test('each part of a rule must match on its own: a missing list grants nothing, `*` grants all', () => {
+  const request = { verb: 'get', group: 'apps', resource: 'deployments', name: 'web' };
+  assert.ok(ruleAllows({ verbs: ['get'], apiGroups: ['apps'], resources: ['deployments'] }, request));
+  assert.ok(!ruleAllows({ verbs: ['get'], resources: ['deployments'] }, request), 'no apiGroups');
+  assert.ok(!ruleAllows({ verbs: ['get'], apiGroups: ['apps'] }, request), 'no resources');
+  assert.ok(!ruleAllows({ verbs: [], apiGroups: ['apps'], resources: ['deployments'] }, request), 'no verbs');
+  assert.ok(!ruleAllows({ verbs: ['list'], apiGroups: ['apps'], resources: ['deployments'] }, request), 'another verb');
+  assert.ok(!ruleAllows({ verbs: ['get'], apiGroups: ['apps'], resources: ['statefulsets'] }, request), 'another resource');
+  assert.ok(ruleAllows({ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, request));
+  assert.ok(ruleAllows({ verbs: ['get'], apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['web'] }, request));
+  assert.ok(!ruleAllows({ verbs: ['get'], apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['api'] }, request), 'another name');
+  assert.ok(!ruleAllows({ verbs: ['get'], apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['web'] }, { ...request, name: undefined }),
+    'a names-limited rule never grants the collection');
+  assert.ok(!ruleAllows({ verbs: ['get'], apiGroups: ['apps'], resources: ['deployments'], resourceNames: [''] }, { ...request, name: '' }),
+    'an empty name is no name');
+  assert.ok(ruleAllows({ verbs: ['get'], apiGroups: ['apps'], resources: ['deployments'], resourceNames: [] }, { ...request, name: undefined }),
+    'an empty resourceNames list limits nothing');
+});
+
+test('grants: names from every matching rule, sorted once; watch and deletecollection are collections too', () => {
+  const rules: ResourceRule[] = [
+    { apiGroups: [''], resources: ['secrets'], resourceNames: ['db', 'api'], verbs: ['get', 'watch', 'deletecollection'] },
+    { apiGroups: [''], resources: ['secrets'], resourceNames: ['cache', 'db'], verbs: ['*'] },
+    { apiGroups: ['apps'], resources: ['secrets'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['secrets'], verbs: ['list'] },
+  ];
+  assert.deepEqual(grantFromRules(rules, { verb: 'get', group: '', resource: 'secrets' }), { kind: 'names', names: ['api', 'cache', 'db'] });
+  assert.deepEqual(grantFromRules(rules, { verb: 'update', group: '', resource: 'secrets' }), { kind: 'names', names: ['cache', 'db'] });
+  assert.deepEqual(grantFromRules(rules, { verb: 'watch', group: '', resource: 'secrets' }), { kind: 'none' });
+  assert.deepEqual(grantFromRules(rules, { verb: 'deletecollection', group: '', resource: 'secrets' }), { kind: 'none' });
+  assert.deepEqual(grantFromRules(rules, { verb: 'list', group: '', resource: 'secrets' }), { kind: 'all' });
+  assert.deepEqual(grantFromRules(rules, { verb: 'get', group: '', resource: 'secrets', subresource: 'status' }), { kind: 'none' });
+  assert.deepEqual(grantFromRules([], { verb: 'get', group: '', resource: 'secrets' }), { kind: 'none' });
+  assert.ok(grantCovers({ kind: 'all' }, undefined));
+  assert.ok(grantCovers({ kind: 'all' }, 'x'));
+  assert.ok(!grantCovers({ kind: 'none' }, 'x'));
+  assert.ok(!grantCovers({ kind: 'names', names: ['x'] }, 'y'));
+});

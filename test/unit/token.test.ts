@@ -157,3 +157,43 @@ test('credentials are refreshed five minutes before they expire, and concurrent 
   clock = new Date(clock.getTime() + 61_000);
   assert.equal((await cached.get()).accessKeyId, 'K2');
 });
+
+test('encodeToken percent-encodes as RFC 3986 (botocore): only A-Z a-z 0-9 - _ . ~ stay as they are', () => {
+  const token = encodeToken('sts.eu-west-1.amazonaws.com', { 'X-Amz-Security-Token': "aZ09-_.~!'()*/+= &é" });
+  assert.ok(token.startsWith(TOKEN_PREFIX));
+  assert.equal(Buffer.from(token.slice(TOKEN_PREFIX.length), 'base64url').toString('utf8'),
+    'https://sts.eu-west-1.amazonaws.com/?X-Amz-Security-Token=aZ09-_.~%21%27%28%29%2A%2F%2B%3D%20%26%C3%A9');
+});
+
+test('encodeToken: all nine parameters in botocore\'s order, nothing else', () => {
+  const names = ['X-Amz-Signature', 'X-Amz-Security-Token', 'X-Amz-SignedHeaders', 'X-Amz-Expires', 'X-Amz-Date', 'X-Amz-Credential', 'X-Amz-Algorithm',
+    'Version', 'Action'];
+  const query: Record<string, string> = Object.fromEntries(names.map((n, i) => [n, `v${i}`]));
+  const token = encodeToken('h', { ...query, 'x-k8s-aws-id': 'injected', Other: 'x' });
+  assert.equal(decode(token).search,
+    '?Action=v8&Version=v7&X-Amz-Algorithm=v6&X-Amz-Credential=v5&X-Amz-Date=v4&X-Amz-Expires=v3&X-Amz-SignedHeaders=v2&X-Amz-Security-Token=v1&X-Amz-Signature=v0');
+  assert.equal(decode(encodeToken('h', {})).href, 'https://h/?');
+});
+
+test('a token is signed at the whole second, and lapses 15 minutes after it', async () => {
+  const now = new Date('2026-11-27T08:00:00.999Z');
+  const { token, expiresAt } = await mintToken({ credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'st/+=' }, region: 'eu-west-1', clusterName: 'c1', now });
+  const url = decode(token);
+  assert.equal(url.searchParams.get('X-Amz-Date'), '20261127T080000Z');
+  assert.equal(url.searchParams.get('X-Amz-Credential'), 'AKIDEXAMPLE/20261127/eu-west-1/sts/aws4_request');
+  assert.equal(url.searchParams.get('X-Amz-Security-Token'), 'st/+=');
+  assert.equal(url.searchParams.get('Version'), '2011-06-15');
+  assert.equal(expiresAt.toISOString(), '2026-11-27T08:15:00.000Z');
+  const sameSecond = await mintToken({ credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'st/+=' }, region: 'eu-west-1', clusterName: 'c1',
+    now: new Date('2026-11-27T08:00:00.000Z') });
+  assert.equal(sameSecond.token, token, 'the same second signs the same token');
+});
+
+test('without a given instant, a token is signed now', async () => {
+  const before = Math.floor(Date.now() / 1000) * 1000;
+  const { token, expiresAt } = await mintToken({ credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }, region: 'us-east-1', clusterName: 'c1' });
+  const after = Date.now();
+  const signed = signedAt(token).getTime();
+  assert.ok(signed >= before && signed <= after, `signed at ${new Date(signed).toISOString()}`);
+  assert.equal(expiresAt.getTime(), signed + 15 * 60_000);
+});

@@ -1,0 +1,239 @@
+// Permission decisions, each layer on its own: the answers of the authorization API are given here as the
+// API server shapes them (test/server.test.ts checks them against a real one), so that every branch of the
+// decision can be driven without a control plane, and every request the decision sends is seen.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeClient, KubeRequest } from '../../src/kube/client.ts';
+import { accessReview, discoverPermissions, reviewNamespace } from '../../src/rbac/discovery.ts';
+import type { Permission } from '../../src/rbac/permission.ts';
+import type { ResourceRule } from '../../src/rbac/rules.ts';
+
+interface ResourceAttributes { verb: string; group: string; resource: string; subresource: string; namespace?: string; name: string }
+
+/** What the authorization API answers: rules per namespace, and a SelfSubjectAccessReview verdict. */
+interface Answers {
+  rules?: Record<string, { rules?: ResourceRule[]; incomplete?: boolean }>;
+  allowed?: (attributes: ResourceAttributes) => boolean;
+  /** Access reviews fail (the API server unreachable) while this returns true. */
+  failing?: () => boolean;
+}
+
+function authorizationApi(answers: Answers): { client: KubeClient; sent: KubeRequest[]; accessReviews: () => ResourceAttributes[] } {
+  const sent: KubeRequest[] = [];
+  const client = {
+    async json(request: KubeRequest): Promise<unknown> {
+      sent.push(request);
+      const spec = (request.body as { spec: { namespace?: string; resourceAttributes?: ResourceAttributes } }).spec;
+      if (request.path.endsWith('/selfsubjectrulesreviews')) {
+        const answer = answers.rules?.[spec.namespace!];
+        return { status: answer && { resourceRules: answer.rules, incomplete: answer.incomplete } };
+      }
+      if (answers.failing?.()) throw new Error('connect ECONNREFUSED 127.0.0.1:6443');
+      return { status: { allowed: answers.allowed?.(spec.resourceAttributes!) ?? false } };
+    },
+  } as unknown as KubeClient;
+  const accessReviews = () => sent.filter((r) => r.path.endsWith('/selfsubjectaccessreviews'))
+    .map((r) => (r.body as { spec: { resourceAttributes: ResourceAttributes } }).spec.resourceAttributes);
+  return { client, sent, accessReviews };
+}
+
+const listPods: Permission = { group: '', resource: 'pods', verb: 'list', scope: 'namespaced' };
+const getPods: Permission = { group: '', resource: 'pods', verb: 'get', scope: 'namespaced' };
+const deletePods: Permission = { group: '', resource: 'pods', verb: 'delete', scope: 'namespaced' };
+const getSecrets: Permission = { group: '', resource: 'secrets', verb: 'get', scope: 'namespaced' };
+const listNodes: Permission = { group: '', resource: 'nodes', verb: 'list', scope: 'cluster' };
+const podReader: ResourceRule = { verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'] };
+const everything = () => true;
+
+test('allows refuses a namespace outside the scope on its own, even when the cluster would grant it, and asks nothing', async () => {
+  // A ClusterRoleBinding grants every verb everywhere: only the scope check stands between the call and the cluster.
+  const api = authorizationApi({ rules: { 'team-a': { rules: [podReader], incomplete: true } }, allowed: everything });
+  const permissions = await discoverPermissions(api.client, ['team-a'], [listPods]);
+  const before = api.sent.length;
+  assert.equal(await permissions.allows(listPods, 'team-a'), true);
+  for (const outside of ['team-b', 'kube-system', '', 'TEAM-A']) {
+    assert.equal(await permissions.allows(listPods, outside), false, outside);
+    assert.equal(await permissions.allows(deletePods, outside, 'web-1'), false, `${outside}: a permission discovery never saw`);
+  }
+  assert.equal(await permissions.allows(listPods, undefined), false, 'a namespaced permission without a namespace');
+  assert.equal(await permissions.allows(listPods), false);
+  assert.equal(api.sent.length, before, 'no review was sent for a namespace outside the scope');
+});
+
+test('allows: a cluster-scoped permission ignores the namespace it is given', async () => {
+  const api = authorizationApi({ allowed: (a) => a.resource === 'nodes' });
+  const permissions = await discoverPermissions(api.client, ['team-a'], [listNodes]);
+  assert.equal(await permissions.allows(listNodes), true);
+  assert.equal(await permissions.allows(listNodes, 'team-a'), true);
+  assert.equal(await permissions.allows(listNodes, 'not-in-scope'), true, 'cluster-scoped: no namespace to check');
+  assert.deepEqual(api.accessReviews(), [{ verb: 'list', group: '', resource: 'nodes', subresource: '', namespace: '', name: '' }], 'asked once, cluster-wide');
+});
+
+test('allows follows the grant: all objects, only the named ones, or none', async () => {
+  const rules: ResourceRule[] = [podReader, { verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: ['db', 'api'] }];
+  const api = authorizationApi({ rules: { 'team-a': { rules } } });
+  const permissions = await discoverPermissions(api.client, ['team-a'], [getPods, getSecrets, deletePods]);
+  assert.equal(await permissions.allows(getPods, 'team-a', 'web-1'), true);
+  assert.equal(await permissions.allows(getSecrets, 'team-a', 'db'), true);
+  assert.equal(await permissions.allows(getSecrets, 'team-a', 'other'), false, 'a name outside resourceNames');
+  assert.equal(await permissions.allows(getSecrets, 'team-a'), false, 'no name: the collection');
+  assert.equal(await permissions.allows(deletePods, 'team-a', 'web-1'), false);
+  assert.deepEqual(permissions.decision(getSecrets, 'team-a'), { kind: 'names', names: ['api', 'db'], source: 'rules' });
+  assert.deepEqual(permissions.decision(deletePods, 'team-a'), { kind: 'none', source: 'rules' });
+  assert.equal(api.accessReviews().length, 0, 'a complete rules review answers every namespaced question');
+});
+
+test('a complete rules review decides namespaced permissions; an incomplete one asks the server for what the rules do not grant', async () => {
+  const api = authorizationApi({
+    rules: { complete: { rules: [podReader] }, partial: { rules: [podReader], incomplete: true } },
+    allowed: (a) => a.verb === 'delete' && a.namespace === 'partial',
+  });
+  const permissions = await discoverPermissions(api.client, ['complete', 'partial'], [listPods, deletePods, getSecrets]);
+  assert.deepEqual(permissions.decision(listPods, 'complete'), { kind: 'all', source: 'rules' });
+  assert.deepEqual(permissions.decision(listPods, 'partial'), { kind: 'all', source: 'rules' }, 'granted by the rules: no need to ask');
+  assert.deepEqual(permissions.decision(deletePods, 'complete'), { kind: 'none', source: 'rules' });
+  assert.deepEqual(permissions.decision(deletePods, 'partial'), { kind: 'all', source: 'access-review' }, 'an access policy grants it');
+  assert.deepEqual(permissions.decision(getSecrets, 'partial'), { kind: 'none', source: 'access-review' });
+  assert.deepEqual(api.accessReviews(), [
+    { verb: 'delete', group: '', resource: 'pods', subresource: '', namespace: 'partial', name: '' },
+    { verb: 'get', group: '', resource: 'secrets', subresource: '', namespace: 'partial', name: '' },
+  ]);
+  assert.equal(permissions.requestCount, 2 + 2, 'two rules reviews, two access reviews');
+  assert.equal(await permissions.allows(deletePods, 'partial', 'web-1'), true);
+  assert.equal(await permissions.allows(deletePods, 'complete', 'web-1'), false);
+});
+
+test('where the server denies what the rules grant only by name, the names still hold', async () => {
+  const named: ResourceRule = { verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: ['db'] };
+  const api = authorizationApi({ rules: { 'team-a': { rules: [named], incomplete: true } } });
+  const permissions = await discoverPermissions(api.client, ['team-a'], [getSecrets]);
+  assert.deepEqual(permissions.decision(getSecrets, 'team-a'), { kind: 'names', names: ['db'], source: 'access-review' });
+  assert.equal(await permissions.allows(getSecrets, 'team-a', 'db'), true);
+  assert.equal(await permissions.allows(getSecrets, 'team-a', 'other'), false);
+});
+
+test('a cluster-scoped permission is asked of the server, never read from a namespace\'s rules', async () => {
+  // A namespace's rules review lists cluster-scoped resources a RoleBinding does not really grant.
+  const api = authorizationApi({ rules: { 'team-a': { rules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }] } }, allowed: () => false });
+  const permissions = await discoverPermissions(api.client, ['team-a'], [listNodes, listNodes]);
+  assert.deepEqual(permissions.decision(listNodes), { kind: 'none', source: 'access-review' });
+  assert.deepEqual(permissions.decision(listNodes, 'team-a'), { kind: 'none', source: 'access-review' }, 'the namespace is ignored');
+  assert.equal(await permissions.allows(listNodes), false);
+  assert.equal(api.accessReviews().length, 1, 'a permission listed twice is asked once');
+  assert.equal(permissions.requestCount, 2);
+});
+
+test('a permission discovery did not cover is decided on first use, once, and asked again after a failure', async () => {
+  let failing = true;
+  const api = authorizationApi({ rules: { 'team-a': { rules: [podReader], incomplete: true } }, allowed: (a) => a.resource === 'statefulsets', failing: () => failing });
+  const permissions = await discoverPermissions(api.client, ['team-a'], []);
+  const statefulsets: Permission = { group: 'apps', resource: 'statefulsets', verb: 'get', scope: 'namespaced' };
+  assert.deepEqual(permissions.decision(statefulsets, 'team-a'), { kind: 'none', source: 'rules' }, 'not decided at discovery');
+  await assert.rejects(permissions.allows(statefulsets, 'team-a', 'db'), /ECONNREFUSED/);
+  failing = false;
+  assert.equal(await permissions.allows(statefulsets, 'team-a', 'db'), true, 'the failed review is asked again');
+  assert.equal(await permissions.allows(statefulsets, 'team-a', 'db'), true);
+  assert.equal(await permissions.allows(statefulsets, 'team-a'), true);
+  assert.deepEqual(api.accessReviews().map((a) => `${a.verb} ${a.resource} ${a.namespace}`), ['get statefulsets team-a', 'get statefulsets team-a'],
+    'one review for the failure, one that is then reused');
+  assert.equal(await permissions.allows(getPods, 'team-a', 'web-1'), true, 'granted by the rules: no review');
+  assert.equal(api.accessReviews().length, 2);
+});
+
+test('concurrent first uses of one permission share one review', async () => {
+  const api = authorizationApi({ rules: { 'team-a': { rules: [], incomplete: true } }, allowed: everything });
+  const permissions = await discoverPermissions(api.client, ['team-a'], []);
+  const answers = await Promise.all([1, 2, 3].map(() => permissions.allows(deletePods, 'team-a', 'web-1')));
+  assert.deepEqual(answers, [true, true, true]);
+  assert.equal(api.accessReviews().length, 1);
+});
+
+test('the reviews sent: one rules review per namespace, access reviews with the object\'s attributes', async () => {
+  const api = authorizationApi({ rules: { 'team-a': { rules: [podReader], incomplete: true } }, allowed: everything });
+  const review = await reviewNamespace(api.client, 'team-a');
+  assert.deepEqual(review, { namespace: 'team-a', rules: [podReader], incomplete: true });
+  assert.deepEqual(await reviewNamespace(api.client, 'empty'), { namespace: 'empty', rules: [], incomplete: false }, 'no status: no rules');
+  assert.deepEqual(api.sent[0], {
+    method: 'POST', path: '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', idempotent: true,
+    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: 'team-a' } },
+  });
+  const scale: Permission = { group: 'apps', resource: 'deployments', subresource: 'scale', verb: 'patch', scope: 'namespaced' };
+  assert.equal(await accessReview(api.client, scale, 'team-a', 'web'), true);
+  assert.deepEqual(api.sent.at(-1), {
+    method: 'POST', path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', idempotent: true,
+    body: {
+      apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: { verb: 'patch', group: 'apps', resource: 'deployments', subresource: 'scale', namespace: 'team-a', name: 'web' } },
+    },
+  });
+  await accessReview(api.client, listNodes, 'team-a');
+  assert.deepEqual(api.accessReviews().at(-1), { verb: 'list', group: '', resource: 'nodes', subresource: '', namespace: '', name: '' },
+    'cluster-scoped: no namespace, whatever is given');
+});
+
+test('an access review is yes only when the server says allowed: true', async () => {
+  const answer = (status: unknown) => ({ async json() { return { status }; } }) as unknown as KubeClient;
+  assert.equal(await accessReview(answer({ allowed: true }), getPods, 'team-a'), true);
+  assert.equal(await accessReview(answer({ allowed: false, denied: false }), getPods, 'team-a'), false);
+  assert.equal(await accessReview(answer({}), getPods, 'team-a'), false);
+  assert.equal(await accessReview(answer(undefined), getPods, 'team-a'), false);
+});
+
+test('namespacesAllowing: every permission granted at least for some objects, cluster-scoped ones everywhere', async () => {
+  const named: ResourceRule = { verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: ['db'] };
+  const api = authorizationApi({
+    rules: { 'team-a': { rules: [podReader, named] }, 'team-b': { rules: [podReader] }, 'team-c': { rules: [] } },
+    allowed: (a) => a.resource === 'nodes',
+  });
+  const permissions = await discoverPermissions(api.client, ['team-a', 'team-b', 'team-c'], [listPods, getSecrets, listNodes, deletePods]);
+  assert.deepEqual(permissions.namespacesAllowing([listPods]), ['team-a', 'team-b']);
+  assert.deepEqual(permissions.namespacesAllowing([listPods, getSecrets]), ['team-a'], 'names-only grants count');
+  assert.deepEqual(permissions.namespacesAllowing([listPods, deletePods]), []);
+  assert.deepEqual(permissions.namespacesAllowing([listNodes]), ['team-a', 'team-b', 'team-c'], 'cluster-scoped and granted: the whole scope');
+  assert.deepEqual(permissions.namespacesAllowing([listNodes, listPods]), ['team-a', 'team-b']);
+  const nodesDenied = await discoverPermissions(authorizationApi({ rules: { 'team-a': { rules: [podReader] } } }).client, ['team-a'], [listPods, listNodes]);
+  assert.deepEqual(nodesDenied.namespacesAllowing([listNodes, listPods]), [], 'a cluster-scoped permission denied: nowhere');
+  assert.deepEqual(nodesDenied.namespacesAllowing([listPods]), ['team-a']);
+});
+
+test('namespacesGrantingVerbBeyond: an unlimited grant of the verb on a kind no specific tool covers', async () => {
+  const covered = new Set(['|pods', 'apps|deployments']);
+  const probe: Permission = { group: 'apps', resource: 'statefulsets', verb: 'list', scope: 'namespaced' };
+  const granting = async (rule: ResourceRule, incomplete = false, allowed = (_: ResourceAttributes) => false) => {
+    const api = authorizationApi({ rules: { 'team-a': { rules: [rule], incomplete } }, allowed });
+    const permissions = await discoverPermissions(api.client, ['team-a'], [probe]);
+    return permissions.namespacesGrantingVerbBeyond('list', covered, [probe]);
+  };
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['apps'], resources: ['statefulsets'] }), ['team-a']);
+  assert.deepEqual(await granting({ verbs: ['*'], apiGroups: ['batch'], resources: ['jobs'] }), ['team-a'], 'verb wildcard');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['*'], resources: ['pods'] }), ['team-a'], 'group wildcard');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: [''], resources: ['*'] }), ['team-a'], 'resource wildcard');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: [''], resources: ['pods'] }), [], 'covered by a specific tool');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['apps'], resources: ['deployments'] }), [], 'covered, in its group');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: [''], resources: ['deployments'] }), ['team-a'], 'same resource, another group');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['apps'], resources: ['statefulsets/status'] }), [], 'a subresource is not a kind');
+  assert.deepEqual(await granting({ verbs: ['get'], apiGroups: ['apps'], resources: ['statefulsets'] }), [], 'another verb');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['db'] }), [], 'limited by name');
+  assert.deepEqual(await granting({ verbs: ['list'], resources: ['statefulsets'] }), [], 'no apiGroups');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['apps'] }), [], 'no resources');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: [''], resources: ['pods'] }, true, (a) => a.resource === 'statefulsets'), ['team-a'],
+    'an incomplete review: a probe the server grants');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: [''], resources: ['pods'] }, true), [], 'an incomplete review, no probe granted');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: [''], resources: ['pods'] }, false, everything), [],
+    'a complete review: the rules alone decide');
+});
+
+test('the fingerprint changes with an answer and only then', async () => {
+  const run = async (answers: Answers, namespaces = ['team-a', 'team-b'], permissions = [listPods, deletePods, listNodes]) =>
+    (await discoverPermissions(authorizationApi(answers).client, namespaces, permissions)).fingerprint();
+  const rules = { 'team-a': { rules: [podReader, { verbs: ['watch'], apiGroups: [''], resources: ['events'] }] }, 'team-b': { rules: [], incomplete: true } };
+  const reordered = { 'team-a': { rules: [{ verbs: ['watch'], apiGroups: [''], resources: ['events'] }, podReader] }, 'team-b': { rules: [], incomplete: true } };
+  const base = await run({ rules, allowed: (a) => a.verb === 'delete' });
+  assert.equal(await run({ rules: reordered, allowed: (a) => a.verb === 'delete' }), base, 'rules in another order');
+  assert.equal(await run({ rules, allowed: (a) => a.verb === 'delete' }, ['team-a', 'team-b'], [listNodes, deletePods, listPods]), base,
+    'permissions in another order');
+  assert.notEqual(await run({ rules, allowed: () => false }), base, 'an access review answered otherwise');
+  assert.notEqual(await run({ rules: { ...rules, 'team-b': { rules: [], incomplete: false } }, allowed: (a) => a.verb === 'delete' }), base,
+    'a review no longer incomplete');
+  assert.notEqual(await run({ rules: { ...rules, 'team-a': { rules: [podReader] } }, allowed: (a) => a.verb === 'delete' }), base, 'a rule gone');
+});
