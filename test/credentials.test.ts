@@ -72,7 +72,16 @@ async function assertServes(env: Record<string, string>): Promise<void> {
 }
 
 async function assertRefused(env: Record<string, string>, reason: RegExp): Promise<void> {
-  await assert.rejects(connectServer(eksArgs(cluster, 'eks-mcp-agent', 'pods-reader', NAMESPACE), env), (error: Error) => {
+  // The handshake may be answered while the credentials are still being obtained: then the tool list is refused with
+  // the reason, and the process exits.
+  const listed = connectServer(eksArgs(cluster, 'eks-mcp-agent', 'pods-reader', NAMESPACE), env).then(async (session) => {
+    try {
+      return await session.client.listTools();
+    } finally {
+      await session.close();
+    }
+  });
+  await assert.rejects(listed, (error: Error) => {
     assert.match(error.message, reason);
     assertNoTokenIn(error.message, 'the server\'s error');
     return true;
