@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { cliPath, connectServer, onToolsChanged, eksArgs, hostEnv, useCluster, type Session } from './helpers.ts';
+import { cliPath, connectServer, onToolsChanged, waitFor, eksArgs, hostEnv, useCluster, type Session } from './helpers.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { BROAD_GRANTS } from '../src/rbac/broad-grants.ts';
 
@@ -279,7 +279,13 @@ describe('a broad grant that appears while running', () => {
       bind('eks-agent:grows-ok', 'guard-grows-ok-secrets', secretsEverywhere);
       const line = await logged(session, /"guard":"accepted"/);
       assert.match(line, /"level":40.*"acceptedBecause":"audit bot, reviewed".*"id":"cluster-secrets"/);
-      assert.deepEqual(await names(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'resources_list', 'resources_describe'], 'the tools stay (and the grant adds resources_list, for Secrets)');
+      // The finding and the new tool may come from two refreshes (the authorizer caches each answer a few seconds).
+      const expected = ['whoami', 'can_i', 'pods_list', 'pods_get', 'resources_list', 'resources_describe'];
+      const listed = await waitFor('resources_list to follow the grant', async () => {
+        const now = await names(session);
+        return now.includes('resources_list') ? now : undefined;
+      }, 20_000);
+      assert.deepEqual(listed, expected, 'the tools stay (and the grant adds resources_list, for Secrets)');
     } finally {
       await session.close();
       kubectl(cluster, ['delete', 'clusterrolebinding', 'guard-grows-ok-secrets']);
