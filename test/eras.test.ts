@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { connectServer, eksArgs, hostEnv, onToolsChanged, useCluster, waitFor } from './helpers.ts';
+import { applyRole, connectServer, eksArgs, hostEnv, onToolsChanged, useCluster, waitFor } from './helpers.ts';
 
 const cluster = await useCluster();
 const LEGACY = '2025-11-25' as const;
@@ -41,19 +41,15 @@ test('2025-11-25 over stdio: a destructive call is put to the user mid-call, wit
 test('2025-11-25 over stdio: a Role edited mid-session arrives as an unsolicited tools/list_changed', async () => {
   const binding = 'legacy-watcher';
   const user = `eks-agent:${binding}`;
-  const roleAndBinding = (verbs: string[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: binding, namespace: 'team-b' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs }] },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: binding, namespace: 'team-b' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: binding }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }] },
-  ] });
-  kubectl(cluster, ['apply', '-f', '-'], { input: roleAndBinding(['get']) });
+  const grant = (verbs: string[]) => applyRole(cluster, { name: binding, namespace: 'team-b', user, rules: [{ apiGroups: [''], resources: ['pods'], verbs }] });
+  grant(['get']);
   const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', binding, 'team-b'), '--refresh-interval', '1'], hostEnv(cluster), { era: LEGACY });
   try {
     const names = async () => (await session.client.listTools()).tools.map((t) => t.name);
     assert.ok(!(await names()).includes('pods_list'));
     let changes = 0;
     await onToolsChanged(session.client, () => { changes += 1; });
-    kubectl(cluster, ['apply', '-f', '-'], { input: roleAndBinding(['get', 'list']) });
+    grant(['get', 'list']);
     await waitFor('tools/list_changed after the Role gained list', () => (changes > 0 ? true : undefined));
     assert.ok((await names()).includes('pods_list'));
   } finally {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { cliPath, connectServer, onToolsChanged, waitFor, eksArgs, hostEnv, useCluster, type Session } from './helpers.ts';
+import { cliPath, connectServer, onToolsChanged, untilAudited, waitFor, eksArgs, hostEnv, useCluster, type Session } from './helpers.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { BROAD_GRANTS } from '../src/rbac/broad-grants.ts';
 
@@ -232,10 +232,6 @@ const names = async (s: Session) => (await s.client.listTools()).tools.map((t) =
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 const secretsEverywhere = { rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['list'] }] };
 
-function apiRequests(username: string, since: number): Array<{ verb: string; resource?: string }> {
-  return readFileSync(cluster.auditLog).subarray(since).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
-    .filter((e) => e.user?.username === username).map((e) => ({ verb: e.verb, resource: e.objectRef?.resource }));
-}
 
 describe('a broad grant that appears while running', () => {
   test('withdraws the tools (whoami and can_i stay) within the refresh interval, and they return when it goes', async () => {
@@ -257,9 +253,8 @@ describe('a broad grant that appears while running', () => {
       const proof = (await session.client.callTool({ name: 'can_i', arguments: { verb: 'list', resource: 'secrets' } })) as CallToolResult;
       assert.equal(text(proof), 'yes: list secrets (cluster-wide)', 'can_i stays, to show why');
       // The can_i call's own review landed after the refused call: once it is in the audit log, so would a list be.
-      const deadline = Date.now() + 10_000;
-      while (!apiRequests('eks-agent:grows', mark).some((r) => r.resource === 'selfsubjectaccessreviews') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(apiRequests('eks-agent:grows', mark).filter((r) => r.resource === 'pods'), [], 'the refused call sent nothing');
+      const sent = await untilAudited(cluster, 'eks-agent:grows', mark, (r) => r.resource === 'selfsubjectaccessreviews');
+      assert.deepEqual(sent.filter((r) => r.resource === 'pods'), [], 'the refused call sent nothing');
       changed = next();
       kubectl(cluster, ['delete', 'clusterrolebinding', 'guard-grows-secrets']);
       await changed;
@@ -304,9 +299,7 @@ describe('--tools narrows the tool set below the role', () => {
       assert.match(text(refused), /deployments_scale is not offered: this server offers only the tools selected by --tools \(pods_\*,whoami\)\. No request was sent\./);
       const listed = (await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } })) as CallToolResult;
       assert.ok(!listed.isError, text(listed));
-      const deadline = Date.now() + 10_000;
-      while (!apiRequests('eks-agent:operator', mark).some((r) => r.resource === 'pods') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      const sent = apiRequests('eks-agent:operator', mark);
+      const sent = await untilAudited(cluster, 'eks-agent:operator', mark, (r) => r.resource === 'pods');
       assert.ok(sent.some((r) => r.resource === 'pods'), 'the audit log sees the allowed call');
       assert.deepEqual(sent.filter((r) => r.resource === 'deployments'), [], 'the refused call sent nothing');
     } finally {

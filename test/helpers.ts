@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Client, StreamableHTTPClientTransport, type ClientOptions as SdkClientOptions, type ElicitResult, type OAuthClientProvider } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { startCluster, type ClusterInfo } from './cluster/cluster.ts';
+import { kubectl, startCluster, type ClusterInfo } from './cluster/cluster.ts';
 import { runTool, type CallResult } from '../src/policy/gate.ts';
 import type { Logger } from '../src/log.ts';
 import type { ToolContext, ToolDeclaration } from '../src/tool.ts';
@@ -242,4 +242,16 @@ export async function gateCall(tool: ToolDeclaration, args: Record<string, unkno
   const outcome = await runTool(tool, args, ctx, { log, principal: 'test', answer: () => ({ kind: 'unasked' }), canAsk: false, confirmByArgument: true });
   if (outcome.kind !== 'result') throw new Error(`${tool.name} asked the user, though this caller cannot be asked`);
   return outcome.result;
+}
+
+export interface RoleRule { apiGroups: string[]; resources: string[]; verbs: string[] }
+
+/** A Role with these rules and a RoleBinding of it to one user, applied (or updated) as the cluster's admin. */
+export function applyRole(info: ClusterInfo, role: { name: string; namespace: string; user: string; rules: RoleRule[] }): void {
+  const { name, namespace, user, rules } = role;
+  kubectl(info, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace }, rules },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }] },
+  ] }) });
 }

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubectl } from './cluster/cluster.ts';
-import { apiRequests, auditMark, connectServer, eksArgs, hostEnv, requestsUpToMarker, useCluster } from './helpers.ts';
+import { applyRole, auditMark, connectServer, eksArgs, hostEnv, requestsUpToMarker, useCluster } from './helpers.ts';
 
 const cluster = await useCluster();
 
@@ -55,12 +55,8 @@ test('completions: namespaces from the scope; names from a list the role grants,
   // A role that may read a pod and its logs and list events, but not list pods: the prompt is offered, names are not completed.
   const binding = 'no-pod-list';
   const user = `eks-agent:${binding}`;
-  kubectl(cluster, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: binding, namespace: 'team-a' },
-      rules: [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get'] }, { apiGroups: [''], resources: ['events'], verbs: ['list'] }] },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: binding, namespace: 'team-a' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: binding }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }] },
-  ] }) });
+  applyRole(cluster, { name: binding, namespace: 'team-a', user,
+    rules: [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get'] }, { apiGroups: [''], resources: ['events'], verbs: ['list'] }] });
   const narrow = await connectServer(eksArgs(cluster, 'eks-mcp-agent', binding, 'team-a'), hostEnv(cluster));
   try {
     assert.deepEqual((await narrow.client.listPrompts()).prompts.map((p) => p.name), ['diagnose_pod']);

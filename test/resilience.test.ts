@@ -8,7 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl, startCluster } from './cluster/cluster.ts';
 import { issueServingCert } from './cluster/pki.ts';
 import { FaultProxy } from './fault-proxy.ts';
-import { apiRequests, auditLines, auditMark, connectServer, eksArgs, hostEnv, onToolsChanged, useCluster, waitFor, type Session } from './helpers.ts';
+import { apiRequests, applyRole as applyRoleAs, auditLines, auditMark, connectServer, eksArgs, hostEnv, onToolsChanged, useCluster, waitFor, type RoleRule, type Session } from './helpers.ts';
 import { KubeClient, ConnectionError } from '../src/kube/client.ts';
 import { CachedCredentials, assumeRole, IdentityLapsedError } from '../src/aws/credentials.ts';
 import { EksTokenAuthenticator } from '../src/aws/eks-auth.ts';
@@ -54,12 +54,8 @@ async function listChanges(session: Session) {
   };
 }
 
-function applyRole(user: string, name: string, rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>): void {
-  kubectl(cluster, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace: 'team-b' }, rules },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: 'team-b' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }] },
-  ] }) });
+function applyRole(user: string, name: string, rules: RoleRule[]): void {
+  applyRoleAs(cluster, { name, namespace: 'team-b', user, rules });
 }
 
 test('a Role edited mid-session: the tool list follows within the interval, one notification per change', async () => {
