@@ -136,12 +136,23 @@ export async function startHttp(args: string[], options: { env: Record<string, s
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
+    // Only lines not read yet are parsed, and none once the server serves: the benchmark's load generator runs in
+    // this process, and re-parsing the whole log (an audit line per call) at every chunk made it the bottleneck.
+    let unread = '';
+    let serving = false;
     child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-      for (const line of stderr.split('\n')) {
+      const text = chunk.toString('utf8');
+      stderr += text;
+      if (serving) return;
+      const lines = (unread + text).split('\n');
+      unread = lines.pop()!;
+      for (const line of lines) {
         if (!line.startsWith('{')) continue;
         const entry = JSON.parse(line) as { msg?: string; url?: string };
-        if (entry.msg === 'serving MCP over HTTP' && entry.url) resolve(entry.url);
+        if (entry.msg === 'serving MCP over HTTP' && entry.url) {
+          serving = true;
+          resolve(entry.url);
+        }
       }
     });
     void exited.then((code) => reject(new Error(`the server exited (${code}) before serving:\n${stderr}`)));

@@ -7,11 +7,14 @@
 // /metrics sit outside the bearer check and say nothing about the cluster.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
   bearerAuthChallengeResponse, createMcpHandler, isLegacyRequest, validateHostHeader, verifyBearerToken,
-  type AuthInfo, type McpServer,
+  type AuthInfo, type McpHttpHandler, type McpServer,
 } from '@modelcontextprotocol/server';
-import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
+import { NodeStreamableHTTPServerTransport, toWebRequest } from '@modelcontextprotocol/node';
 import { isLoopbackHost, type Config, type HttpConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { catalogue } from '../../tools/index.ts';
@@ -112,10 +115,22 @@ function text(res: ServerResponse, status: number, body: string, headers: Record
   res.end(body);
 }
 
-/** Writes a web-standard Response (the SDK's auth challenges) to a Node response. */
+/**
+ * Writes a web-standard Response (the SDK's answers and auth challenges) to a Node response: a JSON body in one
+ * write, an event stream as it comes (with backpressure; the client going away cancels it).
+ */
 async function sendResponse(res: ServerResponse, response: Response, extraHeaders: Record<string, string> = {}): Promise<void> {
-  res.writeHead(response.status, { ...Object.fromEntries(response.headers), ...extraHeaders });
-  res.end(Buffer.from(await response.arrayBuffer()));
+  const headers: Record<string, string> = {};
+  for (const [name, value] of response.headers) headers[name] = value;
+  Object.assign(headers, extraHeaders);
+  if (response.body && response.headers.get('content-type')?.startsWith('text/event-stream')) {
+    res.writeHead(response.status, headers);
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream), res).catch(() => undefined); // the client left
+    return;
+  }
+  const body = Buffer.from(await response.arrayBuffer());
+  res.writeHead(response.status, { ...headers, 'content-length': String(body.length) });
+  res.end(body);
 }
 
 const short = (sessionId: string) => sessionId.slice(0, 8);
@@ -149,7 +164,7 @@ interface State {
 }
 
 /** 2026-07-28, and with --stateless the 2025 revisions too: one fresh server per request. */
-type PerRequest = ReturnType<typeof toNodeHandler>;
+type PerRequest = McpHttpHandler;
 
 interface AppDeps {
   http: HttpConfig;
@@ -228,14 +243,35 @@ function createApp({ http, auth, metrics, log, state, sessions, readiness, perRe
       metrics.rejected('rate-limited');
       return rpcError(res, 429, -32000, `Too many requests: retry in ${wait} s`, { 'Retry-After': String(wait) });
     }
-    if (http.stateless) return perRequest()(req, res, body);
+    if (http.stateless) return servePerRequest(req, res, body);
     // Sessions are for 2025 clients only: route them by the SDK's own classification, so that the two never disagree.
     const sessionId = req.headers['mcp-session-id'];
-    const isLegacy = req.method === 'POST'
-      ? await isLegacyRequest(await toWebRequest(req, body), body)
-      : typeof sessionId === 'string' && sessionId !== '';
-    if (!isLegacy) return perRequest()(req, res, body);
-    return serveSession(req, res, body, runtime, principal);
+    if (req.method !== 'POST') {
+      if (typeof sessionId === 'string' && sessionId !== '') return serveSession(req, res, body, runtime, principal);
+      return servePerRequest(req, res, body);
+    }
+    // One web Request serves both the classification (which reads nothing, given the parsed body) and the handler.
+    const request = webRequest(req, res, body);
+    if (await isLegacyRequest(await request, body)) return serveSession(req, res, body, runtime, principal);
+    return servePerRequest(req, res, body, request);
+  }
+
+  /** The web Request the SDK's handler takes, aborted when the client goes away before the answer is written. */
+  function webRequest(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<Request> {
+    const gone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    return toWebRequest(req, body, { signal: gone.signal, maxRequestBodySize: http.maxBodyBytes });
+  }
+
+  /**
+   * A request served alone by a fresh server from the SDK's per-request handler, called through its web-standard
+   * face: the request is converted once (the body is already parsed) and a JSON answer written in one piece.
+   */
+  async function servePerRequest(req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown, request = webRequest(req, res, body)): Promise<void> {
+    const response = await perRequest().fetch(await request, { ...(req.auth ? { authInfo: req.auth } : {}), ...(body !== undefined ? { parsedBody: body } : {}) });
+    return sendResponse(res, response);
   }
 
   /**
@@ -401,7 +437,7 @@ export async function serveHttp(config: Config, http: HttpConfig, log: Logger): 
   const modern = createMcpHandler(() => createMcpServer(runtime, { principal: (ctx) => principalOf(ctx.http?.authInfo), followChanges: false }), {
     onerror, maxRequestBodySize: http.maxBodyBytes,
   });
-  perRequest = toNodeHandler(modern, { onerror });
+  perRequest = modern;
   // This replica's own re-discovery tells its own subscribers: no shared bus is needed, each replica re-discovers.
   runtime.on('permissions', () => {
     void modern.notify.toolsChanged();

@@ -5,7 +5,7 @@ import { serveStdio as serveMcpOverStdio } from '@modelcontextprotocol/server/st
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { createMcpServer } from './mcp.ts';
-import { startRuntime } from './runtime.ts';
+import { favourSmallHeap, startRuntime } from './runtime.ts';
 
 /** How long SIGTERM waits for tool calls in flight before cancelling them (Kubernetes' default grace is 30 s). */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -13,6 +13,7 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 export async function serveStdio(config: Config, log: Logger): Promise<void> {
   // Discovery runs while the client connects: the handshake is answered at once, tools/list and tools/call wait for it.
   const starting = startRuntime(config, log);
+  void starting.then(favourSmallHeap, () => undefined);
   let closing = false;
   const close = async (reason: string) => {
     if (closing) return;
