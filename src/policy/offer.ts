@@ -2,6 +2,7 @@
 // `namespace` argument may take, and why any other tool name is refused. Decided here and only here; the MCP
 // adapter renders the answer (tools/list, the refusal text) and the commands print it.
 import { z, type ZodRawShape } from 'zod';
+import type { ToolAnnotations } from '@modelcontextprotocol/server';
 import type { PermissionSet } from '../rbac/discovery.ts';
 import { READ_VERBS, type Permission } from '../rbac/permission.ts';
 import { allPermissions, describeNeeds, type ToolDeclaration } from '../tool.ts';
@@ -58,6 +59,19 @@ export function advertise(catalogue: readonly ToolDeclaration[], permissions: Pe
     else out.push({ tool });
   }
   return out;
+}
+
+/** What a client must assume of a hint a tool leaves out (MCP's ToolAnnotations). */
+export const HINT_DEFAULTS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } as const;
+
+/**
+ * The hints a tool advertises: only those that differ from the defaults, and for a read-only tool neither
+ * destructiveHint nor idempotentHint, which the spec gives meaning only when readOnlyHint is false. A client reads
+ * the same as the declared four; they cost every tool bytes on every tools/list otherwise.
+ */
+export function advertisedHints(declared: ToolDeclaration['annotations']): ToolAnnotations {
+  const meaningful = declared.readOnlyHint ? (['readOnlyHint', 'openWorldHint'] as const) : (Object.keys(HINT_DEFAULTS) as Array<keyof typeof HINT_DEFAULTS>);
+  return Object.fromEntries(meaningful.filter((hint) => declared[hint] !== HINT_DEFAULTS[hint]).map((hint) => [hint, declared[hint]]));
 }
 
 export function rbacHint(tool: string, namespace?: string): string {

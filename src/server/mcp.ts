@@ -8,7 +8,7 @@ import { prompts as promptCatalogue, type PromptDeclaration } from '../../tools/
 import { objectName } from '../../tools/common.ts';
 import { matching } from '../policy/completions.ts';
 import { z } from 'zod';
-import type { Advertisement, Caller, Offer } from '../policy/offer.ts';
+import { advertisedHints, type Advertisement, type Caller, type Offer } from '../policy/offer.ts';
 import { callFingerprint, runTool, traceIdOf, type Answer, type CallResult } from '../policy/gate.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -76,7 +76,7 @@ function renderTool(offer: Offer, ad: Advertisement, caller: Caller): Tool {
     description: tool.description,
     inputSchema: jsonSchema(offer.inputSchema(ad, caller), 'input'),
     outputSchema: jsonSchema(z.object(tool.output), 'output'),
-    annotations: tool.annotations,
+    annotations: advertisedHints(tool.annotations),
   };
 }
 
