@@ -19,9 +19,13 @@ async function call(session: Session, name: string, args: Record<string, unknown
   return (await session.client.callTool({ name, arguments: args })) as CallToolResult;
 }
 
-/** By default a client that can ask its user, who says no: writes are offered only to such a client, and nothing is written unasked. */
+/**
+ * By default a client that can ask its user, who says no: writes are offered only to such a client, and nothing is
+ * written unasked. With --structured-output, so that each answer is checked field by field (server.test.ts covers
+ * the default, text alone).
+ */
 const open = (binding: string, options: ClientOptions = { elicit: () => ({ action: 'decline' }) }) =>
-  connectServer([...eksArgs(cluster, 'eks-mcp-agent', binding), ...(binding === 'wildcard' ? ['--accept-broad-role', 'test fixture: a namespace admin'] : [])], hostEnv(cluster), options);
+  connectServer([...eksArgs(cluster, 'eks-mcp-agent', binding), '--structured-output', ...(binding === 'wildcard' ? ['--accept-broad-role', 'test fixture: a namespace admin'] : [])], hostEnv(cluster), options);
 const user = (binding: string) => `eks-agent:${binding}`;
 
 /** A session whose elicitation answers come from `answers` (true: yes), recording each question. */

@@ -4,6 +4,7 @@ import type { CallToolResult } from '@modelcontextprotocol/client';
 import { NS, POD, SETS, type Bench, type SetName } from './context.ts';
 import { floorGet, floorJsonList, floorOursList, floorPeerList, mcpFloor, type Raw } from './floor.ts';
 import { callTool, type Session } from './servers.ts';
+import { readTable, resultText } from '../../test/helpers.ts';
 import { tokens } from './tokens.ts';
 
 export interface Answer { calls: number; rows?: number; textBytes: number; resultBytes: number; textTokens: number; resultTokens: number }
@@ -32,9 +33,10 @@ function oursList(set: SetName) {
     let cont: string | undefined;
     do {
       const r = await callTool(s.client, 'pods_list', { namespace: NS, labelSelector: `bench-set=${set}`, limit: 500, ...(cont ? { continue: cont } : {}) });
-      const structured = r.structuredContent as { rows: unknown[]; continue?: string };
-      rows += structured.rows.length;
-      cont = structured.continue;
+      // The text, as the model reads it: the structured copy is there only with --structured-output.
+      const page = readTable(resultText(r));
+      rows += page.rows.length;
+      cont = page.continue;
       results.push(r);
     } while (cont);
     return answerOf(results, rows);

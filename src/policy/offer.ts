@@ -91,6 +91,11 @@ export interface OfferOptions {
    * in its arguments. Off by default: the agent would be confirming its own call.
    */
   confirmByArgument: boolean;
+  /**
+   * --structured-output: tools/list advertises each tool's output schema and results carry structured content. Off
+   * (undefined) by default: the text alone, which holds the same rows.
+   */
+  structuredOutput?: boolean;
   /** The operator's --tools narrowing: only these names, whatever the role allows; undefined means all. */
   selected?: { names: ReadonlySet<string>; patterns: readonly string[] };
   /** Broad grants no --accept-broad-role covers: every tool but the harmless two is withdrawn until they go. */
@@ -111,6 +116,7 @@ export function asksUser(tool: ToolDeclaration): boolean {
 export class Offer {
   private readonly byName: ReadonlyMap<string, Advertisement>;
   private readonly schemas = new Map<string, z.ZodObject>();
+  private readonly outputSchemas = new Map<string, z.ZodObject>();
 
   constructor(
     readonly catalogue: readonly ToolDeclaration[],
@@ -184,6 +190,22 @@ export class Offer {
       this.schemas.set(key, schema);
     }
     return schema;
+  }
+
+  /** The output schema advertised with a tool, which its structured content matches: only with --structured-output. */
+  outputSchema(ad: Advertisement): z.ZodObject | undefined {
+    if (!this.options.structuredOutput) return undefined;
+    let schema = this.outputSchemas.get(ad.tool.name);
+    if (!schema) {
+      schema = z.object(ad.tool.output);
+      this.outputSchemas.set(ad.tool.name, schema);
+    }
+    return schema;
+  }
+
+  /** Whether a result carries structured content beside its text: only with --structured-output. */
+  get structuredOutput(): boolean {
+    return this.options.structuredOutput === true;
   }
 
   private inputShape(ad: Advertisement, confirmArg: boolean): ZodRawShape {

@@ -70,12 +70,13 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Tool['inputSchem
 
 function renderTool(offer: Offer, ad: Advertisement, caller: Caller): Tool {
   const { tool } = ad;
+  const output = offer.outputSchema(ad);
   return {
     name: tool.name,
     title: tool.title,
     description: tool.description,
     inputSchema: jsonSchema(offer.inputSchema(ad, caller), 'input'),
-    outputSchema: jsonSchema(z.object(tool.output), 'output'),
+    ...(output ? { outputSchema: jsonSchema(output, 'output') } : {}),
     annotations: advertisedHints(tool.annotations),
   };
 }
@@ -89,10 +90,11 @@ export function listTools(offer: Offer, caller: Caller): Tool[] {
   return tools;
 }
 
-function toCallToolResult(result: CallResult): CallToolResult {
+/** A result as the protocol carries it: the text, and the structured content where the offer says so. */
+function toCallToolResult(result: CallResult, structuredOutput = false): CallToolResult {
   return {
     content: [{ type: 'text', text: result.text }],
-    ...(result.structured ? { structuredContent: result.structured } : {}),
+    ...(structuredOutput && result.structured ? { structuredContent: result.structured } : {}),
     ...(result.isError ? { isError: true } : {}),
   };
 }
@@ -185,7 +187,7 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
       canAsk: caller.canAsk,
       confirmByArgument: runtime.config.confirmByArgument,
     }), ctx.mcpReq.signal).finally(slot.release);
-    if (outcome.kind === 'result') return toCallToolResult(outcome.result);
+    if (outcome.kind === 'result') return toCallToolResult(outcome.result, offer.structuredOutput);
     return inputRequired({
       inputRequests: {
         [CONFIRM]: inputRequired.elicit({
