@@ -6,10 +6,15 @@ export type Cell = string | number | boolean | null | undefined;
 /** The fewest rows for which a column with the same cell on every row is stated once: with fewer, it costs more than it saves. */
 const STATED_ONCE_MIN_ROWS = 3;
 
+const SPLITTERS = /[\t\n\r]/;
+const ESCAPED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
 /** One cell as text: '-' when empty; a tab or line break inside it escaped, so that it cannot split a row or a column. */
 export function cellText(cell: Cell): string {
   if (cell === null || cell === undefined || cell === '') return '-';
-  return String(cell).replace(/[\t\n\r]/g, (c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+  const text = typeof cell === 'string' ? cell : String(cell);
+  // Most cells hold none: test before replacing, which would copy each of them (a list renders thousands).
+  return SPLITTERS.test(text) ? text.replace(/[\t\n\r]/g, (c) => ESCAPED[c]!) : text;
 }
 
 /** Which columns have the same cell on every row (of enough rows); never the first, which names the row. */
@@ -29,7 +34,8 @@ export function table(columns: string[], rows: Cell[][]): string {
   const header = columns.map((c) => c.toUpperCase());
   const constant = constantColumns(text);
   const stated = header.flatMap((name, i) => (constant[i] ? [`${name}: ${text[0]![i]} (all rows)`] : []));
-  const line = (cells: string[]) => cells.filter((_, i) => !constant[i]).join('\t');
+  const shown = header.flatMap((_, i) => (constant[i] ? [] : [i]));
+  const line = (cells: string[]) => shown.map((i) => cells[i]).join('\t');
   return [...stated, line(header), ...text.map(line)].join('\n');
 }
 

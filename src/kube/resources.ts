@@ -78,6 +78,13 @@ interface Table {
  * is about a tenth of the bytes of the JSON list and half the server's time, and nothing large to parse here.
  * Every kind has one (CRDs get name and age, or their additionalPrinterColumns), so no columns are computed here.
  */
+/** A Table row's cells by column name; a loop, not Object.fromEntries: a page has up to 500 rows of ~10 cells. */
+function cellsByColumn(columns: string[], cells: unknown[] | undefined): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (let i = 0; i < columns.length; i++) row[columns[i]!] = cells?.[i];
+  return row;
+}
+
 export async function listTablePage(kube: KubeClient, kind: ResourceKind, options: ListOptions): Promise<TablePage> {
   const res = await kube.json<Table>({
     path: collectionPath(kind, options.namespace),
@@ -87,7 +94,7 @@ export async function listTablePage(kube: KubeClient, kind: ResourceKind, option
   });
   if (res.kind !== 'Table') throw new Error(`the API server answered a list of ${kind.resource} with ${res.kind ?? 'no kind'}, not a Table`);
   const columns = (res.columnDefinitions ?? []).map((c) => c.name.toLowerCase());
-  const rows = (res.rows ?? []).map((row) => Object.fromEntries(columns.map((c, i) => [c, row.cells?.[i]])));
+  const rows = (res.rows ?? []).map((row) => cellsByColumn(columns, row.cells));
   return { rows, continue: res.metadata?.continue || undefined };
 }
 

@@ -161,12 +161,14 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
     }
     // The answer counts only for the call it was asked about: requestState carries that call's fingerprint (and the
     // question, so that a yes does not run a write's dry run again), and a retry with other arguments is asked
-    // again. (A client could forge both; it relays the user's yes anyway.)
-    const fingerprint = callFingerprint(name, args);
+    // again. (A client could forge both; it relays the user's yes anyway.) Hashed only for a call that asks: most
+    // calls are reads.
+    let hashed: string | undefined;
+    const fingerprint = () => (hashed ??= callFingerprint(name, args));
     const answer = (): Answer => {
       const responses = ctx.mcpReq.inputResponses;
       const asked = decodeAsked(ctx.mcpReq.requestState());
-      if (!responses || !(CONFIRM in responses) || asked?.fingerprint !== fingerprint) return { kind: 'unasked' };
+      if (!responses || !(CONFIRM in responses) || asked?.fingerprint !== fingerprint()) return { kind: 'unasked' };
       return acceptedContent(responses, CONFIRM, confirmAnswer)?.confirm === true ? { kind: 'yes' } : { kind: 'no', question: asked.question };
     };
     const traceparent = ctx.mcpReq._meta?.[TRACEPARENT_META_KEY] ?? ctx.http?.req?.headers.get('traceparent');
@@ -196,7 +198,7 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
           requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'Go ahead?' } }, required: ['confirm'] },
         }),
       },
-      requestState: encodeAsked({ fingerprint, question: outcome.question }),
+      requestState: encodeAsked({ fingerprint: fingerprint(), question: outcome.question }),
     });
   });
 
