@@ -16,7 +16,7 @@ import {
 } from '@modelcontextprotocol/client';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { freePort, kubectl } from './cluster/cluster.ts';
-import { cliPath, connectHttp as connectHttpClient, onToolsChanged, eksArgs, hostEnv, root, startHttp as startHttpServer, useCluster, type HttpServer } from './helpers.ts';
+import { cliPath, connectHttp as connectHttpClient, onToolsChanged, eksArgs, hostEnv, readTable, root, startHttp as startHttpServer, useCluster, type HttpServer } from './helpers.ts';
 import { loadConfig, loadHttpConfig, type HttpFieldName } from '../src/config.ts';
 
 const cluster = await useCluster();
@@ -607,7 +607,9 @@ describe('the MCP Inspector (CLI mode) against both transports', () => {
       const called = await inspector([server.url, '--transport', 'http', ...auth, '--method', 'tools/call', '--tool-name', 'pods_list',
         '--tool-arg', 'namespace=team-a']);
       assert.equal(called['isError'], undefined, JSON.stringify(called));
-      assert.match((called['content'] as Array<{ text: string }>)[0]!.text, /^NAME\tREADY\tSTATUS\tRESTARTS\tAGE\tNODE\n/);
+      const page = readTable((called['content'] as Array<{ text: string }>)[0]!.text);
+      assert.deepEqual([...page.columns].sort(), ['AGE', 'NAME', 'NODE', 'READY', 'RESTARTS', 'STATUS'], 'kubectl\'s columns, on the table or stated once above it');
+      assert.ok(page.rows.length > 0);
       await assert.rejects(inspector([server.url, '--transport', 'http', '--method', 'tools/list']), 'without the token: refused');
     } finally {
       await server.stop();
