@@ -69,7 +69,8 @@ export function listTool<R extends Record<string, z.ZodString | z.ZodNumber | z.
     target: () => ({}),
     async handler(args, ctx) {
       const page = await listTablePage(ctx.kube, spec.kind, { ...args, namespace: args.namespace, signal: ctx.signal });
-      const rows = page.rows.map((cells) => picks.map((p) => tableCell(cells[p.source], p.type)));
+      const at = picks.map((p) => page.columns.indexOf(p.source)); // -1, so undefined, where the server has no such column
+      const rows = page.rows.map((cells) => picks.map((p, k) => tableCell(cells[at[k]!], p.type)));
       const where = args.namespace ? ` in ${args.namespace}` : '';
       return tableResult(columns, rows, page.continue, `No ${spec.kind.resource}${where}.`);
     },
