@@ -420,7 +420,8 @@ describe('resource usage through metrics.k8s.io (metrics-server scraping kwok\'s
 });
 
 test('tools/list for the built-in edit role, against the peer\'s toolsets core, config and helm', async (t) => {
-  const ours = await open('editor');
+  // As an agent gets it by default: without --structured-output, so without output schemas.
+  const ours = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'editor'), hostEnv(cluster), { elicit: () => ({ action: 'decline' }) });
   const peer = new Client({ name: 'eks-rbac-mcp-tests', version: '0.0.0' });
   await peer.connect(new StdioClientTransport({
     command: join(root, 'node_modules', 'kubernetes-mcp-server-linux-amd64', 'bin', 'kubernetes-mcp-server-linux-amd64'),
