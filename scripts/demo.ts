@@ -4,7 +4,7 @@ import './node24.ts';
 import { execFileSync } from 'node:child_process';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { down, runningCluster, up } from '../test/cluster/cli.ts';
-import { connectServer, eksArgs, hostEnv } from '../test/helpers.ts';
+import { connectServer, eksArgs, hostEnv, readTable, resultText } from '../test/helpers.ts';
 
 const keep = process.argv.includes('--keep');
 const binding = process.argv.find((a) => a.startsWith('--binding-role='))?.split('=')[1] ?? 'pods-reader';
@@ -35,7 +35,7 @@ try {
   await show('whoami', {});
   await show('can_i', { verb: 'delete', resource: 'pods', namespace: 'team-a' });
   const pods = await show('pods_list', { namespace: 'team-a' });
-  const api = (pods.structuredContent as { rows: string[][] }).rows.map((row) => row[0]!).find((name) => name.startsWith('api-'));
+  const api = readTable(resultText(pods)).rows.map((row) => row['NAME']!).find((name) => name.startsWith('api-'));
   if (api) await show('pods_log', { namespace: 'team-a', name: api, tail: 3 });
   if (api) await show('pods_delete', { namespace: 'team-a', name: api });
   await show('pods_list', { namespace: 'team-b' });

@@ -13,14 +13,14 @@ import { renderRbac } from './rbac/role.ts';
 import { cataloguePermissions, isReadOnlyTool } from './policy/offer.ts';
 import { startRuntime, type Runtime } from './server/runtime.ts';
 import type { Logger } from './log.ts';
-import { table } from './format.ts';
+import { alignedTable } from './format.ts';
 import { catalogue } from '../tools/index.ts';
 import { allPermissions, describeNeeds, type ToolDeclaration } from './tool.ts';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
 export function printCatalogue(): void {
-  out(table(['tool', 'read-only', 'needs'], catalogue.map((t) => [t.name, isReadOnlyTool(t) ? 'yes' : 'no', describeNeeds(t)])));
+  out(alignedTable(['tool', 'read-only', 'needs'], catalogue.map((t) => [t.name, isReadOnlyTool(t) ? 'yes' : 'no', describeNeeds(t)])));
 }
 
 function firstMissing(tool: ToolDeclaration, permissions: PermissionSet): Permission | undefined {
@@ -75,7 +75,7 @@ export async function doctor(config: Config, log: Logger, http?: HttpConfig): Pr
   }
   const advertised = new Map(runtime.advertisements().map((a) => [a.tool.name, a]));
   out('');
-  out(table(['', 'tool', 'namespaces / missing'], catalogue.map((tool) => {
+  out(alignedTable(['', 'tool', 'namespaces / missing'], catalogue.map((tool) => {
     const ad = advertised.get(tool.name);
     if (ad) return ['✓', tool.name, ad.namespaces?.join(',') ?? 'cluster'];
     if (!runtime.selected.has(tool.name)) return ['✗', tool.name, 'not selected by --tools'];

@@ -38,6 +38,7 @@ export const SETTINGS = {
   acceptBroadRole: { group: 'connection', flag: '--accept-broad-role', env: 'EKS_MCP_ACCEPT_BROAD_ROLE' },
   tools: { group: 'connection', flag: '--tools', env: 'EKS_MCP_TOOLS' },
   showIamIdentity: { group: 'connection', flag: '--show-iam-identity', env: 'EKS_MCP_SHOW_IAM_IDENTITY', boolean: true },
+  structuredOutput: { group: 'connection', flag: '--structured-output', env: 'EKS_MCP_STRUCTURED_OUTPUT', boolean: true },
   // serve --http: the connection above is the same for every transport.
   http: { group: 'http', flag: '--http', env: 'EKS_MCP_HTTP', boolean: true },
   host: { group: 'http', flag: '--host', env: 'EKS_MCP_HOST' },
@@ -93,6 +94,11 @@ const common = {
   tools: z.string().transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))])
     .pipe(z.array(z.string().regex(/^[a-z0-9_*]+$/, 'tool names or globs such as pods_*, comma-separated')).min(1, 'name at least one tool')).optional(),
   showIamIdentity: flagBool,
+  /**
+   * Advertise output schemas and return structured content beside the text. Off by default: the text carries the
+   * same rows, and the structured copy doubles what every answer and tools/list cost the model.
+   */
+  structuredOutput: flagBool,
 };
 
 const eksSchema = z.object({

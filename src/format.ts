@@ -1,11 +1,47 @@
-// Compact, agent-friendly renderings of Kubernetes objects: a text table for reading, the same rows as
-// structured content for programs. Small pure functions, no I/O.
+// Compact, agent-friendly renderings of Kubernetes objects: a text table for reading (and, with --structured-output,
+// the same rows as structured content for programs). Small pure functions, no I/O.
 
 export type Cell = string | number | boolean | null | undefined;
 
-/** A plain-text table with a header row; columns padded to their widest cell. */
+/** The fewest rows for which a column with the same cell on every row is stated once: with fewer, it costs more than it saves. */
+const STATED_ONCE_MIN_ROWS = 3;
+
+const SPLITTERS = /[\t\n\r]/;
+const ESCAPED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** One cell as text: '-' when empty; a tab or line break inside it escaped, so that it cannot split a row or a column. */
+export function cellText(cell: Cell): string {
+  if (cell === null || cell === undefined || cell === '') return '-';
+  const text = typeof cell === 'string' ? cell : String(cell);
+  // Most cells hold none: test before replacing, which would copy each of them (a list renders thousands).
+  return SPLITTERS.test(text) ? text.replace(/[\t\n\r]/g, (c) => ESCAPED[c]!) : text;
+}
+
+/** Which columns have the same cell on every row (of enough rows); never the first, which names the row. */
+export function constantColumns(rows: readonly string[][]): boolean[] {
+  const first = rows[0];
+  if (!first || rows.length < STATED_ONCE_MIN_ROWS) return first?.map(() => false) ?? [];
+  return first.map((cell, i) => i > 0 && rows.every((row) => row[i] === cell));
+}
+
+/**
+ * A table for a model to read, every row and column kept: a header row and tab-separated cells (padding to align
+ * columns costs tokens and tells a model nothing), and a column whose cell is the same on every row stated once
+ * above the table ("STATUS: Running (all rows)") instead of on each row.
+ */
 export function table(columns: string[], rows: Cell[][]): string {
-  const text = rows.map((row) => row.map((cell) => (cell === null || cell === undefined || cell === '' ? '-' : String(cell))));
+  const text = rows.map((row) => row.map(cellText));
+  const header = columns.map((c) => c.toUpperCase());
+  const constant = constantColumns(text);
+  const stated = header.flatMap((name, i) => (constant[i] ? [`${name}: ${text[0]![i]} (all rows)`] : []));
+  const shown = header.flatMap((_, i) => (constant[i] ? [] : [i]));
+  const line = (cells: string[]) => shown.map((i) => cells[i]).join('\t');
+  return [...stated, line(header), ...text.map(line)].join('\n');
+}
+
+/** A table for a person at a terminal: columns padded to their widest cell (the CLI's `tools` and `doctor`). */
+export function alignedTable(columns: string[], rows: Cell[][]): string {
+  const text = rows.map((row) => row.map(cellText));
   const widths = columns.map((col, i) => Math.max(col.length, ...text.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
   return [line(columns.map((c) => c.toUpperCase())), ...text.map(line)].join('\n');

@@ -19,9 +19,13 @@ async function call(session: Session, name: string, args: Record<string, unknown
   return (await session.client.callTool({ name, arguments: args })) as CallToolResult;
 }
 
-/** By default a client that can ask its user, who says no: writes are offered only to such a client, and nothing is written unasked. */
+/**
+ * By default a client that can ask its user, who says no: writes are offered only to such a client, and nothing is
+ * written unasked. With --structured-output, so that each answer is checked field by field (server.test.ts covers
+ * the default, text alone).
+ */
 const open = (binding: string, options: ClientOptions = { elicit: () => ({ action: 'decline' }) }) =>
-  connectServer([...eksArgs(cluster, 'eks-mcp-agent', binding), ...(binding === 'wildcard' ? ['--accept-broad-role', 'test fixture: a namespace admin'] : [])], hostEnv(cluster), options);
+  connectServer([...eksArgs(cluster, 'eks-mcp-agent', binding), '--structured-output', ...(binding === 'wildcard' ? ['--accept-broad-role', 'test fixture: a namespace admin'] : [])], hostEnv(cluster), options);
 const user = (binding: string) => `eks-agent:${binding}`;
 
 /** A session whose elicitation answers come from `answers` (true: yes), recording each question. */
@@ -416,7 +420,8 @@ describe('resource usage through metrics.k8s.io (metrics-server scraping kwok\'s
 });
 
 test('tools/list for the built-in edit role, against the peer\'s toolsets core, config and helm', async (t) => {
-  const ours = await open('editor');
+  // As an agent gets it by default: without --structured-output, so without output schemas.
+  const ours = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'editor'), hostEnv(cluster), { elicit: () => ({ action: 'decline' }) });
   const peer = new Client({ name: 'eks-rbac-mcp-tests', version: '0.0.0' });
   await peer.connect(new StdioClientTransport({
     command: join(root, 'node_modules', 'kubernetes-mcp-server-linux-amd64', 'bin', 'kubernetes-mcp-server-linux-amd64'),

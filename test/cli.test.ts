@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectl } from './cluster/cluster.ts';
-import { cliPath, connectServer, eksArgs, hostEnv, root, useCluster } from './helpers.ts';
+import { cliPath, connectServer, eksArgs, hostEnv, readTable, resultText, root, useCluster } from './helpers.ts';
 
 const cluster = await useCluster();
 const env = hostEnv(cluster);
@@ -66,7 +66,7 @@ test('kubeconfig mode: kubectl and the server see the same pods, through `token`
     const tools = (await session.client.listTools()).tools.map((t) => t.name);
     assert.deepEqual(tools, golden.map((t) => t.name), 'the same role yields the same tools in either mode');
     const result = await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } });
-    const ours = (result.structuredContent as { rows: string[][] }).rows.map((row) => row[0]!).sort();
+    const ours = readTable(resultText(result as { content: Array<{ type: string; text?: string }> })).rows.map((row) => row['NAME']!).sort();
     assert.deepEqual(ours, theirs);
   } finally {
     await session.close();

@@ -266,3 +266,23 @@ export function applyRole(info: ClusterInfo, role: { name: string; namespace: st
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }] },
   ] }) });
 }
+
+/** A tool's text: its text content blocks, joined. */
+export function resultText(result: { content: Array<{ type: string; text?: string }> }): string {
+  return result.content.map((c) => (c.type === 'text' ? c.text ?? '' : '')).join('\n');
+}
+
+/**
+ * A list tool's text table read back as a program would: each column by its header name (the columns stated once,
+ * "STATUS: Running (all rows)", filled in on every row), the rows in order, and the page's continue token.
+ */
+export function readTable(text: string): { columns: string[]; rows: Array<Record<string, string>>; continue?: string } {
+  const lines = text.split('\n');
+  const more = /^\(more: pass continue=(\S+)\)$/.exec(lines.at(-1) ?? '');
+  if (more) lines.pop();
+  const stated: Record<string, string> = {};
+  for (let m; (m = /^([^\t]+): (.*) \(all rows\)$/.exec(lines[0] ?? '')); lines.shift()) stated[m[1]!] = m[2]!;
+  const header = lines.shift()!.split('\t');
+  const rows = lines.map((line) => ({ ...Object.fromEntries(line.split('\t').map((cell, i) => [header[i]!, cell])), ...stated }));
+  return { columns: [...header, ...Object.keys(stated)], rows, ...(more ? { continue: more[1]! } : {}) };
+}

@@ -16,7 +16,7 @@ import {
 } from '@modelcontextprotocol/client';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { freePort, kubectl } from './cluster/cluster.ts';
-import { cliPath, connectHttp as connectHttpClient, onToolsChanged, eksArgs, hostEnv, root, startHttp as startHttpServer, useCluster, type HttpServer } from './helpers.ts';
+import { cliPath, connectHttp as connectHttpClient, onToolsChanged, eksArgs, hostEnv, readTable, root, startHttp as startHttpServer, useCluster, type HttpServer } from './helpers.ts';
 import { loadConfig, loadHttpConfig, type HttpFieldName } from '../src/config.ts';
 
 const cluster = await useCluster();
@@ -80,7 +80,7 @@ describe('streamable HTTP with static bearer tokens (stateful)', () => {
       assert.ok(session.transport.sessionId, 'stateful: the server issued a session id');
       assert.deepEqual((await session.client.listTools()).tools.map((t) => t.name), golden);
       const who = (await session.client.callTool({ name: 'whoami', arguments: {} })) as CallToolResult;
-      assert.equal((who.structuredContent as { username: string }).username, 'eks-agent:pods-reader');
+      assert.match(text(who), /^user: eks-agent:pods-reader\n/);
       const pods = (await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } })) as CallToolResult;
       assert.ok(!pods.isError, text(pods));
     } finally {
@@ -444,7 +444,7 @@ describe('OAuth 2.1 resource server: JWTs from an issuer\'s JWKS', () => {
     try {
       assert.deepEqual((await session.client.listTools()).tools.map((t) => t.name), golden);
       const who = (await session.client.callTool({ name: 'whoami', arguments: {} })) as CallToolResult;
-      assert.equal((who.structuredContent as { username: string }).username, 'eks-agent:pods-reader', 'the cluster sees the connection, not the OAuth client');
+      assert.match(text(who), /^user: eks-agent:pods-reader\n/, 'the cluster sees the connection, not the OAuth client');
     } finally {
       await session.close();
     }
@@ -607,7 +607,9 @@ describe('the MCP Inspector (CLI mode) against both transports', () => {
       const called = await inspector([server.url, '--transport', 'http', ...auth, '--method', 'tools/call', '--tool-name', 'pods_list',
         '--tool-arg', 'namespace=team-a']);
       assert.equal(called['isError'], undefined, JSON.stringify(called));
-      assert.deepEqual((called['structuredContent'] as { columns: string[] }).columns, ['name', 'ready', 'status', 'restarts', 'age', 'node']);
+      const page = readTable((called['content'] as Array<{ text: string }>)[0]!.text);
+      assert.deepEqual([...page.columns].sort(), ['AGE', 'NAME', 'NODE', 'READY', 'RESTARTS', 'STATUS'], 'kubectl\'s columns, on the table or stated once above it');
+      assert.ok(page.rows.length > 0);
       await assert.rejects(inspector([server.url, '--transport', 'http', '--method', 'tools/list']), 'without the token: refused');
     } finally {
       await server.stop();

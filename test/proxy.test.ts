@@ -11,7 +11,7 @@ import type { CallToolResult } from '@modelcontextprotocol/client';
 import { adminGet, freePort } from './cluster/cluster.ts';
 import { ForwardProxy } from './forward-proxy.ts';
 import { EXIT } from '../src/startup.ts';
-import { cliPath, connectServer, eksArgs, hostEnv, useCluster } from './helpers.ts';
+import { cliPath, connectServer, eksArgs, hostEnv, resultText, useCluster } from './helpers.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { execInPod } from '../src/kube/exec.ts';
 
@@ -58,7 +58,7 @@ test('STS, EKS DescribeCluster, the API server and exec all go through the proxy
     const pods = await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } }) as CallToolResult;
     assert.ok(!pods.isError);
     const exec = await session.client.callTool({ name: 'pods_exec', arguments: { namespace: 'team-a', name: await firstPod('team-a', 'api'), command: ['echo', 'via proxy'] } }) as CallToolResult;
-    assert.equal((exec.structuredContent as { stdout: string }).stdout, 'via proxy\n'); // its WebSocket may reuse a kept-alive tunnel
+    assert.equal(resultText(exec), 'exit code: 0\nstdout:\nvia proxy\n'); // its WebSocket may reuse a kept-alive tunnel
   } finally {
     await session.close();
   }

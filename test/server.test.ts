@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { auditLines, auditMark, connectHttp, connectServer, eksArgs, ERAS, hostEnv, requestsUpToMarker, root, startHttp, useCluster, type ClientOptions, type Session } from './helpers.ts';
+import { auditLines, auditMark, connectHttp, connectServer, eksArgs, ERAS, hostEnv, readTable, requestsUpToMarker, root, startHttp, useCluster, type ClientOptions, type Session } from './helpers.ts';
 
 const cluster = await useCluster();
 const goldenDir = join(root, 'test', 'golden');
@@ -95,6 +95,41 @@ function sampleArgs(tool: string, namespace: string): Record<string, unknown> | 
   return samples[tool];
 }
 
+type ListedTool = Awaited<ReturnType<Session['client']['listTools']>>['tools'][number];
+
+/** Calls each advertised tool (but the deletes and undo, tested on their own) with sample arguments; none may fail. */
+async function callEveryTool(session: Session, fixture: Fixture, check: (tool: ListedTool, result: CallToolResult) => void): Promise<void> {
+  const { tools } = await session.client.listTools();
+  for (const tool of tools) {
+    if (['pods_delete', 'resources_delete', 'rollout_undo'].includes(tool.name)) continue; // exercised on their own
+    const namespaces = (tool.inputSchema.properties?.['namespace'] as { enum?: string[] } | undefined)?.enum;
+    const args = fixture.samples?.[tool.name] ?? sampleArgs(tool.name, namespaces?.[0] ?? 'team-a');
+    assert.ok(args, `no sample arguments for ${tool.name}`);
+    const result = await call(session, tool.name, args);
+    assert.ok(!result.isError, `${tool.name}: ${text(result)}`);
+    check(tool, result);
+  }
+}
+
+test('--structured-output: every tool advertises its output schema, and each result carries structured content that the SDK client validates against it', async () => {
+  const fixture = FIXTURES['wildcard']!;
+  const session = await open(fixture, ['--structured-output']);
+  try {
+    await callEveryTool(session, fixture, (tool, result) => {
+      assert.equal(tool.outputSchema?.type, 'object', `${tool.name} advertises its output schema`);
+      // client.callTool has checked the content against that schema: a mismatch throws before this line.
+      assert.ok(result.structuredContent, `${tool.name} returns structured content`);
+    });
+    const pods = await call(session, 'pods_list', { namespace: 'team-a' });
+    const page = pods.structuredContent as { columns: string[]; rows: unknown[][] };
+    assert.deepEqual(page.columns, ['name', 'ready', 'status', 'restarts', 'age', 'node']);
+    const read = readTable(text(pods));
+    assert.deepEqual(read.rows.map((r) => r['NAME']), page.rows.map((r) => r[0]), 'the text and the structured copy hold the same rows');
+  } finally {
+    await session.close();
+  }
+});
+
 for (const [fixtureName, fixture] of Object.entries(FIXTURES)) {
   describe(`role fixture: ${fixtureName}`, () => {
     let session: Session;
@@ -138,17 +173,12 @@ for (const [fixtureName, fixture] of Object.entries(FIXTURES)) {
       }
     });
 
-    test('every advertised tool works', async () => {
-      const { tools } = await session.client.listTools();
-      for (const tool of tools) {
-        if (['pods_delete', 'resources_delete', 'rollout_undo'].includes(tool.name)) continue; // exercised on their own
-        const namespaces = (tool.inputSchema.properties?.['namespace'] as { enum?: string[] } | undefined)?.enum;
-        const args = fixture.samples?.[tool.name] ?? sampleArgs(tool.name, namespaces?.[0] ?? 'team-a');
-        assert.ok(args, `no sample arguments for ${tool.name}`);
-        const result = await call(session, tool.name, args);
-        assert.ok(!result.isError, `${tool.name}: ${text(result)}`);
-        if (tool.outputSchema) assert.ok(result.structuredContent, `${tool.name} returns structured content`);
-      }
+    test('every advertised tool works, answering in text only (no output schema, no structured copy)', async () => {
+      await callEveryTool(session, fixture, (tool, result) => {
+        assert.equal(tool.outputSchema, undefined, `${tool.name} advertises no output schema by default`);
+        assert.equal(result.structuredContent, undefined, `${tool.name} returns the text alone by default`);
+        assert.ok(text(result).length > 0, tool.name);
+      });
     });
   });
 }
@@ -163,7 +193,7 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
 
   test('whoami shows the RBAC user and groups, not the IAM role behind them; --show-iam-identity restores it', async () => {
     const result = await call(session, 'whoami', {});
-    assert.deepEqual(result.structuredContent, { username: 'eks-agent:pods-reader', groups: ['system:authenticated'] });
+    assert.equal(text(result), 'user: eks-agent:pods-reader\ngroups: system:authenticated');
     assert.doesNotMatch(JSON.stringify(result), /arn:aws|123456789012|eks-mcp-agent/);
     assert.match(session.stderr(), /"msg":"ready"/);
     const ready = session.stderr().split('\n').find((l) => l.includes('"msg":"ready"'))!;
@@ -171,10 +201,8 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     assert.doesNotMatch(ready, /accessKeyId/);
     const shown = await open(fixture, ['--show-iam-identity']);
     try {
-      assert.deepEqual((await call(shown, 'whoami', {})).structuredContent, {
-        username: 'eks-agent:pods-reader', groups: ['system:authenticated'],
-        iamArn: 'arn:aws:sts::123456789012:assumed-role/eks-mcp-agent/pods-reader', sessionName: 'pods-reader',
-      });
+      assert.equal(text(await call(shown, 'whoami', {})),
+        'user: eks-agent:pods-reader\ngroups: system:authenticated\niam: arn:aws:sts::123456789012:assumed-role/eks-mcp-agent/pods-reader');
     } finally {
       await shown.close();
     }
@@ -183,8 +211,7 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
   test('can_i delete pods answers no: the proof', async () => {
     const result = await call(session, 'can_i', { verb: 'delete', resource: 'pods', namespace: 'team-a' });
     assert.equal(text(result), 'no: delete pods in team-a');
-    assert.deepEqual(result.structuredContent, { allowed: false, question: 'delete pods in team-a' });
-    assert.equal(((await call(session, 'can_i', { verb: 'get', resource: 'pods/log', namespace: 'team-a' })).structuredContent as { allowed?: boolean } | undefined)?.allowed, true);
+    assert.equal(text(await call(session, 'can_i', { verb: 'get', resource: 'pods/log', namespace: 'team-a' })), 'yes: get pods/log in team-a');
   });
 
   test('a tool the role does not grant is not offered, and calling it sends no request', async () => {
@@ -210,30 +237,31 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.namespace === 'kube-system'), []);
   });
 
-  test('pods_list pages with limit and continue, as a compact table and the same rows structured', async () => {
+  test('pods_list pages with limit and continue, as a compact table with kubectl\'s columns', async () => {
     const first = await call(session, 'pods_list', { namespace: 'team-a', limit: 1 });
-    const page = first.structuredContent as { columns: string[]; rows: unknown[][]; continue?: string };
-    assert.deepEqual(page.columns, ['name', 'ready', 'status', 'restarts', 'age', 'node']);
+    assert.match(text(first), /^NAME\tREADY\tSTATUS\tRESTARTS\tAGE\tNODE\n[^\t\n]+(\t[^\t\n]+){5}\n\(more: pass continue=\S+\)$/);
+    const page = readTable(text(first));
     assert.equal(page.rows.length, 1);
     assert.ok(page.continue);
-    const [name, ready, status, restarts, , node] = page.rows[0]!;
-    assert.match(text(first), /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+NODE\n/);
-    assert.match(text(first), new RegExp(`\\n${name}\\s+${ready}\\s+${status}\\s+${restarts}\\s+\\S+\\s+${node}\\n\\(more: pass continue=`));
-    const second = await call(session, 'pods_list', { namespace: 'team-a', limit: 100, continue: page.continue });
-    const names = (second.structuredContent as { rows: unknown[][] }).rows.map((r) => r[0]);
+    const name = page.rows[0]!['NAME']!;
+    assert.equal(kubectl(cluster, ['get', 'pod', name, '-n', 'team-a', '-o', 'jsonpath={.spec.nodeName}']), page.rows[0]!['NODE']);
+    const second = readTable(text(await call(session, 'pods_list', { namespace: 'team-a', limit: 100, continue: page.continue })));
+    const names = second.rows.map((r) => r['NAME']);
     assert.ok(!names.includes(name));
     assert.ok(names.length >= 2);
+    assert.deepEqual([...second.columns].sort(), ['AGE', 'NAME', 'NODE', 'READY', 'RESTARTS', 'STATUS'], 'every column, on the table or stated once above it');
   });
 
   test('pods_log returns the tail, the previous instance, and stops at the byte cap', async () => {
     const pod = podOf('team-a', 'api');
     const tail = await call(session, 'pods_log', { namespace: 'team-a', name: pod, tail: 3 });
-    assert.deepEqual((tail.structuredContent as { log: string }).log.trimEnd().split('\n'),
+    assert.deepEqual(text(tail).split('\n'),
       ['INFO request id=998 path=/api/items status=200', 'INFO request id=999 path=/api/items status=200', 'WARN request id=1000 path=/api/items status=503']);
     assert.match(text(await call(session, 'pods_log', { namespace: 'team-a', name: pod, previous: true })), /FATAL out of memory/);
     const capped = await call(session, 'pods_log', { namespace: 'team-a', name: pod, tail: 1000, maxBytes: 1024 });
-    assert.equal((capped.structuredContent as { truncated: boolean }).truncated, true);
-    assert.ok(Buffer.byteLength((capped.structuredContent as { log: string }).log) <= 1024);
+    const [log, note] = text(capped).split('\n(truncated at ');
+    assert.equal(note, '1024 bytes)');
+    assert.ok(Buffer.byteLength(log!) <= 1024);
     const multi = await call(session, 'pods_log', { namespace: 'team-a', name: podOf('team-a', 'web') });
     assert.equal(multi.isError, true);
     assert.match(text(multi), /container name must be specified.*\[web sidecar\]/s, 'the API server\'s own message, passed on');
@@ -298,7 +326,7 @@ describe('roles with limits', () => {
       const all = JSON.stringify(result);
       assert.doesNotMatch(all, /fixture-password-not-for-output|Zml4dHVyZS1wYXNzd29yZC/);
       // Hardening #6: the Secret's data is never downloaded; the server's table counts its keys.
-      assert.equal((result.structuredContent as { object: { data: unknown } }).object.data, '2 keys (values are never read)');
+      assert.equal((JSON.parse(text(result)) as { data: unknown }).data, '2 keys (values are never read)');
     } finally {
       await session.close();
     }
@@ -308,11 +336,11 @@ describe('roles with limits', () => {
     const session = await open(FIXTURES['operator']!);
     try {
       const scaled = await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 3 });
-      assert.deepEqual(scaled.structuredContent, { name: 'web', replicas: 3, previous: 2 });
+      assert.equal(text(scaled), 'deployment team-a/web scaled to 3 (was 2)');
       assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}']), '3');
       await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 2 });
       const restarted = await call(session, 'deployments_restart', { namespace: 'team-a', name: 'web' });
-      const at = (restarted.structuredContent as { restartedAt: string }).restartedAt;
+      const at = /\(restartedAt=(\S+)\)$/.exec(text(restarted))?.[1];
       assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}']), at);
       const victim = podOf('team-a', 'api');
       const deleted = await call(session, 'pods_delete', { namespace: 'team-a', name: victim, gracePeriodSeconds: 0 });
@@ -328,11 +356,11 @@ describe('roles with limits', () => {
     try {
       const pod = podOf('team-a', 'api');
       const echo = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['echo', '$HOME;', 'rm -rf /'] });
-      assert.equal((echo.structuredContent as { stdout: string }).stdout, '$HOME; rm -rf /\n', 'arguments reach the program verbatim');
+      assert.equal(text(echo), 'exit code: 0\nstdout:\n$HOME; rm -rf /\n', 'arguments reach the program verbatim');
       const failing = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sh', '-c', 'exit 3'] });
-      assert.equal((failing.structuredContent as { exitCode: number }).exitCode, 3);
+      assert.equal(text(failing), 'exit code: 3');
       const slow = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sleep', '30'], timeoutSeconds: 1 });
-      assert.equal((slow.structuredContent as { cutOff?: string }).cutOff, 'timeout');
+      assert.match(text(slow), /^exit code: \S+ \(stopped: timeout\)/);
     } finally {
       await session.close();
     }
@@ -389,7 +417,7 @@ describe('destructive calls need the user\'s yes', () => {
       assert.match(text(declined), /The user did not confirm: Run \["echo","hi"\] in pod team-a\/api-\S+\? Nothing was done\./, 'confirm: true does not replace asking');
       answer = true;
       const accepted = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['echo', 'hi'] });
-      assert.equal((accepted.structuredContent as { stdout: string }).stdout, 'hi\n');
+      assert.equal(text(accepted), 'exit code: 0\nstdout:\nhi\n');
       assert.equal(questions.length, 2);
     } finally {
       await session.close();

@@ -5,15 +5,15 @@ import type { Permission } from '../src/rbac/permission.ts';
 import { type Cell, type KubeObject, stripNoise, table, tableCell } from '../src/format.ts';
 import { type ResourceKind, getObject, listTablePage } from '../src/kube/resources.ts';
 
-/** DNS-1123 subdomain: what the API server accepts as most objects' names. */
-export const objectName = z.string().min(1).max(253)
+/** DNS-1123 subdomain: what the API server accepts as most objects' names (the pattern rules out the empty name). */
+export const objectName = z.string().max(253)
   .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase DNS-1123 name (a-z, 0-9, "-", ".")');
 
 export const listInput = {
   labelSelector: z.string().max(1024).optional().describe('e.g. app=web,tier!=db'),
   fieldSelector: z.string().max(1024).optional().describe('e.g. status.phase=Running'),
-  limit: z.number().int().min(1).max(500).default(100).describe('page size'),
-  continue: z.string().max(4096).optional().describe('continue token of the previous page'),
+  limit: z.number().int().min(1).max(500).default(100),
+  continue: z.string().max(4096).optional().describe('from the previous page'),
 };
 
 export const pageOutput = { continue: z.string().optional().describe('set when more items remain') };
@@ -69,7 +69,8 @@ export function listTool<R extends Record<string, z.ZodString | z.ZodNumber | z.
     target: () => ({}),
     async handler(args, ctx) {
       const page = await listTablePage(ctx.kube, spec.kind, { ...args, namespace: args.namespace, signal: ctx.signal });
-      const rows = page.rows.map((cells) => picks.map((p) => tableCell(cells[p.source], p.type)));
+      const at = picks.map((p) => page.columns.indexOf(p.source)); // -1, so undefined, where the server has no such column
+      const rows = page.rows.map((cells) => picks.map((p, k) => tableCell(cells[at[k]!], p.type)));
       const where = args.namespace ? ` in ${args.namespace}` : '';
       return tableResult(columns, rows, page.continue, `No ${spec.kind.resource}${where}.`);
     },

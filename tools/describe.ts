@@ -86,7 +86,8 @@ export const resourcesDescribe = defineTool({
         const page = await listTablePage(ctx.kube, KINDS.events, {
           namespace, fieldSelector: `involvedObject.kind=${served.kind},involvedObject.name=${args.name}`, limit: 100, signal: ctx.signal,
         });
-        return page.rows.slice(-EVENTS_SHOWN).map((e) => `${e['last seen']} ${e['type']} ${e['reason']}: ${oneLine(String(e['message'] ?? ''), 240)}`);
+        const [seen, type, reason, message] = ['last seen', 'type', 'reason', 'message'].map((c) => page.columns.indexOf(c));
+        return page.rows.slice(-EVENTS_SHOWN).map((e) => `${e[seen!]} ${e[type!]} ${e[reason!]}: ${oneLine(String(e[message!] ?? ''), 240)}`);
       })
       : undefined;
     const description = {

@@ -30,7 +30,8 @@ export const podsLog = defineTool({
     name: objectName,
     container: containerName.optional().describe('required when the pod has several'),
     tail: z.number().int().min(1).max(10_000).default(100).describe('last N lines'),
-    sinceSeconds: z.number().int().min(1).optional(),
+    // A bound of its own, or zod advertises Number.MAX_SAFE_INTEGER: a year of logs.
+    sinceSeconds: z.number().int().min(1).max(31_536_000).optional(),
     previous: z.boolean().default(false).describe('the previous, crashed instance'),
     maxBytes: z.number().int().min(1024).max(1_048_576).default(65_536),
   },

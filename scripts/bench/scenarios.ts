@@ -4,17 +4,24 @@ import type { CallToolResult } from '@modelcontextprotocol/client';
 import { NS, POD, SETS, type Bench, type SetName } from './context.ts';
 import { floorGet, floorJsonList, floorOursList, floorPeerList, mcpFloor, type Raw } from './floor.ts';
 import { callTool, type Session } from './servers.ts';
+import { readTable, resultText } from '../../test/helpers.ts';
 import { tokens } from './tokens.ts';
 
 export interface Answer { calls: number; rows?: number; textBytes: number; resultBytes: number; textTokens: number; resultTokens: number }
 
 export function answerOf(results: CallToolResult[], rows?: number): Answer {
-  const text = results.map((r) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n')).join('\n');
+  const text = results.map(resultText).join('\n');
   const whole = results.map((r) => JSON.stringify(r)).join('\n');
   return { calls: results.length, rows, textBytes: Buffer.byteLength(text), resultBytes: Buffer.byteLength(whole), textTokens: tokens(text), resultTokens: tokens(whole) };
 }
 
-export type Runner = () => Promise<Answer | Raw>;
+/**
+ * A call's answer, measured (bytes, tokens, rows) only when asked, after the timing: tokenizing a 500-row page takes
+ * milliseconds of the benchmark's own CPU, which is not the server's time.
+ */
+export type Measured = () => Answer;
+export type Runner = () => Promise<Measured | Raw>;
+export const measured = (outcome: Measured | Raw): Answer | Raw => (typeof outcome === 'function' ? outcome() : outcome);
 
 export interface Scenario {
   id: string; label: string; big: boolean;
@@ -28,28 +35,30 @@ export interface Scenario {
 function oursList(set: SetName) {
   return (s: Session): Runner => async () => {
     const results: CallToolResult[] = [];
-    let rows = 0;
     let cont: string | undefined;
     do {
       const r = await callTool(s.client, 'pods_list', { namespace: NS, labelSelector: `bench-set=${set}`, limit: 500, ...(cont ? { continue: cont } : {}) });
-      const structured = r.structuredContent as { rows: unknown[]; continue?: string };
-      rows += structured.rows.length;
-      cont = structured.continue;
+      // The text, as the model reads it (the structured copy is there only with --structured-output): its last line
+      // holds the next page's token.
+      const text = resultText(r);
+      cont = /\(more: pass continue=(\S+)\)$/.exec(text.slice(-4200))?.[1];
       results.push(r);
     } while (cont);
-    return answerOf(results, rows);
+    return () => answerOf(results, results.reduce((rows, r) => rows + readTable(resultText(r)).rows.length, 0));
   };
 }
 
 function peerList(set: SetName) {
   return (s: Session): Runner => async () => {
     const r = await callTool(s.client, 'pods_list_in_namespace', { namespace: NS, labelSelector: `bench-set=${set}` });
-    const text = r.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
-    return answerOf([r], text.trim().split('\n').length - 1);
+    return () => answerOf([r], resultText(r).trim().split('\n').length - 1);
   };
 }
 
-const same = (name: string, args: Record<string, unknown>) => (s: Session): Runner => async () => answerOf([await callTool(s.client, name, args)]);
+const same = (name: string, args: Record<string, unknown>) => (s: Session): Runner => async () => {
+  const r = await callTool(s.client, name, args);
+  return () => answerOf([r]);
+};
 
 export function scenarios(bench: Bench): Scenario[] {
   return [

@@ -60,9 +60,13 @@ export async function listMetadataPage(kube: KubeClient, kind: ResourceKind, opt
   return { items: list.items ?? [], continue: list.metadata?.continue || undefined };
 }
 
-/** A page of the API server's own table (the columns kubectl prints), each row keyed by lowercased column name. */
+/**
+ * A page of the API server's own table (the columns kubectl prints): the lowercased column names, and each row's
+ * cells in that order, as the server sent them (no object per row: a page has up to 500 rows).
+ */
 export interface TablePage {
-  rows: Array<Record<string, unknown>>;
+  columns: string[];
+  rows: unknown[][];
   continue?: string;
 }
 
@@ -87,8 +91,7 @@ export async function listTablePage(kube: KubeClient, kind: ResourceKind, option
   });
   if (res.kind !== 'Table') throw new Error(`the API server answered a list of ${kind.resource} with ${res.kind ?? 'no kind'}, not a Table`);
   const columns = (res.columnDefinitions ?? []).map((c) => c.name.toLowerCase());
-  const rows = (res.rows ?? []).map((row) => Object.fromEntries(columns.map((c, i) => [c, row.cells?.[i]])));
-  return { rows, continue: res.metadata?.continue || undefined };
+  return { columns, rows: (res.rows ?? []).map((row) => row.cells ?? []), continue: res.metadata?.continue || undefined };
 }
 
 /**

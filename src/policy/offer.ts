@@ -2,6 +2,7 @@
 // `namespace` argument may take, and why any other tool name is refused. Decided here and only here; the MCP
 // adapter renders the answer (tools/list, the refusal text) and the commands print it.
 import { z, type ZodRawShape } from 'zod';
+import type { ToolAnnotations } from '@modelcontextprotocol/server';
 import type { PermissionSet } from '../rbac/discovery.ts';
 import { READ_VERBS, type Permission } from '../rbac/permission.ts';
 import { allPermissions, describeNeeds, type ToolDeclaration } from '../tool.ts';
@@ -60,6 +61,19 @@ export function advertise(catalogue: readonly ToolDeclaration[], permissions: Pe
   return out;
 }
 
+/** What a client must assume of a hint a tool leaves out (MCP's ToolAnnotations). */
+export const HINT_DEFAULTS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } as const;
+
+/**
+ * The hints a tool advertises: only those that differ from the defaults, and for a read-only tool neither
+ * destructiveHint nor idempotentHint, which the spec gives meaning only when readOnlyHint is false. A client reads
+ * the same as the declared four; they cost every tool bytes on every tools/list otherwise.
+ */
+export function advertisedHints(declared: ToolDeclaration['annotations']): ToolAnnotations {
+  const meaningful = declared.readOnlyHint ? (['readOnlyHint', 'openWorldHint'] as const) : (Object.keys(HINT_DEFAULTS) as Array<keyof typeof HINT_DEFAULTS>);
+  return Object.fromEntries(meaningful.filter((hint) => declared[hint] !== HINT_DEFAULTS[hint]).map((hint) => [hint, declared[hint]]));
+}
+
 export function rbacHint(tool: string, namespace?: string): string {
   return `eks-rbac-mcp rbac --tools ${tool}${namespace ? ` --namespace ${namespace}` : ''}`;
 }
@@ -77,6 +91,11 @@ export interface OfferOptions {
    * in its arguments. Off by default: the agent would be confirming its own call.
    */
   confirmByArgument: boolean;
+  /**
+   * --structured-output: tools/list advertises each tool's output schema and results carry structured content. Off
+   * (undefined) by default: the text alone, which holds the same rows.
+   */
+  structuredOutput?: boolean;
   /** The operator's --tools narrowing: only these names, whatever the role allows; undefined means all. */
   selected?: { names: ReadonlySet<string>; patterns: readonly string[] };
   /** Broad grants no --accept-broad-role covers: every tool but the harmless two is withdrawn until they go. */
@@ -97,6 +116,7 @@ export function asksUser(tool: ToolDeclaration): boolean {
 export class Offer {
   private readonly byName: ReadonlyMap<string, Advertisement>;
   private readonly schemas = new Map<string, z.ZodObject>();
+  private readonly outputSchemas = new Map<string, z.ZodObject>();
 
   constructor(
     readonly catalogue: readonly ToolDeclaration[],
@@ -170,6 +190,22 @@ export class Offer {
       this.schemas.set(key, schema);
     }
     return schema;
+  }
+
+  /** The output schema advertised with a tool, which its structured content matches: only with --structured-output. */
+  outputSchema(ad: Advertisement): z.ZodObject | undefined {
+    if (!this.options.structuredOutput) return undefined;
+    let schema = this.outputSchemas.get(ad.tool.name);
+    if (!schema) {
+      schema = z.object(ad.tool.output);
+      this.outputSchemas.set(ad.tool.name, schema);
+    }
+    return schema;
+  }
+
+  /** Whether a result carries structured content beside its text: only with --structured-output. */
+  get structuredOutput(): boolean {
+    return this.options.structuredOutput === true;
   }
 
   private inputShape(ad: Advertisement, confirmArg: boolean): ZodRawShape {

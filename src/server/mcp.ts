@@ -8,7 +8,7 @@ import { prompts as promptCatalogue, type PromptDeclaration } from '../../tools/
 import { objectName } from '../../tools/common.ts';
 import { matching } from '../policy/completions.ts';
 import { z } from 'zod';
-import type { Advertisement, Caller, Offer } from '../policy/offer.ts';
+import { advertisedHints, type Advertisement, type Caller, type Offer } from '../policy/offer.ts';
 import { callFingerprint, runTool, traceIdOf, type Answer, type CallResult } from '../policy/gate.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -70,13 +70,14 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Tool['inputSchem
 
 function renderTool(offer: Offer, ad: Advertisement, caller: Caller): Tool {
   const { tool } = ad;
+  const output = offer.outputSchema(ad);
   return {
     name: tool.name,
     title: tool.title,
     description: tool.description,
     inputSchema: jsonSchema(offer.inputSchema(ad, caller), 'input'),
-    outputSchema: jsonSchema(z.object(tool.output), 'output'),
-    annotations: tool.annotations,
+    ...(output ? { outputSchema: jsonSchema(output, 'output') } : {}),
+    annotations: advertisedHints(tool.annotations),
   };
 }
 
@@ -89,10 +90,11 @@ export function listTools(offer: Offer, caller: Caller): Tool[] {
   return tools;
 }
 
-function toCallToolResult(result: CallResult): CallToolResult {
+/** A result as the protocol carries it: the text, and the structured content where the offer says so. */
+function toCallToolResult(result: CallResult, structuredOutput = false): CallToolResult {
   return {
     content: [{ type: 'text', text: result.text }],
-    ...(result.structured ? { structuredContent: result.structured } : {}),
+    ...(structuredOutput && result.structured ? { structuredContent: result.structured } : {}),
     ...(result.isError ? { isError: true } : {}),
   };
 }
@@ -159,12 +161,14 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
     }
     // The answer counts only for the call it was asked about: requestState carries that call's fingerprint (and the
     // question, so that a yes does not run a write's dry run again), and a retry with other arguments is asked
-    // again. (A client could forge both; it relays the user's yes anyway.)
-    const fingerprint = callFingerprint(name, args);
+    // again. (A client could forge both; it relays the user's yes anyway.) Hashed only for a call that asks: most
+    // calls are reads.
+    let hashed: string | undefined;
+    const fingerprint = () => (hashed ??= callFingerprint(name, args));
     const answer = (): Answer => {
       const responses = ctx.mcpReq.inputResponses;
       const asked = decodeAsked(ctx.mcpReq.requestState());
-      if (!responses || !(CONFIRM in responses) || asked?.fingerprint !== fingerprint) return { kind: 'unasked' };
+      if (!responses || !(CONFIRM in responses) || asked?.fingerprint !== fingerprint()) return { kind: 'unasked' };
       return acceptedContent(responses, CONFIRM, confirmAnswer)?.confirm === true ? { kind: 'yes' } : { kind: 'no', question: asked.question };
     };
     const traceparent = ctx.mcpReq._meta?.[TRACEPARENT_META_KEY] ?? ctx.http?.req?.headers.get('traceparent');
@@ -185,7 +189,7 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
       canAsk: caller.canAsk,
       confirmByArgument: runtime.config.confirmByArgument,
     }), ctx.mcpReq.signal).finally(slot.release);
-    if (outcome.kind === 'result') return toCallToolResult(outcome.result);
+    if (outcome.kind === 'result') return toCallToolResult(outcome.result, offer.structuredOutput);
     return inputRequired({
       inputRequests: {
         [CONFIRM]: inputRequired.elicit({
@@ -194,7 +198,7 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
           requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'Go ahead?' } }, required: ['confirm'] },
         }),
       },
-      requestState: encodeAsked({ fingerprint, question: outcome.question }),
+      requestState: encodeAsked({ fingerprint: fingerprint(), question: outcome.question }),
     });
   });
 

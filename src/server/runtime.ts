@@ -90,9 +90,9 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   }
 
   private offerFor(permissions: PermissionSet, findings: readonly Finding[]): Offer {
-    const { readOnly, confirmByArgument, tools } = this.config;
+    const { readOnly, confirmByArgument, structuredOutput, tools } = this.config;
     return new Offer(this.catalogue, permissions, {
-      readOnly, confirmByArgument,
+      readOnly, confirmByArgument, structuredOutput,
       ...(tools ? { selected: { names: this.selected, patterns: tools } } : {}),
       ...(this.withdraws(findings) ? { withdrawnFor: findings } : {}),
     });

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { age, redactSecret, stripNoise, table, tableCell } from '../../src/format.ts';
+import fc from 'fast-check';
+import { age, alignedTable, cellText, constantColumns, redactSecret, stripNoise, table, tableCell, type Cell } from '../../src/format.ts';
+import { readTable } from '../helpers.ts';
 
 const now = new Date('2026-11-27T12:00:00Z');
 
@@ -12,8 +14,49 @@ test('age reads like kubectl', () => {
   assert.equal(age(undefined, now), '-');
 });
 
-test('table pads columns and shows empty cells as -', () => {
-  assert.equal(table(['name', 'node'], [['web-1', 'kwok-node-0'], ['a', '']]), 'NAME   NODE\nweb-1  kwok-node-0\na      -');
+test('table: tab-separated under an upper-case header, empty cells as -', () => {
+  assert.equal(table(['name', 'node'], [['web-1', 'kwok-node-0'], ['a', '']]), 'NAME\tNODE\nweb-1\tkwok-node-0\na\t-');
+});
+
+test('table: a column the same on every row of three or more is stated once above the table, in column order', () => {
+  const rows = [['a', '1/1', 'Running', 0, 'n1'], ['b', '1/1', 'Running', 0, 'n2'], ['c', '1/1', 'Running', 0, 'n1']];
+  assert.equal(table(['name', 'ready', 'status', 'restarts', 'node'], rows),
+    'READY: 1/1 (all rows)\nSTATUS: Running (all rows)\nRESTARTS: 0 (all rows)\nNAME\tNODE\na\tn1\nb\tn2\nc\tn1');
+});
+
+test('table: with one or two rows nothing is stated apart (it would cost more than it saves)', () => {
+  assert.equal(table(['name', 'status'], [['a', 'Running']]), 'NAME\tSTATUS\na\tRunning');
+  assert.equal(table(['name', 'status'], [['a', 'Running'], ['b', 'Running']]), 'NAME\tSTATUS\na\tRunning\nb\tRunning');
+});
+
+test('table: the first column names the row and always stays, even when every column is constant', () => {
+  const rows = [['x', ''], ['x', ''], ['x', '']];
+  assert.equal(table(['name', 'node'], rows), 'NODE: - (all rows)\nNAME\nx\nx\nx');
+  assert.deepEqual(constantColumns([['x', 'y'], ['x', 'y'], ['x', 'y']]), [false, true]);
+  assert.deepEqual(constantColumns([]), []);
+});
+
+test('table: no rows is the header alone; a tab or line break in a cell is escaped and cannot split it', () => {
+  assert.equal(table(['name', 'message'], []), 'NAME\tMESSAGE');
+  assert.equal(cellText('a\tb\nc\rd'), 'a\\tb\\nc\\rd');
+  assert.equal(cellText(null), '-');
+  assert.equal(cellText(0), '0');
+  assert.equal(cellText(false), 'false');
+});
+
+test('table keeps every row and every column: read back, each cell is the one given', () => {
+  const cell: fc.Arbitrary<Cell> = fc.oneof(fc.constantFrom('Running', 'Pending', '1/1', '', null), fc.string({ maxLength: 8 }), fc.nat(50));
+  fc.assert(fc.property(fc.integer({ min: 1, max: 5 }), fc.array(fc.array(cell, { minLength: 5, maxLength: 5 }), { maxLength: 12 }), (width, raw) => {
+    const columns = ['name', 'ready', 'status', 'restarts', 'node'].slice(0, width);
+    const rows = raw.map((r, i) => [`pod-${i}`, ...r.slice(1, width)]);
+    const read = readTable(table(columns, rows));
+    assert.deepEqual([...read.columns].sort(), columns.map((c) => c.toUpperCase()).sort());
+    assert.deepEqual(read.rows, rows.map((r) => Object.fromEntries(r.map((c, i) => [columns[i]!.toUpperCase(), cellText(c)]))));
+  }));
+});
+
+test('alignedTable pads columns for a person at a terminal', () => {
+  assert.equal(alignedTable(['name', 'node'], [['web-1', 'kwok-node-0'], ['a', '']]), 'NAME   NODE\nweb-1  kwok-node-0\na      -');
 });
 
 test('table cells become the declared column types: counts, booleans, <none> as empty', () => {

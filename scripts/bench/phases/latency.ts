@@ -1,7 +1,7 @@
 // Tool-call latency and output size: both servers over stdio, the raw requests and the MCP floor, interleaved.
 import { USERS, say, type Bench } from '../context.ts';
 import { describeRequests, isReview } from '../audit.ts';
-import { scenarios, type Answer, type Runner } from '../scenarios.ts';
+import { measured, scenarios, type Answer, type Measured, type Runner } from '../scenarios.ts';
 import { open } from '../servers.ts';
 import { round2, stats, type Stats } from '../stats.ts';
 import type { Raw } from '../floor.ts';
@@ -24,7 +24,7 @@ export async function latency(bench: Bench): Promise<void> {
       };
       const names = Object.keys(runners);
       const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-      const last: Record<string, Answer | Raw> = {};
+      const last: Record<string, Measured | Raw> = {};
       const stsBefore = bench.oursSts.assumeRole;
       const from = await audit.mark(0);
       for (let i = 0; i < warm + reps; i++) {
@@ -41,7 +41,7 @@ export async function latency(bench: Bench): Promise<void> {
       // (the peer's own reviews are per call: an access review before each list, so they count for it).
       const perAnswer = (user: string) => audit.between(from, to, user).filter((e) => user !== USERS.ours || !isReview(e)).length / iterations;
       const ms = Object.fromEntries(names.map((n) => [n, stats(times[n]!)])) as Record<string, Stats>;
-      const oursAnswer = last['ours'] as Answer;
+      const oursAnswer = measured(last['ours']!) as Answer;
       const calls = oursAnswer.calls;
       out[sc.id] = {
         label: sc.label,
@@ -51,7 +51,7 @@ export async function latency(bench: Bench): Promise<void> {
           oursOverPeer: ratio(ms['ours']!, ms['peer']), oursOverJsonList: ratio(ms['ours']!, ms['floorJson']),
         },
         output: {
-          ours: oursAnswer, peer: last['peer'],
+          ours: oursAnswer, peer: measured(last['peer']!),
           ...(last['floorOurs'] ? { floorOursBytes: (last['floorOurs'] as Raw).bytes } : {}), ...(last['floorPeer'] ? { floorPeerBytes: (last['floorPeer'] as Raw).bytes } : {}),
           ...(last['floorJson'] ? { floorJsonBytes: (last['floorJson'] as Raw).bytes } : {}),
         },
