@@ -48,7 +48,10 @@ test('resources_list, resources_get on Secrets, configmaps_list and events_list 
   for (const [name, args] of calls) {
     const result = await gateCall(tool(name), args, ctx, pino({ level: 'silent' }));
     assert.ok(!result.isError, `${name}: ${result.text}`);
-    if (name === 'resources_list' && args['resource'] === 'secrets') assert.match(JSON.stringify(result), /db-credentials/, 'the list still names the Secret');
+    if (name === 'resources_list' && args['resource'] === 'secrets') {
+      assert.match(JSON.stringify(result), /db-credentials/, 'the list still names the Secret');
+      assert.match(result.text, /^kind: Secret\n/, 'the text names the kind the argument resolved to');
+    }
     if (name === 'configmaps_list') assert.match(JSON.stringify(result), /seeded-values/);
   }
   const read = kube.bodies.slice(first).join('\n');

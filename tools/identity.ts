@@ -35,7 +35,7 @@ export const whoami = defineTool({
   permissions: [review('selfsubjectreviews', 'authentication.k8s.io')],
   async handler(_args, ctx) {
     const structured = agentIdentity(await selfSubjectReview(ctx.kube, ctx.signal), ctx.showIamIdentity === true);
-    const text = [`user: ${structured.username}`, `groups: ${structured.groups.join(', ') || '-'}`, ...(structured.iamArn ? [`iam: ${structured.iamArn}`] : [])].join('\n');
+    const text = [`user: ${structured.username}`, `groups: ${structured.groups.join(', ') || '-'}`, ...(structured.iamArn ? [`iam: ${structured.iamArn}`] : []), ...(structured.sessionName ? [`session: ${structured.sessionName}`] : [])].join('\n');
     return { text, structured };
   },
 });

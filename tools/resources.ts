@@ -78,7 +78,8 @@ export const resourcesList = defineTool({
     const now = ctx.now();
     const rows = page.items.map((o) => [o.metadata?.name ?? '', o.metadata?.namespace ?? '', age(o.metadata?.creationTimestamp, now)]);
     const result = tableResult(['name', 'namespace', 'age'], rows, page.continue, `No ${served.resource}.`);
-    return { text: result.text, structured: { kind: served.kind, ...result.structured } };
+    // The kind the argument resolved to (a short name such as "deploy" names it only indirectly).
+    return { text: `kind: ${served.kind}\n${result.text}`, structured: { kind: served.kind, ...result.structured } };
   },
 });
 
