@@ -202,7 +202,7 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     const shown = await open(fixture, ['--show-iam-identity']);
     try {
       assert.equal(text(await call(shown, 'whoami', {})),
-        'user: eks-agent:pods-reader\ngroups: system:authenticated\niam: arn:aws:sts::123456789012:assumed-role/eks-mcp-agent/pods-reader');
+        'user: eks-agent:pods-reader\ngroups: system:authenticated\niam: arn:aws:sts::123456789012:assumed-role/eks-mcp-agent/pods-reader\nsession: pods-reader');
     } finally {
       await shown.close();
     }
