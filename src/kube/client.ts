@@ -184,10 +184,15 @@ export class KubeClient {
     return this.pool;
   }
 
-  /** The HTTP/2 connection to use (opened on first use, again after it closed), or `http/1.1` for the pool. */
-  private directConnection(pool: { agent: HttpsAgent; context: SecureContext }, timeoutMs: number): Promise<Multiplexed | 'http/1.1'> {
+  /** The HTTP/2 connection to use (opened on first use, again once it is closing), or `http/1.1` for the pool. */
+  private async directConnection(pool: { agent: HttpsAgent; context: SecureContext }, timeoutMs: number): Promise<Multiplexed | 'http/1.1'> {
     const current = this.direct;
-    if (current) return current;
+    if (current) {
+      const known = await current; // a failed connect fails every request that waited for it; each retries as after any
+      if (known === 'http/1.1' || !known.closing) return known;
+      if (this.direct === current) this.direct = undefined; // idle or told to go away: it takes no new streams
+    }
+    if (this.direct) return this.direct;
     const opening: Promise<Multiplexed | 'http/1.1'> = this.negotiate(pool, timeoutMs).then((outcome) => {
       if (outcome !== 'http/1.1') outcome.session.once('close', () => { if (this.direct === opening) this.direct = undefined; });
       return outcome;
@@ -413,6 +418,11 @@ class Multiplexed {
 
   get idle(): boolean {
     return this.streams === 0;
+  }
+
+  /** Closed, or closing (no new streams): the next request opens another connection. */
+  get closing(): boolean {
+    return this.session.closed || this.session.destroyed;
   }
 
   open(headers: OutgoingHttpHeaders, options: { endStream: boolean; signal?: AbortSignal }): ClientHttp2Stream {
