@@ -91,11 +91,13 @@ const POOL_SOCKETS = 8;
 /** A multiplexed connection is closed after this long without a stream, as the pool's idle sockets are. */
 const IDLE_MS = 5_000;
 /**
- * HTTP/2 flow-control windows: the 64 KiB defaults would make a large list (a pods Table of 2,000 rows is ~1 MB)
- * wait for window updates; these let one answer, and several at once, arrive without pausing.
+ * HTTP/2 flow control and framing: the 64 KiB windows and 16 KiB frames by default would make a large list (a pods
+ * Table of 2,000 rows is 3.4 MB) wait for window updates and arrive in ~200 frames, one 'data' event each (p50 155
+ * against HTTP/1.1's 102 ms here); with these windows and the largest frames allowed, 124 against 118 ms.
  */
 const STREAM_WINDOW = 4 * 1024 * 1024;
 const SESSION_WINDOW = 16 * 1024 * 1024;
+const MAX_FRAME = 2 ** 24 - 1;
 /** Connect-time failures: the request never left this process. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPROXYREFUSED']);
 
@@ -224,7 +226,7 @@ export class KubeClient {
           resolve('http/1.1');
           return;
         }
-        const session = http2Connect(this.endpoint, { createConnection: () => socket, settings: { initialWindowSize: STREAM_WINDOW } });
+        const session = http2Connect(this.endpoint, { createConnection: () => socket, settings: { initialWindowSize: STREAM_WINDOW, maxFrameSize: MAX_FRAME } });
         session.on('error', () => undefined); // each stream reports its own failure; the session is replaced on close
         session.once('goaway', () => session.close()); // no new streams on it: the next request opens another connection
         session.once('connect', () => session.setLocalWindowSize(SESSION_WINDOW));
