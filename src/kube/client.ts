@@ -84,8 +84,9 @@ const RETRIABLE_STATUS = new Set([429, 500, 502, 503, 504]);
  */
 export const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /**
- * Connections kept open to the API server. Discovery sends ~30 reviews at once: 8 sockets answered them fastest
- * on the benchmark's control plane (4 to 12 were close; one socket per review, as before, was ~40% slower).
+ * HTTP/1.1 connections kept open to the API server, when it is reached through a proxy or does not speak HTTP/2.
+ * For a burst of reviews, 8 sockets answered fastest on the benchmark's control plane (4 to 12 were close; one
+ * socket per review was ~40% slower).
  */
 const POOL_SOCKETS = 8;
 /** A multiplexed connection is closed after this long without a stream, as the pool's idle sockets are. */
@@ -300,9 +301,9 @@ export class KubeClient {
     };
     await this.authenticator.apply(options);
     // Bearer credentials (EKS) leave the TLS options as they were: then every request shares one TLS context
-    // (building one per socket costs ~1.5 ms of CPU) and a bounded pool of kept-alive connections, so that
-    // discovery's burst of ~30 reviews reuses a few sockets instead of opening one each. Otherwise as Node's
-    // global agent: idle sockets close after 5 s, the most recently used is reused first.
+    // (building one per socket costs ~1.5 ms of CPU) and, direct, the one HTTP/2 connection; else (HTTP/1.1 only,
+    // or a proxy) a bounded pool of kept-alive connections, so that discovery's burst reuses a few sockets
+    // instead of opening one each: idle sockets close after 5 s, the most recently used is reused first.
     // Through a proxy, every request takes the tunnelling pool, whatever agent the authenticator chose.
     if (options.ca === this.ca && !options.cert && !options.key && !options.pfx) {
       const pool = await this.connectionPool();
