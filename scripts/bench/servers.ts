@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, type CallToolResult } from '@modelcontextprotocol/client';
-import { cliPath, connectCommand, connectServer, eksArgs, hostEnv, type Era } from '../../test/helpers.ts';
+import { cliPath, connectCommand, eksArgs, hostEnv, type Era } from '../../test/helpers.ts';
 import { NS, PEER_BIN, type Bench } from './context.ts';
 
 export type Kind = 'ours' | 'ours-2025' | 'ours-edit' | 'peer' | 'peer-exec' | 'peer-edit';
@@ -84,16 +84,25 @@ export interface Session {
   close(): Promise<void>;
 }
 
+/** How a party is started over stdio: command, arguments, environment. */
+export function command(bench: Bench, kind: Kind): { command: string; args: string[]; env: Record<string, string> } {
+  return isOurs(kind)
+    ? { command: process.execPath, args: [cliPath, ...oursArgs(bench, kind === 'ours-edit' ? 'bench-editor' : 'bench-reader')], env: oursEnv(bench) }
+    : {
+      command: PEER_BIN, args: ['--kubeconfig', peerKubeconfig(bench, kind === 'peer-exec' ? 'exec' : 'static'), ...(kind === 'peer-edit' ? [] : ['--read-only'])],
+      env: { ...plainEnv(), ...PEER_UNTHROTTLED },
+    };
+}
+
 /** Spawns a server over stdio and times spawn → its first answer → the first tools/list answered. */
 export async function open(bench: Bench, kind: Kind): Promise<Session> {
   const started = performance.now();
   const era: Era = kind === 'ours-2025' ? '2025-11-25' : '2026-07-28';
+  const spawned = command(bench, kind);
   const session = isOurs(kind)
     // The edit role's client can ask its user, so that it is offered the tools that change things, as a host would be.
-    ? await connectServer(oursArgs(bench, kind === 'ours-edit' ? 'bench-editor' : 'bench-reader'), oursEnv(bench),
-      { era, ...(kind === 'ours-edit' ? { elicit: () => ({ action: 'decline' as const }) } : {}) })
-    : await connectCommand(PEER_BIN, ['--kubeconfig', peerKubeconfig(bench, kind === 'peer-exec' ? 'exec' : 'static'), ...(kind === 'peer-edit' ? [] : ['--read-only'])],
-      { ...plainEnv(), ...PEER_UNTHROTTLED }, { client: peerClient() });
+    ? await connectCommand(spawned.command, spawned.args, spawned.env, { era, ...(kind === 'ours-edit' ? { elicit: () => ({ action: 'decline' as const }) } : {}) })
+    : await connectCommand(spawned.command, spawned.args, spawned.env, { client: peerClient() });
   const answered = performance.now();
   const listed = await session.client.listTools();
   const done = performance.now();

@@ -12,6 +12,7 @@ export class EksTokenAuthenticator implements KubeAuthenticator {
   private current?: MintedToken;
   /** Resolved once: the region and the endpoint settings do not change while the process runs. */
   private sts?: Promise<StsEndpoint>;
+  private minting?: Promise<MintedToken>;
   mintCount = 0;
 
   constructor(
@@ -24,6 +25,13 @@ export class EksTokenAuthenticator implements KubeAuthenticator {
   async token(): Promise<MintedToken> {
     const now = this.now();
     if (this.current && this.current.expiresAt.getTime() - REUSE_MARGIN_MS > now.getTime()) return this.current;
+    // Requests sent at once (discovery's burst: ~40 before any answer) share one new token, not one signature
+    // each; and a token minted in another second is another TokenReview for the cluster's authenticator.
+    this.minting ??= this.mint(now).finally(() => { this.minting = undefined; });
+    return this.minting;
+  }
+
+  private async mint(now: Date): Promise<MintedToken> {
     const credentials = await this.credentials.get();
     this.sts ??= resolveStsEndpoint(this.region);
     this.current = await mintToken({ credentials, region: this.region, clusterName: this.clusterName, now, sts: await this.sts });

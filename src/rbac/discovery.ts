@@ -13,9 +13,10 @@ export interface NamespaceReview {
 
 /**
  * `access-review`: the server was asked (SelfSubjectAccessReview), whatever it answered. `not-served`: the API
- * group is not served (no extension API server behind it), so no grant makes the permission usable.
+ * group is not served (no extension API server behind it), so no grant makes the permission usable. `implied`:
+ * refused without asking, because a refusal the server gave covers it (see refusalImplies).
  */
-export type Decision = Grant & { source: 'rules' | 'access-review' | 'not-served' };
+export type Decision = Grant & { source: 'rules' | 'access-review' | 'not-served' | 'implied' };
 
 /**
  * Groups served by an extension API server (an APIService), which a cluster may lack or have unavailable:
@@ -184,7 +185,9 @@ export interface NamespacedQuestion {
  * One SelfSubjectRulesReview per namespace; SelfSubjectAccessReviews only where the rules cannot answer:
  * cluster-scoped permissions (a namespace's review also lists cluster-scoped resources that a RoleBinding
  * does not grant), permissions the rules do not grant when the review is incomplete, and `elsewhere`'s
- * questions about namespaces outside the scope.
+ * questions about namespaces outside the scope. Questions that need no rules review are sent with the reviews,
+ * not after them; a question whose refusal follows from another's (see refusalImplies) is asked only when no
+ * such refusal came.
  */
 export async function discoverPermissions(
   client: KubeClient,
@@ -194,29 +197,72 @@ export async function discoverPermissions(
 ): Promise<PermissionSet> {
   const wanted = unique(permissions);
   const extensions = [...new Set(wanted.map((p) => p.group).filter((g) => EXTENSION_GROUPS.has(g)))];
-  const [reviews, served] = await Promise.all([
-    Promise.all(namespaces.map((ns) => reviewNamespace(client, ns))),
-    Promise.all(extensions.map(async (g) => [g, await groupServed(client, g)] as const)),
-  ]);
-  const unserved = new Set(served.filter(([, ok]) => !ok).map(([g]) => g));
-  const decisions = new Map<string, Decision>();
-  const pending: Array<Promise<void>> = [];
-  const settle = (p: Permission, review: NamespaceReview | undefined) =>
-    pending.push(decide(client, p, review).then((d) => void decisions.set(decisionKey(p, review?.namespace), d)));
-  for (const p of wanted) {
-    if (unserved.has(p.group)) {
-      for (const ns of p.scope === 'cluster' ? [undefined] : namespaces) decisions.set(decisionKey(p, ns), { kind: 'none', source: 'not-served' });
-    } else if (p.scope === 'cluster') settle(p, undefined);
-    else for (const review of reviews) settle(p, review);
-  }
-  const asked = new Set<string>();
-  for (const { namespace, permission } of elsewhere) {
+  const reviewing = Promise.all(namespaces.map((ns) => reviewNamespace(client, ns)));
+  const serving = Promise.all(extensions.map(async (g) => [g, await groupServed(client, g)] as const));
+  const questions = new Map<string, Question>();
+  const add = (permission: Permission, namespace: string | undefined) => {
     const key = decisionKey(permission, namespace);
-    if (asked.has(key) || (namespaces.includes(namespace) && wanted.some((p) => permissionKey(p) === permissionKey(permission)))) continue;
-    asked.add(key);
-    pending.push(decide(client, permission, reviews.find((r) => r.namespace === namespace), namespace).then((d) => void decisions.set(key, d)));
-  }
-  await Promise.all(pending);
+    if (!questions.has(key)) questions.set(key, { key, permission, namespace });
+  };
+  for (const p of wanted) for (const ns of p.scope === 'cluster' ? [undefined] : namespaces) add(p, ns);
+  for (const { namespace, permission } of elsewhere) add(permission, namespace);
+
+  const ask = async ({ permission, namespace }: Question): Promise<Decision> => {
+    if (EXTENSION_GROUPS.has(permission.group) && (await serving).some(([group, ok]) => group === permission.group && !ok)) {
+      return { kind: 'none', source: 'not-served' };
+    }
+    const review = namespace !== undefined && namespaces.includes(namespace) ? (await reviewing).find((r) => r.namespace === namespace) : undefined;
+    return decide(client, permission, review, namespace);
+  };
+  const answers = new Map<string, Promise<Decision>>();
+  const answer = (question: Question): Promise<Decision> => {
+    let pending = answers.get(question.key);
+    if (!pending) {
+      const before = [...questions.values()].filter((other) => refusalImplies(other, question));
+      pending = before.length === 0 ? ask(question)
+        : anyRefused(before.map(answer)).then((refused) => (refused ? { kind: 'none', source: 'implied' } : ask(question)));
+      answers.set(question.key, pending);
+    }
+    return pending;
+  };
+  const [decided, reviews] = await Promise.all([
+    Promise.all([...questions.values()].map(async (q) => [q.key, await answer(q)] as const)),
+    reviewing,
+    serving, // awaited here too: its failure fails the discovery even when no question waited for it
+  ]);
+  const decisions = new Map<string, Decision>(decided);
   const accessReviews = [...decisions.values()].filter((d) => d.source === 'access-review').length;
   return new PermissionSet(client, namespaces, reviews, decisions, reviews.length + accessReviews + extensions.length);
+}
+
+interface Question {
+  key: string;
+  permission: Permission;
+  /** Undefined: cluster-wide. */
+  namespace?: string;
+}
+
+const isEverything = (p: Permission) => p.verb === '*' && p.group === '*' && p.resource === '*' && !p.subresource;
+/** The same verb on the same resource, whatever the scope it is asked in. */
+const sameRight = (a: Permission, b: Permission) => permissionKey({ ...a, scope: 'cluster' }) === permissionKey({ ...b, scope: 'cluster' });
+
+/**
+ * Whether refusing `known` refuses `implied` too. Authorization is a union of grants, and a grant for every
+ * namespace (a ClusterRoleBinding, an EKS access policy of cluster scope) covers each one of them, as a grant
+ * of `*` on `*` covers every permission: so a right refused in a namespace is refused cluster-wide, and `*` on
+ * `*` is refused wherever any one permission is.
+ */
+function refusalImplies(known: Question, implied: Question): boolean {
+  if (known === implied) return false;
+  if (implied.namespace === undefined && known.namespace !== undefined) return sameRight(known.permission, implied.permission);
+  return isEverything(implied.permission) && !isEverything(known.permission) && known.namespace === implied.namespace;
+}
+
+/** True as soon as one of the decisions is a refusal (not an unserved group: that says nothing of the grants); false when none is. */
+function anyRefused(decisions: ReadonlyArray<Promise<Decision>>): Promise<boolean> {
+  const refused = (d: Decision) => d.kind === 'none' && d.source !== 'not-served';
+  return new Promise((resolve, reject) => {
+    for (const d of decisions) d.then((decision) => { if (refused(decision)) resolve(true); }, reject);
+    Promise.all(decisions).then(() => resolve(false), reject);
+  });
 }

@@ -2,6 +2,7 @@
 // a namespace, an object, a user or a token: /metrics is served without authentication.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Connection } from '../connection.ts';
 import type { ToolCallHook } from '../policy/gate.ts';
@@ -102,23 +103,38 @@ export function createMetrics(options: { toolNames: readonly string[]; activeSes
     kubeSeconds.observe({ method: r.method }, r.seconds);
   });
   // Observed through Node's HTTP client diagnostics channels rather than a hook in the Kubernetes client: every
-  // request is seen, discovery and the retry after a 401 included, without the transport reaching into it.
-  const started = new WeakMap<ClientRequest, number>();
+  // request is seen, discovery and the retry after a 401 included, without the transport reaching into it. The
+  // API server's HTTP/2 connection (src/kube/client.ts) reports its streams on the http2 channels.
+  const started = new WeakMap<object, number>();
+  const record = (request: object, host: string, method: string | undefined, code: string) => {
+    const since = started.get(request);
+    tally.observe(host, { method: methodLabel(method), code, seconds: since === undefined ? 0 : (performance.now() - since) / 1000 });
+  };
   const hostOf = (request: ClientRequest) => String(request.getHeader('host') ?? '');
-  const onStart = (message: unknown) => started.set((message as { request: ClientRequest }).request, performance.now());
+  const sent = (stream: ClientHttp2Stream) => stream.sentHeaders as IncomingHttpHeaders;
+  const onStart = (message: unknown) => started.set((message as { request?: ClientRequest; stream?: ClientHttp2Stream }).request
+    ?? (message as { stream: ClientHttp2Stream }).stream, performance.now());
   const onResponse = (message: unknown) => {
     const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
-    const since = started.get(request);
-    tally.observe(hostOf(request), { method: methodLabel(request.method), code: String(response.statusCode ?? 0), seconds: since === undefined ? 0 : (performance.now() - since) / 1000 });
+    record(request, hostOf(request), request.method, String(response.statusCode ?? 0));
   };
   const onError = (message: unknown) => {
     const { request } = message as { request: ClientRequest };
-    const since = started.get(request);
-    tally.observe(hostOf(request), { method: methodLabel(request.method), code: 'error', seconds: since === undefined ? 0 : (performance.now() - since) / 1000 });
+    record(request, hostOf(request), request.method, 'error');
   };
-  subscribe('http.client.request.start', onStart);
-  subscribe('http.client.response.finish', onResponse);
-  subscribe('http.client.request.error', onError);
+  const onStreamResponse = (message: unknown) => {
+    const { stream, headers } = message as { stream: ClientHttp2Stream; headers: IncomingHttpHeaders };
+    record(stream, String(sent(stream)[':authority'] ?? ''), sent(stream)[':method'] as string | undefined, String(headers[':status'] ?? 0));
+  };
+  const onStreamError = (message: unknown) => {
+    const { stream } = message as { stream: ClientHttp2Stream };
+    record(stream, String(sent(stream)[':authority'] ?? ''), sent(stream)[':method'] as string | undefined, 'error');
+  };
+  const channels: Array<[string, (message: unknown) => void]> = [
+    ['http.client.request.start', onStart], ['http.client.response.finish', onResponse], ['http.client.request.error', onError],
+    ['http2.client.stream.start', onStart], ['http2.client.stream.finish', onStreamResponse], ['http2.client.stream.error', onStreamError],
+  ];
+  for (const [name, listener] of channels) subscribe(name, listener);
 
   return {
     contentType: registry.contentType,
@@ -140,9 +156,7 @@ export function createMetrics(options: { toolNames: readonly string[]; activeSes
     },
     render: () => registry.metrics(),
     close() {
-      unsubscribe('http.client.request.start', onStart);
-      unsubscribe('http.client.response.finish', onResponse);
-      unsubscribe('http.client.request.error', onError);
+      for (const [name, listener] of channels) unsubscribe(name, listener);
       registry.clear();
     },
   };

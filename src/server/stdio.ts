@@ -12,7 +12,9 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 
 export async function serveStdio(config: Config, log: Logger): Promise<void> {
   // Discovery runs while the client connects: the handshake is answered at once, tools/list and tools/call wait for it.
-  const starting = startRuntime(config, log);
+  // It starts once the input already waiting has been read: loading the AWS SDK for AssumeRole (~20-60 ms of CPU)
+  // would otherwise come before the answer to a handshake that has been waiting since the process started.
+  const starting = new Promise((resolve) => setImmediate(resolve)).then(() => startRuntime(config, log));
   void starting.then(favourSmallHeap, () => undefined);
   let closing = false;
   const close = async (reason: string) => {
@@ -26,6 +28,7 @@ export async function serveStdio(config: Config, log: Logger): Promise<void> {
     process.exit(0);
   };
   // One connection, one server: the SDK pins the instance to the era the client opens with.
+  (globalThis as any).__mark?.('serve');
   const handle = serveMcpOverStdio(() => createMcpServer(starting, { principal: () => 'stdio', followChanges: true }));
   process.stdin.once('end', () => void close('stdin ended'));
   process.once('SIGTERM', () => void close('SIGTERM'));
