@@ -3,39 +3,11 @@
 // decision can be driven without a control plane, and every request the decision sends is seen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeClient, KubeRequest } from '../../src/kube/client.ts';
-import { accessReview, discoverPermissions, reviewNamespace } from '../../src/rbac/discovery.ts';
+import { accessReview, discoverPermissions, EXTENSION_GROUPS, groupServed, reviewNamespace } from '../../src/rbac/discovery.ts';
+import { KubeApiError, type KubeClient, type KubeRequest } from '../../src/kube/client.ts';
 import type { Permission } from '../../src/rbac/permission.ts';
 import type { ResourceRule } from '../../src/rbac/rules.ts';
-
-interface ResourceAttributes { verb: string; group: string; resource: string; subresource: string; namespace?: string; name: string }
-
-/** What the authorization API answers: rules per namespace, and a SelfSubjectAccessReview verdict. */
-interface Answers {
-  rules?: Record<string, { rules?: ResourceRule[]; incomplete?: boolean }>;
-  allowed?: (attributes: ResourceAttributes) => boolean;
-  /** Access reviews fail (the API server unreachable) while this returns true. */
-  failing?: () => boolean;
-}
-
-function authorizationApi(answers: Answers): { client: KubeClient; sent: KubeRequest[]; accessReviews: () => ResourceAttributes[] } {
-  const sent: KubeRequest[] = [];
-  const client = {
-    async json(request: KubeRequest): Promise<unknown> {
-      sent.push(request);
-      const spec = (request.body as { spec: { namespace?: string; resourceAttributes?: ResourceAttributes } }).spec;
-      if (request.path.endsWith('/selfsubjectrulesreviews')) {
-        const answer = answers.rules?.[spec.namespace!];
-        return { status: answer && { resourceRules: answer.rules, incomplete: answer.incomplete } };
-      }
-      if (answers.failing?.()) throw new Error('connect ECONNREFUSED 127.0.0.1:6443');
-      return { status: { allowed: answers.allowed?.(spec.resourceAttributes!) ?? false } };
-    },
-  } as unknown as KubeClient;
-  const accessReviews = () => sent.filter((r) => r.path.endsWith('/selfsubjectaccessreviews'))
-    .map((r) => (r.body as { spec: { resourceAttributes: ResourceAttributes } }).spec.resourceAttributes);
-  return { client, sent, accessReviews };
-}
+import { authorizationApi, type Answers, type ResourceAttributes } from './authorization-api.ts';
 
 const listPods: Permission = { group: '', resource: 'pods', verb: 'list', scope: 'namespaced' };
 const getPods: Permission = { group: '', resource: 'pods', verb: 'get', scope: 'namespaced' };
@@ -236,4 +208,44 @@ test('the fingerprint changes with an answer and only then', async () => {
   assert.notEqual(await run({ rules: { ...rules, 'team-b': { rules: [], incomplete: false } }, allowed: (a) => a.verb === 'delete' }), base,
     'a review no longer incomplete');
   assert.notEqual(await run({ rules: { ...rules, 'team-a': { rules: [podReader] } }, allowed: (a) => a.verb === 'delete' }), base, 'a rule gone');
+});
+
+/** An API server whose discovery document for extension groups answers with this status (200: served). */
+function extensionGroups(status: number | Error): { client: KubeClient; sent: KubeRequest[] } {
+  const api = authorizationApi({ rules: { 'team-a': { rules: [{ verbs: ['get', 'list'], apiGroups: ['metrics.k8s.io'], resources: ['pods'] }] } }, allowed: () => true });
+  const sent: KubeRequest[] = [];
+  const client = {
+    async json(request: KubeRequest): Promise<unknown> {
+      sent.push(request);
+      if (!request.path.startsWith('/apis/metrics.k8s.io')) return api.client.json(request);
+      if (status instanceof Error) throw status;
+      if (status !== 200) throw new KubeApiError(status, 'NotFound', 'the server could not find the requested resource');
+      return { kind: 'APIGroup', name: 'metrics.k8s.io' };
+    },
+  } as unknown as KubeClient;
+  return { client, sent };
+}
+
+test('a permission of an extension group (metrics-server) that is not served is granted nowhere, whatever the rules say', async () => {
+  const podMetrics: Permission = { group: 'metrics.k8s.io', resource: 'pods', verb: 'list', scope: 'namespaced' };
+  const nodeMetrics: Permission = { group: 'metrics.k8s.io', resource: 'nodes', verb: 'list', scope: 'cluster' };
+  for (const status of [404, 503]) {
+    const { client, sent } = extensionGroups(status);
+    const permissions = await discoverPermissions(client, ['team-a'], [podMetrics, nodeMetrics, listPods]);
+    assert.deepEqual(permissions.decision(podMetrics, 'team-a'), { kind: 'none', source: 'not-served' }, `HTTP ${status}`);
+    assert.deepEqual(permissions.decision(nodeMetrics), { kind: 'none', source: 'not-served' }, `HTTP ${status}`);
+    assert.equal(sent.filter((r) => r.path.endsWith('/selfsubjectaccessreviews')).length, 0, 'nothing asked about a group nobody serves');
+    assert.equal(await groupServed(client, 'metrics.k8s.io'), false);
+  }
+  const served = extensionGroups(200);
+  const permissions = await discoverPermissions(served.client, ['team-a'], [podMetrics, nodeMetrics]);
+  assert.equal(permissions.decision(podMetrics, 'team-a').kind, 'all');
+  assert.deepEqual(permissions.decision(nodeMetrics), { kind: 'all', source: 'access-review' });
+  assert.equal(await groupServed(served.client, 'metrics.k8s.io'), true);
+  assert.equal(EXTENSION_GROUPS.get('metrics.k8s.io'), 'metrics-server', 'what the operator is told to install');
+});
+
+test('whether a group is served: any other failure is not taken for "not served"', async () => {
+  await assert.rejects(groupServed(extensionGroups(403).client, 'metrics.k8s.io'), KubeApiError);
+  await assert.rejects(groupServed(extensionGroups(new Error('connect ECONNREFUSED')).client, 'metrics.k8s.io'), /ECONNREFUSED/);
 });

@@ -119,3 +119,8 @@ test('past 10,000 principals the limiter forgets the full buckets on its own', (
   assert.equal(limiter.check('busy'), 0);
   assert.equal(limiter.size, 1, 'the 10,001st principal prunes every full bucket; its own has just been used');
 });
+
+test('an opaque origin (a file: page, a sandboxed frame) is no origin at all: two of them never match each other', () => {
+  assert.equal(normalizeOrigin('file:///home/user/page.html'), undefined);
+  assert.equal(originAllowed('file:///home/user/page.html', ['file:///srv/allowed.html']), false);
+});
