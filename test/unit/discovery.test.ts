@@ -208,6 +208,8 @@ test('the fingerprint changes with an answer and only then', async () => {
   assert.notEqual(await run({ rules: { ...rules, 'team-b': { rules: [], incomplete: false } }, allowed: (a) => a.verb === 'delete' }), base,
     'a review no longer incomplete');
   assert.notEqual(await run({ rules: { ...rules, 'team-a': { rules: [podReader] } }, allowed: (a) => a.verb === 'delete' }), base, 'a rule gone');
+  const changed = { ...rules, 'team-a': { rules: [podReader, { verbs: ['watch'], apiGroups: [''], resources: ['configmaps'] }] } };
+  assert.notEqual(await run({ rules: changed, allowed: (a) => a.verb === 'delete' }), base, 'a rule changed, though no decision did');
 });
 
 /** An API server whose discovery document for extension groups answers with this status (200: served). */
