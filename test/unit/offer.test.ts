@@ -189,3 +189,14 @@ test('the signature changes with the tools and their namespaces, and not with an
   assert.notEqual(sig(reader), sig(admin));
   assert.equal(sig(reader), JSON.stringify([['whoami', null], ['pods_list', ['team-a']]]));
 });
+
+test('a kind counts as served by a specific tool only for that tool\'s own verb, and not through a subresource', async () => {
+  const secretGet = tool('secret_get', [perm('get', 'secrets')]);
+  const podLogs = tool('pod_logs', [{ ...perm('list', 'pods'), subresource: 'log' }]);
+  const own = [genericList, secretGet, podLogs];
+  const lists = (resources: string[]): ResourceRule => ({ verbs: ['list'], apiGroups: [''], resources });
+  const set = await discoverPermissions(authorizationApi({ rules: { 'team-a': { rules: [lists(['secrets'])] }, 'team-b': { rules: [lists(['pods'])] } } }).client,
+    ['team-a', 'team-b'], cataloguePermissions(own));
+  const ad = advertise(own, set).find((a) => a.tool.name === 'resources_list');
+  assert.deepEqual(ad?.namespaces, ['team-a', 'team-b'], 'secret_get serves get, not list; pod_logs serves pods/log, not pods');
+});
