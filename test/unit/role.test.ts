@@ -198,3 +198,13 @@ test('the whole rendering: a Role and RoleBinding per namespace, a ClusterRole o
   assert.doesNotMatch(selfOnly, /add get\/list rules/, 'no generic tool: no hint');
   assert.match(selfOnly, /^# Minimal RBAC for tools: whoami\n# Kubernetes user: eks-agent:scaler\n+# --- AWS side/);
 });
+
+test('Kubernetes only (the refusal\'s narrow RBAC): the Role and its binding end the text, with no AWS side', () => {
+  const tools = catalogue.filter((t) => t.name === 'pods_list');
+  const request = { tools, namespaces: ['team-a'], user: 'eks-agent:r', name: 'r', roleArn: '', bindingRole: 'r', clusterName: '', region: '', trustedPrincipal: '' };
+  const yaml = renderRbac({ ...request, kubernetesOnly: true });
+  assert.ok(yaml.endsWith('subjects:\n- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "eks-agent:r"}\n'), yaml.slice(-200));
+  assert.doesNotMatch(yaml, /IAM|aws-auth|DescribeCluster/);
+  assert.equal(renderRbac(request).startsWith(yaml.trimEnd()), true, 'the same Kubernetes side, then the AWS side');
+  assert.match(renderRbac(request), /"Resource":"arn:aws:eks::\*:cluster\/"/, 'an ARN without a partition is taken for the aws partition');
+});
