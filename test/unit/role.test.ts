@@ -208,3 +208,17 @@ test('Kubernetes only (the refusal\'s narrow RBAC): the Role and its binding end
   assert.equal(renderRbac(request).startsWith(yaml.trimEnd()), true, 'the same Kubernetes side, then the AWS side');
   assert.match(renderRbac(request), /"Resource":"arn:aws:eks::\*:cluster\/"/, 'an ARN without a partition is taken for the aws partition');
 });
+
+test('a tool of several kinds: a chosen kind brings all its permissions, even those on another resource; none chosen brings every kind', () => {
+  const apps = (resource: string, verb: string): Permission => ({ group: 'apps', resource, verb, scope: 'namespaced' });
+  const rollouts = { name: 'rollout_restart', permissions: [], kinds: {
+    Deployment: [apps('deployments', 'patch'), apps('replicasets', 'list')],
+    StatefulSet: [apps('statefulsets', 'patch'), apps('controllerrevisions', 'list')],
+  } } as unknown as ToolDeclaration;
+  const request = { tools: [rollouts], namespaces: ['team-a'], user: 'eks-agent:r', name: 'r', roleArn: '', bindingRole: 'r', clusterName: '', region: '', trustedPrincipal: '', kubernetesOnly: true };
+  const deployments = renderRbac({ ...request, kinds: [{ group: 'apps', resource: 'deployments' }] });
+  assert.match(deployments, /resources: \["replicasets"\]\n  verbs: \["list"\]/, 'the Deployment kind\'s ReplicaSets come with it');
+  assert.doesNotMatch(deployments, /statefulsets|controllerrevisions/);
+  const every = renderRbac(request);
+  for (const resource of ['deployments', 'replicasets', 'statefulsets', 'controllerrevisions']) assert.match(every, new RegExp(`"${resource}"`));
+});
