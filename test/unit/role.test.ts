@@ -214,11 +214,12 @@ test('a tool of several kinds: a chosen kind brings all its permissions, even th
   const rollouts = { name: 'rollout_restart', permissions: [], kinds: {
     Deployment: [apps('deployments', 'patch'), apps('replicasets', 'list')],
     StatefulSet: [apps('statefulsets', 'patch'), apps('controllerrevisions', 'list')],
+    LegacyDeployment: [{ group: 'extensions', resource: 'deployments', verb: 'patch', scope: 'namespaced' }],
   } } as unknown as ToolDeclaration;
   const request = { tools: [rollouts], namespaces: ['team-a'], user: 'eks-agent:r', name: 'r', roleArn: '', bindingRole: 'r', clusterName: '', region: '', trustedPrincipal: '', kubernetesOnly: true };
   const deployments = renderRbac({ ...request, kinds: [{ group: 'apps', resource: 'deployments' }] });
   assert.match(deployments, /resources: \["replicasets"\]\n  verbs: \["list"\]/, 'the Deployment kind\'s ReplicaSets come with it');
-  assert.doesNotMatch(deployments, /statefulsets|controllerrevisions/);
+  assert.doesNotMatch(deployments, /statefulsets|controllerrevisions|extensions/, 'a kind is chosen by group and resource');
   const every = renderRbac(request);
   for (const resource of ['deployments', 'replicasets', 'statefulsets', 'controllerrevisions']) assert.match(every, new RegExp(`"${resource}"`));
 });
