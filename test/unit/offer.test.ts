@@ -70,6 +70,10 @@ test('a tool of several kinds offers the kinds granted somewhere in the scope, a
   const set = await permissions({ rules: { 'team-a': { rules: [] }, 'team-b': { rules: [deploymentReader] } } });
   const ad = advertise(catalogue, set).find((a) => a.tool.name === 'rollout_status');
   assert.deepEqual(ad, { tool: rollouts, namespaces: ['team-b'], kinds: ['Deployment'] });
+  const statefulSetReader: ResourceRule = { verbs: ['get'], apiGroups: ['apps'], resources: ['statefulsets'] };
+  const each = await permissions({ rules: { 'team-a': { rules: [deploymentReader] }, 'team-b': { rules: [statefulSetReader] } } });
+  assert.deepEqual(advertise(catalogue, each).find((a) => a.tool.name === 'rollout_status'),
+    { tool: rollouts, namespaces: ['team-a', 'team-b'], kinds: ['Deployment', 'StatefulSet'] }, 'each namespace where some kind is granted');
   const neither = await permissions({ rules: { 'team-a': { rules: [podReader] } } });
   assert.equal(advertise(catalogue, neither).some((a) => a.tool.name === 'rollout_status'), false);
 });
