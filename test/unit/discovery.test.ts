@@ -251,3 +251,15 @@ test('whether a group is served: any other failure is not taken for "not served"
   await assert.rejects(groupServed(extensionGroups(403).client, 'metrics.k8s.io'), KubeApiError);
   await assert.rejects(groupServed(extensionGroups(new Error('connect ECONNREFUSED')).client, 'metrics.k8s.io'), /ECONNREFUSED/);
 });
+
+test('the permissions granted, each once: cluster-wide ones where the cluster grants them, namespaced ones in some namespace of the scope', async () => {
+  const secretsList: Permission = { group: '', resource: 'secrets', verb: 'list', scope: 'namespaced' };
+  const listEvents: Permission = { group: '', resource: 'events', verb: 'list', scope: 'cluster' };
+  const set = await discoverPermissions(authorizationApi({ rules: { 'team-a': { rules: [] }, 'team-b': { rules: [podReader] } }, allowed: (a) => a.namespace === '' && a.resource === 'nodes' }).client,
+    ['team-a', 'team-b'], [listPods, listNodes, listEvents, secretsList]);
+  assert.deepEqual(set.granted([listPods, listNodes, listPods, listEvents, secretsList]),
+    [listPods, listNodes]);
+  assert.deepEqual(set.granted([{ ...listNodes, scope: 'namespaced' as const }]), [], 'nodes as a namespaced permission: not what was granted');
+  const noScope = await discoverPermissions(authorizationApi({ allowed: () => true }).client, [], [listNodes]);
+  assert.deepEqual(noScope.granted([listNodes, listPods]), [listNodes], 'a cluster-wide grant needs no namespace');
+});

@@ -118,6 +118,7 @@ test('the kind argument takes only the granted kinds; a client that cannot ask g
   assert.equal(kinds.safeParse({ kind: 'StatefulSet' }).success, false);
   const del = offer.find('pods_delete', mute)!;
   assert.deepEqual(offer.inputSchema(del, mute).parse({ confirm: true }), { namespace: 'team-a', confirm: true });
+  assert.equal(offer.inputSchema(del, mute).shape['confirm']!.description, 'true once the user agreed to exactly this call', 'what the agent is told the argument means');
   assert.deepEqual(offer.inputSchema(del, asking).parse({ confirm: true }), { namespace: 'team-a' }, 'a client that asks its user has no confirm argument');
   assert.deepEqual(offer.inputSchema(offer.find('pods_list', mute)!, mute).parse({ confirm: true }), { namespace: 'team-a' }, 'nor does a tool that asks nothing');
 });

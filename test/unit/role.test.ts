@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Permission } from '../../src/rbac/permission.ts';
-import { renderRbac, rulesFor } from '../../src/rbac/role.ts';
+import { renderRbac, rulesFor, usernameTemplate } from '../../src/rbac/role.ts';
 import { grantFromRules } from '../../src/rbac/rules.ts';
 import type { ToolDeclaration } from '../../src/tool.ts';
 import { catalogue } from '../../tools/index.ts';
@@ -220,6 +220,14 @@ test('a tool of several kinds: a chosen kind brings all its permissions, even th
   const deployments = renderRbac({ ...request, kinds: [{ group: 'apps', resource: 'deployments' }] });
   assert.match(deployments, /resources: \["replicasets"\]\n  verbs: \["list"\]/, 'the Deployment kind\'s ReplicaSets come with it');
   assert.doesNotMatch(deployments, /statefulsets|controllerrevisions|extensions/, 'a kind is chosen by group and resource');
+  assert.doesNotMatch(deployments, /--kinds/, 'kinds chosen: no hint to choose them');
   const every = renderRbac(request);
   for (const resource of ['deployments', 'replicasets', 'statefulsets', 'controllerrevisions']) assert.match(every, new RegExp(`"${resource}"`));
+});
+
+test('the username template replaces the last occurrence of the binding role, wherever it stands, and nothing when it is absent', () => {
+  assert.equal(usernameTemplate('eks-agent:agent', 'agent'), 'eks-agent:{{SessionName}}');
+  assert.equal(usernameTemplate('agent', 'agent'), '{{SessionName}}');
+  assert.equal(usernameTemplate('reader-x', 'reader'), '{{SessionName}}-x');
+  assert.equal(usernameTemplate('eks-agent:alice', 'bob'), 'eks-agent:alice');
 });
