@@ -109,3 +109,17 @@ test('Hardening #5: repeated 401s from one address back off; other addresses and
   for (let i = 0; i < 20_000; i += 1) throttle.failed(`10.0.${i >> 8}.${i & 255}`);
   assert.ok(throttle.size <= 10_000, 'memory stays bounded under a spray of addresses');
 });
+
+test('a failure is forgotten once it is older than the window and the address no longer waits, not before', () => {
+  let now = 0;
+  const throttle = new FailedAuthThrottle({ free: 1, baseMs: 2_000, windowMs: 1_000, now: () => now });
+  throttle.failed('a'); // the first failure past the free one: the address waits 2 s
+  now = 1_500; // past the window, still waiting
+  assert.equal(throttle.waitSeconds('a'), 1, 'an address that must wait is remembered past the window');
+  assert.equal(throttle.size, 1);
+  now = 2_000; // past the window and the wait
+  assert.equal(throttle.waitSeconds('a'), 0);
+  assert.equal(throttle.size, 0, 'forgotten');
+  throttle.failed('a');
+  assert.equal(throttle.waitSeconds('a'), 2, 'counted from the start again: one failure');
+});

@@ -231,3 +231,10 @@ test('the username template replaces the last occurrence of the binding role, wh
   assert.equal(usernameTemplate('reader-x', 'reader'), '{{SessionName}}-x');
   assert.equal(usernameTemplate('eks-agent:alice', 'bob'), 'eks-agent:alice');
 });
+
+test('with no kinds chosen, the hint names every generic tool in use', () => {
+  const generic = (name: string) => ({ name, permissions: [], advertisedFor: { verb: 'get', probes: [] } }) as unknown as ToolDeclaration;
+  const yaml = renderRbac({ tools: [generic('resources_get'), generic('resources_list')], namespaces: ['team-a'], user: 'u', name: 'r', roleArn: '', bindingRole: 'r',
+    clusterName: '', region: '', trustedPrincipal: '', kubernetesOnly: true });
+  assert.match(yaml, /^# resources_get, resources_list: name the kinds they may use with --kinds/m);
+});
