@@ -178,7 +178,8 @@ test('prompts are offered when every tool they name is, with the namespaces wher
   const diagnose = prompt('diagnose', ['pods_list', 'rollout_status']);
   const events = prompt('events', ['pods_list', 'cluster_events']);
   const destroy = prompt('destroy', ['pods_delete']);
-  assert.deepEqual(offer.prompts([diagnose, events, destroy], asking).map((p) => p.name), ['diagnose', 'events']);
+  const halfway = prompt('halfway', ['pods_list', 'pods_delete']);
+  assert.deepEqual(offer.prompts([diagnose, events, destroy, halfway], asking).map((p) => p.name), ['diagnose', 'events'], 'a prompt needs every tool it names');
   assert.deepEqual(offer.promptNamespaces(events, asking), ['team-a', 'team-b'], 'an optional namespace narrows nothing');
   assert.deepEqual(offer.promptNamespaces(prompt('both', ['rollout_status', 'pods_list']), asking), ['team-a'], 'rollout_status is offered in team-a only: the prompt\'s namespace narrows to it');
 });
