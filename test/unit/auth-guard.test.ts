@@ -71,7 +71,8 @@ test('while the address waits, a token that does not verify gets 429 with Retry-
   assert.equal(refused.res.headers['Content-Type'], 'application/json');
   assert.deepEqual(JSON.parse(refused.res.body!), { error: 'too_many_requests', error_description: 'Too many failed authentications from this address: retry after 10 seconds' });
   assert.deepEqual(g.verified, ['wrong-token-2'], 'the token as presented, without the scheme or the trailing space');
-  assert.match(JSON.stringify(g.lines), /repeated failed authentication from one address: backing off/);
+  assert.deepEqual(g.lines, [{ level: 'warn', fields: { address: '203.0.113.9', retryAfterSeconds: 10 },
+    message: 'repeated failed authentication from one address: backing off' }], 'the address and its wait, never the token');
   assert.equal(g.throttle.waitSeconds('203.0.113.9'), 20, 'the refused attempt counts too: the wait doubles');
   const ok = await g.request(`Bearer ${valid}`, 200);
   assert.equal(ok.passed, true, 'a valid token always passes');

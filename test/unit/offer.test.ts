@@ -63,6 +63,9 @@ test('a cluster-scoped tool is offered without a namespace argument, or with an 
   const set = await permissions({ rules: { 'team-a': { rules: [] }, 'team-b': { rules: [] } }, allowed: (a) => a.namespace === '' && ['nodes', 'events'].includes(a.resource) });
   const ads = new Map(advertise(catalogue, set).map((ad) => [ad.tool.name, ad]));
   assert.deepEqual(ads.get('nodes_list'), { tool: nodesList });
+  const offer = new Offer(catalogue, set, options());
+  const nodes = offer.inputSchema(offer.find('nodes_list', asking)!, asking);
+  assert.deepEqual(Object.keys(nodes.shape), ['name'], 'no namespace argument at all');
   assert.deepEqual(ads.get('cluster_events'), { tool: eventsAnywhere, namespaces: ['team-a', 'team-b'], namespaceOptional: true });
 });
 
