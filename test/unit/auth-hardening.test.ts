@@ -84,7 +84,7 @@ test('Hardening #4: typ, when the issuer sets it, must be at+jwt (RFC 9068); an 
   assert.equal(await refusal(await sign({ sub: 'a' }, 'at+jwt')), 'accepted');
   assert.equal(await refusal(await sign({ sub: 'a' }, 'application/at+jwt')), 'accepted');
   assert.equal(await refusal(await sign({ sub: 'a' }, 'AT+JWT')), 'accepted', 'media types are case-insensitive');
-  for (const typ of ['JWT', 'id_token+jwt', 'application/jwt', 'logout+jwt']) {
+  for (const typ of ['JWT', 'id_token+jwt', 'application/jwt', 'logout+jwt', 'at+application/jwt']) {
     assert.equal(await refusal(await sign({ sub: 'a' }, typ)), 'Token is not an access token (typ must be at+jwt)', typ);
   }
 });
