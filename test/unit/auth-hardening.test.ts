@@ -123,3 +123,12 @@ test('a failure is forgotten once it is older than the window and the address no
   throttle.failed('a');
   assert.equal(throttle.waitSeconds('a'), 2, 'counted from the start again: one failure');
 });
+
+test('the client id is the first of client_id and azp that is a non-empty string, else the subject', async () => {
+  const { sign, verify } = await issuer();
+  const clientId = async (claims: Record<string, unknown>) => (await verify(await sign({ sub: 'agent-1', ...claims }))).clientId;
+  assert.equal(await clientId({ client_id: 'cli', azp: 'app' }), 'cli');
+  assert.equal(await clientId({ client_id: '', azp: 'app' }), 'app');
+  assert.equal(await clientId({ client_id: 7, azp: 'app' }), 'app');
+  assert.equal(await clientId({}), 'agent-1');
+});

@@ -263,3 +263,11 @@ test('the permissions granted, each once: cluster-wide ones where the cluster gr
   const noScope = await discoverPermissions(authorizationApi({ allowed: () => true }).client, [], [listNodes]);
   assert.deepEqual(noScope.granted([listNodes, listPods]), [listNodes], 'a cluster-wide grant needs no namespace');
 });
+
+test('a permission decided on first use is decided from the rules of the namespace asked about', async () => {
+  const podAdmin: ResourceRule = { verbs: ['*'], apiGroups: [''], resources: ['pods'] };
+  const api = authorizationApi({ rules: { 'team-a': { rules: [podAdmin] }, 'team-b': { rules: [] } } });
+  const permissions = await discoverPermissions(api.client, ['team-a', 'team-b'], []);
+  assert.equal(await permissions.allows(deletePods, 'team-b', 'web-1'), false);
+  assert.equal(await permissions.allows(deletePods, 'team-a', 'web-1'), true);
+});
