@@ -132,3 +132,16 @@ test('the client id is the first of client_id and azp that is a non-empty string
   assert.equal(await clientId({ client_id: 7, azp: 'app' }), 'app');
   assert.equal(await clientId({}), 'agent-1');
 });
+
+test('by default a failure is remembered for 10 minutes: failures a minute apart add up, ten minutes apart they do not', () => {
+  let now = 0;
+  const throttle = new FailedAuthThrottle({ free: 1, baseMs: 1_000, now: () => now });
+  throttle.failed('a');
+  now = 60_000;
+  throttle.failed('a');
+  assert.equal(throttle.waitSeconds('a'), 2, 'the second failure within the window doubles the wait');
+  now += 10 * 60_000 + 1;
+  assert.equal(throttle.size, 1);
+  throttle.failed('a');
+  assert.equal(throttle.waitSeconds('a'), 1, 'older than the window: counted from the start again');
+});

@@ -271,3 +271,18 @@ test('a permission decided on first use is decided from the rules of the namespa
   assert.equal(await permissions.allows(deletePods, 'team-b', 'web-1'), false);
   assert.equal(await permissions.allows(deletePods, 'team-a', 'web-1'), true);
 });
+
+test('a question about a namespace is asked once: not again when the scope holds it, and asked when it does not', async () => {
+  const escalate: Permission = { group: 'rbac.authorization.k8s.io', resource: 'roles', verb: 'escalate', scope: 'namespaced' };
+  const inScope = authorizationApi({ rules: { 'kube-system': { rules: [], incomplete: true } }, allowed: () => true });
+  const impersonate: Permission = { group: '', resource: 'serviceaccounts', verb: 'impersonate', scope: 'namespaced' };
+  const permissions = await discoverPermissions(inScope.client, ['kube-system'], [listPods, escalate],
+    [{ namespace: 'kube-system', permission: escalate }, { namespace: 'kube-system', permission: impersonate }]);
+  assert.deepEqual(inScope.accessReviews().filter((a) => a.verb === 'escalate').length, 1, 'the scope already asks it');
+  assert.equal(permissions.decision(escalate, 'kube-system').kind, 'all');
+  assert.equal(permissions.decision(impersonate, 'kube-system').kind, 'all', 'a question the scope does not ask is asked');
+  const outside = authorizationApi({ rules: { 'team-a': { rules: [] } }, allowed: (a) => a.namespace === 'kube-system' });
+  const elsewhere = await discoverPermissions(outside.client, ['team-a'], [escalate], [{ namespace: 'kube-system', permission: escalate }, { namespace: 'kube-system', permission: escalate }]);
+  assert.deepEqual(outside.accessReviews().map((a) => a.namespace), ['kube-system'], 'asked once, in kube-system');
+  assert.equal(elsewhere.decision(escalate, 'kube-system').kind, 'all');
+});
