@@ -145,3 +145,14 @@ test('by default a failure is remembered for 10 minutes: failures a minute apart
   throttle.failed('a');
   assert.equal(throttle.waitSeconds('a'), 1, 'older than the window: counted from the start again');
 });
+
+test('past maxAddresses, the least recently failed addresses are forgotten first, down to 90%', () => {
+  const now = 0;
+  const throttle = new FailedAuthThrottle({ free: 1, baseMs: 60_000, maxAddresses: 10, now: () => now });
+  for (let i = 1; i <= 10; i += 1) throttle.failed(`a${i}`);
+  assert.equal(throttle.size, 10, 'at the limit: all kept');
+  throttle.failed('a1'); // now the most recently failed
+  throttle.failed('a11');
+  assert.equal(throttle.size, 9, 'over the limit: pruned to 9');
+  assert.deepEqual(['a1', 'a2', 'a3', 'a4', 'a11'].map((a) => throttle.waitSeconds(a) > 0), [true, false, false, true, true]);
+});

@@ -286,3 +286,18 @@ test('a question about a namespace is asked once: not again when the scope holds
   assert.deepEqual(outside.accessReviews().map((a) => a.namespace), ['kube-system'], 'asked once, in kube-system');
   assert.equal(elsewhere.decision(escalate, 'kube-system').kind, 'all');
 });
+
+test('couldGrant: false only where every review concerned is complete and no rule has the verb; nothing outside the scope', async () => {
+  const events: ResourceRule = { verbs: ['watch'], apiGroups: [''], resources: ['events'] };
+  const api = authorizationApi({ rules: { 'team-a': { rules: [podReader, events] }, 'team-b': { rules: [], incomplete: true } } });
+  const set = await discoverPermissions(api.client, ['team-a', 'team-b'], []);
+  assert.equal(set.couldGrant('list', 'team-a'), true, 'one rule of two has the verb');
+  assert.equal(set.couldGrant('delete', 'team-a'), false);
+  assert.equal(set.couldGrant('delete', 'team-b'), true, 'an incomplete review may grant anything');
+  assert.equal(set.couldGrant('delete'), true, 'some namespace of the scope might');
+  assert.equal(set.couldGrant('get', 'kube-system'), false, 'outside the scope');
+  const complete = await discoverPermissions(authorizationApi({ rules: { 'team-a': { rules: [podReader] }, 'team-b': { rules: [] } } }).client, ['team-a', 'team-b'], []);
+  assert.equal(complete.couldGrant('delete'), false);
+  assert.equal(complete.couldGrant('get'), true);
+  assert.equal(complete.couldGrant('get', 'team-b'), false, 'only the namespace asked about');
+});
