@@ -52,7 +52,7 @@ const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').dig
  * short fingerprint of the token. Pure: the source only names where the tokens came from in errors.
  */
 export function parseTokens(text: string, source: string): StaticToken[] {
-  const entries = text.split(/[\n,]/).map((line) => line.replace(/#.*$/, '').trim()).filter(Boolean);
+  const entries = text.split(/[\n,]/).map((line) => line.replace(/#.*/s, '').trim()).filter(Boolean);
   if (entries.length === 0) throw new ConfigError([`${source} holds no token`]);
   const tokens: StaticToken[] = [];
   const seen = new Map<string, string>();

@@ -84,7 +84,7 @@ test('Hardening #4: typ, when the issuer sets it, must be at+jwt (RFC 9068); an 
   assert.equal(await refusal(await sign({ sub: 'a' }, 'at+jwt')), 'accepted');
   assert.equal(await refusal(await sign({ sub: 'a' }, 'application/at+jwt')), 'accepted');
   assert.equal(await refusal(await sign({ sub: 'a' }, 'AT+JWT')), 'accepted', 'media types are case-insensitive');
-  for (const typ of ['JWT', 'id_token+jwt', 'application/jwt', 'logout+jwt']) {
+  for (const typ of ['JWT', 'id_token+jwt', 'application/jwt', 'logout+jwt', 'at+application/jwt']) {
     assert.equal(await refusal(await sign({ sub: 'a' }, typ)), 'Token is not an access token (typ must be at+jwt)', typ);
   }
 });
@@ -108,4 +108,51 @@ test('Hardening #5: repeated 401s from one address back off; other addresses and
   assert.equal(throttle.waitSeconds(attacker), 0, 'the wait ends');
   for (let i = 0; i < 20_000; i += 1) throttle.failed(`10.0.${i >> 8}.${i & 255}`);
   assert.ok(throttle.size <= 10_000, 'memory stays bounded under a spray of addresses');
+});
+
+test('a failure is forgotten once it is older than the window and the address no longer waits, not before', () => {
+  let now = 0;
+  const throttle = new FailedAuthThrottle({ free: 1, baseMs: 2_000, windowMs: 1_000, now: () => now });
+  throttle.failed('a'); // the first failure past the free one: the address waits 2 s
+  now = 1_500; // past the window, still waiting
+  assert.equal(throttle.waitSeconds('a'), 1, 'an address that must wait is remembered past the window');
+  assert.equal(throttle.size, 1);
+  now = 2_000; // past the window and the wait
+  assert.equal(throttle.waitSeconds('a'), 0);
+  assert.equal(throttle.size, 0, 'forgotten');
+  throttle.failed('a');
+  assert.equal(throttle.waitSeconds('a'), 2, 'counted from the start again: one failure');
+});
+
+test('the client id is the first of client_id and azp that is a non-empty string, else the subject', async () => {
+  const { sign, verify } = await issuer();
+  const clientId = async (claims: Record<string, unknown>) => (await verify(await sign({ sub: 'agent-1', ...claims }))).clientId;
+  assert.equal(await clientId({ client_id: 'cli', azp: 'app' }), 'cli');
+  assert.equal(await clientId({ client_id: '', azp: 'app' }), 'app');
+  assert.equal(await clientId({ client_id: 7, azp: 'app' }), 'app');
+  assert.equal(await clientId({}), 'agent-1');
+});
+
+test('by default a failure is remembered for 10 minutes: failures a minute apart add up, ten minutes apart they do not', () => {
+  let now = 0;
+  const throttle = new FailedAuthThrottle({ free: 1, baseMs: 1_000, now: () => now });
+  throttle.failed('a');
+  now = 60_000;
+  throttle.failed('a');
+  assert.equal(throttle.waitSeconds('a'), 2, 'the second failure within the window doubles the wait');
+  now += 10 * 60_000 + 1;
+  assert.equal(throttle.size, 1);
+  throttle.failed('a');
+  assert.equal(throttle.waitSeconds('a'), 1, 'older than the window: counted from the start again');
+});
+
+test('past maxAddresses, the least recently failed addresses are forgotten first, down to 90%', () => {
+  const now = 0;
+  const throttle = new FailedAuthThrottle({ free: 1, baseMs: 60_000, maxAddresses: 10, now: () => now });
+  for (let i = 1; i <= 10; i += 1) throttle.failed(`a${i}`);
+  assert.equal(throttle.size, 10, 'at the limit: all kept');
+  throttle.failed('a1'); // now the most recently failed
+  throttle.failed('a11');
+  assert.equal(throttle.size, 9, 'over the limit: pruned to 9');
+  assert.deepEqual(['a1', 'a2', 'a3', 'a4', 'a11'].map((a) => throttle.waitSeconds(a) > 0), [true, false, false, true, true]);
 });

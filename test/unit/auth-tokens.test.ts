@@ -33,6 +33,12 @@ test('token lists: names of 1-64 safe characters, each entry numbered in errors,
   assert.equal(matchToken(parseTokens(`alice:${t1}#note, bob:${t2} # note`, 's'), t2)?.principal, 'static:bob');
 });
 
+test('a token file saved with CRLF line endings reads as the same tokens, comments and all', () => {
+  const crlf = parseTokens(`# agents\r\nalice:${t1} # ci\r\n${t2}\r\n`, 's');
+  assert.deepEqual(crlf.map((t) => t.principal), parseTokens(`# agents\nalice:${t1} # ci\n${t2}\n`, 's').map((t) => t.principal));
+  assert.equal(crlf.length, 2);
+});
+
 test('matchToken finds the token wherever it is in the list, and nothing in an empty one', () => {
   const tokens = parseTokens(`alice:${t1}\nbob:${t2}\nbob:${t2}`, 's');
   assert.equal(matchToken(tokens, t2)?.principal, 'static:bob');

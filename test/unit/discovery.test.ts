@@ -3,39 +3,11 @@
 // decision can be driven without a control plane, and every request the decision sends is seen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeClient, KubeRequest } from '../../src/kube/client.ts';
-import { accessReview, discoverPermissions, reviewNamespace } from '../../src/rbac/discovery.ts';
+import { accessReview, discoverPermissions, EXTENSION_GROUPS, groupServed, reviewNamespace } from '../../src/rbac/discovery.ts';
+import { KubeApiError, type KubeClient, type KubeRequest } from '../../src/kube/client.ts';
 import type { Permission } from '../../src/rbac/permission.ts';
 import type { ResourceRule } from '../../src/rbac/rules.ts';
-
-interface ResourceAttributes { verb: string; group: string; resource: string; subresource: string; namespace?: string; name: string }
-
-/** What the authorization API answers: rules per namespace, and a SelfSubjectAccessReview verdict. */
-interface Answers {
-  rules?: Record<string, { rules?: ResourceRule[]; incomplete?: boolean }>;
-  allowed?: (attributes: ResourceAttributes) => boolean;
-  /** Access reviews fail (the API server unreachable) while this returns true. */
-  failing?: () => boolean;
-}
-
-function authorizationApi(answers: Answers): { client: KubeClient; sent: KubeRequest[]; accessReviews: () => ResourceAttributes[] } {
-  const sent: KubeRequest[] = [];
-  const client = {
-    async json(request: KubeRequest): Promise<unknown> {
-      sent.push(request);
-      const spec = (request.body as { spec: { namespace?: string; resourceAttributes?: ResourceAttributes } }).spec;
-      if (request.path.endsWith('/selfsubjectrulesreviews')) {
-        const answer = answers.rules?.[spec.namespace!];
-        return { status: answer && { resourceRules: answer.rules, incomplete: answer.incomplete } };
-      }
-      if (answers.failing?.()) throw new Error('connect ECONNREFUSED 127.0.0.1:6443');
-      return { status: { allowed: answers.allowed?.(spec.resourceAttributes!) ?? false } };
-    },
-  } as unknown as KubeClient;
-  const accessReviews = () => sent.filter((r) => r.path.endsWith('/selfsubjectaccessreviews'))
-    .map((r) => (r.body as { spec: { resourceAttributes: ResourceAttributes } }).spec.resourceAttributes);
-  return { client, sent, accessReviews };
-}
+import { authorizationApi, type Answers, type ResourceAttributes } from './authorization-api.ts';
 
 const listPods: Permission = { group: '', resource: 'pods', verb: 'list', scope: 'namespaced' };
 const getPods: Permission = { group: '', resource: 'pods', verb: 'get', scope: 'namespaced' };
@@ -236,4 +208,96 @@ test('the fingerprint changes with an answer and only then', async () => {
   assert.notEqual(await run({ rules: { ...rules, 'team-b': { rules: [], incomplete: false } }, allowed: (a) => a.verb === 'delete' }), base,
     'a review no longer incomplete');
   assert.notEqual(await run({ rules: { ...rules, 'team-a': { rules: [podReader] } }, allowed: (a) => a.verb === 'delete' }), base, 'a rule gone');
+  const changed = { ...rules, 'team-a': { rules: [podReader, { verbs: ['watch'], apiGroups: [''], resources: ['configmaps'] }] } };
+  assert.notEqual(await run({ rules: changed, allowed: (a) => a.verb === 'delete' }), base, 'a rule changed, though no decision did');
+});
+
+/** An API server whose discovery document for extension groups answers with this status (200: served). */
+function extensionGroups(status: number | Error): { client: KubeClient; sent: KubeRequest[] } {
+  const api = authorizationApi({ rules: { 'team-a': { rules: [{ verbs: ['get', 'list'], apiGroups: ['metrics.k8s.io'], resources: ['pods'] }] } }, allowed: () => true });
+  const sent: KubeRequest[] = [];
+  const client = {
+    async json(request: KubeRequest): Promise<unknown> {
+      sent.push(request);
+      if (!request.path.startsWith('/apis/metrics.k8s.io')) return api.client.json(request);
+      if (status instanceof Error) throw status;
+      if (status !== 200) throw new KubeApiError(status, 'NotFound', 'the server could not find the requested resource');
+      return { kind: 'APIGroup', name: 'metrics.k8s.io' };
+    },
+  } as unknown as KubeClient;
+  return { client, sent };
+}
+
+test('a permission of an extension group (metrics-server) that is not served is granted nowhere, whatever the rules say', async () => {
+  const podMetrics: Permission = { group: 'metrics.k8s.io', resource: 'pods', verb: 'list', scope: 'namespaced' };
+  const nodeMetrics: Permission = { group: 'metrics.k8s.io', resource: 'nodes', verb: 'list', scope: 'cluster' };
+  for (const status of [404, 503]) {
+    const { client, sent } = extensionGroups(status);
+    const permissions = await discoverPermissions(client, ['team-a'], [podMetrics, nodeMetrics, listPods]);
+    assert.deepEqual(permissions.decision(podMetrics, 'team-a'), { kind: 'none', source: 'not-served' }, `HTTP ${status}`);
+    assert.deepEqual(permissions.decision(nodeMetrics), { kind: 'none', source: 'not-served' }, `HTTP ${status}`);
+    assert.equal(sent.filter((r) => r.path.endsWith('/selfsubjectaccessreviews')).length, 0, 'nothing asked about a group nobody serves');
+    assert.equal(await groupServed(client, 'metrics.k8s.io'), false);
+  }
+  const served = extensionGroups(200);
+  const permissions = await discoverPermissions(served.client, ['team-a'], [podMetrics, nodeMetrics]);
+  assert.equal(permissions.decision(podMetrics, 'team-a').kind, 'all');
+  assert.deepEqual(permissions.decision(nodeMetrics), { kind: 'all', source: 'access-review' });
+  assert.equal(await groupServed(served.client, 'metrics.k8s.io'), true);
+  assert.equal(EXTENSION_GROUPS.get('metrics.k8s.io'), 'metrics-server', 'what the operator is told to install');
+});
+
+test('whether a group is served: any other failure is not taken for "not served"', async () => {
+  await assert.rejects(groupServed(extensionGroups(403).client, 'metrics.k8s.io'), KubeApiError);
+  await assert.rejects(groupServed(extensionGroups(new Error('connect ECONNREFUSED')).client, 'metrics.k8s.io'), /ECONNREFUSED/);
+});
+
+test('the permissions granted, each once: cluster-wide ones where the cluster grants them, namespaced ones in some namespace of the scope', async () => {
+  const secretsList: Permission = { group: '', resource: 'secrets', verb: 'list', scope: 'namespaced' };
+  const listEvents: Permission = { group: '', resource: 'events', verb: 'list', scope: 'cluster' };
+  const set = await discoverPermissions(authorizationApi({ rules: { 'team-a': { rules: [] }, 'team-b': { rules: [podReader] } }, allowed: (a) => a.namespace === '' && a.resource === 'nodes' }).client,
+    ['team-a', 'team-b'], [listPods, listNodes, listEvents, secretsList]);
+  assert.deepEqual(set.granted([listPods, listNodes, listPods, listEvents, secretsList]),
+    [listPods, listNodes]);
+  assert.deepEqual(set.granted([{ ...listNodes, scope: 'namespaced' as const }]), [], 'nodes as a namespaced permission: not what was granted');
+  const noScope = await discoverPermissions(authorizationApi({ allowed: () => true }).client, [], [listNodes]);
+  assert.deepEqual(noScope.granted([listNodes, listPods]), [listNodes], 'a cluster-wide grant needs no namespace');
+});
+
+test('a permission decided on first use is decided from the rules of the namespace asked about', async () => {
+  const podAdmin: ResourceRule = { verbs: ['*'], apiGroups: [''], resources: ['pods'] };
+  const api = authorizationApi({ rules: { 'team-a': { rules: [podAdmin] }, 'team-b': { rules: [] } } });
+  const permissions = await discoverPermissions(api.client, ['team-a', 'team-b'], []);
+  assert.equal(await permissions.allows(deletePods, 'team-b', 'web-1'), false);
+  assert.equal(await permissions.allows(deletePods, 'team-a', 'web-1'), true);
+});
+
+test('a question about a namespace is asked once: not again when the scope holds it, and asked when it does not', async () => {
+  const escalate: Permission = { group: 'rbac.authorization.k8s.io', resource: 'roles', verb: 'escalate', scope: 'namespaced' };
+  const inScope = authorizationApi({ rules: { 'kube-system': { rules: [], incomplete: true } }, allowed: () => true });
+  const impersonate: Permission = { group: '', resource: 'serviceaccounts', verb: 'impersonate', scope: 'namespaced' };
+  const permissions = await discoverPermissions(inScope.client, ['kube-system'], [listPods, escalate],
+    [{ namespace: 'kube-system', permission: escalate }, { namespace: 'kube-system', permission: impersonate }]);
+  assert.deepEqual(inScope.accessReviews().filter((a) => a.verb === 'escalate').length, 1, 'the scope already asks it');
+  assert.equal(permissions.decision(escalate, 'kube-system').kind, 'all');
+  assert.equal(permissions.decision(impersonate, 'kube-system').kind, 'all', 'a question the scope does not ask is asked');
+  const outside = authorizationApi({ rules: { 'team-a': { rules: [] } }, allowed: (a) => a.namespace === 'kube-system' });
+  const elsewhere = await discoverPermissions(outside.client, ['team-a'], [escalate], [{ namespace: 'kube-system', permission: escalate }, { namespace: 'kube-system', permission: escalate }]);
+  assert.deepEqual(outside.accessReviews().map((a) => a.namespace), ['kube-system'], 'asked once, in kube-system');
+  assert.equal(elsewhere.decision(escalate, 'kube-system').kind, 'all');
+});
+
+test('couldGrant: false only where every review concerned is complete and no rule has the verb; nothing outside the scope', async () => {
+  const events: ResourceRule = { verbs: ['watch'], apiGroups: [''], resources: ['events'] };
+  const api = authorizationApi({ rules: { 'team-a': { rules: [podReader, events] }, 'team-b': { rules: [], incomplete: true } } });
+  const set = await discoverPermissions(api.client, ['team-a', 'team-b'], []);
+  assert.equal(set.couldGrant('list', 'team-a'), true, 'one rule of two has the verb');
+  assert.equal(set.couldGrant('delete', 'team-a'), false);
+  assert.equal(set.couldGrant('delete', 'team-b'), true, 'an incomplete review may grant anything');
+  assert.equal(set.couldGrant('delete'), true, 'some namespace of the scope might');
+  assert.equal(set.couldGrant('get', 'kube-system'), false, 'outside the scope');
+  const complete = await discoverPermissions(authorizationApi({ rules: { 'team-a': { rules: [podReader] }, 'team-b': { rules: [] } } }).client, ['team-a', 'team-b'], []);
+  assert.equal(complete.couldGrant('delete'), false);
+  assert.equal(complete.couldGrant('get'), true);
+  assert.equal(complete.couldGrant('get', 'team-b'), false, 'only the namespace asked about');
 });

@@ -119,3 +119,23 @@ test('past 10,000 principals the limiter forgets the full buckets on its own', (
   assert.equal(limiter.check('busy'), 0);
   assert.equal(limiter.size, 1, 'the 10,001st principal prunes every full bucket; its own has just been used');
 });
+
+test('an opaque origin (a file: page, a sandboxed frame) is no origin at all: two of them never match each other', () => {
+  assert.equal(normalizeOrigin('file:///home/user/page.html'), undefined);
+  assert.equal(originAllowed('file:///home/user/page.html', ['file:///srv/allowed.html']), false);
+});
+
+test('a limit of 0 keeps no bucket at all; past 10,000 principals the refilled buckets are forgotten, not before', () => {
+  const off = new RateLimiter(0);
+  off.check('a');
+  off.check('b');
+  assert.equal(off.size, 0, 'limiting off: nothing is remembered');
+  let now = 0;
+  const limiter = new RateLimiter(60, () => now);
+  for (let i = 0; i < 9_999; i += 1) limiter.check(`p${i}`);
+  now = 1_000; // each has refilled the one request it spent
+  limiter.check('p9999');
+  assert.equal(limiter.size, 10_000, '10,000 principals are kept, full buckets and all');
+  limiter.check('one-more');
+  assert.equal(limiter.size, 2, 'the 10,001st forgets every full bucket, and keeps the two just spent');
+});

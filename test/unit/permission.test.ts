@@ -13,7 +13,8 @@ test('permissions are spelled as kubectl auth can-i and RBAC rules spell them', 
 test('a permission\'s key differs in every field, and is the same for equal permissions', () => {
   const base: Permission = { group: 'apps', resource: 'deployments', verb: 'get', scope: 'namespaced' };
   const variants: Permission[] = [
-    base, { ...base, group: '' }, { ...base, resource: 'statefulsets' }, { ...base, subresource: 'scale' }, { ...base, verb: 'list' }, { ...base, scope: 'cluster' },
+    base, { ...base, group: '' }, { ...base, resource: 'statefulsets' }, { ...base, subresource: 'scale' }, { ...base, subresource: 'status' }, { ...base, verb: 'list' },
+    { ...base, scope: 'cluster' },
   ];
   assert.equal(new Set(variants.map(permissionKey)).size, variants.length);
   assert.equal(permissionKey({ ...base }), permissionKey(base));

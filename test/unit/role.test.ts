@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Permission } from '../../src/rbac/permission.ts';
-import { renderRbac, rulesFor } from '../../src/rbac/role.ts';
+import { renderRbac, rulesFor, usernameTemplate } from '../../src/rbac/role.ts';
 import { grantFromRules } from '../../src/rbac/rules.ts';
 import type { ToolDeclaration } from '../../src/tool.ts';
 import { catalogue } from '../../tools/index.ts';
@@ -197,4 +197,44 @@ test('the whole rendering: a Role and RoleBinding per namespace, a ClusterRole o
   assert.doesNotMatch(selfOnly, /^kind: (Cluster)?Role/m, 'every authenticated user may already review itself');
   assert.doesNotMatch(selfOnly, /add get\/list rules/, 'no generic tool: no hint');
   assert.match(selfOnly, /^# Minimal RBAC for tools: whoami\n# Kubernetes user: eks-agent:scaler\n+# --- AWS side/);
+});
+
+test('Kubernetes only (the refusal\'s narrow RBAC): the Role and its binding end the text, with no AWS side', () => {
+  const tools = catalogue.filter((t) => t.name === 'pods_list');
+  const request = { tools, namespaces: ['team-a'], user: 'eks-agent:r', name: 'r', roleArn: '', bindingRole: 'r', clusterName: '', region: '', trustedPrincipal: '' };
+  const yaml = renderRbac({ ...request, kubernetesOnly: true });
+  assert.ok(yaml.endsWith('subjects:\n- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "eks-agent:r"}\n'), yaml.slice(-200));
+  assert.doesNotMatch(yaml, /IAM|aws-auth|DescribeCluster/);
+  assert.equal(renderRbac(request).startsWith(yaml.trimEnd()), true, 'the same Kubernetes side, then the AWS side');
+  assert.match(renderRbac(request), /"Resource":"arn:aws:eks::\*:cluster\/"/, 'an ARN without a partition is taken for the aws partition');
+});
+
+test('a tool of several kinds: a chosen kind brings all its permissions, even those on another resource; none chosen brings every kind', () => {
+  const apps = (resource: string, verb: string): Permission => ({ group: 'apps', resource, verb, scope: 'namespaced' });
+  const rollouts = { name: 'rollout_restart', permissions: [], kinds: {
+    Deployment: [apps('deployments', 'patch'), apps('replicasets', 'list')],
+    StatefulSet: [apps('statefulsets', 'patch'), apps('controllerrevisions', 'list')],
+    LegacyDeployment: [{ group: 'extensions', resource: 'deployments', verb: 'patch', scope: 'namespaced' }],
+  } } as unknown as ToolDeclaration;
+  const request = { tools: [rollouts], namespaces: ['team-a'], user: 'eks-agent:r', name: 'r', roleArn: '', bindingRole: 'r', clusterName: '', region: '', trustedPrincipal: '', kubernetesOnly: true };
+  const deployments = renderRbac({ ...request, kinds: [{ group: 'apps', resource: 'deployments' }] });
+  assert.match(deployments, /resources: \["replicasets"\]\n  verbs: \["list"\]/, 'the Deployment kind\'s ReplicaSets come with it');
+  assert.doesNotMatch(deployments, /statefulsets|controllerrevisions|extensions/, 'a kind is chosen by group and resource');
+  assert.doesNotMatch(deployments, /--kinds/, 'kinds chosen: no hint to choose them');
+  const every = renderRbac(request);
+  for (const resource of ['deployments', 'replicasets', 'statefulsets', 'controllerrevisions']) assert.match(every, new RegExp(`"${resource}"`));
+});
+
+test('the username template replaces the last occurrence of the binding role, wherever it stands, and nothing when it is absent', () => {
+  assert.equal(usernameTemplate('eks-agent:agent', 'agent'), 'eks-agent:{{SessionName}}');
+  assert.equal(usernameTemplate('agent', 'agent'), '{{SessionName}}');
+  assert.equal(usernameTemplate('reader-x', 'reader'), '{{SessionName}}-x');
+  assert.equal(usernameTemplate('eks-agent:alice', 'bob'), 'eks-agent:alice');
+});
+
+test('with no kinds chosen, the hint names every generic tool in use', () => {
+  const generic = (name: string) => ({ name, permissions: [], advertisedFor: { verb: 'get', probes: [] } }) as unknown as ToolDeclaration;
+  const yaml = renderRbac({ tools: [generic('resources_get'), generic('resources_list')], namespaces: ['team-a'], user: 'u', name: 'r', roleArn: '', bindingRole: 'r',
+    clusterName: '', region: '', trustedPrincipal: '', kubernetesOnly: true });
+  assert.match(yaml, /^# resources_get, resources_list: name the kinds they may use with --kinds/m);
 });

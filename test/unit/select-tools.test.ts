@@ -15,3 +15,14 @@ test('a pattern that selects nothing is a configuration error naming it and the 
   assert.throws(() => selectTools(['pods_list', 'pod_*'], names), (e: Error) => e instanceof ConfigError && /"pod_\*" matches no tool.*known: whoami, can_i/.test(e.message));
 });
 
+
+test('a pattern\'s other characters are literal: only * is a wildcard', () => {
+  assert.throws(() => selectTools(['pods_list+'], names), (e: Error) => e instanceof ConfigError && /"pods_list\+" matches no tool/.test(e.message));
+  assert.throws(() => selectTools(['pods.list'], names), ConfigError);
+  assert.deepEqual([...selectTools(['pods_l*'], names)], ['pods_list', 'pods_log']);
+});
+
+test('several patterns that select nothing are named together', () => {
+  assert.throws(() => selectTools(['pod_*', 'nodes_get', 'whoami'], names),
+    (e: Error) => e instanceof ConfigError && e.message.includes('tools: "pod_*", "nodes_get" match no tool (--tools or EKS_MCP_TOOLS); known: whoami, can_i, pods_list'));
+});

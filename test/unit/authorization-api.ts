@@ -1,0 +1,33 @@
+// The authorization API as the API server shapes its answers (test/server.test.ts checks them against a real one):
+// rules per namespace and a SelfSubjectAccessReview verdict, with every request it is sent recorded.
+import type { KubeClient, KubeRequest } from '../../src/kube/client.ts';
+import type { ResourceRule } from '../../src/rbac/rules.ts';
+
+export interface ResourceAttributes { verb: string; group: string; resource: string; subresource: string; namespace?: string; name: string }
+
+/** What the authorization API answers: rules per namespace, and a SelfSubjectAccessReview verdict. */
+export interface Answers {
+  rules?: Record<string, { rules?: ResourceRule[]; incomplete?: boolean }>;
+  allowed?: (attributes: ResourceAttributes) => boolean;
+  /** Access reviews fail (the API server unreachable) while this returns true. */
+  failing?: () => boolean;
+}
+
+export function authorizationApi(answers: Answers): { client: KubeClient; sent: KubeRequest[]; accessReviews: () => ResourceAttributes[] } {
+  const sent: KubeRequest[] = [];
+  const client = {
+    async json(request: KubeRequest): Promise<unknown> {
+      sent.push(request);
+      const spec = (request.body as { spec: { namespace?: string; resourceAttributes?: ResourceAttributes } }).spec;
+      if (request.path.endsWith('/selfsubjectrulesreviews')) {
+        const answer = answers.rules?.[spec.namespace!];
+        return { status: answer && { resourceRules: answer.rules, incomplete: answer.incomplete } };
+      }
+      if (answers.failing?.()) throw new Error('connect ECONNREFUSED 127.0.0.1:6443');
+      return { status: { allowed: answers.allowed?.(spec.resourceAttributes!) ?? false } };
+    },
+  } as unknown as KubeClient;
+  const accessReviews = () => sent.filter((r) => r.path.endsWith('/selfsubjectaccessreviews'))
+    .map((r) => (r.body as { spec: { resourceAttributes: ResourceAttributes } }).spec.resourceAttributes);
+  return { client, sent, accessReviews };
+}
