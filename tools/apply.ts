@@ -3,7 +3,8 @@
 // live object make the question the user answers; only a yes applies. Secret values never leave.
 import { z } from 'zod';
 import { defineTool, ToolError, type ToolContext } from '../src/tool.ts';
-import { type KubeObject, redactSecret } from '../src/format.ts';
+import type { KubeObject } from '../src/format.ts';
+import { redactSecret } from '../src/redact.ts';
 import { unifiedDiff, toYaml, withoutServerFields } from '../src/diff.ts';
 import { KubeApiError } from '../src/kube/client.ts';
 import { objectPath } from '../src/kube/resources.ts';

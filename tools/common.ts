@@ -2,7 +2,8 @@
 import { z, type ZodRawShape } from 'zod';
 import { defineTool, type ToolDeclaration } from '../src/tool.ts';
 import type { Permission } from '../src/rbac/permission.ts';
-import { type Cell, type KubeObject, stripNoise, table, tableCell } from '../src/format.ts';
+import { type Cell, type KubeObject, table, tableCell } from '../src/format.ts';
+import { stripNoise } from '../src/redact.ts';
 import { type ResourceKind, getObject, listTablePage } from '../src/kube/resources.ts';
 
 /** DNS-1123 subdomain: what the API server accepts as most objects' names (the pattern rules out the empty name). */

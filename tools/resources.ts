@@ -1,7 +1,8 @@
 // Generic reads for any kind the role grants (CRDs included): the escape hatch, still bounded by RBAC.
 import { z } from 'zod';
 import { defineTool, ToolError, type ToolContext } from '../src/tool.ts';
-import { age, redactSecret, stripNoise, type KubeObject } from '../src/format.ts';
+import { age, type KubeObject } from '../src/format.ts';
+import { redactSecret, stripNoise } from '../src/redact.ts';
 import { findResource, parseResourceArgument, type ServedResource } from '../src/kube/api-resources.ts';
 import { getObject, getTableRow, listMetadataPage } from '../src/kube/resources.ts';
 import type { Permission } from '../src/rbac/permission.ts';

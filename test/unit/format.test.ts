@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { age, alignedTable, cellText, constantColumns, redactSecret, stripNoise, table, tableCell, type Cell } from '../../src/format.ts';
+import { age, alignedTable, cellText, constantColumns, table, tableCell, type Cell } from '../../src/format.ts';
+import { redactSecret, stripNoise } from '../../src/redact.ts';
 import { readTable } from '../helpers.ts';
 
 const now = new Date('2026-11-27T12:00:00Z');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { redactSecret, stripNoise } from '../../src/format.ts';
+import { redactSecret, stripNoise } from '../../src/redact.ts';
 import { createLogger } from '../../src/log.ts';
 import { safeObject } from '../../tools/resources.ts';
 
