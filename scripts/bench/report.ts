@@ -159,7 +159,7 @@ export function markdown(data: Data): string {
       outRows.map((x: any) => [x.label, n(x.output.ours.textBytes), n(x.output.ours.resultBytes), `${n(x.output.ours.textTokens)} / ${n(x.output.ours.resultTokens)}`,
         n(x.output.peer.textBytes), n(x.output.peer.resultBytes), `${n(x.output.peer.textTokens)} / ${n(x.output.peer.resultTokens)}`,
         `${x2(x.output.ours.resultBytes, x.output.peer.resultBytes)} / ${x2(x.output.ours.textTokens, x.output.peer.textTokens)}`, x.output.ours.rows !== undefined ? `${x.output.ours.rows} / ${x.output.peer.rows}` : '-'])), '');
-    lines.push('Text is what a client shows the model; the whole answer is the JSON-RPC result (our structured content repeats the rows as arrays).', '');
+    lines.push('Text is what a client shows the model; the whole answer is the JSON-RPC result (ours carries structured content only with `--structured-output`, off here as by default).', '');
     lines.push('## Economy: API requests per answer (audit log) and STS calls', '');
     lines.push(mdTable(['call', 'ours: API requests per answer', 'ours: per tool call', 'ours: STS AssumeRole per tool call', 'ours: re-discovery reviews meanwhile', 'peer: API requests per answer'],
       outRows.map((x: any) => [x.label, x.apiRequests.oursPerAnswer, x.apiRequests.oursPerToolCall, x.stsAssumeRolePerToolCall, x.apiRequests.oursBackgroundReviews, x.apiRequests.peerPerAnswer])), '');
