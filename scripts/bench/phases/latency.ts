@@ -6,6 +6,25 @@ import { open } from '../servers.ts';
 import { round2, stats, type Stats } from '../stats.ts';
 import type { Raw } from '../floor.ts';
 
+/**
+ * The order of the runners in each round: shuffled (with a fixed seed, so that runs are comparable), not rotated.
+ * A rotation keeps each runner behind the same neighbour: our 2,000-pod list ran right after the plain JSON list of
+ * 2,000 pods (the heaviest runner) in 10 of its 12 samples, and a call right after that one is slow: p50 ~50-70 ms
+ * against ~33 ms after the others (3 runs, load ~10), while the raw Table request after it was not slowed.
+ */
+function interleaving(n: number): () => number[] {
+  let seed = 0x2545f491;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return () => {
+    const order = Array.from({ length: n }, (_, k) => k);
+    for (let k = n - 1; k > 0; k--) {
+      const r = Math.floor(random() * (k + 1));
+      [order[k], order[r]] = [order[r]!, order[k]!];
+    }
+    return order;
+  };
+}
+
 const ratio = (a: Stats, b: Stats | undefined) => (b ? { median: round2(a.median / b.median), p95: round2(a.p95 / b.p95) } : undefined);
 
 export async function latency(bench: Bench): Promise<void> {
@@ -27,9 +46,11 @@ export async function latency(bench: Bench): Promise<void> {
       const last: Record<string, Measured | Raw> = {};
       const stsBefore = bench.oursSts.assumeRole;
       const from = await audit.mark(0);
+      const order = interleaving(names.length);
       for (let i = 0; i < warm + reps; i++) {
+        const round = order();
         for (let j = 0; j < names.length; j++) {
-          const who = names[(i + j) % names.length]!;
+          const who = names[round[j]!]!;
           const t = performance.now();
           last[who] = await runners[who]!();
           if (i >= warm) times[who]!.push(performance.now() - t);
