@@ -25,7 +25,7 @@ export interface Plan {
 }
 
 export const FULL: Plan = {
-  cold: 9, warm: 5, reps: 40, bigWarm: 2, bigReps: 12, memCalls: 10_000, memEvery: 1_000, memConcurrency: 4,
+  cold: 9, warm: 5, reps: 40, bigWarm: 2, bigReps: 30, memCalls: 10_000, memEvery: 1_000, memConcurrency: 4,
   httpSessions: 50, httpSessionCalls: 100, httpSampleEvery: 5, httpSeconds: 4, httpRounds: 2, concurrency: [1, 10, 50],
 };
 /** Fewer repetitions, yet at least 10 memory samples, so that second-half growth is still judged. */
