@@ -209,3 +209,19 @@ test('a kind counts as served by a specific tool only for that tool\'s own verb,
   const ad = advertise(own, set).find((a) => a.tool.name === 'resources_list');
   assert.deepEqual(ad?.namespaces, ['team-a', 'team-b'], 'secret_get serves get, not list; pod_logs serves pods/log, not pods');
 });
+
+test('an output schema is advertised, and structured content sent, only with --structured-output', async () => {
+  const set = await permissions({ rules: { 'team-a': { rules: [podReader] }, 'team-b': { rules: [] } } });
+  const withRows = tool('pods_list', [perm('list', 'pods')], { output: { rows: z.array(z.string()) } });
+  const plain = new Offer([withRows], set, options());
+  assert.equal(plain.outputSchema(plain.find('pods_list', asking)!), undefined, 'the default: text only');
+  assert.equal(plain.structuredOutput, false);
+  assert.equal(new Offer([withRows], set, options({ structuredOutput: false })).structuredOutput, false);
+  const structured = new Offer([withRows], set, options({ structuredOutput: true }));
+  assert.equal(structured.structuredOutput, true);
+  const schema = structured.outputSchema(structured.find('pods_list', asking)!)!;
+  assert.deepEqual(Object.keys(schema.shape), ['rows'], 'the declared output, as declared');
+  assert.deepEqual(schema.parse({ rows: ['a'] }), { rows: ['a'] });
+  assert.equal(schema.safeParse({ rows: 'a' }).success, false);
+  assert.equal(structured.outputSchema(structured.find('pods_list', asking)!), schema, 'built once per tool');
+});
