@@ -289,6 +289,7 @@ export class KubeClient {
   private async send(req: KubeRequest): Promise<RawResponse> {
     const url = new URL(buildPath(req.path, req.query), this.endpoint);
     const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+    const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
     const options: RequestOptions = {
       method: req.method ?? 'GET',
       ca: this.ca,
@@ -297,7 +298,7 @@ export class KubeClient {
         ...(body !== undefined ? { 'content-type': req.contentType ?? 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
       },
       signal: req.signal,
-      timeout: req.timeoutMs ?? this.defaultTimeoutMs,
+      timeout: timeoutMs,
     };
     await this.authenticator.apply(options);
     // Bearer credentials (EKS) leave the TLS options as they were: then every request shares one TLS context
@@ -308,10 +309,10 @@ export class KubeClient {
     if (options.ca === this.ca && !options.cert && !options.key && !options.pfx) {
       const pool = await this.connectionPool();
       if (!this.proxy) {
-        const direct = await this.directConnection(pool, options.timeout ?? this.defaultTimeoutMs);
+        const direct = await this.directConnection(pool, timeoutMs);
         if (direct !== 'http/1.1') {
           this.requestCount += 1;
-          return this.sendMultiplexed(direct, url, options, body, req.maxBytes);
+          return this.sendMultiplexed(direct, url, options, body, timeoutMs, req.maxBytes);
         }
       }
       Object.assign(options, { agent: pool.agent, secureContext: pool.context }); // tls.connect reads secureContext
@@ -323,23 +324,14 @@ export class KubeClient {
       let connected = false;
       const outgoing = httpsRequest(url, options, (res) => {
         const retryAfter = res.headers['retry-after'];
-        const chunks: Buffer[] = [];
-        let size = 0;
-        let truncated = false;
+        const received = new CappedBody(req.maxBytes);
+        const answer = () => resolve({ status: res.statusCode ?? 0, body: received.text(), truncated: received.truncated, retryAfter });
         res.on('data', (chunk: Buffer) => {
-          if (truncated) return;
-          if (req.maxBytes !== undefined && size + chunk.length > req.maxBytes) {
-            chunks.push(chunk.subarray(0, req.maxBytes - size));
-            size = req.maxBytes;
-            truncated = true;
-            res.destroy();
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), truncated, retryAfter });
-            return;
-          }
-          chunks.push(chunk);
-          size += chunk.length;
+          if (received.truncated || !received.add(chunk)) return;
+          res.destroy();
+          answer();
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), truncated, retryAfter }));
+        res.on('end', answer);
         res.on('error', (error) => reject(connectionError(this.endpoint, error, true)));
       });
       // A request on a fresh socket that failed before the TLS handshake completed was never sent.
@@ -350,7 +342,7 @@ export class KubeClient {
         socket.once('secureConnect', onSecure);
         outgoing.once('close', () => socket.removeListener('secureConnect', onSecure));
       });
-      outgoing.on('timeout', () => outgoing.destroy(Object.assign(new Error(`request to the API server timed out after ${options.timeout} ms`), { code: 'ETIMEDOUT' })));
+      outgoing.on('timeout', () => outgoing.destroy(requestTimedOut(timeoutMs)));
       outgoing.on('error', (error: Error & { code?: string }) => reject(connectionError(this.endpoint, error, connected || !NOT_SENT_CODES.has(error.code ?? ''), this.proxy)));
       if (body !== undefined) outgoing.write(body);
       outgoing.end();
@@ -358,7 +350,7 @@ export class KubeClient {
   }
 
   /** One request as one stream of the HTTP/2 connection: the same answers, limits and errors as over HTTP/1.1. */
-  private sendMultiplexed(direct: Multiplexed, url: URL, options: RequestOptions, body: string | undefined, maxBytes: number | undefined): Promise<RawResponse> {
+  private sendMultiplexed(direct: Multiplexed, url: URL, options: RequestOptions, body: string | undefined, timeoutMs: number, maxBytes: number | undefined): Promise<RawResponse> {
     const headers: OutgoingHttpHeaders = { ':method': options.method ?? 'GET', ':path': `${url.pathname}${url.search}` };
     for (const [name, value] of Object.entries(options.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
     return new Promise<RawResponse>((resolve, reject) => {
@@ -371,8 +363,7 @@ export class KubeClient {
       }
       let status = 0;
       let retryAfter: string | undefined;
-      const chunks: Buffer[] = [];
-      let size = 0;
+      const received = new CappedBody(maxBytes);
       let settled = false;
       const settle = (outcome: RawResponse | Error) => {
         if (settled) return;
@@ -380,27 +371,20 @@ export class KubeClient {
         if (outcome instanceof Error) reject(outcome);
         else resolve(outcome);
       };
-      const answer = (truncated: boolean) => settle({ status, body: Buffer.concat(chunks).toString('utf8'), truncated, retryAfter });
+      const answer = () => settle({ status, body: received.text(), truncated: received.truncated, retryAfter });
       stream.on('response', (response) => {
         status = Number(response[':status'] ?? 0);
         const after = response['retry-after'];
         retryAfter = Array.isArray(after) ? after[0] : after;
       });
       stream.on('data', (chunk: Buffer) => {
-        if (settled) return;
-        if (maxBytes !== undefined && size + chunk.length > maxBytes) {
-          chunks.push(chunk.subarray(0, maxBytes - size));
-          size = maxBytes;
-          answer(true);
-          stream.close(h2.NGHTTP2_CANCEL);
-          return;
-        }
-        chunks.push(chunk);
-        size += chunk.length;
+        if (settled || !received.add(chunk)) return;
+        answer();
+        stream.close(h2.NGHTTP2_CANCEL);
       });
-      stream.on('end', () => answer(false));
-      stream.setTimeout(options.timeout ?? this.defaultTimeoutMs, () => {
-        settle(connectionError(this.endpoint, Object.assign(new Error(`request to the API server timed out after ${options.timeout} ms`), { code: 'ETIMEDOUT' }), true));
+      stream.on('end', answer);
+      stream.setTimeout(timeoutMs, () => {
+        settle(connectionError(this.endpoint, requestTimedOut(timeoutMs), true));
         stream.close(h2.NGHTTP2_CANCEL);
       });
       // A stream the server refused, or that a GOAWAY left unprocessed, never reached it.
@@ -411,6 +395,36 @@ export class KubeClient {
       if (body !== undefined) stream.end(body);
     });
   }
+}
+
+/** A response body kept up to `maxBytes` (when given): what comes beyond it is not wanted. */
+class CappedBody {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  truncated = false;
+
+  constructor(private readonly maxBytes: number | undefined) {}
+
+  /** Keeps the chunk, or as much of it as fits; true when that reached the cap (the answer is complete, truncated). */
+  add(chunk: Buffer): boolean {
+    if (this.maxBytes !== undefined && this.size + chunk.length > this.maxBytes) {
+      this.chunks.push(chunk.subarray(0, this.maxBytes - this.size));
+      this.size = this.maxBytes;
+      this.truncated = true;
+      return true;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    return false;
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+function requestTimedOut(ms: number): Error {
+  return Object.assign(new Error(`request to the API server timed out after ${ms} ms`), { code: 'ETIMEDOUT' });
 }
 
 /** An HTTP/2 connection: referenced (keeping the process alive) only while a stream is in flight. */
