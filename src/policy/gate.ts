@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import { describePermission, type Permission } from '../rbac/permission.ts';
-import { KubeApiError } from '../kube/client.ts';
+import { KubeApiError } from '../kube/errors.ts';
 import { ToolError, type ToolContext, type ToolDeclaration } from '../tool.ts';
 import { rbacHint } from './offer.ts';
 
