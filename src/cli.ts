@@ -2,6 +2,7 @@
 // cause (src/startup.ts, README "Exit codes"), 1 when the cause is not one foreseen.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadHttpConfig, SETTINGS, settingList, type Config, type Flags, type HttpConfig } from './config.ts';
+import { EXIT } from './exit-codes.ts';
 import { createLogger } from './log.ts';
 import { BroadRoleRefused } from './policy/broad-role.ts';
 import { findingsForLog } from './rbac/broad-grants.ts';
@@ -138,7 +139,7 @@ async function main(argv: string[]): Promise<number> {
       return error.exitCode;
     }
     // One line on stderr that says what to change, an exit code per cause; the stack only at --log-level debug.
-    const { explainStartupFailure, EXIT } = await import('./startup.ts');
+    const { explainStartupFailure } = await import('./startup.ts');
     const failure = explainStartupFailure(error, config);
     log.debug({ err: { message: messageOf(error), stack: error instanceof Error ? error.stack : undefined } }, 'failed');
     process.stderr.write(`eks-rbac-mcp: ${failure?.message ?? messageOf(error)}\n`);

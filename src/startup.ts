@@ -2,22 +2,9 @@
 // scripts and supervisors can tell them apart. The stack goes to the debug log only.
 import type { Config } from './config.ts';
 import { AwsCredentialError, CredentialsUnavailableError } from './aws/credentials.ts';
-import { ConnectionError, KubeApiError, type KubeClient } from './kube/client.ts';
-
-/** Exit codes of every command (README: "Exit codes"). 0, 1 and 2 keep their usual meaning. */
-export const EXIT = {
-  ok: 0,
-  failed: 1,
-  usage: 2,
-  noCredentials: 3,
-  assumeRoleRefused: 4,
-  unauthorized: 5,
-  unreachable: 6,
-  caMismatch: 7,
-  namespaceMissing: 8,
-  /** The broad-grant guard refused the role (src/policy/broad-role.ts). */
-  broadRole: 9,
-} as const;
+import type { KubeClient } from './kube/client.ts';
+import { ConnectionError, KubeApiError } from './kube/errors.ts';
+import { EXIT } from './exit-codes.ts';
 
 export interface StartupFailure {
   exitCode: number;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { adminGet, freePort } from './cluster/cluster.ts';
 import { ForwardProxy } from './forward-proxy.ts';
-import { EXIT } from '../src/startup.ts';
+import { EXIT } from '../src/exit-codes.ts';
 import { cliPath, connectServer, eksArgs, hostEnv, resultText, useCluster } from './helpers.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { execInPod } from '../src/kube/exec.ts';

@@ -9,7 +9,8 @@ import { kubectl, startCluster } from './cluster/cluster.ts';
 import { issueServingCert } from './cluster/pki.ts';
 import { FaultProxy } from './fault-proxy.ts';
 import { apiRequests, applyRole as applyRoleAs, auditLines, auditMark, connectServer, eksArgs, hostEnv, onToolsChanged, useCluster, waitFor, type RoleRule, type Session } from './helpers.ts';
-import { KubeClient, ConnectionError } from '../src/kube/client.ts';
+import { KubeClient } from '../src/kube/client.ts';
+import { ConnectionError } from '../src/kube/errors.ts';
 import { CachedCredentials, assumeRole, IdentityLapsedError } from '../src/aws/credentials.ts';
 import { EksTokenAuthenticator } from '../src/aws/eks-auth.ts';
 

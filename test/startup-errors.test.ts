@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT } from '../src/startup.ts';
+import { EXIT } from '../src/exit-codes.ts';
 import { cliPath, eksArgs, hostEnv, useCluster } from './helpers.ts';
 
 const cluster = await useCluster();

@@ -6,7 +6,7 @@ import { defineTool, ToolError, type ToolContext } from '../src/tool.ts';
 import type { KubeObject } from '../src/format.ts';
 import { redactSecret } from '../src/redact.ts';
 import { unifiedDiff, toYaml, withoutServerFields } from '../src/diff.ts';
-import { KubeApiError } from '../src/kube/client.ts';
+import { KubeApiError } from '../src/kube/errors.ts';
 import { objectPath } from '../src/kube/resources.ts';
 import type { ServedResource } from '../src/kube/api-resources.ts';
 import { describePermission } from '../src/rbac/permission.ts';

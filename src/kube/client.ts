@@ -6,6 +6,7 @@ import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import type { WebSocket } from 'ws';
 import { ProxyError, describeProxy, proxyForUrl } from '../net/proxy.ts';
+import { ConnectionError, KubeApiError, ResponseTooLargeError, type KubeStatusDetails } from './errors.ts';
 
 export interface KubeAuthenticator {
   /** Adds credentials (bearer header, client certificate) to the request options. */
@@ -33,41 +34,6 @@ export interface KubeRequest {
   idempotent?: boolean;
 }
 
-export interface KubeStatusDetails {
-  name?: string;
-  group?: string;
-  kind?: string;
-  causes?: Array<{ field?: string; message?: string; reason?: string }>;
-}
-
-/** A non-2xx answer, carrying the API server's own Status message. */
-export class KubeApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    message: string,
-    readonly details?: KubeStatusDetails,
-  ) {
-    super(message);
-    this.name = 'KubeApiError';
-  }
-}
-
-/** A JSON answer larger than the cap: it was not read further. */
-export class ResponseTooLargeError extends Error {
-  constructor(readonly maxBytes: number) {
-    super(`the API server's answer is larger than ${maxBytes} bytes and was not read: ask for less (a smaller limit, or a selector)`);
-    this.name = 'ResponseTooLargeError';
-  }
-}
-
-/** A request that got no HTTP answer; `sent` says whether it may have reached the server. */
-export class ConnectionError extends Error {
-  constructor(message: string, readonly code: string | undefined, readonly sent: boolean) {
-    super(message);
-    this.name = 'ConnectionError';
-  }
-}
 
 export interface RetryPolicy {
   attempts: number;

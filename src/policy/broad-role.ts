@@ -1,7 +1,7 @@
 // What the server does about the broad-grant guard's findings (src/rbac/broad-grants.ts): refuse to start,
 // or withdraw the tools at a re-discovery, unless the operator accepted the role with a reason. Pure.
 import { describeFindings, type Finding } from '../rbac/broad-grants.ts';
-import { EXIT } from '../startup.ts';
+import { EXIT } from '../exit-codes.ts';
 
 /** While a broad grant is not accepted, only these stay offered: they reach no object and change nothing. */
 export const KEPT_WHEN_WITHDRAWN: ReadonlySet<string> = new Set(['whoami', 'can_i']);

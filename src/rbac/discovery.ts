@@ -1,6 +1,7 @@
 // Asks the cluster what the connection's identity may do, and answers every permission question from that.
 // This is the one place where permissions are decided: advertising a tool and admitting a call both ask here.
-import { KubeApiError, type KubeClient } from '../kube/client.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { KubeApiError } from '../kube/errors.ts';
 import { type Permission, permissionKey } from './permission.ts';
 import { type Grant, type ResourceRule, grantCovers, grantFromRules, verbMatches } from './rules.ts';
 

@@ -5,7 +5,6 @@ import { serveStdio as serveMcpOverStdio } from '@modelcontextprotocol/server/st
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { createMcpServer } from './mcp.ts';
-import { favourSmallHeap, startRuntime } from './runtime.ts';
 
 /** How long SIGTERM waits for tool calls in flight before cancelling them (Kubernetes' default grace is 30 s). */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -13,9 +12,15 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 export async function serveStdio(config: Config, log: Logger): Promise<void> {
   // Discovery runs while the client connects: the handshake is answered at once, tools/list and tools/call wait for it.
   // It starts once the input already waiting has been read: loading the AWS SDK for AssumeRole (~20-60 ms of CPU)
-  // would otherwise come before the answer to a handshake that has been waiting since the process started.
-  const starting = new Promise((resolve) => setImmediate(resolve)).then(() => startRuntime(config, log));
-  void starting.then(favourSmallHeap, () => undefined);
+  // would otherwise come before the answer to a handshake that has been waiting since the process started. The
+  // runtime's code (the Kubernetes client with HTTP/2 and TLS, the catalogue) is loaded then too, for the same reason.
+  const starting = new Promise((resolve) => setImmediate(resolve))
+    .then(() => import('./runtime.ts'))
+    .then(async ({ startRuntime, favourSmallHeap }) => {
+      const runtime = await startRuntime(config, log);
+      favourSmallHeap();
+      return runtime;
+    });
   let closing = false;
   const close = async (reason: string) => {
     if (closing) return;

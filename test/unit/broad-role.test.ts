@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BroadRoleRefused, KEPT_WHEN_WITHDRAWN, refusalMessage, withdrawn, withdrawnMessage } from '../../src/policy/broad-role.ts';
 import type { Finding } from '../../src/rbac/broad-grants.ts';
-import { EXIT } from '../../src/startup.ts';
+import { EXIT } from '../../src/exit-codes.ts';
 
 const secrets: Finding = {
   id: 'cluster-secrets', severity: 'high', title: 'read Secrets cluster-wide', reason: 'every Secret of every namespace.',

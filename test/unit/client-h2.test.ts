@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPki } from '../cluster/pki.ts';
-import { KubeApiError, KubeClient, defaultRetryPolicy, type RetryPolicy } from '../../src/kube/client.ts';
+import { KubeClient, defaultRetryPolicy, type RetryPolicy } from '../../src/kube/client.ts';
+import { KubeApiError } from '../../src/kube/errors.ts';
 
 const noWait: RetryPolicy = { ...defaultRetryPolicy, sleep: async () => undefined };
 

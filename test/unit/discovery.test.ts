@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accessReview, discoverPermissions, EXTENSION_GROUPS, groupServed, reviewNamespace } from '../../src/rbac/discovery.ts';
-import { KubeApiError, type KubeClient, type KubeRequest } from '../../src/kube/client.ts';
+import type { KubeClient, KubeRequest } from '../../src/kube/client.ts';
+import { KubeApiError } from '../../src/kube/errors.ts';
 import type { Permission } from '../../src/rbac/permission.ts';
 import type { ResourceRule } from '../../src/rbac/rules.ts';
 import { authorizationApi, type Answers, type ResourceAttributes } from './authorization-api.ts';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CachedCredentials, IdentityLapsedError } from '../../src/aws/credentials.ts';
-import { ConnectionError, retryDelay, shouldRetry } from '../../src/kube/client.ts';
+import { retryDelay, shouldRetry } from '../../src/kube/client.ts';
+import { ConnectionError } from '../../src/kube/errors.ts';
 
 test('reads are retried on connection errors, 429 and 5xx; writes only when the request never left', () => {
   assert.ok(shouldRetry(true, { status: 503 }));

@@ -2,8 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CredentialsUnavailableError, AwsCredentialError } from '../../src/aws/credentials.ts';
-import { ConnectionError, KubeApiError } from '../../src/kube/client.ts';
-import { EXIT, explainStartupFailure, NamespaceMissingError } from '../../src/startup.ts';
+import { ConnectionError, KubeApiError } from '../../src/kube/errors.ts';
+import { EXIT } from '../../src/exit-codes.ts';
+import { explainStartupFailure, NamespaceMissingError } from '../../src/startup.ts';
 import { loadConfig } from '../../src/config.ts';
 
 const config = loadConfig({ clusterName: 'prod', region: 'us-east-1', namespaces: 'team-a', roleArn: 'arn:aws:iam::111122223333:role/agent', bindingRole: 'pods-reader' }, {});
