@@ -33,7 +33,6 @@ export async function serveStdio(config: Config, log: Logger): Promise<void> {
     process.exit(0);
   };
   // One connection, one server: the SDK pins the instance to the era the client opens with.
-  (globalThis as any).__mark?.('serve');
   const handle = serveMcpOverStdio(() => createMcpServer(starting, { principal: () => 'stdio', followChanges: true }));
   process.stdin.once('end', () => void close('stdin ended'));
   process.once('SIGTERM', () => void close('SIGTERM'));
