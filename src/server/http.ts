@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
-  bearerAuthChallengeResponse, createMcpHandler, isLegacyRequest, validateHostHeader, verifyBearerToken,
+  bearerAuthChallengeResponse, classifyInboundRequest, createMcpHandler, validateHostHeader, verifyBearerToken,
   type AuthInfo, type McpHttpHandler, type McpServer,
 } from '@modelcontextprotocol/server';
 import { NodeStreamableHTTPServerTransport, toWebRequest } from '@modelcontextprotocol/node';
@@ -151,6 +151,24 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+};
+
+/**
+ * Whether a parsed POST is 2025 traffic, by the SDK's own classification (the step behind isLegacyRequest and
+ * createMcpHandler's routing, given the same headers and body), read from the Node request: a session's every call
+ * passes here, and building a web Request only to classify it cost a Headers, a second JSON.stringify of the body
+ * and a Request per call.
+ */
+export function isLegacy(req: IncomingMessage, body: unknown): boolean {
+  return classifyInboundRequest({
+    httpMethod: 'POST', body,
+    protocolVersionHeader: header(req, 'mcp-protocol-version'), mcpMethodHeader: header(req, 'mcp-method'), mcpNameHeader: header(req, 'mcp-name'),
+  }).kind === 'legacy';
+}
+
 /** How many JSON-RPC requests a body carries: a batch is as many requests as it holds, for the rate limit. */
 export function requestCount(body: unknown): number {
   const isRequest = (m: unknown) => typeof m === 'object' && m !== null && 'method' in m && 'id' in m;
@@ -250,10 +268,8 @@ function createApp({ http, auth, metrics, log, state, sessions, readiness, perRe
       if (typeof sessionId === 'string' && sessionId !== '') return serveSession(req, res, body, runtime, principal);
       return servePerRequest(req, res, body);
     }
-    // One web Request serves both the classification (which reads nothing, given the parsed body) and the handler.
-    const request = webRequest(req, res, body);
-    if (await isLegacyRequest(await request, body)) return serveSession(req, res, body, runtime, principal);
-    return servePerRequest(req, res, body, request);
+    if (isLegacy(req, body)) return serveSession(req, res, body, runtime, principal);
+    return servePerRequest(req, res, body);
   }
 
   /** The web Request the SDK's handler takes, aborted when the client goes away before the answer is written. */
@@ -269,8 +285,8 @@ function createApp({ http, auth, metrics, log, state, sessions, readiness, perRe
    * A request served alone by a fresh server from the SDK's per-request handler, called through its web-standard
    * face: the request is converted once (the body is already parsed) and a JSON answer written in one piece.
    */
-  async function servePerRequest(req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown, request = webRequest(req, res, body)): Promise<void> {
-    const response = await perRequest().fetch(await request, { ...(req.auth ? { authInfo: req.auth } : {}), ...(body !== undefined ? { parsedBody: body } : {}) });
+  async function servePerRequest(req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown): Promise<void> {
+    const response = await perRequest().fetch(await webRequest(req, res, body), { ...(req.auth ? { authInfo: req.auth } : {}), ...(body !== undefined ? { parsedBody: body } : {}) });
     return sendResponse(res, response);
   }
 

@@ -80,3 +80,28 @@ test('Hardening #13: a generic call the guard can refuse from its arguments send
   }
   assert.deepEqual(sent.slice(before).map((r) => r.path), [], 'the role lists nothing but pods get: no discovery needed to refuse');
 });
+
+test('a tool call is cancelled with its request (even one cancelled already), and by shutdown past the grace period', async () => {
+  const { client } = reviewsClient({ rules: [], incomplete: true, allowed: () => false });
+  const catalogue = [resourcesList];
+  const permissions = await discoverPermissions(client, ['team-a'], cataloguePermissions(catalogue));
+  const config = { mode: 'kubeconfig', kubeconfig: 'x', namespaces: ['team-a'], readOnly: false, logLevel: 'silent', refreshInterval: 0 } as Config;
+  const runtime = new Runtime(config, { kube: client, summary: {} }, silent, catalogue, permissions);
+  const untilAborted = (signal: AbortSignal) => new Promise<unknown>((resolve) => {
+    if (signal.aborted) resolve(signal.reason);
+    signal.addEventListener('abort', () => resolve(signal.reason), { once: true });
+  });
+
+  const request = new AbortController();
+  const call = runtime.track(untilAborted, request.signal);
+  request.abort('the client cancelled');
+  assert.equal(await call, 'the client cancelled');
+
+  const gone = new AbortController();
+  gone.abort('gone before the call');
+  assert.equal(await runtime.track(untilAborted, gone.signal), 'gone before the call');
+
+  const stuck = runtime.track(untilAborted, new AbortController().signal);
+  await runtime.shutdown(0);
+  assert.match(String(await stuck), /shutting down/);
+});

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, isLoopbackHost, loadHttpConfig } from '../../src/config.ts';
-import { SessionTable, routeOf } from '../../src/server/http.ts';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { isLegacyRequest } from '@modelcontextprotocol/server';
+import { toWebRequest } from '@modelcontextprotocol/node';
+import { isLegacy, SessionTable, routeOf } from '../../src/server/http.ts';
 
 function problems(flags: Record<string, string>, env: NodeJS.ProcessEnv = {}): string[] {
   try {
@@ -73,4 +77,38 @@ test('sessions belong to their principal; idle ones are found, busy ones never',
 test('route labels are a fixed set', () => {
   assert.deepEqual(['/mcp', '/healthz', '/readyz', '/metrics', '/.well-known/oauth-protected-resource/mcp', '/anything/else'].map(routeOf),
     ['mcp', 'healthz', 'readyz', 'metrics', 'well-known', 'other']);
+});
+
+test('2025 or 2026-07-28: classified from the Node request as the SDK classifies the web Request built from it', async () => {
+  const modern = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'c', version: '1' } };
+  const bodies: unknown[] = [
+    { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' } } },
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'pods_get', arguments: {} } },
+    { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'pods_get', arguments: {}, _meta: modern } },
+    { jsonrpc: '2.0', id: 4, method: 'tools/list', params: { _meta: modern } },
+    { jsonrpc: '2.0', id: 5, method: 'server/discover' },
+    [{ jsonrpc: '2.0', id: 6, method: 'ping' }],
+    { jsonrpc: '2.0', id: 7, result: {} },
+    'not an object',
+  ];
+  const headerSets: Array<Record<string, string | string[]>> = [
+    {},
+    { 'mcp-protocol-version': '2025-11-25' },
+    { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'pods_get' },
+    { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' },
+    { 'mcp-method': ['tools/call', 'tools/list'] },
+  ];
+  let legacy = 0;
+  for (const body of bodies) {
+    for (const extra of headerSets) {
+      const req = Object.assign(Readable.from([]), {
+        method: 'POST', url: '/mcp', headers: { host: '127.0.0.1', 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra },
+      }) as unknown as IncomingMessage;
+      const expected = await isLegacyRequest(await toWebRequest(req, body), body);
+      assert.equal(isLegacy(req, body), expected, `${JSON.stringify(body)} with ${JSON.stringify(extra)}`);
+      if (expected) legacy += 1;
+    }
+  }
+  assert.ok(legacy > 0 && legacy < bodies.length * headerSets.length, 'both eras occur among the cases');
 });
