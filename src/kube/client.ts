@@ -356,8 +356,13 @@ export class KubeClient {
       // A stream the server refused, or that a GOAWAY left unprocessed, never reached it.
       const unprocessed = () => stream.rstCode === h2.NGHTTP2_REFUSED_STREAM;
       stream.on('error', (error: Error & { code?: string }) => settle(connectionError(this.endpoint, error, !unprocessed() && error.code !== 'ERR_HTTP2_GOAWAY_SESSION')));
-      stream.on('close', () => settle(connectionError(this.endpoint,
-        Object.assign(new Error(`the API server closed the stream (HTTP/2 code ${stream.rstCode})`), { code: 'ERR_HTTP2_STREAM_ERROR' }), !unprocessed())));
+      // Every stream closes, nearly all after their answer: the error (two Errors, their stacks captured) is built only
+      // for a stream that closed without one.
+      stream.on('close', () => {
+        if (settled) return;
+        settle(connectionError(this.endpoint,
+          Object.assign(new Error(`the API server closed the stream (HTTP/2 code ${stream.rstCode})`), { code: 'ERR_HTTP2_STREAM_ERROR' }), !unprocessed()));
+      });
       if (body !== undefined) stream.end(body);
     });
   }
