@@ -264,12 +264,8 @@ function createApp({ http, auth, metrics, log, state, sessions, readiness, perRe
     if (http.stateless) return servePerRequest(req, res, body);
     // Sessions are for 2025 clients only: route them by the SDK's own classification, so that the two never disagree.
     const sessionId = req.headers['mcp-session-id'];
-    if (req.method !== 'POST') {
-      if (typeof sessionId === 'string' && sessionId !== '') return serveSession(req, res, body, runtime, principal);
-      return servePerRequest(req, res, body);
-    }
-    if (isLegacy(req, body)) return serveSession(req, res, body, runtime, principal);
-    return servePerRequest(req, res, body);
+    const legacy = req.method === 'POST' ? isLegacy(req, body) : typeof sessionId === 'string' && sessionId !== '';
+    return legacy ? serveSession(req, res, body, runtime, principal) : servePerRequest(req, res, body);
   }
 
   /** The web Request the SDK's handler takes, aborted when the client goes away before the answer is written. */
