@@ -110,26 +110,23 @@ export function createMetrics(options: { toolNames: readonly string[]; activeSes
     const since = started.get(request);
     tally.observe(host, { method: methodLabel(method), code, seconds: since === undefined ? 0 : (performance.now() - since) / 1000 });
   };
-  const hostOf = (request: ClientRequest) => String(request.getHeader('host') ?? '');
-  const sent = (stream: ClientHttp2Stream) => stream.sentHeaders as IncomingHttpHeaders;
+  const recordRequest = (request: ClientRequest, code: string) => record(request, String(request.getHeader('host') ?? ''), request.method, code);
+  const recordStream = (stream: ClientHttp2Stream, code: string) => {
+    const sent = stream.sentHeaders as IncomingHttpHeaders;
+    record(stream, String(sent[':authority'] ?? ''), sent[':method'] as string | undefined, code);
+  };
   const onStart = (message: unknown) => started.set((message as { request?: ClientRequest; stream?: ClientHttp2Stream }).request
     ?? (message as { stream: ClientHttp2Stream }).stream, performance.now());
   const onResponse = (message: unknown) => {
     const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
-    record(request, hostOf(request), request.method, String(response.statusCode ?? 0));
+    recordRequest(request, String(response.statusCode ?? 0));
   };
-  const onError = (message: unknown) => {
-    const { request } = message as { request: ClientRequest };
-    record(request, hostOf(request), request.method, 'error');
-  };
+  const onError = (message: unknown) => recordRequest((message as { request: ClientRequest }).request, 'error');
   const onStreamResponse = (message: unknown) => {
     const { stream, headers } = message as { stream: ClientHttp2Stream; headers: IncomingHttpHeaders };
-    record(stream, String(sent(stream)[':authority'] ?? ''), sent(stream)[':method'] as string | undefined, String(headers[':status'] ?? 0));
+    recordStream(stream, String(headers[':status'] ?? 0));
   };
-  const onStreamError = (message: unknown) => {
-    const { stream } = message as { stream: ClientHttp2Stream };
-    record(stream, String(sent(stream)[':authority'] ?? ''), sent(stream)[':method'] as string | undefined, 'error');
-  };
+  const onStreamError = (message: unknown) => recordStream((message as { stream: ClientHttp2Stream }).stream, 'error');
   const channels: Array<[string, (message: unknown) => void]> = [
     ['http.client.request.start', onStart], ['http.client.response.finish', onResponse], ['http.client.request.error', onError],
     ['http2.client.stream.start', onStart], ['http2.client.stream.finish', onStreamResponse], ['http2.client.stream.error', onStreamError],
