@@ -1,7 +1,7 @@
 // The one HTTP path to the Kubernetes API: TLS verified against the cluster's CA, credentials applied per
 // request by the connection's authenticator, a timeout on every request, Kubernetes Status errors as values.
 import { connect as http2Connect, constants as h2, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
-import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions, type RequestOptions } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import type { WebSocket } from 'ws';
@@ -33,7 +33,6 @@ export interface KubeRequest {
    */
   idempotent?: boolean;
 }
-
 
 export interface RetryPolicy {
   attempts: number;
@@ -426,10 +425,6 @@ class Multiplexed {
 /** The pool's agent: its first connection may be the one that ALPN settled on http/1.1, handed over rather than closed. */
 class PoolAgent extends HttpsAgent {
   private adopted?: TLSSocket;
-
-  constructor(options: AgentOptions) {
-    super(options);
-  }
 
   adopt(socket: TLSSocket): void {
     this.adopted = socket;
