@@ -99,10 +99,10 @@ export async function open(bench: Bench, kind: Kind): Promise<Session> {
   const started = performance.now();
   const era: Era = kind === 'ours-2025' ? '2025-11-25' : '2026-07-28';
   const spawned = command(bench, kind);
-  const session = isOurs(kind)
+  const session = await connectCommand(spawned.command, spawned.args, spawned.env, isOurs(kind)
     // The edit role's client can ask its user, so that it is offered the tools that change things, as a host would be.
-    ? await connectCommand(spawned.command, spawned.args, spawned.env, { era, ...(kind === 'ours-edit' ? { elicit: () => ({ action: 'decline' as const }) } : {}) })
-    : await connectCommand(spawned.command, spawned.args, spawned.env, { client: peerClient() });
+    ? { era, ...(kind === 'ours-edit' ? { elicit: () => ({ action: 'decline' as const }) } : {}) }
+    : { client: peerClient() });
   const answered = performance.now();
   const listed = await session.client.listTools();
   const done = performance.now();
