@@ -6,15 +6,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mintToken } from '../src/aws/token.ts';
 import { resolveStsEndpoint, stsEndpointOptions } from '../src/aws/sts-endpoint.ts';
-import { decode, randomCredentials, signedAt } from './unit/token-helpers.ts';
+import { credentialEnv, decode, randomCredentials, signedAt } from './unit/token-helpers.ts';
 
-function awsGetToken(credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string }, cluster: string, region: string, settings: Record<string, string> = {}): string {
-  const out = execFileSync('aws', ['eks', 'get-token', '--cluster-name', cluster, '--region', region, '--output', 'json'], {
-    env: {
-      PATH: process.env['PATH'], HOME: '/nonexistent', ...settings,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_SESSION_TOKEN: credentials.sessionToken,
-    },
-  }).toString();
+function awsGetToken(credentials: ReturnType<typeof randomCredentials>, cluster: string, region: string, settings: Record<string, string> = {}): string {
+  const out = execFileSync('aws', ['eks', 'get-token', '--cluster-name', cluster, '--region', region, '--output', 'json'], { env: credentialEnv(credentials, settings) }).toString();
   return (JSON.parse(out) as { status: { token: string } }).status.token;
 }
 

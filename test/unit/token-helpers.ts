@@ -35,12 +35,20 @@ client = STSClientFactory(session).get_sts_client(region_name=os.environ['AWS_RE
 print(TokenGenerator(client).get_token(os.environ['CLUSTER_NAME']), end='')
 `;
 
-/** botocore's EKS token for these credentials, minted now (the credentials go through the environment, not argv). */
-export function botocoreToken(credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string }, cluster: string, region: string): string {
-  return execFileSync('python3', ['-c', BOTOCORE_TOKEN], {
-    env: {
-      PATH: process.env['PATH'], HOME: '/nonexistent', AWS_REGION: region, CLUSTER_NAME: cluster,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_SESSION_TOKEN: credentials.sessionToken,
-    },
-  }).toString();
+type Credentials = ReturnType<typeof randomCredentials>;
+
+/**
+ * The environment of a reference process (botocore, the AWS CLI) that holds only these credentials: they go through
+ * the environment, not argv, and no profile or config file of this machine is read (HOME is not one).
+ */
+export function credentialEnv(credentials: Credentials, settings: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env['PATH'], HOME: '/nonexistent', ...settings,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_SESSION_TOKEN: credentials.sessionToken,
+  };
+}
+
+/** botocore's EKS token for these credentials, minted now. */
+export function botocoreToken(credentials: Credentials, cluster: string, region: string): string {
+  return execFileSync('python3', ['-c', BOTOCORE_TOKEN], { env: credentialEnv(credentials, { AWS_REGION: region, CLUSTER_NAME: cluster }) }).toString();
 }
