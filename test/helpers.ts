@@ -129,8 +129,14 @@ export interface HttpServer {
 }
 
 /** Spawns `serve --http` from dist/ and resolves once it serves MCP (discovery done). */
-export async function startHttp(args: string[], options: { env: Record<string, string>; port?: number }): Promise<HttpServer> {
-  const child: ChildProcess = spawn(process.execPath, [cliPath, 'serve', '--http', '--port', String(options.port ?? 0), ...args], {
+export async function startHttp(args: string[], options: {
+  env: Record<string, string>;
+  port?: number;
+  /** How the command is launched (the benchmark starts it inside a memory cgroup). */
+  wrap?: (command: string, args: string[]) => { command: string; args: string[] };
+}): Promise<HttpServer> {
+  const launch = (options.wrap ?? ((command, args) => ({ command, args })))(process.execPath, [cliPath, 'serve', '--http', '--port', String(options.port ?? 0), ...args]);
+  const child: ChildProcess = spawn(launch.command, launch.args, {
     env: options.env, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -169,13 +169,19 @@ export function markdown(data: Data): string {
     lines.push('## Resident memory (VmRSS, MiB)', '');
     const rows: Array<Array<string | number>> = [];
     for (const [transport, m] of Object.entries(mem) as Array<[string, any]>) {
-      for (const x of Object.values(m) as any[]) {
+      for (const x of (Object.values(m) as any[]).filter((x) => x.samples)) {
         rows.push([`${x.label} (${transport})`, transport === 'stdio' ? `${n(x.calls)} calls, ${x.callsPerSecond} calls/s` : `${x.sessions} sessions × ${x.callsPerSession} calls`,
           x.afterStartMiB, x.peakMiB, x.afterCallsMiB, x.secondHalfGrowthMiB, x.errors, x.samples.map((s: any) => s.rssMiB).join(', ')]);
       }
     }
     lines.push(mdTable(['server', 'load', 'after start', 'peak', 'at the end', 'second-half growth', 'errors', 'samples'], rows), '');
     lines.push(`stdio: get, log and a list of 10 in turn, ${plan.memConcurrency} in flight, RSS every ${n(plan.memEvery)} calls. HTTP: sessions opened, used and closed one after another (ours in the 2025 era, a session each), RSS every ${plan.httpSampleEvery} sessions.`, '');
+    const inLimit = mem.http?.oursInLimit;
+    if (inLimit) {
+      lines.push(inLimit.notMeasured
+        ? `${inLimit.label}: not measured (${inLimit.notMeasured}).`
+        : `${inLimit.label}: the same HTTP sessions with our server in a memory cgroup of \`manifests/deploy/deployment.yaml\`'s \`limits.memory\`, as in its pod, where Node sizes its heap from the limit. What a replica uses; not a target row (the targets are measured on the unlimited host).`, '');
+    }
   }
   const h = data['http'];
   if (h) {

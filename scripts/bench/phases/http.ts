@@ -13,6 +13,7 @@ export type HttpServerKind = 'ours' | 'peer' | 'peer-shipped';
 const SERVER_LABEL: Record<HttpServerKind, string> = {
   ours: 'eks-rbac-mcp', peer: 'kubernetes-mcp-server', 'peer-shipped': 'kubernetes-mcp-server as shipped (client-go limit: 5 requests/s, burst 10)',
 };
+type Wrap = Parameters<typeof startHttp>[1]['wrap'];
 
 export interface RunningServer { kind: HttpServerKind; label: string; url: string; pid: number; stop(): Promise<unknown> }
 
@@ -36,11 +37,14 @@ async function startPeer(bench: Bench, throttled: boolean): Promise<Omit<Running
   return { url: `http://127.0.0.1:${port}/mcp`, pid: child.pid!, stop: async () => { if (child.exitCode === null) child.kill('SIGTERM'); await exited; } };
 }
 
-/** Starts the servers, listening at once (idle ones cost nothing). Ours: --rate-limit 0, or it measures the limiter. */
-export async function startServers(bench: Bench, kinds: HttpServerKind[]): Promise<RunningServer[]> {
+/**
+ * Starts the servers, listening at once (idle ones cost nothing). Ours: --rate-limit 0, or it measures the limiter;
+ * `wrap` launches it another way (inside a memory cgroup).
+ */
+export async function startServers(bench: Bench, kinds: HttpServerKind[], wrap?: Wrap): Promise<RunningServer[]> {
   return Promise.all(kinds.map(async (kind) => {
     const started = kind === 'ours'
-      ? await startHttp(['--host', '127.0.0.1', '--rate-limit', '0', ...oursArgs(bench)], { env: oursEnv(bench) })
+      ? await startHttp(['--host', '127.0.0.1', '--rate-limit', '0', ...oursArgs(bench)], { env: oursEnv(bench), wrap })
       : await startPeer(bench, kind === 'peer-shipped');
     return { kind, label: SERVER_LABEL[kind], url: started.url, pid: started.pid, stop: started.stop };
   }));

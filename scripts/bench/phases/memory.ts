@@ -1,12 +1,15 @@
 // Resident memory: across 10,000 stdio calls (get, log, list of 10, in turn), and across 50 HTTP sessions opened,
-// used and closed, for both servers. RSS is sampled at least 10 times; second-half growth is judged from them.
+// used and closed, for both servers; and our HTTP server's sessions again in the shipped Deployment's memory limit.
+// RSS is sampled at least 10 times; second-half growth is judged from them.
 import type { Client } from '@modelcontextprotocol/client';
-import { NS, POD, USERS, say, sleep, type Bench } from '../context.ts';
+import { join } from 'node:path';
+import { NS, POD, USERS, root, say, sleep, type Bench } from '../context.ts';
 import { isReview } from '../audit.ts';
 import { callTool, LABEL, open, peerClient, type Kind } from '../servers.ts';
 import { mib, round2, rssKiB, secondHalfGrowthKiB } from '../stats.ts';
 import { connectHttp } from '../../../test/helpers.ts';
-import { startServers } from './http.ts';
+import { startServers, type RunningServer } from './http.ts';
+import { deploymentMemoryLimit, memoryCgroup } from '../memory-limit.ts';
 
 type Call = [string, Record<string, unknown>];
 const callsOf = (kind: 'ours' | 'peer'): Call[] => [
@@ -15,6 +18,8 @@ const callsOf = (kind: 'ours' | 'peer'): Call[] => [
 ];
 
 interface Sample { at: number; rssKiB: number }
+
+const DEPLOYMENT = join(root, 'manifests', 'deploy', 'deployment.yaml');
 
 function summary(samples: Sample[]) {
   return {
@@ -71,26 +76,48 @@ async function stdioMemory(bench: Bench): Promise<Record<string, unknown>> {
 }
 
 /** Sessions opened, used and closed one after another (2025 sessions on ours: each holds a server while open). */
-async function httpMemory(bench: Bench): Promise<Record<string, unknown>> {
+async function sessionsRss(bench: Bench, server: RunningServer): Promise<Record<string, unknown>> {
   const { plan } = bench;
+  const ours = server.kind === 'ours';
+  await sleep(1000);
+  const samples: Sample[] = [{ at: 0, rssKiB: rssKiB(server.pid) }];
+  let errors = 0;
+  for (let i = 1; i <= plan.httpSessions; i++) {
+    const session = await connectHttp(server.url, ours ? { era: '2025-11-25' } : { client: peerClient() });
+    errors += await drive(session.client, callsOf(ours ? 'ours' : 'peer'), plan.httpSessionCalls, 1, () => undefined);
+    await session.close();
+    if (i % plan.httpSampleEvery === 0) samples.push({ at: i, rssKiB: rssKiB(server.pid) });
+  }
+  say(`  ${server.label} (HTTP): ${mib(samples[0]!.rssKiB)} → ${mib(samples[samples.length - 1]!.rssKiB)} MiB over ${plan.httpSessions} sessions (${errors} errors)`);
+  return { label: server.label, sessions: plan.httpSessions, callsPerSession: plan.httpSessionCalls, errors, ...summary(samples) };
+}
+
+async function httpMemory(bench: Bench): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   const servers = await startServers(bench, ['ours', 'peer']);
   try {
-    for (const server of servers) {
-      await sleep(1000);
-      const samples: Sample[] = [{ at: 0, rssKiB: rssKiB(server.pid) }];
-      let errors = 0;
-      for (let i = 1; i <= plan.httpSessions; i++) {
-        const session = await connectHttp(server.url, server.kind === 'ours' ? { era: '2025-11-25' } : { client: peerClient() });
-        errors += await drive(session.client, callsOf(server.kind === 'ours' ? 'ours' : 'peer'), plan.httpSessionCalls, 1, () => undefined);
-        await session.close();
-        if (i % plan.httpSampleEvery === 0) samples.push({ at: i, rssKiB: rssKiB(server.pid) });
-      }
-      out[server.kind] = { label: server.label, sessions: plan.httpSessions, callsPerSession: plan.httpSessionCalls, errors, ...summary(samples) };
-      say(`  ${server.label} (HTTP): ${mib(samples[0]!.rssKiB)} → ${mib(samples[samples.length - 1]!.rssKiB)} MiB over ${plan.httpSessions} sessions (${errors} errors)`);
-    }
+    for (const server of servers) out[server.kind] = await sessionsRss(bench, server);
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
+  }
+  // Not a target row: what a replica uses in its pod, where Node sizes its heap from the Deployment's memory limit.
+  const limit = deploymentMemoryLimit(DEPLOYMENT);
+  const label = `eks-rbac-mcp in the Deployment's memory limit (${mib(limit / 1024)} MiB)`;
+  const cgroup = memoryCgroup(limit);
+  if (typeof cgroup === 'string') {
+    say(`  ${label}: not measured, ${cgroup}`);
+    out['oursInLimit'] = { label, notMeasured: cgroup };
+    return out;
+  }
+  try {
+    const [server] = await startServers(bench, ['ours'], cgroup.wrap);
+    try {
+      out['oursInLimit'] = await sessionsRss(bench, { ...server!, label });
+    } finally {
+      await server!.stop();
+    }
+  } finally {
+    cgroup.remove();
   }
   return out;
 }
