@@ -111,7 +111,11 @@ export function targetsTable(data: Data): string {
     mdTable(['target', 'eks-rbac-mcp', 'kubernetes-mcp-server / reference', 'met'], t.map((x) => [x.target, x.ours, x.reference, met(x)])),
     '',
     `${t.length - missed.length} of ${t.length} targets met.${missed.length ? ' Where we miss, and the measured cause:' : ''}`,
-    ...(missed.length ? ['', ...missed.map((x) => `- **${x.target}**: ${x.cause}`)] : []),
+    // Paired targets (both eras, both list sizes) share one cause: it is written once, and the second points to it.
+    ...(missed.length ? ['', ...missed.map((x) => {
+      const first = missed.find((y) => y.cause === x.cause);
+      return `- **${x.target}**: ${first === x ? x.cause : `the same cause as **${first!.target}**, above.`}`;
+    })] : []),
   ].join('\n');
 }
 
