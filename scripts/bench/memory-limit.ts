@@ -28,8 +28,8 @@ export interface MemoryCgroup {
   bytes: number;
   /** The command that joins the cgroup, then execs the server (same pid, so RSS is read from the server itself). */
   wrap(command: string, args: string[]): { command: string; args: string[] };
-  /** Removes the cgroup; its processes must have exited. */
-  remove(): void;
+  /** Removes the cgroup once its processes have exited; says why when it cannot (an empty cgroup left behind). */
+  remove(): string | undefined;
 }
 
 /** Where memory cgroups are made: the v1 memory hierarchy, or the v2 root when it offers the memory controller. */
@@ -55,6 +55,13 @@ export function memoryCgroup(bytes: number, name = `eks-rbac-mcp-bench-${process
   return {
     bytes,
     wrap: (command, args) => ({ command: 'sh', args: ['-c', `echo $$ > ${join(dir, 'cgroup.procs')} && exec "$@"`, 'sh', command, ...args] }),
-    remove: () => rmdirSync(dir),
+    remove: () => {
+      try {
+        rmdirSync(dir);
+        return undefined;
+      } catch (error) {
+        return `the memory cgroup ${dir} is left behind: ${(error as Error).message}`;
+      }
+    },
   };
 }

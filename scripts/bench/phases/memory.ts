@@ -100,26 +100,34 @@ async function httpMemory(bench: Bench): Promise<Record<string, unknown>> {
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }
-  // Not a target row: what a replica uses in its pod, where Node sizes its heap from the Deployment's memory limit.
+  out['oursInLimit'] = await inDeploymentLimit(bench);
+  return out;
+}
+
+const notMeasured = (label: string, why: string) => {
+  say(`  ${label}: not measured, ${why}`);
+  return { label, notMeasured: why };
+};
+
+/** Not a target row: what a replica uses in its pod, where Node sizes its heap from the Deployment's memory limit. */
+async function inDeploymentLimit(bench: Bench): Promise<Record<string, unknown>> {
   const limit = deploymentMemoryLimit(DEPLOYMENT);
   const label = `eks-rbac-mcp in the Deployment's memory limit (${mib(limit / 1024)} MiB)`;
   const cgroup = memoryCgroup(limit);
-  if (typeof cgroup === 'string') {
-    say(`  ${label}: not measured, ${cgroup}`);
-    out['oursInLimit'] = { label, notMeasured: cgroup };
-    return out;
-  }
+  if (typeof cgroup === 'string') return notMeasured(label, cgroup);
   try {
-    const [server] = await startServers(bench, ['ours'], cgroup.wrap);
+    const started = await startServers(bench, ['ours'], cgroup.wrap).catch((error: Error) => error);
+    if (started instanceof Error) return notMeasured(label, `the server did not start in the cgroup: ${started.message.split('\n')[0]}`);
+    const [server] = started as [RunningServer];
     try {
-      out['oursInLimit'] = await sessionsRss(bench, { ...server!, label });
+      return await sessionsRss(bench, { ...server, label });
     } finally {
-      await server!.stop();
+      await server.stop();
     }
   } finally {
-    cgroup.remove();
+    const left = cgroup.remove();
+    if (left) say(`  ${left}`);
   }
-  return out;
 }
 
 export async function memory(bench: Bench): Promise<void> {
