@@ -25,7 +25,6 @@ export function deploymentMemoryLimit(file: string): number {
 }
 
 export interface MemoryCgroup {
-  bytes: number;
   /** The command that joins the cgroup, then execs the server (same pid, so RSS is read from the server itself). */
   wrap(command: string, args: string[]): { command: string; args: string[] };
   /** Removes the cgroup once its processes have exited; says why when it cannot (an empty cgroup left behind). */
@@ -53,7 +52,6 @@ export function memoryCgroup(bytes: number, name = `eks-rbac-mcp-bench-${process
     return `cannot make a memory cgroup at ${dir}: ${(error as Error).message}`;
   }
   return {
-    bytes,
     wrap: (command, args) => ({ command: 'sh', args: ['-c', `echo $$ > ${join(dir, 'cgroup.procs')} && exec "$@"`, 'sh', command, ...args] }),
     remove: () => {
       try {
