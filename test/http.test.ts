@@ -160,6 +160,19 @@ describe('streamable HTTP with static bearer tokens (stateful)', () => {
     await res.body?.cancel();
   });
 
+  test('bound to loopback, its own origin is allowed at its port beside --allowed-origins; other local origins are not', async () => {
+    const port = new URL(server.url).port;
+    for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
+      const res = await post(server.url, INIT, { ...bearer(alice), origin });
+      assert.equal(res.status, 200, origin);
+      assert.equal(res.headers.get('access-control-allow-origin'), origin);
+      await res.body?.cancel();
+    }
+    for (const origin of [`http://localhost:${Number(port) + 1}`, `https://localhost:${port}`, `http://localhost.evil.example:${port}`]) {
+      assert.equal((await post(server.url, INIT, { ...bearer(alice), origin })).status, 403, origin);
+    }
+  });
+
   test('malformed or misdirected requests get the transport spec\'s status codes, and the server stays up', async () => {
     const live = await connectHttp(server.url, { token: alice });
     const auth = bearer(alice);
@@ -559,6 +572,22 @@ describe('closed by default: what the server refuses to start with', () => {
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, /host 0\.0\.0\.0 is not a loopback address and no authentication is configured: set static tokens \(--auth-tokens-file or EKS_MCP_AUTH_TOKENS\) or an OAuth issuer \(--oauth-issuer with --resource-url\), or serve without authentication on purpose with --allow-unauthenticated \(--host or EKS_MCP_HOST\)/);
     assert.equal(refused.stdout, '');
+  });
+
+  test('bound to every address, only --allowed-origins are allowed: not even its own origin', async () => {
+    const server = await startHttp([...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader'), '--host', '0.0.0.0'], { env: { EKS_MCP_AUTH_TOKENS: `alice:${alice}` } });
+    try {
+      const url = server.url.replace('0.0.0.0', '127.0.0.1');
+      const status = async (headers: Record<string, string>) => {
+        const res = await post(url, INIT, { ...bearer(alice), ...headers });
+        await res.body?.cancel();
+        return res.status;
+      };
+      for (const origin of [new URL(url).origin, `http://localhost:${new URL(url).port}`]) assert.equal(await status({ origin }), 403, origin);
+      assert.equal(await status({}), 200, 'no Origin: not a browser');
+    } finally {
+      await server.stop();
+    }
   });
 
   test('weak or conflicting credentials, and HTTP options without --http', () => {

@@ -1,5 +1,6 @@
 // What an HTTP request must pass before it reaches MCP, apart from authentication: the Origin allow-list
 // (the SDK checks Host but not Origin) and a per-principal rate limit. Pure functions and one small class.
+import { localhostAllowedOrigins } from '@modelcontextprotocol/server';
 
 /** `scheme://host[:port]`, lowercase, default port dropped; undefined when it is not an origin (e.g. "null"). */
 export function normalizeOrigin(origin: string): string | undefined {
@@ -21,6 +22,15 @@ export function originAllowed(origin: string | undefined, allowed: readonly stri
   if (origin === undefined) return true;
   const normalized = normalizeOrigin(origin);
   return normalized !== undefined && allowed.some((a) => normalizeOrigin(a) === normalized);
+}
+
+/**
+ * A server bound to loopback is reachable from this machine only, under the loopback names its Host check accepts
+ * (the SDK's list): its own origin is each of them at its port, over plain http. A page of another local service
+ * (another port) or a DNS-rebound name is still another origin.
+ */
+export function loopbackOrigins(port: number): string[] {
+  return localhostAllowedOrigins().map((host) => `http://${host}:${port}`);
 }
 
 /** CORS response headers for an allowed browser origin: what an MCP client must send and read. */

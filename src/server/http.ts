@@ -19,7 +19,7 @@ import { isLoopbackHost, type Config, type HttpConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { catalogue } from '../../tools/index.ts';
 import { createAuth, FailedAuthThrottle, failedAuthGuard, principalOf, type Auth } from './auth.ts';
-import { corsHeaders, MAX_JSON_DEPTH, nestsDeeperThan, originAllowed, RateLimiter } from './guards.ts';
+import { corsHeaders, loopbackOrigins, MAX_JSON_DEPTH, nestsDeeperThan, originAllowed, RateLimiter } from './guards.ts';
 import { createMcpServer } from './mcp.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
@@ -193,13 +193,24 @@ interface AppDeps {
   sessions: SessionTable<Session>;
   readiness: () => Promise<string | undefined>;
   perRequest: () => PerRequest;
+  /** The port the server listens on (known once it listens; requests come after that). */
+  port: () => number;
 }
 
-function createApp({ http, auth, metrics, log, state, sessions, readiness, perRequest }: AppDeps) {
+/**
+ * Browser origins allowed: --allowed-origins, and on loopback the server's own origin, so that a page it could
+ * serve, or a client that names it, is not refused. Any other binding allows only what it was told.
+ */
+export function allowedOriginsFor(http: Pick<HttpConfig, 'host' | 'allowedOrigins'>, port: number): string[] {
+  return [...(http.allowedOrigins ?? []), ...(isLoopbackHost(http.host) ? loopbackOrigins(port) : [])];
+}
+
+function createApp({ http, auth, metrics, log, state, sessions, readiness, perRequest, port }: AppDeps) {
   // DNS rebinding: on loopback, only loopback names may appear in Host. Elsewhere the Service's names are not known
   // in advance, and authentication is required there anyway.
   const allowedHosts = http.allowedHosts ?? (isLoopbackHost(http.host) ? ['localhost', '127.0.0.1', '[::1]'] : undefined);
-  const allowedOrigins = http.allowedOrigins ?? [];
+  let origins: string[] | undefined;
+  const allowedOrigins = () => (origins ??= allowedOriginsFor(http, port()));
   const limiter = new RateLimiter(http.rateLimit);
   const throttle = auth ? failedAuthGuard(auth, new FailedAuthThrottle(), log) : undefined;
 
@@ -209,7 +220,7 @@ function createApp({ http, auth, metrics, log, state, sessions, readiness, perRe
       if (!host.ok) return rpcError(res, 403, -32000, `Forbidden: ${host.message}`);
     }
     const origin = req.headers.origin;
-    if (!originAllowed(origin, allowedOrigins)) {
+    if (!originAllowed(origin, allowedOrigins())) {
       metrics.rejected('forbidden-origin');
       return rpcError(res, 403, -32000, 'Forbidden: this Origin is not allowed (see --allowed-origins)');
     }
@@ -416,7 +427,9 @@ export async function serveHttp(config: Config, http: HttpConfig, log: Logger): 
 
   let perRequest: PerRequest | undefined;
   const onerror = (error: Error) => log.debug({ err: { message: error.message } }, 'MCP request refused');
-  const app = createApp({ http, auth, metrics, log, state, sessions, readiness, perRequest: () => perRequest! });
+  const app = createApp({
+    http, auth, metrics, log, state, sessions, readiness, perRequest: () => perRequest!, port: () => (server.address() as { port: number }).port,
+  });
   const server = createServer({
     requestTimeout: http.requestTimeout * 1000, // the whole request must arrive within this (slow clients, slowloris)
     headersTimeout: Math.min(http.requestTimeout, 10) * 1000,

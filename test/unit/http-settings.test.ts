@@ -5,7 +5,8 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { isLegacyRequest } from '@modelcontextprotocol/server';
 import { toWebRequest } from '@modelcontextprotocol/node';
-import { isLegacy, SessionTable, routeOf } from '../../src/server/http.ts';
+import { allowedOriginsFor, isLegacy, SessionTable, routeOf } from '../../src/server/http.ts';
+import { originAllowed } from '../../src/server/guards.ts';
 
 function problems(flags: Record<string, string>, env: NodeJS.ProcessEnv = {}): string[] {
   try {
@@ -111,4 +112,21 @@ test('2025 or 2026-07-28: classified from the Node request as the SDK classifies
     }
   }
   assert.ok(legacy > 0 && legacy < bodies.length * headerSets.length, 'both eras occur among the cases');
+});
+
+test('on loopback the server\'s own origin is allowed at its port, beside --allowed-origins; any other binding allows only what it is told', () => {
+  const loopback = allowedOriginsFor({ host: '127.0.0.1', allowedOrigins: undefined }, 8080);
+  for (const origin of ['http://localhost:8080', 'http://127.0.0.1:8080', 'http://[::1]:8080', 'HTTP://LOCALHOST:8080']) {
+    assert.equal(originAllowed(origin, loopback), true, origin);
+  }
+  for (const origin of ['http://localhost:8081', 'https://localhost:8080', 'http://localhost', 'http://127.0.0.2:8080', 'http://localhost.evil.example:8080', 'http://evil.example:8080']) {
+    assert.equal(originAllowed(origin, loopback), false, origin);
+  }
+  const both = allowedOriginsFor({ host: 'localhost', allowedOrigins: ['https://agents.example.com'] }, 9000);
+  assert.equal(originAllowed('https://agents.example.com', both), true);
+  assert.equal(originAllowed('http://localhost:9000', both), true);
+  for (const host of ['0.0.0.0', '10.0.0.7', '::']) {
+    assert.deepEqual(allowedOriginsFor({ host, allowedOrigins: undefined }, 8080), [], host);
+    assert.deepEqual(allowedOriginsFor({ host, allowedOrigins: ['https://agents.example.com'] }, 8080), ['https://agents.example.com'], host);
+  }
 });
