@@ -57,6 +57,7 @@ export const SETTINGS = {
   maxBodyBytes: { group: 'http', flag: '--max-body-bytes', env: 'EKS_MCP_MAX_BODY_BYTES' },
   requestTimeout: { group: 'http', flag: '--request-timeout', env: 'EKS_MCP_REQUEST_TIMEOUT' },
   sessionIdleTimeout: { group: 'http', flag: '--session-idle-timeout', env: 'EKS_MCP_SESSION_IDLE_TIMEOUT' },
+  replayBufferBytes: { group: 'http', flag: '--replay-buffer-bytes', env: 'EKS_MCP_REPLAY_BUFFER_BYTES' },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -218,6 +219,8 @@ const httpSchema = z.object({
   maxBodyBytes: z.coerce.number().int().min(1024, 'at least 1024 bytes').max(64 * 1024 * 1024, 'at most 64 MiB').default(1024 * 1024),
   requestTimeout: z.coerce.number().int().min(1, 'at least 1 second').max(3600, 'at most 3600 seconds').default(30),
   sessionIdleTimeout: z.coerce.number().int().min(10, 'at least 10 seconds').max(86400, 'at most 86400 seconds').default(1800),
+  /** Bytes of sent events each 2025 session keeps for a client that resumes a dropped stream; 0 turns resuming off. */
+  replayBufferBytes: z.coerce.number().int().refine((v) => v === 0 || (v >= 4096 && v <= 64 * 1024 * 1024), '0 (off), or 4096 bytes to 64 MiB').default(1024 * 1024),
 }).superRefine((c, ctx) => {
   if (c.authTokensFile && c.authTokens) ctx.addIssue({ code: 'custom', path: ['authTokens'], message: 'give static tokens once: a file or the variable, not both' });
   const staticAuth = Boolean(c.authTokensFile || c.authTokens);

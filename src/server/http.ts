@@ -22,6 +22,7 @@ import { createAuth, FailedAuthThrottle, failedAuthGuard, principalOf, type Auth
 import { corsHeaders, loopbackOrigins, MAX_JSON_DEPTH, nestsDeeperThan, originAllowed, RateLimiter } from './guards.ts';
 import { createMcpServer } from './mcp.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { resumableStreams, type ReplayBuffer } from './replay.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
 import { SHUTDOWN_GRACE_MS } from './stdio.ts';
 
@@ -94,6 +95,8 @@ export class SessionTable<S extends OwnedSession> {
 interface Session extends OwnedSession {
   transport: NodeStreamableHTTPServerTransport;
   server: McpServer;
+  /** The events its streams sent, for a client that resumes one (none with --replay-buffer-bytes 0). */
+  events?: ReplayBuffer;
 }
 
 export function routeOf(path: string): string {
@@ -134,6 +137,17 @@ async function sendResponse(res: ServerResponse, response: Response, extraHeader
 }
 
 const short = (sessionId: string) => sessionId.slice(0, 8);
+
+/**
+ * A GET resuming after an event this session no longer holds (evicted by newer ones, or never sent): the SDK would
+ * answer that the id is malformed. Undefined when the request is not such a resumption.
+ */
+export function unresumable(req: Pick<IncomingMessage, 'method' | 'headers'>, events: ReplayBuffer | undefined): string | undefined {
+  const after = req.headers['last-event-id'];
+  if (req.method !== 'GET' || typeof after !== 'string' || !events || events.holds(after)) return undefined;
+  return `Bad Request: the events after this Last-Event-ID are no longer held (a session keeps its last ${events.maxBytes} bytes of events, `
+    + 'see --replay-buffer-bytes); the outcome of the request that stream answered is unknown: check its effect before sending it again';
+}
 
 class BodyTooLarge extends Error {}
 
@@ -311,6 +325,8 @@ function createApp({ http, auth, metrics, log, state, sessions, readiness, perRe
         return rpcError(res, 404, -32001, 'Session not found');
       }
       const session = found.session;
+      const stale = unresumable(req, session.events);
+      if (stale) return rpcError(res, 400, -32000, stale);
       session.inFlight += 1;
       res.on('close', () => {
         session.inFlight -= 1;
@@ -327,17 +343,20 @@ function createApp({ http, auth, metrics, log, state, sessions, readiness, perRe
     }
     try {
       const server = createMcpServer(runtime, { principal: () => principal, followChanges: true });
+      const resumable = resumableStreams(http.replayBufferBytes);
       let session: Session | undefined;
       const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
+        ...resumable,
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (sessionId) => {
-          session = { id: sessionId, principal, transport, server, lastSeenMs: Date.now(), inFlight: 1 };
+          session = { id: sessionId, principal, transport, server, lastSeenMs: Date.now(), inFlight: 1, events: resumable.eventStore };
           sessions.add(session);
           release();
           log.info({ session: short(sessionId), principal }, 'session opened');
         },
       });
       transport.onclose = () => {
+        resumable.eventStore?.clear(); // the events go with the session
         if (session && sessions.remove(session.id)) log.info({ session: short(session.id), principal }, 'session closed');
         void server.close().catch(() => undefined);
       };
