@@ -35,6 +35,8 @@ function firstMissing(tool: ToolDeclaration, permissions: PermissionSet): Permis
 export function httpAdvice(http: HttpConfig): string[] {
   if (http.oauthIssuer) {
     return [`auth        OAuth, issuer ${http.oauthIssuer}, audience ${http.resourceUrl}`,
+      http.oauthRequireAtJwt ? 'tokens      RFC 9068 access tokens only (typ at+jwt)'
+        : 'tokens      typ at+jwt, or typ JWT or none with a scope/scp claim and no ID token claim (nonce, at_hash, c_hash)',
       ...(http.oauthScopes?.length ? [] : ['WARNING     --oauth-scopes is not set: any token the issuer mints for this audience is accepted, '
         + 'whatever it was granted for; set --oauth-scopes (e.g. mcp) so that only tokens carrying it are'])];
   }

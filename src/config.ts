@@ -49,6 +49,7 @@ export const SETTINGS = {
   oauthIssuer: { group: 'http', flag: '--oauth-issuer', env: 'EKS_MCP_OAUTH_ISSUER' },
   oauthJwksUrl: { group: 'http', flag: '--oauth-jwks-url', env: 'EKS_MCP_OAUTH_JWKS_URL' },
   oauthScopes: { group: 'http', flag: '--oauth-scopes', env: 'EKS_MCP_OAUTH_SCOPES' },
+  oauthRequireAtJwt: { group: 'http', flag: '--oauth-require-at-jwt', env: 'EKS_MCP_OAUTH_REQUIRE_AT_JWT', boolean: true },
   resourceUrl: { group: 'http', flag: '--resource-url', env: 'EKS_MCP_RESOURCE_URL' },
   allowUnauthenticated: { group: 'http', flag: '--allow-unauthenticated', env: 'EKS_MCP_ALLOW_UNAUTHENTICATED', boolean: true },
   allowedOrigins: { group: 'http', flag: '--allowed-origins', env: 'EKS_MCP_ALLOWED_ORIGINS' },
@@ -204,6 +205,8 @@ const httpSchema = z.object({
   oauthIssuer: secureUrl.optional(),
   oauthJwksUrl: secureUrl.optional(),
   oauthScopes: z.string().transform(list).optional(),
+  /** Accept only RFC 9068 access tokens (typ at+jwt), for issuers that follow it. */
+  oauthRequireAtJwt: flagBool,
   resourceUrl: z.url({ protocol: /^https?$/, error: 'an http(s):// URL, the public address of this server\'s /mcp endpoint' })
     .refine((v) => !v.includes('#'), 'without a #fragment (RFC 8707)').optional(),
   allowUnauthenticated: flagBool,
@@ -226,7 +229,7 @@ const httpSchema = z.object({
   const staticAuth = Boolean(c.authTokensFile || c.authTokens);
   if (staticAuth && c.oauthIssuer) ctx.addIssue({ code: 'custom', path: ['oauthIssuer'], message: 'choose one authentication: static tokens or an OAuth issuer' });
   if (c.oauthIssuer && !c.resourceUrl) ctx.addIssue({ code: 'custom', path: ['resourceUrl'], message: 'is required with an OAuth issuer: tokens must name it as their audience' });
-  for (const field of ['oauthJwksUrl', 'oauthScopes'] as const) {
+  for (const field of ['oauthJwksUrl', 'oauthScopes', 'oauthRequireAtJwt'] as const) {
     if (c[field] && !c.oauthIssuer) ctx.addIssue({ code: 'custom', path: [field], message: 'needs an OAuth issuer (--oauth-issuer or EKS_MCP_OAUTH_ISSUER)' });
   }
   if (!staticAuth && !c.oauthIssuer && !c.allowUnauthenticated && !isLoopbackHost(c.host)) {

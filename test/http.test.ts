@@ -343,7 +343,8 @@ describe('per-principal rate limit and request timeout (tokens from EKS_MCP_AUTH
 
 interface Issuer {
   url: string;
-  sign(claims: Record<string, unknown>, options?: { key?: CryptoKey; kid?: string; iss?: string }): Promise<string>;
+  /** Signs an RFC 9068 access token (typ at+jwt) unless given another header typ (null: none). */
+  sign(claims: Record<string, unknown>, options?: { key?: CryptoKey; kid?: string; iss?: string; typ?: string | null }): Promise<string>;
   close(): void;
 }
 
@@ -353,7 +354,8 @@ async function startIssuer(): Promise<Issuer> {
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
   let url = '';
   const sign: Issuer['sign'] = async (claims, options = {}) => {
-    const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: options.kid ?? 'k1', typ: 'at+jwt' }).setIssuer(options.iss ?? url).setIssuedAt();
+    const typ = options.typ === undefined ? 'at+jwt' : options.typ;
+    const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: options.kid ?? 'k1', ...(typ === null ? {} : { typ }) }).setIssuer(options.iss ?? url).setIssuedAt();
     if (claims['exp'] === undefined) jwt.setExpirationTime('5m');
     return jwt.sign(options.key ?? privateKey);
   };
@@ -430,6 +432,33 @@ describe('OAuth 2.1 resource server: JWTs from an issuer\'s JWKS', () => {
       assert.equal(params.resourceMetadataUrl?.href, metadataUrl, what);
       assert.equal(params.scope, 'mcp', what);
       assert.match(challenge, description, what);
+      await res.body?.cancel();
+    }
+  });
+
+  test('access tokens as Entra ID, Auth0 and Keycloak label them (typ JWT) and as Okta does (no typ) get in; their ID tokens do not', async () => {
+    const accepted: Array<[string, Record<string, unknown>, string | null]> = [
+      ['Entra ID v1.0', { sub: 'agent-1', aud: resource, scp: 'mcp', appid: 'client-app', ver: '1.0' }, 'JWT'],
+      ['Auth0', { sub: 'agent-1', aud: [resource, `${issuer.url}/userinfo`], azp: 'client-app', scope: 'openid mcp' }, 'JWT'],
+      ['Keycloak', { sub: 'agent-1', aud: [resource, 'account'], typ: 'Bearer', azp: 'client-app', scope: 'openid mcp' }, 'JWT'],
+      ['Okta', { sub: 'agent-1', aud: resource, cid: 'client-app', scp: ['mcp'], ver: 1 }, null],
+    ];
+    for (const [provider, claims, typ] of accepted) {
+      const session = await connectHttp(server.url, { token: await issuer.sign(claims, { typ }) });
+      const who = (await session.client.callTool({ name: 'whoami', arguments: {} })) as CallToolResult;
+      assert.match(text(who), /^user: eks-agent:pods-reader\n/, provider);
+      await session.close();
+    }
+    const idTokens: Array<[string, Record<string, unknown>, string | null, RegExp]> = [
+      ['an ID token whose client id is this resource URL', { sub: 'agent-1', aud: resource, nonce: 'n', scope: 'mcp' }, 'JWT', /it carries nonce/],
+      ['a Keycloak ID token from an audience mapper', { sub: 'agent-1', aud: resource, typ: 'ID', azp: 'client-app', scope: 'mcp' }, 'JWT', /its typ claim is not Bearer/],
+      ['a Cognito ID token', { sub: 'agent-1', aud: resource, token_use: 'id', scope: 'mcp' }, null, /token_use is not access/],
+      ['a JWT without its grant', { sub: 'agent-1', aud: resource }, 'JWT', /not provably an access token/],
+    ];
+    for (const [what, claims, typ, description] of idTokens) {
+      const res = await post(server.url, INIT, bearer(await issuer.sign(claims, { typ })));
+      assert.equal(res.status, 401, what);
+      assert.match(res.headers.get('www-authenticate') ?? '', description, what);
       await res.body?.cancel();
     }
   });

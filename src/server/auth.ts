@@ -171,7 +171,7 @@ export function scopesOf(payload: JWTPayload): string[] {
 export function tokenRefusal(error: unknown): OAuthError {
   if (error instanceof jose.JWTExpired) return invalidToken('Token has expired');
   if (error instanceof jose.JWTClaimValidationFailed) {
-    if (error.claim === 'aud') return invalidToken('Token audience is not this server');
+    if (error.claim === 'aud') return invalidToken(error.reason === 'missing' ? 'Token has no aud claim: it is not bound to this server' : 'Token audience is not this server');
     if (error.claim === 'iss') return invalidToken('Token issuer is not trusted');
     if (error.claim === 'nbf' || error.claim === 'iat') return invalidToken('Token is not yet valid');
     return invalidToken(error.reason === 'missing' ? `Token lacks the ${error.claim} claim` : `Token claim ${error.claim} is invalid`);
@@ -235,8 +235,8 @@ async function oauthAuth(http: HttpConfig): Promise<Auth> {
         resource_name: 'eks-rbac-mcp',
       },
     },
-    summary: { auth: 'oauth', issuer, resource, jwksUrl, requiredScopes },
-    verifyAccessToken: (token: string) => verifyJwt(token, jwks, { issuer, resource }),
+    summary: { auth: 'oauth', issuer, resource, jwksUrl, requiredScopes, ...(http.oauthRequireAtJwt ? { requireAtJwt: true } : {}) },
+    verifyAccessToken: (token: string) => verifyJwt(token, jwks, { issuer, resource, requireAtJwt: http.oauthRequireAtJwt }),
   };
 }
 
@@ -245,12 +245,46 @@ function isAccessTokenType(typ: string): boolean {
   return typ.toLowerCase().replace(/^application\//, '') === 'at+jwt';
 }
 
+/** The generic JWT media type (RFC 7519 §5.1), which says nothing about what the token is for. */
+function isGenericJwtType(typ: string): boolean {
+  return typ.toLowerCase().replace(/^application\//, '') === 'jwt';
+}
+
+/**
+ * Claims that ID tokens carry and access tokens do not (OpenID Connect Core §2, §3.1.3.6, §3.3.2.11; FAPI's s_hash),
+ * and the `events` of logout tokens and other security event tokens (RFC 8417).
+ */
+export const NOT_ACCESS_TOKEN_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash', 'events'] as const;
+
+/**
+ * Why a signed JWT for this audience is not provably an access token, or undefined when it is. RFC 9068's
+ * `typ: at+jwt` says so by itself, and with `requireAtJwt` nothing else does. Many issuers label access tokens as
+ * plain JWTs (Entra ID always; Auth0 and Keycloak by default) or not at all (Okta, Cognito); such a token counts only
+ * when it carries its grant (`scope` or `scp`, which ID tokens do not carry), no claim that ID tokens carry, and no
+ * label of another kind: Cognito's `token_use` must say `access`, Keycloak's `typ` claim `Bearer` (its ID tokens say `ID`).
+ */
+export function accessTokenRefusal(typ: unknown, payload: JWTPayload, requireAtJwt = false): string | undefined {
+  if (typeof typ === 'string' && isAccessTokenType(typ)) return undefined;
+  if (requireAtJwt) return 'Token is not an access token (typ must be at+jwt)';
+  if (typ !== undefined && (typeof typ !== 'string' || !isGenericJwtType(typ))) return 'Token is not an access token (typ must be at+jwt or JWT)';
+  const idTokenClaim = NOT_ACCESS_TOKEN_CLAIMS.find((claim) => payload[claim] !== undefined);
+  if (idTokenClaim) return `Token is not an access token (it carries ${idTokenClaim}, which access tokens do not)`;
+  if (payload['token_use'] !== undefined && payload['token_use'] !== 'access') return 'Token is not an access token (token_use is not access)';
+  if (payload['typ'] !== undefined && payload['typ'] !== 'Bearer') return 'Token is not an access token (its typ claim is not Bearer)';
+  if (scopesOf(payload).length === 0) return 'Token is not provably an access token: without typ at+jwt it must carry its grant in scope or scp';
+  return undefined;
+}
+
+/** Client id claims, in order: RFC 9068's client_id, OpenID's azp, Entra ID v1's appid, Okta's cid. */
+const CLIENT_ID_CLAIMS = ['client_id', 'azp', 'appid', 'cid'];
+
 /**
  * Verifies one JWT access token against the issuer's keys and this server's resource URL. Beyond signature,
- * issuer, audience and expiry: `sub` must be a non-empty string (it is the principal), and a `typ` that is set
- * must say access token, so that an ID token or another JWT from the same issuer is not taken for one.
+ * issuer, audience and expiry: `sub` must be a non-empty string (it is the principal), and the token must be
+ * provably an access token (accessTokenRefusal), so that an ID token or another JWT of the same issuer for the same
+ * audience is not taken for one.
  */
-export async function verifyJwt(token: string, keys: JWTVerifyGetKey, expected: { issuer: string; resource: string }): Promise<AuthInfo> {
+export async function verifyJwt(token: string, keys: JWTVerifyGetKey, expected: { issuer: string; resource: string; requireAtJwt?: boolean }): Promise<AuthInfo> {
   let payload: JWTPayload;
   let typ: unknown;
   try {
@@ -260,10 +294,11 @@ export async function verifyJwt(token: string, keys: JWTVerifyGetKey, expected: 
   } catch (error) {
     throw tokenRefusal(error);
   }
-  if (typ !== undefined && (typeof typ !== 'string' || !isAccessTokenType(typ))) throw invalidToken('Token is not an access token (typ must be at+jwt)');
+  const notAccess = accessTokenRefusal(typ, payload, expected.requireAtJwt);
+  if (notAccess) throw invalidToken(notAccess);
   const sub = payload.sub;
   if (typeof sub !== 'string' || sub === '') throw invalidToken('Token claim sub is invalid');
-  const clientId = [payload['client_id'], payload['azp']].find((v: unknown): v is string => typeof v === 'string' && v !== '') ?? sub;
+  const clientId = CLIENT_ID_CLAIMS.map((claim) => payload[claim]).find((v: unknown): v is string => typeof v === 'string' && v !== '') ?? sub;
   return {
     token, clientId, scopes: scopesOf(payload), expiresAt: payload.exp, resource: new URL(expected.resource),
     extra: { principal: `${payload.iss}#${sub}` },

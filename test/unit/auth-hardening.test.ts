@@ -56,13 +56,14 @@ test('Hardening #2: once the token file changes, exactly what it now says is acc
 async function issuer() {
   const { publicKey, privateKey } = await generateKeyPair('ES256');
   const keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] });
-  const sign = (claims: Record<string, unknown>, typ?: string) => new SignJWT(claims)
-    .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...(typ ? { typ } : {}) })
+  /** An RFC 9068 access token unless told otherwise; `null` for no typ at all. */
+  const sign = (claims: Record<string, unknown>, typ: string | null = 'at+jwt') => new SignJWT(claims)
+    .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...(typ === null ? {} : { typ }) })
     .setIssuer('https://issuer').setAudience('https://mcp/mcp').setExpirationTime('5m').sign(privateKey);
-  const verify = (token: string) => verifyJwt(token, keys, { issuer: 'https://issuer', resource: 'https://mcp/mcp' });
-  const refusal = async (token: string) => {
+  const verify = (token: string, requireAtJwt = false) => verifyJwt(token, keys, { issuer: 'https://issuer', resource: 'https://mcp/mcp', requireAtJwt });
+  const refusal = async (token: string, requireAtJwt = false) => {
     try {
-      await verify(token);
+      await verify(token, requireAtJwt);
       return 'accepted';
     } catch (error) {
       assert.ok(error instanceof OAuthError && error.code === OAuthErrorCode.InvalidToken, String(error));
@@ -78,14 +79,37 @@ test('Hardening #4: a sub that is not a non-empty string is refused, not turned 
   for (const sub of [{ a: 1 }, 42, ['x'], '', true]) assert.equal(await refusal(await sign({ sub })), 'Token claim sub is invalid', JSON.stringify(sub));
 });
 
-test('Hardening #4: typ, when the issuer sets it, must be at+jwt (RFC 9068); an ID token is not an access token', async () => {
+test('Hardening #4: typ at+jwt (RFC 9068) is an access token; any other typ but the generic JWT never is', async () => {
   const { sign, refusal } = await issuer();
-  assert.equal(await refusal(await sign({ sub: 'a' })), 'accepted', 'no typ: accepted');
-  assert.equal(await refusal(await sign({ sub: 'a' }, 'at+jwt')), 'accepted');
-  assert.equal(await refusal(await sign({ sub: 'a' }, 'application/at+jwt')), 'accepted');
-  assert.equal(await refusal(await sign({ sub: 'a' }, 'AT+JWT')), 'accepted', 'media types are case-insensitive');
-  for (const typ of ['JWT', 'id_token+jwt', 'application/jwt', 'logout+jwt', 'at+application/jwt']) {
-    assert.equal(await refusal(await sign({ sub: 'a' }, typ)), 'Token is not an access token (typ must be at+jwt)', typ);
+  for (const typ of ['at+jwt', 'application/at+jwt', 'AT+JWT']) assert.equal(await refusal(await sign({ sub: 'a' }, typ)), 'accepted', typ);
+  for (const typ of ['id_token+jwt', 'logout+jwt', 'secevent+jwt', 'dpop+jwt', 'at+application/jwt', 'JOSE']) {
+    assert.equal(await refusal(await sign({ sub: 'a', scope: 'mcp' }, typ)), 'Token is not an access token (typ must be at+jwt or JWT)', typ);
+  }
+});
+
+test('typ JWT or none: an access token only with its grant in scope or scp, and nothing an ID token or a logout token carries', async () => {
+  const { sign, refusal } = await issuer();
+  for (const typ of ['JWT', 'jwt', 'application/jwt', null]) {
+    const shown = String(typ);
+    assert.equal(await refusal(await sign({ sub: 'a', scope: 'mcp read' }, typ)), 'accepted', shown);
+    assert.equal(await refusal(await sign({ sub: 'a', scp: ['mcp'] }, typ)), 'accepted', `${shown}, scp as Okta sends it`);
+    assert.equal(await refusal(await sign({ sub: 'a', scp: 'mcp', token_use: 'access', typ: 'Bearer' }, typ)), 'accepted', `${shown}, labelled access`);
+    for (const grantless of [{}, { scope: '' }, { scp: [] }, { roles: ['Mcp.Invoke'] }]) {
+      assert.equal(await refusal(await sign({ sub: 'a', ...grantless }, typ)), 'Token is not provably an access token: without typ at+jwt it must carry its grant in scope or scp', `${shown} ${JSON.stringify(grantless)}`);
+    }
+    for (const claim of ['nonce', 'at_hash', 'c_hash', 's_hash', 'events']) {
+      assert.equal(await refusal(await sign({ sub: 'a', scope: 'mcp', [claim]: 'x' }, typ)), `Token is not an access token (it carries ${claim}, which access tokens do not)`, `${shown} ${claim}`);
+    }
+    assert.equal(await refusal(await sign({ sub: 'a', scope: 'mcp', token_use: 'id' }, typ)), 'Token is not an access token (token_use is not access)', shown);
+    assert.equal(await refusal(await sign({ sub: 'a', scope: 'mcp', typ: 'ID' }, typ)), 'Token is not an access token (its typ claim is not Bearer)', shown);
+  }
+});
+
+test('strict mode (--oauth-require-at-jwt): only typ at+jwt, whatever else the token carries', async () => {
+  const { sign, refusal } = await issuer();
+  assert.equal(await refusal(await sign({ sub: 'a' }), true), 'accepted');
+  for (const typ of ['JWT', null, 'id_token+jwt']) {
+    assert.equal(await refusal(await sign({ sub: 'a', scope: 'mcp', token_use: 'access' }, typ), true), 'Token is not an access token (typ must be at+jwt)', String(typ));
   }
 });
 
@@ -124,12 +148,14 @@ test('a failure is forgotten once it is older than the window and the address no
   assert.equal(throttle.waitSeconds('a'), 2, 'counted from the start again: one failure');
 });
 
-test('the client id is the first of client_id and azp that is a non-empty string, else the subject', async () => {
+test('the client id is the first of client_id, azp, appid (Entra ID v1) and cid (Okta) that is a non-empty string, else the subject', async () => {
   const { sign, verify } = await issuer();
   const clientId = async (claims: Record<string, unknown>) => (await verify(await sign({ sub: 'agent-1', ...claims }))).clientId;
   assert.equal(await clientId({ client_id: 'cli', azp: 'app' }), 'cli');
   assert.equal(await clientId({ client_id: '', azp: 'app' }), 'app');
   assert.equal(await clientId({ client_id: 7, azp: 'app' }), 'app');
+  assert.equal(await clientId({ appid: 'entra-app', cid: 'okta-app' }), 'entra-app');
+  assert.equal(await clientId({ cid: 'okta-app' }), 'okta-app');
   assert.equal(await clientId({}), 'agent-1');
 });
 

@@ -34,6 +34,7 @@ test('each refusal reason, and only key trouble is the server\'s own fault', () 
     assert.equal(answer.message, message);
   }
   assert.equal(claim('sub', 'missing').message, 'Token lacks the sub claim');
+  assert.equal(claim('aud', 'missing').message, 'Token has no aud claim: it is not bound to this server');
   assert.equal(claim('sub').message, 'Token claim sub is invalid');
   assert.equal(claim('typ', 'invalid').message, 'Token claim typ is invalid');
   for (const error of [new jose.JWKSTimeout(), new jose.JWKSInvalid('m'), new Error('fetch failed'), 'not even an error']) {

@@ -12,6 +12,13 @@ test('Hardening #4: doctor --http says when an OAuth issuer is trusted without -
   assert.match(httpAdvice(loadHttpConfig({}, {})).join('\n'), /no authentication/);
 });
 
+test('doctor --http says which access tokens the OAuth mode takes, and that strict mode needs an issuer', () => {
+  const oauth = { oauthIssuer: 'https://issuer.example.com', resourceUrl: 'https://mcp.example.com/mcp', oauthScopes: 'mcp' };
+  assert.match(httpAdvice(loadHttpConfig(oauth, {})).join('\n'), /^tokens {6}typ at\+jwt, or typ JWT or none with a scope\/scp claim and no ID token claim/m);
+  assert.match(httpAdvice(loadHttpConfig({ ...oauth, oauthRequireAtJwt: 'true' }, {})).join('\n'), /^tokens {6}RFC 9068 access tokens only \(typ at\+jwt\)$/m);
+  assert.throws(() => loadHttpConfig({ oauthRequireAtJwt: 'true' }, {}), /oauthRequireAtJwt needs an OAuth issuer/);
+});
+
 test('Hardening #9: the namespace the server runs in, from POD_NAMESPACE or the service account\'s namespace file', () => {
   assert.equal(serverNamespace({ POD_NAMESPACE: 'eks-rbac-mcp' }, () => 'other'), 'eks-rbac-mcp');
   assert.equal(serverNamespace({}, (path) => (path.endsWith('/serviceaccount/namespace') ? 'mcp-system\n' : '')), 'mcp-system');
