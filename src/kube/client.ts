@@ -347,7 +347,10 @@ export class KubeClient {
         answer();
         stream.close(h2.NGHTTP2_CANCEL);
       });
-      stream.on('end', answer);
+      // A stream cut under its answer (its connection reset or closed) ends too: only an answer that arrived whole is one.
+      stream.on('end', () => {
+        if (status !== 0 && stream.rstCode === h2.NGHTTP2_NO_ERROR) answer();
+      });
       stream.setTimeout(timeoutMs, () => {
         settle(connectionError(this.endpoint, requestTimedOut(timeoutMs), true));
         stream.close(h2.NGHTTP2_CANCEL);
