@@ -420,9 +420,21 @@ class Multiplexed {
     if (this.streams++ === 0) this.session.ref();
     stream.once('close', () => {
       if (--this.streams === 0) this.session.unref();
+      if (spoils(stream, !options.endStream)) this.session.close();
     });
     return stream;
   }
+}
+
+/**
+ * Whether a closed stream leaves its connection unfit for new streams. Node counts a request body queued for sending
+ * against the connection's memory budget (maxSessionMemory, 10 MB) and never gives back what a stream still held when
+ * it closed: after a few bodies that the API server refused without reading them (a 403, a 413), the connection
+ * refuses every answer with ENHANCE_YOUR_CALM, for good. So a stream refused so, or closed before its body was sent,
+ * retires its connection: the streams in flight on it end as they would, the next request opens another.
+ */
+function spoils(stream: ClientHttp2Stream, hadBody: boolean): boolean {
+  return stream.rstCode === h2.NGHTTP2_ENHANCE_YOUR_CALM || (hadBody && !stream.writableFinished);
 }
 
 /** The pool's agent: its first connection may be the one that ALPN settled on http/1.1, handed over rather than closed. */

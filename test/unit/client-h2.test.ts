@@ -168,6 +168,42 @@ test('an idle connection the server sends away (GOAWAY, then closed) or cuts is 
   assert.equal(connections.count, 3);
 });
 
+test('a stream the server resets with ENHANCE_YOUR_CALM retires its connection: the read is retried on a new one, the calls that follow use it', async (t) => {
+  let calmed = false;
+  const { kube, connections } = await h2Server(t, (req, res) => {
+    if (!calmed) {
+      calmed = true;
+      return void req.stream.close(h2.NGHTTP2_ENHANCE_YOUR_CALM);
+    }
+    res.writeHead(200).end(JSON.stringify({ path: req.url }));
+  });
+  assert.deepEqual(await read(kube, 1), { path: '/api/v1/namespaces/n/pods/p1' });
+  assert.equal(connections.count, 2, 'the connection that was told to calm down took no new stream');
+  await Promise.all(Array.from({ length: 5 }, (_, i) => read(kube, i)));
+  assert.equal(connections.count, 2);
+});
+
+/** A server that refuses every PATCH at once, its body left unread, as the API server refuses an unauthorized (403) or oversized (413) write. */
+function refusingWrites(t: { after(fn: () => unknown): void }) {
+  return h2Server(t, (req, res) => {
+    if (req.method !== 'PATCH') return void res.writeHead(200).end(JSON.stringify({ path: req.url }));
+    const big = Number(req.headers['content-length']) > 3 << 20;
+    res.writeHead(big ? 413 : 403).end(JSON.stringify({ kind: 'Status', reason: big ? 'RequestEntityTooLarge' : 'Forbidden', message: big ? 'Request entity too large' : 'forbidden' }));
+  });
+}
+
+const patch = (kube: KubeClient, bytes: number) => kube.json({
+  method: 'PATCH', path: '/api/v1/namespaces/n/configmaps/c', body: 'x'.repeat(bytes), contentType: 'application/apply-patch+yaml',
+});
+
+test('bodies the server refuses before reading them leave the connection fit, however many: each answer arrives, and so does every call after it', async (t) => {
+  const { kube } = await refusingWrites(t);
+  for (let i = 0; i < 64; i += 1) { // each leaves part of its body unsent: more than the connection's 10 MB budget in all
+    await assert.rejects(patch(kube, 512 << 10), (e: Error) => e instanceof KubeApiError && e.status === 403);
+    assert.ok(await read(kube, i), `the read after refused body ${i + 1}`);
+  }
+});
+
 test('a read whose every connection is reset gives up after the retry policy\'s attempts', async (t) => {
   let received = 0;
   const { kube, connections } = await h2Server(t, (req) => {
