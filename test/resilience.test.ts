@@ -10,7 +10,7 @@ import { issueServingCert } from './cluster/pki.ts';
 import { FaultProxy } from './fault-proxy.ts';
 import { apiRequests, applyRole as applyRoleAs, auditLines, auditMark, connectServer, eksArgs, hostEnv, onToolsChanged, useCluster, waitFor, type RoleRule, type Session } from './helpers.ts';
 import { KubeClient } from '../src/kube/client.ts';
-import { ConnectionError } from '../src/kube/errors.ts';
+import { ConnectionError, KubeApiError } from '../src/kube/errors.ts';
 import { CachedCredentials, assumeRole, IdentityLapsedError } from '../src/aws/credentials.ts';
 import { EksTokenAuthenticator } from '../src/aws/eks-auth.ts';
 
@@ -139,6 +139,21 @@ test('writes are not retried blindly: a cut answer is reported, a refused connec
   setTimeout(() => void apiProxy.up(), 300);
   await create(`${name}-2`);
   assert.match(kubectl(cluster, ['get', 'configmap', `${name}-2`, '-n', 'team-b', '-o', 'name']), new RegExp(`${name}-2`));
+});
+
+test('a body the API server refuses unread (413) leaves our one connection to it fit: its answer, the reads sent meanwhile and the calls after it arrive', async () => {
+  const direct = new KubeClient(cluster.endpoint, (await import('node:fs')).readFileSync(cluster.caFile), adminAuth);
+  const list = () => direct.json({ path: '/api/v1/namespaces/team-b/configmaps', query: { limit: 1 } });
+  await list(); // the HTTP/2 connection is open
+  // As an expanded YAML alias bomb once was: tens of MB, far above the API server's 3 MiB limit.
+  const oversized = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'oversized', namespace: 'team-b' }, data: { a: 'x'.repeat(64 << 20) } };
+  const meanwhile = Promise.allSettled(Array.from({ length: 20 }, list));
+  await assert.rejects(direct.json({
+    method: 'PATCH', path: '/api/v1/namespaces/team-b/configmaps/oversized', query: { fieldManager: 'resilience-test', dryRun: 'All' },
+    contentType: 'application/apply-patch+yaml', body: JSON.stringify(oversized),
+  }), (e: Error) => e instanceof KubeApiError && e.status === 413 && /Request entity too large/.test(e.message));
+  assert.deepEqual((await meanwhile).filter((r) => r.status === 'rejected'), [], 'no read sent meanwhile is lost');
+  for (let i = 0; i < 5; i += 1) await list();
 });
 
 test('MCP cancellation aborts the request in flight', async () => {

@@ -64,6 +64,8 @@ const IDLE_MS = 5_000;
 const STREAM_WINDOW = 4 * 1024 * 1024;
 const SESSION_WINDOW = 16 * 1024 * 1024;
 const MAX_FRAME = 2 ** 24 - 1;
+/** The most of a request body queued on an HTTP/2 stream at once (see sendBody): the API server's stream window (its SETTINGS). */
+const BODY_SLICE = 256 * 1024;
 /** Connect-time failures: the request never left this process. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPROXYREFUSED']);
 
@@ -365,7 +367,7 @@ export class KubeClient {
         settle(connectionError(this.endpoint,
           Object.assign(new Error(`the API server closed the stream (HTTP/2 code ${stream.rstCode})`), { code: 'ERR_HTTP2_STREAM_ERROR' }), !unprocessed()));
       });
-      if (body !== undefined) stream.end(body);
+      if (body !== undefined) sendBody(stream, body);
     });
   }
 }
@@ -435,6 +437,27 @@ class Multiplexed {
  */
 function spoils(stream: ClientHttp2Stream, hadBody: boolean): boolean {
   return stream.rstCode === h2.NGHTTP2_ENHANCE_YOUR_CALM || (hadBody && !stream.writableFinished);
+}
+
+/**
+ * A request body, queued on its stream a slice at a time, each once the one before has left: what is queued counts
+ * against the connection's memory budget (see spoils), and a body of hundreds of MB queued whole made the connection
+ * refuse every answer while it lasted, the API server's own refusal of it (413) included.
+ */
+function sendBody(stream: ClientHttp2Stream, body: string): void {
+  if (Buffer.byteLength(body) <= BODY_SLICE) stream.end(body);
+  else sendSlices(stream, Buffer.from(body), 0);
+}
+
+function sendSlices(stream: ClientHttp2Stream, bytes: Buffer, from: number): void {
+  const to = from + BODY_SLICE;
+  if (to >= bytes.length) {
+    stream.end(bytes.subarray(from));
+    return;
+  }
+  stream.write(bytes.subarray(from, to), (error) => {
+    if (!error) sendSlices(stream, bytes, to);
+  });
 }
 
 /** The pool's agent: its first connection may be the one that ALPN settled on http/1.1, handed over rather than closed. */

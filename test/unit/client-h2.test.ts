@@ -204,6 +204,15 @@ test('bodies the server refuses before reading them leave the connection fit, ho
   }
 });
 
+test('a body of tens of MB that the server refuses unread: its own answer (413) arrives, and so do the reads sent meanwhile and after', async (t) => {
+  const { kube } = await refusingWrites(t);
+  await read(kube, 0);
+  const meanwhile = Promise.allSettled(Array.from({ length: 30 }, (_, i) => read(kube, i)));
+  await assert.rejects(patch(kube, 64 << 20), (e: Error) => e instanceof KubeApiError && e.status === 413, 'the server\'s answer, not a refused stream');
+  assert.deepEqual((await meanwhile).filter((r) => r.status === 'rejected'), [], 'no read sent meanwhile is lost');
+  assert.ok(await read(kube, 100));
+});
+
 test('a read whose every connection is reset gives up after the retry policy\'s attempts', async (t) => {
   let received = 0;
   const { kube, connections } = await h2Server(t, (req) => {
