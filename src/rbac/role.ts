@@ -2,6 +2,7 @@
 // what a platform engineer applies so that the agent sees exactly those tools.
 import type { ToolDeclaration } from '../tool.ts';
 import type { Permission } from './permission.ts';
+import { agentPermissionPolicy, agentTrustPolicy, hostReadPolicy } from '../aws/iam-documents.ts';
 
 export interface Rule {
   apiGroups: string[];
@@ -115,20 +116,12 @@ export function renderRbac(req: RbacRequest): string {
     '# IAM trust policy of the role. The session name is pinned: the mapping above turns whatever RoleSessionName',
     '# the host picks into the Kubernetes user, so without the condition the host could assume the role under any',
     '# binding role (another user, other RBAC rights).',
-    ...JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{
-        Effect: 'Allow', Principal: { AWS: req.trustedPrincipal }, Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'sts:RoleSessionName': req.bindingRole } },
-      }],
-    }, null, 2).split('\n').map((l) => `#   ${l}`),
+    ...JSON.stringify(agentTrustPolicy(req.trustedPrincipal, req.bindingRole), null, 2).split('\n').map((l) => `#   ${l}`),
     '# IAM permission policy of the role (only needed for DescribeCluster; omit when --endpoint and --ca-file are set):',
-    `#   {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"arn:${partitionOf(req.roleArn)}:eks:${req.region}:*:cluster/${req.clusterName}"}]}`,
+    `#   ${JSON.stringify(agentPermissionPolicy(req.roleArn, req.region, req.clusterName))}`,
+    '# IAM policy of the agent host, for the broad-grant guard: it reads the role\'s policies, permissions boundary and trust',
+    '# policy at start (reads only; without it the start logs "IAM side not checked"):',
+    `#   ${JSON.stringify(hostReadPolicy(req.roleArn))}`,
   ].join('\n');
   return `${header}\n${docs.map((d) => `---\n${d}`).join('\n')}\n${req.kubernetesOnly ? '' : `${awsSide}\n`}`;
-}
-
-/** The partition an ARN lives in (aws, aws-cn, aws-us-gov, ...): the cluster's ARN is in the same one as the role's. */
-function partitionOf(arn: string): string {
-  return arn.split(':')[1] || 'aws';
 }

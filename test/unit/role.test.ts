@@ -178,6 +178,11 @@ const EXPECTED = [
   '#   }',
   '# IAM permission policy of the role (only needed for DescribeCluster; omit when --endpoint and --ca-file are set):',
   '#   {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"arn:aws:eks:eu-west-1:*:cluster/prod"}]}',
+  '# IAM policy of the agent host, for the broad-grant guard: it reads the role\'s policies, permissions boundary and trust',
+  '# policy at start (reads only; without it the start logs "IAM side not checked"):',
+  '#   {"Version":"2012-10-17","Statement":[{"Sid":"ReadTheAgentRole","Effect":"Allow","Action":["iam:GetRole","iam:ListRolePolicies",'
+    + '"iam:GetRolePolicy","iam:ListAttachedRolePolicies"],"Resource":"arn:aws:iam::111122223333:role/agent"},{"Sid":"ReadItsManagedPolicies",'
+    + '"Effect":"Allow","Action":["iam:GetPolicy","iam:GetPolicyVersion"],"Resource":["arn:aws:iam::111122223333:policy/*","arn:aws:iam::aws:policy/*"]}]}',
   '',
 ].join('\n');
 
