@@ -6,6 +6,7 @@ import { EXIT } from './exit-codes.ts';
 import { createLogger } from './log.ts';
 import { BroadRoleRefused } from './policy/broad-role.ts';
 import { findingsForLog } from './rbac/broad-grants.ts';
+import { iamFindingsForLog } from './aws/iam-grants.ts';
 
 // The AWS SDK's notices about Node versions would be non-JSON lines in our stderr log stream.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
@@ -133,8 +134,9 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`eks-rbac-mcp: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof BroadRoleRefused) { // the broad-grant guard: findings in the log, the explanation for people
-      log.error({ guard: 'refused', findings: findingsForLog(error.findings) }, 'refusing to start: broad grants');
+    if (error instanceof BroadRoleRefused) { // the broad-grant guard, both layers: findings in the log, the explanation for people
+      log.error({ guard: 'refused', findings: findingsForLog(error.findings), ...(error.iamFindings.length ? { iamFindings: iamFindingsForLog(error.iamFindings) } : {}) },
+        'refusing to start: broad grants');
       process.stderr.write(`eks-rbac-mcp: ${error.message}\n`);
       return error.exitCode;
     }

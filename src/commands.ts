@@ -7,6 +7,8 @@ import { parseResourceArgument } from './kube/api-resources.ts';
 import { accessReview, EXTENSION_GROUPS, type PermissionSet } from './rbac/discovery.ts';
 import { describePermission, permissionKey, type Permission } from './rbac/permission.ts';
 import { describeFindings, guardQuestions } from './rbac/broad-grants.ts';
+import { describeIamFindings } from './aws/iam-grants.ts';
+import { notCheckedAdvice, trustWarning } from './aws/iam-side.ts';
 import { configuredPrincipals } from './server/principals.ts';
 import { selectTools } from './policy/select-tools.ts';
 import { renderRbac } from './rbac/role.ts';
@@ -100,19 +102,41 @@ export async function doctor(config: Config, log: Logger, http?: HttpConfig): Pr
   }
   for (const line of http ? httpAdvice(http) : []) out(line);
   out(`advertised  ${advertised.size} of ${catalogue.length} tools (discovery: ${permissions.requestCount} API requests)`);
-  for (const line of [...guardReport(runtime), ...narrowingReport(runtime, user.username), ...(http ? principalsReport(http) : [])]) out(line);
+  for (const line of [...guardReport(runtime), ...iamReport(runtime), ...narrowingReport(runtime, user.username), ...(http ? principalsReport(http) : [])]) out(line);
   return 0;
 }
 
 // --- issue 13: the broad-grant guard, --tools, one principal per connection ---
 
+/** What serve does with findings, when --accept-broad-role covers them. */
+function accepted(config: Config): string | undefined {
+  return config.acceptBroadRole ? `accepted by --accept-broad-role "${config.acceptBroadRole}": serve starts and logs them as a warning` : undefined;
+}
+
 function guardReport(runtime: Runtime): string[] {
   const { findings, config } = runtime;
   if (findings.length === 0) return ['guard       no broad grants'];
-  const verdict = config.acceptBroadRole
-    ? `accepted by --accept-broad-role "${config.acceptBroadRole}": serve starts and logs them as a warning`
-    : '`serve` refuses to start (or, found while running, withdraws the tools) unless given --accept-broad-role "<reason>"';
+  const verdict = accepted(config) ?? '`serve` refuses to start (or, found while running, withdraws the tools) unless given --accept-broad-role "<reason>"';
   return [`guard       ${findings.length} broad grant${findings.length === 1 ? '' : 's'}: ${verdict}`, indent(describeFindings(findings))];
+}
+
+/** The guard's other layer: the IAM role's findings, its trust policy, or why it was not checked. */
+function iamReport(runtime: Runtime): string[] {
+  const { iam, config } = runtime;
+  if (!iam) return [];
+  if (iam.kind === 'not-checked') {
+    const { message, policy } = notCheckedAdvice(iam);
+    return [`iam         ${message}`, ...(policy ? [indent(JSON.stringify(policy, null, 2))] : [])];
+  }
+  const read = `${iam.roleArn} (read: ${iam.read.join('; ') || 'no policies'}; ${iam.requests} IAM requests)`;
+  const verdict = accepted(config) ?? '`serve` refuses to start unless given --accept-broad-role "<reason>"';
+  const findings = iam.findings.length
+    ? [`iam         ${iam.findings.length} broad grant${iam.findings.length === 1 ? '' : 's'} of the IAM role ${read}: ${verdict}`, indent(describeIamFindings(iam.findings))]
+    : [`iam         no broad grants in the IAM role ${read}`];
+  const trust = iam.trust.kind === 'pinned'
+    ? [`trust       the trust policy pins sts:RoleSessionName to "${iam.sessionName}"`]
+    : [`trust       WARNING: ${trustWarning(iam.trust, iam.sessionName)}`, indent(iam.trust.pinnedPolicy)];
+  return [...findings, ...trust];
 }
 
 /** "The role grants N permissions, the enabled tools use M", over what this server asks about: its tools' and the guard's. */

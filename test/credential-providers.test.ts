@@ -19,7 +19,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Only what the test gives: no keys from the developer's environment or ~/.aws. */
 function baseEnv(extra: Record<string, string>): Record<string, string> {
-  return { PATH: process.env['PATH'] ?? '', HOME: dir, AWS_ENDPOINT_URL_STS: cluster.sts.url, AWS_EC2_METADATA_DISABLED: 'true', ...extra };
+  return { PATH: process.env['PATH'] ?? '', HOME: dir, AWS_ENDPOINT_URL_STS: cluster.sts.url, AWS_ENDPOINT_URL_IAM: cluster.sts.url, AWS_EC2_METADATA_DISABLED: 'true', ...extra };
 }
 
 /** The bundled CLI, run without blocking: the proxy and endpoints it talks to live in this process. */

@@ -35,7 +35,7 @@ function tokenFile(serviceAccount: string, audience: string): string {
   return file;
 }
 
-/** A pod's environment: no AWS keys, no profile files, no instance metadata; STS at the emulator. */
+/** A pod's environment: no AWS keys, no profile files, no instance metadata; STS and IAM at the emulator. */
 function podEnv(extra: Record<string, string>): Record<string, string> {
   return {
     PATH: process.env['PATH'] ?? '',
@@ -44,6 +44,7 @@ function podEnv(extra: Record<string, string>): Record<string, string> {
     AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_ENDPOINT_URL_STS: cluster.sts.url,
+    AWS_ENDPOINT_URL_IAM: cluster.sts.url,
     ...extra,
   };
 }

@@ -19,6 +19,9 @@ import { selectTools } from '../policy/select-tools.ts';
 import { InFlightLimiter } from '../policy/limits.ts';
 import { NameCompletions } from '../policy/completions.ts';
 import { checkNamespaces } from '../startup.ts';
+import { checkIamSide, notCheckedAdvice, trustWarning, type IamSide } from '../aws/iam-side.ts';
+import { iamFindingsForLog, type IamFinding } from '../aws/iam-grants.ts';
+import { agentPermissionPolicy } from '../aws/iam-documents.ts';
 
 export interface RuntimeOptions {
   now?: () => Date;
@@ -26,6 +29,8 @@ export interface RuntimeOptions {
   refreshIntervalMs?: number;
   /** `enforce` (serving): unaccepted broad grants refuse the start and withdraw the tools; `report` (doctor) only classifies. */
   guard?: 'enforce' | 'report';
+  /** The IAM side as checked at start (EKS only). */
+  iam?: IamSide;
 }
 
 export interface PermissionsChange {
@@ -52,6 +57,8 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   offer: Offer;
   /** The broad-grant guard's findings for the current permissions. */
   findings: Finding[];
+  /** The IAM side as checked at start: it is not read again while the process runs. */
+  readonly iam: IamSide | undefined;
   /** The tools `--tools` lets through (all of the catalogue without it). */
   readonly selected: ReadonlySet<string>;
   /** The kinds the cluster serves, for the generic tools: discovered once per process, on first use. */
@@ -71,6 +78,7 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   ) {
     super();
     this.selected = selectTools(config.tools, catalogue.map((t) => t.name));
+    this.iam = options.iam;
     this.findings = findingsOf(permissions, config.namespaces);
     this.offer = this.offerFor(permissions, this.findings);
     this.apiResources = new ApiResources(connection.kube);
@@ -112,14 +120,25 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     return (this.options.guard ?? 'enforce') === 'enforce';
   }
 
+  /** The IAM side's findings: only what was checked counts (an unread side is reported, never guessed). */
+  get iamFindings(): IamFinding[] {
+    return this.iam?.kind === 'checked' ? this.iam.findings : [];
+  }
+
+  /** Whether the start is refused: serving, and findings of either layer that no --accept-broad-role covers. */
+  refuses(): boolean {
+    return this.enforcing && withdrawn([...this.findings, ...this.iamFindings], this.config.acceptBroadRole);
+  }
+
   /** The guard's findings in the log, for the operator: at start when accepted, and whenever they change. */
   logFindings(when: 'start' | 'change'): void {
     if (!this.enforcing) return;
     const findings = findingsForLog(this.findings);
-    if (this.findings.length === 0) {
+    const iam = when === 'start' && this.iamFindings.length ? { iamFindings: iamFindingsForLog(this.iamFindings) } : {};
+    if (this.findings.length === 0 && !('iamFindings' in iam)) {
       if (when === 'change') this.log.info({ guard: 'clear' }, 'broad grants: none any more');
     } else if (this.config.acceptBroadRole) {
-      this.log.warn({ guard: 'accepted', acceptedBecause: this.config.acceptBroadRole, findings }, 'broad role accepted by the operator (--accept-broad-role)');
+      this.log.warn({ guard: 'accepted', acceptedBecause: this.config.acceptBroadRole, findings, ...iam }, 'broad role accepted by the operator (--accept-broad-role)');
     } else {
       this.log.warn({ guard: 'withdrawn', findings, kept: [...KEPT_WHEN_WITHDRAWN] },
         'broad grants appeared: tools withdrawn until the role is narrowed or the server is restarted with --accept-broad-role');
@@ -215,6 +234,17 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   }
 }
 
+/**
+ * The IAM side, read with the host's credentials once the connection's own are obtained: then its requests (and the
+ * SDK code they load, shared with STS by then) fill discovery's waits on the cluster instead of delaying AssumeRole,
+ * which every other request waits for. A start that fails for another reason aborts the reads (`signal`).
+ */
+function readIamSide(config: Config, connection: Connection, signal: AbortSignal): Promise<IamSide | undefined> {
+  const eks = connection.eks;
+  if (config.mode !== 'eks' || !eks) return Promise.resolve(undefined);
+  return eks.credentials.get().then(() => checkIamSide(config, eks.host.get, signal), () => undefined);
+}
+
 /** The catalogue's permissions and the broad-grant guard's, discovered together. */
 function discover(connection: Connection, namespaces: readonly string[], catalogue: readonly ToolDeclaration[]): Promise<PermissionSet> {
   const guard = guardQuestions();
@@ -230,26 +260,34 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
   selectTools(config.tools, catalogue.map((t) => t.name)); // a --tools typo is a configuration error, before any request
   const started = performance.now();
   const connection = await connect(config);
+  const stopIam = new AbortController();
+  const iamSide = readIamSide(config, connection, stopIam.signal);
   // The identity is for the operator's log (the agent's whoami hides the IAM side) and the refusal's Role.
-  const [permissions, identity] = await Promise.all([
+  const [permissions, identity, , iam] = await Promise.all([
     discover(connection, config.namespaces, catalogue),
     selfSubjectReview(connection.kube).then(({ extra, ...user }) => ({ ...user, ...(extra ? { extra: withoutKeyId(extra) } : {}) }), () => undefined),
     checkNamespaces(connection.kube, config.namespaces), // a scope naming a namespace that does not exist is a typo
-  ]);
-  const runtime = new Runtime(config, connection, log, catalogue, permissions, {
-    refreshIntervalMs: config.refreshInterval * 1000, ...options,
+    iamSide,
+  ]).catch((error: unknown) => {
+    stopIam.abort();
+    throw error;
   });
-  if (runtime.withdraws()) {
+  const runtime = new Runtime(config, connection, log, catalogue, permissions, {
+    refreshIntervalMs: config.refreshInterval * 1000, ...options, ...(iam ? { iam } : {}),
+  });
+  if (runtime.refuses()) {
     await runtime.shutdown(0);
     throw refusal(runtime, identity?.username);
   }
   runtime.logFindings('start');
+  if (options.guard !== 'report') logIamSide(log, iam);
   log.info({
     connection: connection.summary,
     identity,
     namespaces: config.namespaces,
     tools: runtime.offer.names(),
     discoveryRequests: permissions.requestCount,
+    ...(iam ? { iamCheck: iam.kind, iamRequests: iam.requests } : {}),
     startupMs: Math.round(performance.now() - started),
   }, 'ready');
   return runtime;
@@ -285,7 +323,21 @@ function refusal(runtime: Runtime, username: string | undefined): BroadRoleRefus
     roleArn: config.mode === 'eks' ? config.roleArn ?? '' : '', clusterName: config.mode === 'eks' ? config.clusterName : '',
     region: config.mode === 'eks' ? config.region : '', trustedPrincipal: '', kubernetesOnly: true,
   });
-  return new BroadRoleRefused(runtime.findings, refusalMessage(runtime.findings, command, narrow));
+  const iam = runtime.iamFindings.length && config.mode === 'eks' && config.roleArn
+    ? { roleArn: config.roleArn, findings: runtime.iamFindings, narrowPolicy: JSON.stringify(agentPermissionPolicy(config.roleArn, config.region, config.clusterName), null, 2) }
+    : undefined;
+  return new BroadRoleRefused(runtime.findings, refusalMessage(runtime.findings, command, narrow, iam), runtime.iamFindings);
+}
+
+/** What the operator should know of the IAM side at start: it was not checked (and what to grant), or its trust policy is open. */
+function logIamSide(log: Logger, iam: IamSide | undefined): void {
+  if (iam?.kind === 'not-checked') {
+    const { message, policy } = notCheckedAdvice(iam);
+    log.warn({ iam: 'not-checked', ...(iam.roleArn ? { roleArn: iam.roleArn } : {}), ...(policy ? { grantTheHost: policy } : {}) }, message);
+  } else if (iam?.trust.kind === 'unpinned') {
+    log.warn({ iam: 'trust-unpinned', roleArn: iam.roleArn, principals: iam.trust.principals, ...(iam.trust.sessionNames ? { sessionNames: iam.trust.sessionNames } : {}),
+      pinnedTrustPolicy: JSON.parse(iam.trust.pinnedPolicy) as object }, trustWarning(iam.trust, iam.sessionName));
+  }
 }
 
 /** The access key id is half of a credential: the log keeps who, not with what. */
