@@ -120,7 +120,21 @@ def make_config(tls: dict[str, str], sa_public_key: str | None = None) -> dict:
             {"name": "editor", "trustsHostUser": True},
             {"name": "unmapped", "trustsHostUser": True},
             {"name": "locked", "trustsHostUser": False},
+            {"name": "pinned", "trustsHostUser": True, "sessionNames": [SESSION]},
+            {"name": "bounded", "trustsHostUser": True,
+             "policies": [{"name": "eks", "document": {"Version": "2012-10-17", "Statement": [
+                 {"Effect": "Allow", "Action": "eks:*", "Resource": "*"}]}}],
+             "managedPolicies": [{"name": "everything", "document": {"Version": "2012-10-17", "Statement": [
+                 {"Effect": "Allow", "Action": "*", "Resource": "*"}]}}],
+             "permissionsBoundary": {"name": "read-eks", "document": {"Version": "2012-10-17", "Statement": [
+                 {"Effect": "Allow", "Action": "eks:Describe*", "Resource": "*"}]}}},
         ],
+        "hostUserPolicies": [{"name": "read-some-roles", "document": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy",
+                                           "iam:ListAttachedRolePolicies"],
+             "Resource": [role_arn("viewer"), role_arn("bounded")]},
+            {"Effect": "Allow", "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"],
+             "Resource": f"arn:aws:iam::{ACCOUNT}:policy/*"}]}}],
         "accessEntries": [
             {"principalArn": role_arn("viewer"), "groups": ["eks-viewers"],
              "accessPolicies": [{"policy": "AmazonEKSViewPolicy",
@@ -273,6 +287,47 @@ def test_moto_enforces_authentication(webhook):
     with pytest.raises(botocore.exceptions.ClientError) as err:
         moto_sts(webhook, bogus).assume_role(RoleArn=webhook["roles"]["viewer"], RoleSessionName="intruder")
     assert err.value.response["Error"]["Code"] == "InvalidClientTokenId"
+
+
+def moto_iam(ready: dict, creds: dict):
+    return boto3.client("iam", endpoint_url=ready["motoUrl"], region_name="us-east-1",
+                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds.get("SessionToken"))
+
+
+def test_trust_policy_pins_the_session_name(webhook):
+    assert assume(webhook, "pinned")["AccessKeyId"].startswith("ASIA")
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        assume(webhook, "pinned", session="someone-else")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+    unpinned = assume(webhook, "viewer", session="anyone")
+    assert unpinned["AccessKeyId"].startswith("ASIA"), "an unpinned role takes any name"
+
+
+def test_iam_reads_authorized_on_the_role_and_policy_they_read(webhook):
+    iam = moto_iam(webhook, host_creds(webhook))
+    role = iam.get_role(RoleName="bounded")["Role"]
+    boundary = role["PermissionsBoundary"]["PermissionsBoundaryArn"]
+    assert boundary == f"arn:aws:iam::{ACCOUNT}:policy/read-eks"
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"][0].endswith(":user/agent-host")
+    assert iam.list_role_policies(RoleName="bounded")["PolicyNames"] == ["eks"]
+    attached = iam.list_attached_role_policies(RoleName="bounded")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["everything"]
+    version = iam.get_policy(PolicyArn=boundary)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=boundary, VersionId=version)["PolicyVersion"]["Document"]
+    assert document["Statement"][0]["Action"] == "eks:Describe*"
+    inline = iam.get_role_policy(RoleName="bounded", PolicyName="eks")["PolicyDocument"]
+    assert inline["Statement"][0]["Action"] == "eks:*"
+    for call in (lambda: iam.get_role(RoleName="operator"), lambda: iam.list_role_policies(RoleName="operator"),
+                 lambda: iam.list_roles(),
+                 lambda: iam.put_role_policy(RoleName="viewer", PolicyName="x", PolicyDocument="{}")):
+        with pytest.raises(botocore.exceptions.ClientError) as err:
+            call()
+        assert err.value.response["Error"]["Code"] == "AccessDenied", "the host's policy names viewer and bounded only"
+    agent = moto_iam(webhook, assume(webhook, "viewer"))
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        agent.get_role(RoleName="viewer")
+    assert err.value.response["Error"]["Code"] == "AccessDenied", "a role without the read policy reads nothing"
 
 
 # --------------------------------------------------------------------------
@@ -886,6 +941,13 @@ def test_unknown_and_unentitled_users_get_no_opinion(webhook):
      "hostRoles[0].name: duplicate"),
     (lambda c: c.update(hostRoles=[{"name": "h", "via": "irsa", "serviceAccount": "a"}]),
      "hostRoles[0].serviceAccount"),
+    (lambda c: c["roles"][0].update(policies=[{"name": "p"}]),
+     "roles[0].policies[0].document: required field is missing"),
+    (lambda c: c["roles"][0].update(permissionsBoundary={"name": "b", "document": {}}),
+     "roles[0].permissionsBoundary.document: an IAM policy needs a Statement"),
+    (lambda c: c["roles"][0].update(sessionNames=[""]), "roles[0].sessionNames[0]"),
+    (lambda c: c.update(hostUserPolicies=[{"name": "has space", "document": {"Statement": []}}]),
+     "hostUserPolicies[0].name: not a valid IAM policy name"),
 ])
 def test_config_errors_name_the_field(tls, patch, field):
     config = make_config(tls)

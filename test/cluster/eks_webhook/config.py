@@ -21,8 +21,17 @@ config (JSON):
   motoPort      int      optional; 0/absent = a free port
   webhookPort   int      optional; 0/absent = a free port
   hostUser      string   required; IAM user name of the agent host
-  roles         list     [{"name": str, "trustsHostUser": bool}]; a role that trusts
-                         the host user trusts the host roles too
+  roles         list     [{"name": str, "trustsHostUser": bool, "sessionNames"?: [str],
+                           "policies"?: [policy], "managedPolicies"?: [policy],
+                           "permissionsBoundary"?: policy}]; a role that trusts
+                         the host user trusts the host roles too; sessionNames pins
+                         sts:RoleSessionName in its trust policy; a policy is
+                         {"name": str, "document": IAM policy object} (inline, or a
+                         customer managed policy attached to the role / set as its
+                         permissions boundary)
+  hostUserPolicies
+                list     [policy]: inline policies of the host user, besides
+                         sts:AssumeRole on every role
   hostRoles     list     [{"name": str, "via": "irsa" | "podIdentity",
                            "serviceAccount": "NAMESPACE/NAME"}]: the agent host
                          as an in-cluster pod sees it (needs serviceAccountIssuer)
@@ -71,6 +80,23 @@ class HostRole:
 
 
 @dataclass(frozen=True)
+class Policy:
+    name: str
+    document: str  # JSON
+
+
+@dataclass(frozen=True)
+class RoleIam:
+    """What a role holds besides its trust in the host: its policies, its boundary, a pinned session name."""
+
+    name: str
+    session_names: tuple[str, ...] = ()
+    policies: tuple[Policy, ...] = ()
+    managed_policies: tuple[Policy, ...] = ()
+    permissions_boundary: Policy | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     cluster_name: str
     region: str
@@ -89,6 +115,9 @@ class Config:
     host_roles: tuple[HostRole, ...] = ()
     # The public key (PEM file) service-account tokens are signed with, or None: no OIDC issuer.
     service_account_key: str | None = None
+    # Per role (by name): its policies, boundary and pinned session names, when it has any.
+    role_iam: tuple[RoleIam, ...] = ()
+    host_user_policies: tuple[Policy, ...] = ()
 
 
 TEMPLATE_VARS = ("AccountID", "SessionName", "SessionNameRaw", "AccessKeyID", "RoleName")
@@ -249,12 +278,46 @@ def _role_entry(role: Any, at: str, fields: set[str], taken: set[str]) -> tuple[
     return where, name
 
 
+ROLE_FIELDS = {"name", "trustsHostUser", "sessionNames", "policies", "managedPolicies", "permissionsBoundary"}
+
+
 def _parse_roles(raw: dict) -> tuple[tuple[str, bool], ...]:
     roles, seen = [], set()
     for i, role in enumerate(_need(raw, "roles", "", list, required=False) or []):
-        where, name = _role_entry(role, f"roles[{i}]", {"name", "trustsHostUser"}, seen)
+        where, name = _role_entry(role, f"roles[{i}]", ROLE_FIELDS, seen)
         roles.append((name, _need(role, "trustsHostUser", where, bool)))
     return tuple(roles)
+
+
+def _parse_policy(policy: Any, where: str) -> Policy:
+    if not isinstance(policy, dict):
+        raise ConfigError(f"{where}: must be an object")
+    _no_unknown_keys(policy, {"name", "document"}, f"{where}.")
+    name = _need(policy, "name", f"{where}.", str)
+    if not re.fullmatch(r"[\w+=,.@-]{1,128}", name):
+        raise ConfigError(f"{where}.name: not a valid IAM policy name")
+    document = _need(policy, "document", f"{where}.", dict)
+    if not isinstance(document.get("Statement"), (list, dict)):
+        raise ConfigError(f"{where}.document: an IAM policy needs a Statement")
+    return Policy(name, json.dumps(document))
+
+
+def _parse_iam_policies(obj: dict, key: str, where: str) -> tuple[Policy, ...]:
+    policies = _need(obj, key, where, list, required=False) or []
+    return tuple(_parse_policy(p, f"{where}{key}[{i}]") for i, p in enumerate(policies))
+
+
+def _parse_role_iam(raw: dict) -> tuple[RoleIam, ...]:
+    out = []
+    for i, role in enumerate(_need(raw, "roles", "", list, required=False) or []):
+        where = f"roles[{i}]."
+        boundary = role.get("permissionsBoundary")
+        out.append(RoleIam(
+            name=role["name"], session_names=_str_list(role, "sessionNames", where),
+            policies=_parse_iam_policies(role, "policies", where),
+            managed_policies=_parse_iam_policies(role, "managedPolicies", where),
+            permissions_boundary=None if boundary is None else _parse_policy(boundary, f"{where}permissionsBoundary")))
+    return tuple(out)
 
 
 def parse_config(raw: Any) -> Config:
@@ -262,7 +325,7 @@ def parse_config(raw: Any) -> Config:
         raise ConfigError("(top level): must be a JSON object")
     _no_unknown_keys(raw, {"clusterName", "region", "accountId", "tls", "motoPort", "webhookPort",
                            "hostUser", "roles", "accessEntries", "awsAuth", "eksCluster", "hostRoles",
-                           "serviceAccountIssuer"}, "")
+                           "serviceAccountIssuer", "hostUserPolicies"}, "")
     cluster = _need(raw, "clusterName", "", str)
     if not cluster:
         raise ConfigError("clusterName: must not be empty")
@@ -293,6 +356,7 @@ def parse_config(raw: Any) -> Config:
         raise ConfigError("hostRoles: needs serviceAccountIssuer (the key their service accounts' tokens are "
                           "signed with)")
     return Config(
+        role_iam=_parse_role_iam(raw), host_user_policies=_parse_iam_policies(raw, "hostUserPolicies", ""),
         eks_cluster=_parse_eks_cluster(raw), host_roles=host_roles, service_account_key=service_account_key,
         cluster_name=cluster, region=region, account_id=account, tls_cert=cert, tls_key=key,
         moto_port=_port(raw, "motoPort"), webhook_port=_port(raw, "webhookPort"),

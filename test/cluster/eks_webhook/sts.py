@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .service_accounts import STS_AUDIENCE
 
 if TYPE_CHECKING:
-    from .config import Config, HostRole
+    from .config import Config, HostRole, RoleIam
 
 PARTITION = "aws"
 
@@ -34,6 +34,8 @@ def import_moto() -> None:
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     _sign_bodyless_requests_as_sent()
     _trust_policies_name_roles_not_sessions()
+    _trust_policies_see_the_session_name()
+    _iam_reads_authorized_on_their_resource()
 
 
 def _sign_bodyless_requests_as_sent() -> None:
@@ -78,6 +80,47 @@ def _trust_policies_name_roles_not_sessions() -> None:
     access_control.IAMRequestBase._check_role_trust_relationship = check_role_trust_relationship
 
 
+def _trust_policies_see_the_session_name() -> None:
+    """A trust policy condition on sts:RoleSessionName is how a role pins the session name (and so the Kubernetes
+    user EKS maps it to). moto passes only sts:ExternalId to trust conditions, and a condition on a key it does not
+    pass holds; pass the session name AssumeRole asks for too, so that the pin refuses any other name."""
+    from moto.iam import access_control
+
+    original = access_control.format_incoming_conditional_values
+
+    def format_incoming_conditional_values(data: dict) -> dict[str, str]:
+        values = original(data)
+        if data.get("RoleSessionName"):
+            values["sts:RoleSessionName"] = data["RoleSessionName"][0]
+        return values
+
+    access_control.format_incoming_conditional_values = format_incoming_conditional_values
+
+
+# IAM authorizes a read of a role on the role's ARN and a read of a managed policy on the policy's.
+ROLE_READS = ("iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies")
+POLICY_READS = ("iam:GetPolicy", "iam:GetPolicyVersion")
+
+
+def _iam_reads_authorized_on_their_resource() -> None:
+    """moto authorizes every IAM action on Resource "*", so a policy scoped to some roles could never allow a read.
+    Authorize the reads the agent host makes on the resource IAM authorizes them on, so that the host's policy is
+    tested as written (a role outside it is refused)."""
+    from moto.iam import access_control
+
+    original = access_control.IAMRequestBase.check_action_permitted
+
+    def check_action_permitted(self: Any, resource: str) -> None:
+        data = self._data or {}
+        if resource == "*" and self._action in ROLE_READS and data.get("RoleName"):
+            resource = f"arn:{PARTITION}:iam::{self.account_id}:role/{data['RoleName'][0]}"
+        elif resource == "*" and self._action in POLICY_READS and data.get("PolicyArn"):
+            resource = data["PolicyArn"][0]
+        return original(self, resource)
+
+    access_control.IAMRequestBase.check_action_permitted = check_action_permitted
+
+
 def iam_backend(account_id: str):
     from moto.iam.models import iam_backends
 
@@ -104,7 +147,7 @@ ASSUME_ANY_ROLE = json.dumps({
 })
 
 
-def trust_policy(cfg: Config, trusts_host_user: bool) -> str:
+def trust_policy(cfg: Config, trusts_host_user: bool, session_names: tuple[str, ...] = ()) -> str:
     # A list, never a bare string: moto tests `principal in value`, which on a
     # string is a substring test. Untrusted roles trust another account's
     # root — as in real IAM that grants nothing to our host user (trusting our
@@ -113,10 +156,10 @@ def trust_policy(cfg: Config, trusts_host_user: bool) -> str:
     principals = ([f"arn:aws:iam::{cfg.account_id}:user/{cfg.host_user}"]
                   + [f"arn:aws:iam::{cfg.account_id}:role/{r.name}" for r in cfg.host_roles]
                   if trusts_host_user else ["arn:aws:iam::999999999999:root"])
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": principals}, "Action": "sts:AssumeRole"}],
-    })
+    statement = {"Effect": "Allow", "Principal": {"AWS": principals}, "Action": "sts:AssumeRole"}
+    if session_names:
+        statement["Condition"] = {"StringEquals": {"sts:RoleSessionName": list(session_names)}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 def oidc_provider_arn(account_id: str, issuer_url: str) -> str:
@@ -147,11 +190,18 @@ def seed_iam(cfg: Config, issuer_url: str | None = None) -> SeededIam:
     iam = iam_backend(cfg.account_id)
     user = iam.create_user("us-east-1", cfg.host_user, "/")
     iam.put_user_policy(cfg.host_user, "assume-any-role", ASSUME_ANY_ROLE)
+    for policy in cfg.host_user_policies:
+        iam.put_user_policy(cfg.host_user, policy.name, policy.document)
     key = iam.create_access_key(cfg.host_user)
     role_arns = {}
+    extras = {r.name: r for r in cfg.role_iam}
     for name, trusted in cfg.roles:
-        role = iam.create_role(name, trust_policy(cfg, trusted), "/", None, f"eks-webhook test role {name}", [], None)
+        extra = extras.get(name)
+        role = iam.create_role(name, trust_policy(cfg, trusted, extra.session_names if extra else ()), "/",
+                               _boundary_arn(iam, extra), f"eks-webhook test role {name}", [], None)
         role_arns[name] = role.arn
+        if extra:
+            seed_role_policies(iam, extra)
     if issuer_url:
         # The cluster's IAM OIDC provider (eksctl utils associate-iam-oidc-provider); STS requires one.
         iam.create_open_id_connect_provider(issuer_url, ["0" * 40], [STS_AUDIENCE], [])
@@ -164,6 +214,23 @@ def seed_iam(cfg: Config, issuer_url: str | None = None) -> SeededIam:
     if cfg.eks_cluster:
         seed_eks_cluster(cfg, iam, role_arns)
     return SeededIam(user.arn, key.access_key_id, key.secret_access_key, role_arns)
+
+
+def _boundary_arn(iam: Any, extra: RoleIam | None) -> str | None:
+    """The role's permissions boundary, created as a customer managed policy first (IAM needs it to exist)."""
+    if not extra or not extra.permissions_boundary:
+        return None
+    boundary = extra.permissions_boundary
+    return iam.create_policy(f"permissions boundary of {extra.name}", "/", boundary.document, boundary.name, []).arn
+
+
+def seed_role_policies(iam: Any, extra: RoleIam) -> None:
+    """The role's inline policies, and its customer managed policies created and attached."""
+    for policy in extra.policies:
+        iam.put_role_policy(extra.name, policy.name, policy.document)
+    for policy in extra.managed_policies:
+        arn = iam.create_policy(f"attached to {extra.name}", "/", policy.document, policy.name, []).arn
+        iam.attach_role_policy(arn, extra.name)
 
 
 def seed_eks_cluster(cfg: Config, iam: Any, role_arns: dict[str, str]) -> None:
