@@ -48,7 +48,8 @@ type Client = InstanceType<Sdk['IAMClient']>;
 
 /** The requests of one read: each failure is recorded and read as undefined, so that every failing read is named at once. */
 class Reads {
-  readonly failures: string[] = [];
+  /** Each failed read, by the order it was sent in (answers come back in any order). */
+  private readonly failed: Array<{ order: number; failure: string }> = [];
   requests = 0;
   private readonly abortSignal: AbortSignal;
 
@@ -61,12 +62,16 @@ class Reads {
     return { abortSignal: this.abortSignal };
   }
 
+  get failures(): string[] {
+    return [...this.failed].sort((a, b) => a.order - b.order).map((f) => f.failure);
+  }
+
   async attempt<T>(action: string, request: () => Promise<T>): Promise<T | undefined> {
-    this.requests += 1;
+    const order = this.requests++;
     try {
       return await request();
     } catch (error) {
-      this.failures.push(failure(action, error, this.deadlineMs));
+      this.failed.push({ order, failure: failure(action, error, this.deadlineMs) });
       return undefined;
     }
   }
