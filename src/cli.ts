@@ -17,7 +17,8 @@ Usage:
   eks-rbac-mcp [serve]  [connection options]      MCP over stdio (the default)
   eks-rbac-mcp doctor   [connection options] [--http [HTTP options]]
                                                   who am I, the rules found, every tool ✓/✗, the can-i proof,
-                                                  broad grants, what --tools leaves unused; with --http, what the
+                                                  broad grants (RBAC and IAM), the trust policy's pin,
+                                                  what --tools leaves unused; with --http, what the
                                                   HTTP authentication accepts and the principals
   eks-rbac-mcp rbac --tools a,b,c [--kinds k,…] [--namespace ns] [--user name] [--role-arn arn] [--binding-role r]
                                                   the minimal Role, bindings and AWS mapping for those tools
@@ -27,7 +28,7 @@ Usage:
 
 Connection options (flag, or environment variable):
 ${optionLines('connection')}
-  (AWS credentials come from the default chain; AWS_ENDPOINT_URL_STS is honoured.)
+  (AWS credentials come from the default chain; AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL_IAM are honoured.)
 
 HTTP options (eks-rbac-mcp serve --http: streamable HTTP at /mcp, plus /healthz, /readyz, /metrics):
 ${optionLines('http')}
