@@ -3,11 +3,10 @@
 // below the role, and `doctor`'s reports. RBAC objects are real; servers are the built binary.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { cliPath, connectServer, onToolsChanged, untilAudited, waitFor, eksArgs, hostEnv, useCluster, type Session } from './helpers.ts';
+import { connectServer, onToolsChanged, untilAudited, waitFor, eksArgs, hostEnv, runCli, useCluster, type CliRun, type Session } from './helpers.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { BROAD_GRANTS } from '../src/rbac/broad-grants.ts';
 
@@ -50,20 +49,9 @@ async function untilAllowed(user: string, attributes: Attributes): Promise<void>
   }
 }
 
-interface Run { status: number | null; stdout: string; stderr: string }
+type Run = CliRun;
 
-/** The CLI to completion, with stdin closed at once: a `serve` that starts sees the end and exits 0. */
-function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...env, ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.stdin.end();
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = (args: string[], extraEnv: Record<string, string> = {}): Promise<Run> => runCli(args, { ...env, ...extraEnv });
 
 const serve = (binding: string, namespaces: string, extra: string[] = [], role = 'eks-mcp-agent') =>
   cli(['serve', ...eksArgs(cluster, role, binding, namespaces), ...extra]);

@@ -197,6 +197,21 @@ export async function connectHttp(url: string, options: ClientOptions & { token?
   };
 }
 
+export interface CliRun { status: number | null; stdout: string; stderr: string }
+
+/** The built CLI to completion, with stdin closed at once: a `serve` that starts sees the end and exits 0. */
+export function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.stdin!.end();
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** Parsed audit lines the server wrote to stderr. */
 export function auditLines(stderr: string): Array<Record<string, unknown>> {
   return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['audit']);

@@ -3,12 +3,12 @@
 // Each role goes through the built server's real start, `doctor`, and the exit code.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectl } from './cluster/cluster.ts';
-import { cliPath, eksArgs, hostEnv, root, useCluster } from './helpers.ts';
+import { cliPath, eksArgs, hostEnv, root, runCli, useCluster, type CliRun } from './helpers.ts';
 import { IAM_GRANTS } from '../src/aws/iam-grants.ts';
 import { hostReadPolicy } from '../src/aws/iam-documents.ts';
 import { checkTrust } from '../src/aws/iam-trust.ts';
@@ -16,23 +16,10 @@ import { checkTrust } from '../src/aws/iam-trust.ts';
 const cluster = await useCluster();
 const env = hostEnv(cluster);
 
-interface Run { status: number | null; stdout: string; stderr: string }
+type Run = CliRun;
 
-/** The CLI to completion, with stdin closed at once: a `serve` that starts sees the end and exits 0. */
-function cli(args: string[], runEnv: Record<string, string> = env): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: runEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.stdin.end();
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-const serve = (role: string, binding = 'pods-reader', extra: string[] = [], runEnv = env) => cli(['serve', ...eksArgs(cluster, role, binding, 'team-a'), ...extra], runEnv);
-const doctor = (role: string, binding = 'pods-reader', runEnv = env) => cli(['doctor', ...eksArgs(cluster, role, binding, 'team-a')], runEnv);
+const serve = (role: string, binding = 'pods-reader', extra: string[] = [], runEnv = env) => runCli(['serve', ...eksArgs(cluster, role, binding, 'team-a'), ...extra], runEnv);
+const doctor = (role: string, binding = 'pods-reader', runEnv = env) => runCli(['doctor', ...eksArgs(cluster, role, binding, 'team-a')], runEnv);
 
 /** The JSON log line whose field `key` is `value`, parsed. */
 function logLine(run: Run, key: string, value: string): Record<string, unknown> | undefined {
