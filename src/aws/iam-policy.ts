@@ -48,7 +48,6 @@ const repeats = (t: Token | undefined) => t?.kind === 'any' || t?.kind === 'var'
  * patterns' automata run in step, `*` loops, a variable reads like `*` (it may hold anything). Exact for `*`/`?`.
  */
 export function intersects(...patterns: Pattern[]): boolean {
-  const step = repeats;
   const seen = new Set<string>();
   const queue: number[][] = [patterns.map(() => 0)];
   while (queue.length) {
@@ -57,13 +56,14 @@ export function intersects(...patterns: Pattern[]): boolean {
     if (seen.has(key)) continue;
     seen.add(key);
     if (at.every((i, p) => i === patterns[p]!.length)) return true;
-    at.forEach((i, p) => { // a `*` (or variable) may match nothing
-      if (step(patterns[p]![i])) queue.push(at.map((j, q) => (q === p ? j + 1 : j)));
+    at.forEach((i, p) => { // a `*` (or variable, or segment) may match nothing
+      if (repeats(patterns[p]![i])) queue.push(at.map((j, q) => (q === p ? j + 1 : j)));
     });
     const tokens = at.map((i, p) => patterns[p]![i]);
     if (tokens.some((t) => t === undefined)) continue;
-    if (tokens.every((a) => tokens.every((b) => sharesChar(a!, b!))) && !tokens.every(step)) {
-      queue.push(at.map((i, p) => (step(tokens[p]) ? i : i + 1)));
+    // One character read by all at once (pairwise agreement suffices: all literals equal, and none a colon under a segment).
+    if (tokens.every((a) => tokens.every((b) => sharesChar(a!, b!))) && !tokens.every(repeats)) {
+      queue.push(at.map((i, p) => (repeats(tokens[p]) ? i : i + 1)));
     }
   }
   return false;
@@ -72,8 +72,8 @@ export function intersects(...patterns: Pattern[]): boolean {
 /**
  * Whether every string `inner` matches is matched by `outer` (containment). `inner` is read as a word in which its
  * `*`, segments and variables are symbols that only a `*` of `outer` can cover (and `?` only a `?` or `*`); a
- * variable in `outer` covers nothing, since its value is unknown. Sound: true only when containment holds (it may miss some that do, e.g.
- * `?*` in `*?`), so a Deny is credited only where it certainly applies.
+ * variable in `outer` covers nothing, since its value is unknown. Sound: true only when containment holds (it may
+ * miss some that do, e.g. `?*` in `*?`), so a Deny is credited only where it certainly applies.
  */
 export function contains(outer: Pattern, inner: Pattern): boolean {
   const memo = new Map<number, boolean>();
