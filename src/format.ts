@@ -109,23 +109,3 @@ export function quantity(value: string): number {
   const match = /^([+-]?[0-9.]+(?:[eE][+-]?\d+)?)(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(value.trim());
   return match ? Number(match[1]) * SUFFIXES[match[2] ?? '']! : Number.NaN;
 }
-
-/**
- * Characters a reader cannot see or that reorder what they see: controls, format characters (bidi overrides
- * and isolates U+202A-202E/2066-2069, zero-width U+200B-200D, U+FEFF), separators other than the space, private
- * use, unassigned code points, and the blank letters (Hangul fillers, braille blank).
- */
-const UNSEEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\u115F\u1160\u3164\uFFA0\u2800]|(?! )\p{Zs}/gu;
-
-/** One string as a person must read it to decide: quoted, with every unseen character written as \u{XXXX}. */
-export function visible(text: string, maxChars = 200): string {
-  const shown = text.length > maxChars ? text.slice(0, maxChars) : text;
-  const quoted = JSON.stringify(shown).replace(UNSEEN, (c) => `\\u{${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}}`);
-  return text.length > maxChars ? `${quoted}…(${text.length - maxChars} more characters)` : quoted;
-}
-
-/** An argv for a confirmation question: each argument visible(), at most `maxArgs` of them. */
-export function visibleArgv(argv: readonly string[], maxArgs = 16): string {
-  const shown = argv.slice(0, maxArgs).map((arg) => visible(arg));
-  return `[${shown.join(',')}${argv.length > maxArgs ? `,…and ${argv.length - maxArgs} more arguments` : ''}]`;
-}

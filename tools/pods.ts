@@ -1,7 +1,8 @@
 // Pods: the read-only pods-and-logs role of the seed example covers the first three tools.
 import { z } from 'zod';
 import { defineTool, ToolError } from '../src/tool.ts';
-import { visibleArgv, type KubeObject } from '../src/format.ts';
+import type { KubeObject } from '../src/format.ts';
+import { visibleArgv } from '../src/question.ts';
 import { stripNoise } from '../src/redact.ts';
 import { KINDS, getObject, objectPath } from '../src/kube/resources.ts';
 import { execInPod } from '../src/kube/exec.ts';

@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import { describePermission, type Permission } from '../rbac/permission.ts';
 import { KubeApiError } from '../kube/errors.ts';
 import { ToolError, type ToolContext, type ToolDeclaration } from '../tool.ts';
+import { escapeUnseen, MAX_QUESTION_BYTES, questionTooLarge } from '../question.ts';
 import { rbacHint } from './offer.ts';
 
 /** What a transport may observe of each tool call (HTTP metrics): the facts of the audit line, exact duration. */
@@ -86,9 +87,14 @@ async function confirmation(tool: ToolDeclaration, args: Record<string, unknown>
   const answer = hooks.answer();
   if (answer.kind === 'yes') return undefined;
   if (answer.kind === 'no') return `The user did not confirm: ${answer.question} Nothing was done.`;
-  // Writes make their server-side dry run here, so that the question shows what would change.
-  const question = await tool.confirm(args as never, ctx);
-  if (!question) return undefined;
+  // Writes make their server-side dry run here, so that the question shows what would change. Every question is
+  // escaped here, once: what the user reads is what will run, whatever characters the cluster's objects hold.
+  const asked = await tool.confirm(args as never, ctx);
+  if (!asked) return undefined;
+  const question = escapeUnseen(asked);
+  if (questionTooLarge(question)) {
+    return `The change is too large to show the user whole in one question (over ${MAX_QUESTION_BYTES / 1000} KB): make it in smaller parts (fewer objects, or a smaller patch). Nothing was done.`;
+  }
   if (hooks.canAsk) return { ask: question };
   if (hooks.confirmByArgument && args['confirm'] === true) return undefined;
   if (!hooks.confirmByArgument) return `${question} This changes the cluster and needs the user's yes, but this client cannot ask its user. Nothing was done.`;
