@@ -16,11 +16,21 @@ export async function toYaml(value: unknown): Promise<string> {
   return dump(value, { sortKeys: true, lineWidth: 160, noRefs: true });
 }
 
-/** A unified diff (2 lines of context) from one value to another, or '' when they render the same. */
-export async function unifiedDiff(before: unknown, after: unknown): Promise<string> {
+/**
+ * The most lines a diff may change: the diff's cost grows with its size, and a change this large would not fit in one
+ * question to the user anyway.
+ */
+export const MAX_CHANGED_LINES = 1000;
+
+/**
+ * A unified diff (2 lines of context) from one value to another: '' when they render the same, undefined when more
+ * than MAX_CHANGED_LINES lines change (it is not computed further).
+ */
+export async function unifiedDiff(before: unknown, after: unknown): Promise<string | undefined> {
   const { createTwoFilesPatch } = await import('diff');
   const [a, b] = await Promise.all([toYaml(before), toYaml(after)]);
   if (a === b) return '';
+  const patch = createTwoFilesPatch('live', 'after', a, b, undefined, undefined, { context: 2, maxEditLength: MAX_CHANGED_LINES });
   // Without the ===, --- and +++ header lines: the hunks are the diff.
-  return createTwoFilesPatch('live', 'after', a, b, undefined, undefined, { context: 2 }).split('\n').slice(3).join('\n').trimEnd();
+  return patch?.split('\n').slice(3).join('\n').trimEnd();
 }

@@ -1,29 +1,44 @@
 // resources_apply: server-side apply (field manager eks-rbac-mcp) of YAML or JSON documents. Every document is
-// checked before any request (size, List tricks, namespace scope); the server's dry run and its diff against the
-// live object make the question the user answers; only a yes applies. Secret values never leave.
+// checked before any request (size, aliases, Lists, names, apiVersion, namespace scope); the server's dry run and
+// its diff against the live object make the question the user answers; only a yes applies. Fields that other
+// managers own (kubectl, Helm, a controller) are taken over only with `force` and a yes to a question naming them.
+// Of a Secret, nothing stored is ever shown, not even whether a value would change.
 import { z } from 'zod';
 import { defineTool, ToolError, type ToolContext } from '../src/tool.ts';
 import type { KubeObject } from '../src/format.ts';
-import { redactSecret } from '../src/redact.ts';
-import { unifiedDiff, toYaml, withoutServerFields } from '../src/diff.ts';
 import { KubeApiError } from '../src/kube/errors.ts';
 import { objectPath } from '../src/kube/resources.ts';
 import type { ServedResource } from '../src/kube/api-resources.ts';
+import { nameProblem, parseApiVersion } from '../src/kube/names.ts';
+import { applyConflicts, managedFields, ownershipChanges, sharedFields, type Takeover } from '../src/kube/field-managers.ts';
 import { describePermission } from '../src/rbac/permission.ts';
-import { permissionOf, probes, resolve } from './resources.ts';
+import { permissionOf, probes } from './resources.ts';
+import {
+  FIELD_MANAGER, MAX_INPUT_BYTES, METADATA_ONLY, changeText, isSecret, label, liveObject, refuseImmutableSecret, secretKeysLine,
+  secretMetadata, serialised, takeoverText, type Target,
+} from './writes.ts';
 
-export const FIELD_MANAGER = 'eks-rbac-mcp';
-export const MAX_MANIFEST_BYTES = 128 * 1024;
+export { FIELD_MANAGER };
+export const MAX_MANIFEST_BYTES = MAX_INPUT_BYTES;
 const MAX_DOCUMENTS = 20;
 
-interface Document {
-  object: KubeObject;
+interface Document extends Target {
   served: ServedResource;
-  namespace?: string;
-  name: string;
+  object: KubeObject;
+  /** The body sent, serialised once and capped. */
+  body: string;
 }
 
-interface ApplyArgs { manifest: string; namespace?: string }
+interface ApplyArgs { manifest: string; namespace?: string; force?: boolean }
+
+/** What one document's dry run found: the text for the question, and the fields other managers hold. */
+interface Plan { text: string; conflicts: Takeover[] }
+
+function aliasRefusal(message: string): string | undefined {
+  return /maxAliases/.test(message)
+    ? 'the manifest uses a YAML alias (*name): aliases are not accepted, as a few bytes of them can expand into gigabytes. Write the repeated part out in full. Nothing was sent.'
+    : undefined;
+}
 
 /** The documents of a manifest, refused whole when one is not a plain object of a kind (no Lists, no templates). */
 export async function parseManifest(manifest: string): Promise<KubeObject[]> {
@@ -31,9 +46,11 @@ export async function parseManifest(manifest: string): Promise<KubeObject[]> {
   const { loadAll, CORE_SCHEMA } = await import('js-yaml');
   let docs: unknown[];
   try {
-    docs = loadAll(manifest, undefined, { schema: CORE_SCHEMA }).filter((d) => d !== null && d !== undefined);
+    // No alias is expanded: the parser refuses the first one, before any object is built from it.
+    docs = loadAll(manifest, { schema: CORE_SCHEMA, maxAliases: 0 }).filter((d) => d !== null && d !== undefined);
   } catch (error) {
-    throw new ToolError(`the manifest is not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}. Nothing was sent.`);
+    const message = (error as Error).message;
+    throw new ToolError(aliasRefusal(message) ?? `the manifest is not valid YAML or JSON: ${message.split('\n')[0]}. Nothing was sent.`);
   }
   if (docs.length === 0) throw new ToolError('the manifest holds no object. Nothing was sent.');
   if (docs.length > MAX_DOCUMENTS) throw new ToolError(`the manifest holds ${docs.length} objects; at most ${MAX_DOCUMENTS} per call. Nothing was sent.`);
@@ -49,8 +66,24 @@ export async function parseManifest(manifest: string): Promise<KubeObject[]> {
   });
 }
 
+/** The kind a document names, exactly as the cluster serves it: its group, its kind, and one of its served versions. */
+async function servedKind(ctx: ToolContext, object: KubeObject): Promise<ServedResource> {
+  const what = `${object.kind}/${object.metadata!.name}`;
+  const parsed = parseApiVersion(object.apiVersion!);
+  if ('problem' in parsed) throw new ToolError(`${what}: apiVersion ${JSON.stringify(object.apiVersion)} ${parsed.problem}. Nothing was sent.`);
+  const { group, version } = parsed;
+  const served = (await ctx.apiResources.list()).find((r) => r.group === group && r.kind === object.kind);
+  if (!served) throw new ToolError(`${what}: the cluster serves no kind ${object.kind} in ${group ? `group ${group}` : 'the core group'}. Nothing was sent.`);
+  if (!served.versions.includes(version)) {
+    throw new ToolError(`${what}: ${object.apiVersion} is not served; ${object.kind} is served as ${served.versions.map((v) => (group ? `${group}/${v}` : v)).join(', ')}. Nothing was sent.`);
+  }
+  if (!served.verbs.includes('patch')) throw new ToolError(`${served.resource} does not support patch, so it cannot be applied. Nothing was sent.`);
+  // The document's own version, as kubectl sends it: the preferred one may be another version of the group.
+  return { ...served, version };
+}
+
 /**
- * Each document's kind and namespace, checked against the call before any request but discovery: a namespaced
+ * Each document's kind, name and namespace, checked against the call before any request but discovery: a namespaced
  * object must be in the call's namespace (an out-of-scope namespace is refused here), a cluster-scoped one has none.
  */
 async function documents(args: ApplyArgs, ctx: ToolContext): Promise<Document[]> {
@@ -65,59 +98,99 @@ async function documents(args: ApplyArgs, ctx: ToolContext): Promise<Document[]>
     }
   }
   return Promise.all(objects.map(async (object) => {
-    const [group, version] = object.apiVersion!.includes('/') ? object.apiVersion!.split('/') as [string, string] : ['', object.apiVersion!];
-    // The document's own version, as kubectl sends it: the served one may be another version of the group.
-    const served = { ...(await resolve(ctx, group ? `${object.kind!.toLowerCase()}.${group}` : object.kind!.toLowerCase(), 'patch')), version };
+    const served = await servedKind(ctx, object);
+    const name = object.metadata!.name!;
+    const problem = nameProblem(served, name);
+    if (problem) throw new ToolError(`${served.kind} name ${JSON.stringify(name)} ${problem}. Nothing was sent.`);
     if (!served.namespaced && object.metadata?.namespace) throw new ToolError(`${served.kind} is cluster-scoped: remove metadata.namespace. Nothing was sent.`);
-    const ns = served.namespaced ? args.namespace : undefined;
-    if (served.namespaced && !ns) throw new ToolError(`${served.kind}/${object.metadata!.name} is namespaced: give a namespace (${ctx.permissions.namespaces.join(', ')}). Nothing was sent.`);
-    return { object: served.namespaced ? { ...object, metadata: { ...object.metadata, namespace: ns } } : object, served, namespace: ns, name: object.metadata!.name! };
+    const namespace = served.namespaced ? args.namespace : undefined;
+    if (served.namespaced && !namespace) throw new ToolError(`${served.kind}/${name} is namespaced: give a namespace (${ctx.permissions.namespaces.join(', ')}). Nothing was sent.`);
+    const sent = served.namespaced ? { ...object, metadata: { ...object.metadata, namespace } } : object;
+    return { object: sent, served, namespace, name, body: serialised(sent, `${served.kind}/${name}`) };
   }));
 }
 
-function apply(ctx: ToolContext, doc: Document, dryRun: boolean): Promise<KubeObject> {
+function apply(ctx: ToolContext, doc: Document, options: { dryRun: boolean; force?: boolean }): Promise<KubeObject> {
   return ctx.kube.json<KubeObject>({
     method: 'PATCH',
     path: objectPath(doc.served, doc.namespace, doc.name),
-    query: { fieldManager: FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined },
-    body: doc.object,
+    query: { fieldManager: FIELD_MANAGER, dryRun: options.dryRun ? 'All' : undefined, force: options.force ? 'true' : undefined },
+    body: doc.body,
     contentType: 'application/apply-patch+yaml',
+    // A Secret's dry run answers its metadata alone: what it stores never enters this process.
+    ...(isSecret(doc.served) ? { accept: METADATA_ONLY } : {}),
     signal: ctx.signal,
   });
 }
 
-/**
- * The live object, read with the patch permission apply already needs: an empty JSON patch, dry run, changes
- * nothing and answers the object as it is. Undefined when it does not exist yet.
- */
-async function live(ctx: ToolContext, doc: Document): Promise<KubeObject | undefined> {
-  try {
-    return await ctx.kube.json<KubeObject>({
-      method: 'PATCH', path: objectPath(doc.served, doc.namespace, doc.name), query: { dryRun: 'All' },
-      body: [], contentType: 'application/json-patch+json', signal: ctx.signal,
-    });
-  } catch (error) {
-    if (error instanceof KubeApiError && error.status === 404) return undefined;
-    throw error;
+async function refuseUncreatable(ctx: ToolContext, doc: Document): Promise<void> {
+  const create = permissionOf(doc.served, 'create');
+  if (!(await ctx.permissions.allows(create, doc.namespace))) {
+    throw new ToolError(`${label(doc)} does not exist, and this connection's role does not grant "${describePermission(create)}" to create it. Nothing was written.`);
   }
 }
 
-/** Secrets in a diff: sizes instead of values, and which values the apply would change. */
-function diffable(before: KubeObject | undefined, after: KubeObject): [KubeObject | undefined, KubeObject] {
-  if (after.kind !== 'Secret') return [before && withoutServerFields(before), withoutServerFields(after)];
-  const old = (before?.['data'] ?? {}) as Record<string, string>;
-  const redacted = redactSecret(after) as KubeObject & { data: Record<string, string> };
-  const data = Object.fromEntries(Object.entries(redacted.data).map(([k, v]) => [k, old[k] !== undefined && old[k] !== (after['data'] as Record<string, string>)[k] ? `${v.slice(0, -1)}, changed>` : v]));
-  return [before && withoutServerFields(redactSecret(before)), withoutServerFields({ ...redacted, data })];
+/** Any object but a Secret: the dry run as it is; on a conflict, the fields each manager holds, and with force, what it takes. */
+async function objectPlan(ctx: ToolContext, doc: Document, force: boolean): Promise<Plan> {
+  const before = await liveObject(ctx, doc);
+  if (!before) await refuseUncreatable(ctx, doc);
+  let after: KubeObject;
+  let takeovers: Takeover[] = [];
+  try {
+    after = await apply(ctx, doc, { dryRun: true });
+  } catch (error) {
+    const conflicts = error instanceof KubeApiError && error.status === 409 ? applyConflicts(error, managedFields(before)) : [];
+    if (!conflicts.length) throw error;
+    if (!force) return { text: '', conflicts };
+    after = await apply(ctx, doc, { dryRun: true, force: true });
+    takeovers = ownershipChanges(managedFields(before), managedFields(after), FIELD_MANAGER);
+  }
+  const change = await changeText(before, after, label(doc));
+  return { text: `${label(doc)}:${change || ' unchanged'}${takeoverText(takeovers, `Fields that change owner to ${FIELD_MANAGER}:`)}`, conflicts: [] };
 }
 
-const label = (doc: Document) => `${doc.served.kind.toLowerCase()}/${doc.name}${doc.namespace ? ` in ${doc.namespace}` : ''}`;
+function keysOf(object: KubeObject, field: string): string[] {
+  const value = object[field];
+  return value && typeof value === 'object' ? Object.keys(value).sort() : [];
+}
+
+/**
+ * A Secret: no answer may depend on what it stores. Its dry run is always forced and answers metadata, so that neither
+ * a conflict nor the diff tells whether a stored value differs from the manifest's; the fields other managers hold are
+ * read from who owns them, whatever the values.
+ */
+async function secretPlan(ctx: ToolContext, doc: Document, force: boolean): Promise<Plan> {
+  const before = await liveObject(ctx, doc);
+  const sets = { data: keysOf(doc.object, 'data'), stringData: keysOf(doc.object, 'stringData') };
+  if (!before) await refuseUncreatable(ctx, doc);
+  else if (sets.data.length || sets.stringData.length) await refuseImmutableSecret(ctx, doc);
+  const after = await apply(ctx, doc, { dryRun: true, force: true });
+  const ours = managedFields(after).find((e) => e.manager === FIELD_MANAGER && e.operation === 'Apply');
+  const held = sharedFields(managedFields(before), ours, FIELD_MANAGER);
+  if (held.length && !force) return { text: '', conflicts: held };
+  const type = typeof doc.object['type'] === 'string' ? `; type ${doc.object['type'] as string}` : '';
+  const change = await changeText(before && secretMetadata(before), secretMetadata(after), label(doc));
+  const heading = 'Fields other managers hold too (listed whatever the values: each is taken where its stored value differs and shared where it is the same, and which of the two is never shown):';
+  return { text: `${label(doc)}: ${secretKeysLine(sets)}${type}${change}${takeoverText(held, heading)}`, conflicts: [] };
+}
+
+/** The answer to a call that would take fields from their managers without `force`: which, whose, and what to do. */
+function conflictRefusal(conflicts: Array<{ doc: Document; conflicts: Takeover[] }>): string {
+  const listed = conflicts.map(({ doc, conflicts: c }) => `${label(doc)}:${takeoverText(c, `fields that ${isSecret(doc.served) ? 'other managers hold (for a Secret, every one is listed, whether or not its stored value differs, which is never shown)' : 'other field managers own, with other values'}:`)}`);
+  return `The apply would take over fields that other field managers own. Only the dry run was sent; nothing was applied.\n${listed.join('\n')}\n`
+    + `Taking them over makes ${FIELD_MANAGER} their manager: each manager then meets the change as said above. `
+    + 'To take them over, call resources_apply again with the same manifest and "force": true; the user is asked first, with these fields listed. '
+    + 'To leave them to their managers, remove them from the manifest (or change a single field with resources_patch).';
+}
 
 export const resourcesApply = defineTool({
   name: 'resources_apply',
   title: 'Apply resources',
   description: 'Server-side apply of YAML/JSON objects; the server\'s dry-run diff is confirmed first. Secret values never shown.',
-  input: { manifest: z.string().min(1).max(MAX_MANIFEST_BYTES).describe('one or more YAML documents, or JSON') },
+  input: {
+    manifest: z.string().min(1).max(MAX_MANIFEST_BYTES).describe('one or more YAML documents, or JSON'),
+    force: z.boolean().default(false).describe('take over fields other managers own (asked first)'),
+  },
   namespaceArgument: 'optional',
   output: { applied: z.array(z.string()) },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
@@ -128,23 +201,18 @@ export const resourcesApply = defineTool({
     return (await documents(args, ctx)).map((doc) => permissionOf(doc.served, 'patch'));
   },
   async confirm(args, ctx) {
-    const parts: string[] = [];
+    const plans: Array<{ doc: Document; plan: Plan }> = [];
     for (const doc of await documents(args, ctx)) {
-      const before = await live(ctx, doc);
-      const create = permissionOf(doc.served, 'create');
-      if (!before && !(await ctx.permissions.allows(create, doc.namespace))) {
-        throw new ToolError(`${label(doc)} does not exist, and this connection's role does not grant "${describePermission(create)}" to create it. Nothing was written.`);
-      }
-      const [a, b] = diffable(before, await apply(ctx, doc, true));
-      const diff = a ? await unifiedDiff(a, b) : `new object:\n${(await toYaml(b)).trimEnd()}`;
-      parts.push(`${label(doc)}:${diff ? `\n${diff}` : ' unchanged'}`);
+      plans.push({ doc, plan: await (isSecret(doc.served) ? secretPlan : objectPlan)(ctx, doc, args.force) });
     }
-    return `Apply (server-side, field manager ${FIELD_MANAGER})?\n${parts.join('\n')}\n`;
+    const conflicts = plans.filter((p) => p.plan.conflicts.length).map((p) => ({ doc: p.doc, conflicts: p.plan.conflicts }));
+    if (conflicts.length) throw new ToolError(conflictRefusal(conflicts), 409);
+    return `Apply (server-side, field manager ${FIELD_MANAGER}${args.force ? ', forcing conflicts' : ''})?\n${plans.map((p) => p.plan.text).join('\n')}\n`;
   },
   async handler(args, ctx) {
     const applied: string[] = [];
     for (const doc of await documents(args, ctx)) {
-      await apply(ctx, doc, false);
+      await apply(ctx, doc, { dryRun: false, force: args.force });
       applied.push(label(doc));
     }
     return { text: `applied: ${applied.join(', ')}`, structured: { applied } };

@@ -3,12 +3,13 @@
 import { z } from 'zod';
 import { defineTool, ToolError, type ToolContext } from '../src/tool.ts';
 import { table } from '../src/format.ts';
-import { toYaml, unifiedDiff } from '../src/diff.ts';
+import { toYaml } from '../src/diff.ts';
 import { rolloutStatus } from '../src/rollout.ts';
 import { KINDS, type ResourceKind, getObject, objectPath } from '../src/kube/resources.ts';
 import { plainTemplate, revisionKind, revisionsOf, type TemplateRevision, type Workload } from '../src/kube/revisions.ts';
 import type { Permission } from '../src/rbac/permission.ts';
 import { objectName, permission, READ_ONLY } from './common.ts';
+import { changeDiff, serialised } from './writes.ts';
 
 const WORKLOADS = { deployment: KINDS.deployments, statefulset: KINDS.statefulsets, daemonset: KINDS.daemonsets } as const;
 type WorkloadKind = keyof typeof WORKLOADS;
@@ -82,12 +83,16 @@ async function undoPlan(ctx: ToolContext, args: Target & { toRevision?: number }
   const workload = await read(ctx, args);
   const what = `${args.kind} ${args.namespace}/${args.name}`;
   const target = undoTarget(await revisionsOf(ctx.kube, workload, ctx.now(), ctx.signal), args.toRevision, what);
-  const diff = await unifiedDiff(plainTemplate(workload.spec?.template), target.template);
+  const diff = await changeDiff(plainTemplate(workload.spec?.template), target.template, what);
   const patch = (dryRun: boolean) => ctx.kube.json({
     method: 'PATCH',
     path: objectPath(WORKLOADS[args.kind], args.namespace, args.name),
     query: { dryRun: dryRun ? 'All' : undefined },
-    body: [{ op: 'test', path: '/metadata/resourceVersion', value: workload.metadata?.['resourceVersion'] }, { op: 'replace', path: '/spec/template', value: target.template }],
+    // The resourceVersion read is a precondition: a workload changed since then answers 409 (stale), never a silent overwrite.
+    body: serialised([
+      { op: 'replace', path: '/metadata/resourceVersion', value: workload.metadata?.['resourceVersion'] },
+      { op: 'replace', path: '/spec/template', value: target.template },
+    ], what),
     contentType: 'application/json-patch+json',
     signal: ctx.signal,
   });

@@ -6,6 +6,8 @@ import type { ResourceKind } from './resources.ts';
 export interface ServedResource extends ResourceKind {
   verbs: string[];
   shortNames: string[];
+  /** Every version of the group that serves this resource, the preferred (`version`) first: what a manifest may name. */
+  versions: string[];
 }
 
 /** `resource[.group][/subresource]`, the spelling of `kubectl auth can-i` and RBAC. */
@@ -31,16 +33,18 @@ interface DiscoveryGroup {
 
 const AGGREGATED = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json';
 
-/** Flattens aggregated discovery: the first (preferred) version of each group wins. */
+/** Flattens aggregated discovery: the first (preferred) version of each group wins; the others are listed in `versions`. */
 export function flattenDiscovery(groups: DiscoveryGroup[]): ServedResource[] {
   const served: ServedResource[] = [];
   for (const group of groups) {
     const version = group.versions?.[0];
+    const versionsOf = (resource: string) => (group.versions ?? []).filter((v) => v.resources?.some((r) => r.resource === resource)).map((v) => v.version);
     for (const r of version?.resources ?? []) {
       // Anything but "Cluster" is namespaced: a call must never be widened to the whole cluster by a missing scope.
       served.push({
         group: group.metadata?.name ?? '', version: version!.version, resource: r.resource,
         kind: r.responseKind?.kind ?? '', namespaced: r.scope !== 'Cluster', verbs: r.verbs ?? [], shortNames: r.shortNames ?? [],
+        versions: versionsOf(r.resource),
       });
     }
   }
