@@ -1,5 +1,5 @@
 // resources_describe: one object as `kubectl describe` helps a person read it. What the role cannot read
-// (events, revisions) is left out and said so; a Secret shows keys and sizes only.
+// (events, revisions) is left out and said so; a Secret shows its type and number of keys, its data never read.
 import { z } from 'zod';
 import { defineTool, type ToolContext } from '../src/tool.ts';
 import { age, type KubeObject } from '../src/format.ts';
@@ -8,7 +8,7 @@ import { KINDS, getObject, listTablePage } from '../src/kube/resources.ts';
 import { revisionKind, revisionsOf, type Workload } from '../src/kube/revisions.ts';
 import { describePermission, type Permission } from '../src/rbac/permission.ts';
 import { objectName, permission, READ_ONLY } from './common.ts';
-import { permissionOf, probes, resolve, resourceArgument, safeObject } from './resources.ts';
+import { isSecretKind, permissionOf, probes, resolve, resourceArgument, safeObject, secretSummary } from './resources.ts';
 
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 const EVENTS_SHOWN = 15;
@@ -64,7 +64,7 @@ async function details(ctx: ToolContext, object: Described, omitted: string[]): 
 export const resourcesDescribe = defineTool({
   name: 'resources_describe',
   title: 'Describe a resource',
-  description: 'One object as kubectl describe shows it: status, conditions, containers, revisions, recent events. Secret values never shown.',
+  description: 'One object as kubectl describe shows it: status, conditions, containers, revisions, recent events. Secret values never read.',
   input: { resource: resourceArgument, name: objectName },
   namespaceArgument: 'optional',
   output: { description: z.record(z.string(), z.unknown()) },
@@ -77,7 +77,9 @@ export const resourcesDescribe = defineTool({
   async handler(args, ctx) {
     const served = await resolve(ctx, args.resource, 'get');
     const namespace = served.namespaced ? args.namespace : undefined;
-    const object = safeObject(await getObject(ctx.kube, served, namespace, args.name, ctx.signal)) as Described;
+    // A Secret is described from its metadata and the server's table (type, number of keys): its data is never read.
+    const object = (isSecretKind(served) ? await secretSummary(ctx, served, namespace, args.name)
+      : safeObject(await getObject(ctx.kube, served, namespace, args.name, ctx.signal))) as Described;
     const now = ctx.now();
     const omitted: string[] = [];
     const meta = object.metadata ?? {};

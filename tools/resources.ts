@@ -44,10 +44,10 @@ async function permissionOfCall(ctx: ToolContext, args: { resource: string; name
   return [permissionOf(await resolve(ctx, args.resource, verb), verb)];
 }
 
-const isSecretKind = (served: ServedResource) => served.group === '' && served.resource === 'secrets';
+export const isSecretKind = (served: ServedResource) => served.group === '' && served.resource === 'secrets';
 
 /** A Secret as its metadata, type and number of keys: its data is never asked for, so it never enters the process. */
-async function secretSummary(ctx: ToolContext, served: ServedResource, namespace: string | undefined, name: string): Promise<KubeObject> {
+export async function secretSummary(ctx: ToolContext, served: ServedResource, namespace: string | undefined, name: string): Promise<KubeObject> {
   const { object, cells } = await getTableRow(ctx.kube, served, namespace, name, ctx.signal);
   return {
     ...stripNoise({ ...object, apiVersion: 'v1', kind: 'Secret' }),
