@@ -345,7 +345,8 @@ test('rbac: the Role it prints for a set of new tools makes the server offer exa
   const session = await open('rbac-made');
   try {
     const { tools } = await session.client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['can_i', 'whoami', ...chosen].sort());
+    // resources_patch comes with the patch that resources_apply needs: the role allows it too.
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['can_i', 'whoami', 'resources_patch', ...chosen].sort());
     assert.ok(tools.filter((t) => chosen.includes(t.name)).every((t) => JSON.stringify((t.inputSchema.properties?.['namespace'] as { enum?: string[] }).enum) === '["team-b"]'));
   } finally {
     await session.close();

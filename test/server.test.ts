@@ -87,6 +87,8 @@ function sampleArgs(tool: string, namespace: string): Record<string, unknown> | 
     cronjobs_trigger: { namespace, name: a ? 'nightly-report' : 'hourly-sync', confirm: true },
     // Applies only the name: owns no field, changes nothing (the writes themselves are in catalogue.test.ts).
     resources_apply: { namespace, manifest: JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app } }), confirm: true },
+    // A label that nothing else sets: the patch changes it and nothing else.
+    resources_patch: { namespace, resource: 'deployments.apps', name: app, type: 'merge', patch: '{"metadata":{"labels":{"patched-by-test":"yes"}}}', confirm: true },
     namespaces_list: {},
     nodes_list: {},
     pods_top: { namespace },

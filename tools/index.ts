@@ -11,6 +11,7 @@ import { resourcesGet, resourcesList } from './resources.ts';
 import { resourcesDescribe } from './describe.ts';
 import { resourcesDelete } from './delete.ts';
 import { resourcesApply } from './apply.ts';
+import { resourcesPatch } from './patch.ts';
 import { rolloutHistory, rolloutStatusTool, rolloutUndo } from './rollout.ts';
 import { cronjobsTrigger } from './cronjobs.ts';
 import { workloadLogs } from './workload-logs.ts';
@@ -23,6 +24,6 @@ export const catalogue: readonly ToolDeclaration[] = [
   deploymentsList, deploymentsGet, deploymentsScale, deploymentsRestart,
   rolloutStatusTool, rolloutHistory, rolloutUndo, workloadLogs,
   servicesList, servicesGet, configmapsList, configmapsGet, jobsList, jobsGet, cronjobsList, cronjobsGet, cronjobsTrigger,
-  resourcesList, resourcesGet, resourcesDescribe, resourcesApply, resourcesDelete,
+  resourcesList, resourcesGet, resourcesDescribe, resourcesApply, resourcesPatch, resourcesDelete,
   namespacesList, nodesList, podsTop, nodesTop,
 ];
