@@ -14,6 +14,8 @@ export interface ToolContext {
   now(): Date;
   /** --show-iam-identity: whoami shows the agent the IAM role behind the Kubernetes user. */
   showIamIdentity?: boolean;
+  /** In a handler: the question the user said yes to, when the client carried it back with the answer. */
+  approved?: string;
 }
 
 /** What a call targets, so that a grant limited by resourceNames is checked before any request. */

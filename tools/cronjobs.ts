@@ -27,10 +27,31 @@ export function jobFromCronJob(cronJob: CronJob, jobName: string): KubeObject {
   };
 }
 
-async function createJob(ctx: ToolContext, args: { name: string; namespace?: string; jobName?: string }, dryRun: boolean): Promise<string> {
+/** The characters Kubernetes draws a generated name's suffix from (no vowels, no look-alikes), as kubectl's names show. */
+const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+const SUFFIX_LENGTH = 5;
+/** A Job's name is a label value too (job-name): at most 63 characters. */
+const MAX_JOB_NAME = 63;
+
+/** A default name for a manual run: NAME-manual-xxxxx with a random suffix, shortened to fit 63 characters. */
+export function manualJobName(cronJob: string, random: (n: number) => number = (n) => process.getBuiltinModule('node:crypto').randomInt(n)): string {
+  const suffix = Array.from({ length: SUFFIX_LENGTH }, () => SUFFIX_ALPHABET[random(SUFFIX_ALPHABET.length)]).join('');
+  const head = cronJob.slice(0, MAX_JOB_NAME - '-manual-'.length - SUFFIX_LENGTH).replace(/[-.]+$/, '');
+  return `${head}-manual-${suffix}`;
+}
+
+const question = (namespace: string | undefined, job: string, cronJob: string) => `Create job ${namespace}/${job} from cron job ${cronJob}, running its pods now?`;
+
+/** The job name a question put to the user: a yes to that question creates exactly that name. */
+function approvedJobName(approved: string | undefined, namespace: string | undefined, cronJob: string): string | undefined {
+  const [before, after] = question(namespace, '\0', cronJob).split('\0') as [string, string];
+  if (!approved?.startsWith(before) || !approved.endsWith(after)) return undefined;
+  const name = approved.slice(before.length, approved.length - after.length);
+  return objectName.max(MAX_JOB_NAME).safeParse(name).success ? name : undefined;
+}
+
+async function createJob(ctx: ToolContext, args: { name: string; namespace?: string }, jobName: string, dryRun: boolean): Promise<void> {
   const cronJob = await getObject<CronJob>(ctx.kube, KINDS.cronjobs, args.namespace, args.name, ctx.signal);
-  // kubectl leaves the name to the user; a minute stamp keeps two manual runs apart and within a label's 63 characters.
-  const jobName = args.jobName ?? `${args.name.slice(0, 44)}-manual-${Math.floor(ctx.now().getTime() / 60_000).toString(36)}`;
   await ctx.kube.json({
     method: 'POST',
     path: collectionPath(KINDS.jobs, args.namespace),
@@ -38,23 +59,25 @@ async function createJob(ctx: ToolContext, args: { name: string; namespace?: str
     body: jobFromCronJob(cronJob, jobName),
     signal: ctx.signal,
   });
-  return jobName;
 }
 
 export const cronjobsTrigger = defineTool({
   name: 'cronjobs_trigger',
   title: 'Trigger a cron job',
   description: 'Run a cron job now: create a job from its template (kubectl create job --from=cronjob/NAME).',
-  input: { name: objectName, jobName: objectName.max(63).optional().describe('default: NAME-manual-<stamp>') },
+  input: { name: objectName, jobName: objectName.max(MAX_JOB_NAME).optional().describe('default: NAME-manual-<random>') },
   output: { job: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   permissions: [permission(KINDS.cronjobs, 'get'), permission(KINDS.jobs, 'create')],
   async confirm(args, ctx) {
-    const job = await createJob(ctx, args, true);
-    return `Create job ${args.namespace}/${job} from cron job ${args.name}, running its pods now?`;
+    // A random suffix, drawn once: the question names the job exactly, and a yes to it creates that name.
+    const job = args.jobName ?? manualJobName(args.name);
+    await createJob(ctx, args, job, true);
+    return question(args.namespace, job, args.name);
   },
   async handler(args, ctx) {
-    const job = await createJob(ctx, args, false);
+    const job = args.jobName ?? approvedJobName(ctx.approved, args.namespace, args.name) ?? manualJobName(args.name);
+    await createJob(ctx, args, job, false);
     return { text: `job ${args.namespace}/${job} created from cron job ${args.name}`, structured: { job } };
   },
 });

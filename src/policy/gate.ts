@@ -18,8 +18,11 @@ export interface CallResult {
   isError?: true;
 }
 
-/** What the user said about this exact call, as far as the adapter knows (a no keeps the question it answered). */
-export type Answer = { kind: 'yes' } | { kind: 'no'; question: string } | { kind: 'unasked' };
+/**
+ * What the user said about this exact call, as far as the adapter knows: a no keeps the question it answered, and a yes
+ * the question it agreed to, when the client carried it back.
+ */
+export type Answer = { kind: 'yes'; question?: string } | { kind: 'no'; question: string } | { kind: 'unasked' };
 
 export type CallOutcome =
   | { kind: 'result'; result: CallResult }
@@ -132,7 +135,9 @@ export async function runTool(tool: ToolDeclaration, args: Record<string, unknow
       audit('not-confirmed');
       return result(errorResult(refusal));
     }
-    const answer = await tool.handler(args as never, ctx);
+    // A yes carries the question it answered: a tool whose plan holds a choice (a generated name) keeps that one.
+    const answered = hooks.answer();
+    const answer = await tool.handler(args as never, answered.kind === 'yes' && answered.question ? { ...ctx, approved: answered.question } : ctx);
     audit('ok', 200);
     return result({ text: answer.text, structured: answer.structured as Record<string, unknown> });
   } catch (error) {

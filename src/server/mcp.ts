@@ -169,7 +169,7 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
       const responses = ctx.mcpReq.inputResponses;
       const asked = decodeAsked(ctx.mcpReq.requestState());
       if (!responses || !(CONFIRM in responses) || asked?.fingerprint !== fingerprint()) return { kind: 'unasked' };
-      return acceptedContent(responses, CONFIRM, confirmAnswer)?.confirm === true ? { kind: 'yes' } : { kind: 'no', question: asked.question };
+      return acceptedContent(responses, CONFIRM, confirmAnswer)?.confirm === true ? { kind: 'yes', question: asked.question } : { kind: 'no', question: asked.question };
     };
     const traceparent = ctx.mcpReq._meta?.[TRACEPARENT_META_KEY] ?? ctx.http?.req?.headers.get('traceparent');
     const outcome = await runtime.track((signal) => runTool(ad.tool, args, {
