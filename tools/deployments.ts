@@ -1,6 +1,6 @@
 // Deployments: read, scale, rolling restart (the operator role).
 import { z } from 'zod';
-import { defineTool } from '../src/tool.ts';
+import { defineTool, type ToolContext } from '../src/tool.ts';
 import { KINDS, objectPath } from '../src/kube/resources.ts';
 import { getTool, listTool, objectName, permission } from './common.ts';
 
@@ -17,6 +17,28 @@ export const deploymentsList = listTool({
 
 export const deploymentsGet = getTool({ name: 'deployments_get', title: 'Get a deployment', description: 'Get one deployment as JSON.', kind: deployments });
 
+/**
+ * A scale-up asks first when it goes above this many replicas and more than doubles the count: 2 to 10 is routine,
+ * 3 to 1,000 is not (capacity, quotas, cost, a database's connection limit). Scaling to 0 asks too; other changes do not.
+ */
+export const LARGE_SCALE_UP = 10;
+
+/** Whether going from `current` to `target` replicas needs the user's yes, and the words of the question. */
+export function scaleQuestion(deployment: string, current: number | undefined, target: number): string | undefined {
+  if (target === 0) return `Scale deployment ${deployment} to 0, stopping all its pods?`;
+  if (current === undefined || target <= LARGE_SCALE_UP || target <= 2 * current) return undefined;
+  return `Scale deployment ${deployment} up from ${current} to ${target} replicas (above ${LARGE_SCALE_UP} and more than twice as many)?`;
+}
+
+/** The deployment's scale as it is, read with the patch permission the tool has: an empty merge patch, dry run. */
+async function currentReplicas(ctx: ToolContext, namespace: string | undefined, name: string): Promise<number | undefined> {
+  const scale = await ctx.kube.json<{ spec?: { replicas?: number } }>({
+    method: 'PATCH', path: objectPath(deployments, namespace, name, 'scale'), query: { dryRun: 'All' },
+    body: '{}', contentType: 'application/merge-patch+json', signal: ctx.signal,
+  });
+  return scale.spec?.replicas ?? 0;
+}
+
 export const deploymentsScale = defineTool({
   name: 'deployments_scale',
   title: 'Scale a deployment',
@@ -25,7 +47,12 @@ export const deploymentsScale = defineTool({
   output: { name: z.string(), replicas: z.number(), previous: z.number() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   permissions: [permission(deployments, 'patch', 'scale')],
-  confirm: (args) => (args.replicas === 0 ? `Scale deployment ${args.namespace}/${args.name} to 0, stopping all its pods?` : undefined),
+  async confirm(args, ctx) {
+    const deployment = `${args.namespace}/${args.name}`;
+    // The count is read only where it decides: a target of at most 10 (or 0) asks or not whatever it is.
+    const current = args.replicas > LARGE_SCALE_UP ? await currentReplicas(ctx, args.namespace, args.name) : undefined;
+    return scaleQuestion(deployment, current, args.replicas);
+  },
   async handler(args, ctx) {
     const scale = await ctx.kube.json<{ spec?: { replicas?: number }; status?: { replicas?: number } }>({
       method: 'PATCH',
