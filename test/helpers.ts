@@ -234,7 +234,11 @@ export function auditMark(info: ClusterInfo): number {
   return statSync(info.auditLog).size;
 }
 
-export interface AuditedRequest { verb: string; resource?: string; subresource?: string; namespace?: string; name?: string; dryRun: boolean }
+export interface AuditedRequest {
+  verb: string; resource?: string; subresource?: string; namespace?: string; name?: string; dryRun: boolean;
+  /** The request's path as the API server received it (without the query), and its API group. */
+  path?: string; group?: string;
+}
 
 /** What reached the API server for one user since the mark, from its audit log (independent of our own logs), dry runs marked. */
 export function apiRequests(info: ClusterInfo, username: string, since = 0): AuditedRequest[] {
@@ -243,6 +247,7 @@ export function apiRequests(info: ClusterInfo, username: string, since = 0): Aud
     .map((e) => ({
       verb: e.verb, resource: e.objectRef?.resource, subresource: e.objectRef?.subresource, namespace: e.objectRef?.namespace,
       name: e.objectRef?.name, dryRun: /[?&]dryRun=All/.test(e.requestURI ?? ''),
+      path: (e.requestURI ?? '').split('?')[0], group: e.objectRef?.apiGroup,
     }));
 }
 

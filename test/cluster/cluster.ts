@@ -305,7 +305,9 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
       '--service-account-private-key-file', pki.serviceAccountKey, '--root-ca-file', pki.caCert,
       '--controllers', 'deployment-controller,replicaset-controller,job-controller,cronjob-controller,namespace-controller,'
         + 'garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,endpointslice-controller,'
-        + 'ttl-after-finished-controller,pod-garbage-collector-controller,clusterrole-aggregation-controller',
+        + 'ttl-after-finished-controller,pod-garbage-collector-controller,clusterrole-aggregation-controller,'
+        // Writes spec.replicas through /scale as a cluster's autoscaler does: the field another manager owns.
+        + 'horizontal-pod-autoscaler-controller',
       '--concurrent-deployment-syncs', '2', '--v', '1',
     ]);
     processes.start('kwok', join(bin, 'kwok'), [
