@@ -9,6 +9,7 @@ import { kubectl, startCluster, type ClusterInfo } from './cluster/cluster.ts';
 import { runTool, type CallResult } from '../src/policy/gate.ts';
 import type { Logger } from '../src/log.ts';
 import type { ToolContext, ToolDeclaration } from '../src/tool.ts';
+import { KubeClient, type KubeRequest, type RawResponse } from '../src/kube/client.ts';
 
 let shared: Promise<ClusterInfo> | undefined;
 
@@ -312,4 +313,14 @@ export function readTable(text: string): { columns: string[]; rows: Array<Record
   const header = lines.shift()!.split('\t');
   const rows = lines.map((line) => ({ ...Object.fromEntries(line.split('\t').map((cell, i) => [header[i]!, cell])), ...stated }));
   return { columns: [...header, ...Object.keys(stated)], rows, ...(more ? { continue: more[1]! } : {}) };
+}
+
+/** The real client, keeping every response body it read: what entered this process. */
+export class RecordingClient extends KubeClient {
+  readonly bodies: string[] = [];
+  override async raw(req: KubeRequest): Promise<RawResponse> {
+    const res = await super.raw(req);
+    this.bodies.push(res.body);
+    return res;
+  }
 }

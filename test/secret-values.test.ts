@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { kubectl } from './cluster/cluster.ts';
-import { gateCall, useCluster } from './helpers.ts';
-import { KubeClient, type KubeRequest, type RawResponse } from '../src/kube/client.ts';
+import { gateCall, RecordingClient, useCluster } from './helpers.ts';
+import { KubeClient } from '../src/kube/client.ts';
 import { ResponseTooLargeError } from '../src/kube/errors.ts';
 import { ApiResources } from '../src/kube/api-resources.ts';
 import { discoverPermissions } from '../src/rbac/discovery.ts';
@@ -17,15 +17,6 @@ import { catalogue } from '../tools/index.ts';
 const cluster = await useCluster();
 const adminAuth = { apply: async (o: { headers?: unknown }) => void (o.headers = { ...(o.headers as object), authorization: `Bearer ${cluster.adminToken}` }) };
 
-/** The real client, keeping every response body it read (what entered this process). */
-class RecordingClient extends KubeClient {
-  readonly bodies: string[] = [];
-  override async raw(req: KubeRequest): Promise<RawResponse> {
-    const res = await super.raw(req);
-    this.bodies.push(res.body);
-    return res;
-  }
-}
 
 const seeded = `cm-value-${process.pid}-never-read`;
 kubectl(cluster, ['create', 'configmap', 'seeded-values', '-n', 'team-a', `--from-literal=token=${seeded}`]);

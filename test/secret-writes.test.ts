@@ -8,8 +8,7 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { auditMark, connectServer, eksArgs, gateCall, hostEnv, requestsUpToMarker, useCluster, type Session } from './helpers.ts';
-import { KubeClient, type KubeRequest, type RawResponse } from '../src/kube/client.ts';
+import { auditMark, connectServer, eksArgs, gateCall, hostEnv, RecordingClient, requestsUpToMarker, useCluster, type Session } from './helpers.ts';
 import { ApiResources } from '../src/kube/api-resources.ts';
 import { discoverPermissions } from '../src/rbac/discovery.ts';
 import { cataloguePermissions } from '../src/policy/offer.ts';
@@ -104,15 +103,6 @@ describe('resources_apply and resources_patch on a Secret', () => {
   });
 });
 
-/** The real client, keeping every response body it read (what entered this process). */
-class RecordingClient extends KubeClient {
-  readonly bodies: string[] = [];
-  override async raw(req: KubeRequest): Promise<RawResponse> {
-    const res = await super.raw(req);
-    this.bodies.push(res.body);
-    return res;
-  }
-}
 
 test('no tool that can touch a Secret reads its data: every response body is recorded and searched for the value', async () => {
   // A value of its own: kubectl's client-side apply (sealed-csa above) copies its value into an annotation, which a list's

@@ -35,6 +35,16 @@ async function asking(answers: boolean[], options: ClientOptions = {}): Promise<
   return Object.assign(session, { questions });
 }
 
+/** Runs `body` in such a session, with the audit log's mark taken first, and closes it. */
+async function withSession(answers: boolean[], body: (session: Session & { questions: string[] }, mark: number) => Promise<void>): Promise<void> {
+  const session = await asking(answers);
+  try {
+    await body(session, auditMark(cluster));
+  } finally {
+    await session.close();
+  }
+}
+
 const call = async (session: Session, name: string, args: Record<string, unknown>) => (await session.client.callTool({ name, arguments: args })) as CallToolResult;
 
 function deployment(name: string, image: string, replicas?: number): Record<string, unknown> {
@@ -85,9 +95,7 @@ for (const [made, maker] of Object.entries(MAKERS)) {
     after(() => kubectl(cluster, ['delete', 'deployment', name, '-n', NS, '--ignore-not-found']));
 
     test('without force: the conflicting field and its manager, what taking it over means, how to go on; only the dry run is sent', async () => {
-      const session = await asking([]);
-      try {
-        const mark = auditMark(cluster);
+      await withSession([], async (session, mark) => {
         const answer = await call(session, 'resources_apply', { namespace: NS, manifest });
         assert.equal(answer.isError, true);
         assert.equal(session.questions.length, 0, 'nothing to ask: nothing can be applied as it is');
@@ -98,15 +106,11 @@ for (const [made, maker] of Object.entries(MAKERS)) {
         const sent = writesTo(await settled(session, mark), name);
         assert.ok(sent.length >= 2 && sent.every((r) => r.dryRun), JSON.stringify(sent));
         assert.equal(get(name, '.spec.template.spec.containers[0].image'), 'busybox:1.36');
-      } finally {
-        await session.close();
-      }
+      });
     });
 
     test('with force, a no: the question names each field that changes owner and from whom; nothing changes', async () => {
-      const session = await asking([false]);
-      try {
-        const mark = auditMark(cluster);
+      await withSession([false], async (session, mark) => {
         const answer = await call(session, 'resources_apply', { namespace: NS, manifest, force: true });
         const question = session.questions[0]!;
         assert.match(question, /^Apply \(server-side, field manager eks-rbac-mcp, forcing conflicts\)\?\n/);
@@ -115,15 +119,11 @@ for (const [made, maker] of Object.entries(MAKERS)) {
         assert.match(text(answer), /^The user did not confirm: .* Nothing was done\.$/s);
         assert.equal(get(name, '.spec.template.spec.containers[0].image'), 'busybox:1.36', 'unchanged after no');
         assert.ok(writesTo(await settled(session, mark), name).every((r) => r.dryRun));
-      } finally {
-        await session.close();
-      }
+      });
     });
 
     test('a patch of one field: no conflict, that field alone changes manager, the others stay with theirs', async () => {
-      const session = await asking([true]);
-      try {
-        const mark = auditMark(cluster);
+      await withSession([true], async (session, mark) => {
         const patched = await call(session, 'resources_patch', { namespace: NS, resource: 'deployments', name, patch: '{"spec":{"replicas":3}}' });
         assert.equal(text(patched), `patched deployment/${name} in team-a`);
         const question = session.questions[0]!;
@@ -136,15 +136,11 @@ for (const [made, maker] of Object.entries(MAKERS)) {
         assert.ok(theirs.includes(IMAGE) && theirs.includes('.spec.selector') && !theirs.includes('.spec.replicas'), theirs.join(' '));
         const sent = await untilAudited(cluster, USER, mark, (r) => r.name === name && r.verb === 'patch' && !r.dryRun);
         assertExactPaths(sent, name);
-      } finally {
-        await session.close();
-      }
+      });
     });
 
     test('with force, a yes: applied with force; the field is now eks-rbac-mcp\'s', async () => {
-      const session = await asking([true]);
-      try {
-        const mark = auditMark(cluster);
+      await withSession([true], async (session, mark) => {
         const answer = await call(session, 'resources_apply', { namespace: NS, manifest, force: true });
         assert.equal(text(answer), `applied: deployment/${name} in team-a`);
         assert.equal(get(name, '.spec.template.spec.containers[0].image'), 'busybox:1.37');
@@ -152,9 +148,7 @@ for (const [made, maker] of Object.entries(MAKERS)) {
         assert.ok(!ownedBy('deployment', name, manager, maker.operation).includes(IMAGE), 'taken from its manager');
         const sent = await untilAudited(cluster, USER, mark, (r) => r.name === name && r.verb === 'patch' && !r.dryRun);
         assertExactPaths(sent, name);
-      } finally {
-        await session.close();
-      }
+      });
     });
   });
 }
@@ -230,9 +224,7 @@ describe('resources_patch', () => {
   });
 
   test('bad patches are refused before any request; a name-limited grant is honoured', async () => {
-    const session = await asking([]);
-    try {
-      const mark = auditMark(cluster);
+    await withSession([], async (session, mark) => {
       const bad: Array<[Record<string, unknown>, RegExp]> = [
         [{ patch: '{"spec":', type: 'merge' }, /not valid JSON/],
         [{ patch: '[{"op":"replace","path":"/metadata/name","value":"other"}]', type: 'json' }, /touches metadata\.name or metadata\.namespace/],
@@ -246,9 +238,7 @@ describe('resources_patch', () => {
       const crd = await call(session, 'resources_patch', { namespace: NS, resource: 'widgets.example.com', name: 'w', patch: '{"spec":{"size":1}}' });
       assert.match(text(crd), /widgets\.example\.com has no strategic merge \(it is a custom or aggregated resource\): use type "merge" or "json"\. Nothing was sent\./);
       assert.deepEqual((await settled(session, mark)).filter((r) => r.resource === 'deployments' || r.resource === 'widgets'), [], 'nothing sent');
-    } finally {
-      await session.close();
-    }
+    });
     kubectl(cluster, ['create', 'configmap', 'patch-named', '-n', NS, '--from-literal=mode=blue']);
     kubectl(cluster, ['create', 'configmap', 'patch-other', '-n', NS, '--from-literal=mode=blue']);
     kubectl(cluster, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
@@ -286,9 +276,7 @@ describe('resources_patch', () => {
 
 describe('hostile input on the write path', () => {
   test('names and versions that would change the request path are refused before any request', async () => {
-    const session = await asking([]);
-    try {
-      const mark = auditMark(cluster);
+    await withSession([], async (session, mark) => {
       const configMap = (apiVersion: string, name: string) => JSON.stringify({ apiVersion, kind: 'ConfigMap', metadata: { name }, data: { a: 'b' } });
       const cases: Array<[string, RegExp]> = [
         [configMap('v1', '..'), /ConfigMap name "\.\." may not be "\.\."\. Nothing was sent\./],
@@ -303,9 +291,7 @@ describe('hostile input on the write path', () => {
       const sent = await settled(session, mark);
       const writes = sent.filter((r) => r.resource === 'configmaps' || r.resource === 'deployments' || (r.verb !== 'get' && !r.resource?.startsWith('self')));
       assert.deepEqual(writes, [], 'no write, no dry run, no read of what the manifests name');
-    } finally {
-      await session.close();
-    }
+    });
   });
 
   test('an alias bomb is refused at once, sends nothing, and another principal\'s calls go on', async () => {
