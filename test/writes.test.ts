@@ -185,7 +185,8 @@ describe('a Deployment whose replicas a HorizontalPodAutoscaler wrote (kube-cont
       assert.match(session.questions[0]!, /-\s+replicas: 3\n\+\s+replicas: 1\n/);
       assert.equal(get(name, '.spec.replicas'), '3', 'nothing changed after no');
 
-      const patched = await call(session, 'resources_patch', { namespace: NS, resource: 'deployments.apps', name, type: 'merge', patch: '{"spec":{"replicas":2}}' });
+      // The patch as a JSON value rather than a string, as many clients send it.
+      const patched = await call(session, 'resources_patch', { namespace: NS, resource: 'deployments.apps', name, type: 'merge', patch: { spec: { replicas: 2 } } });
       assert.ok(!patched.isError, text(patched));
       assert.ok(session.questions[1]!.includes('  from "kube-controller-manager" through /scale: .spec.replicas\n'), session.questions[1]);
       assert.equal(get(name, '.spec.replicas'), '2');
@@ -229,6 +230,7 @@ describe('resources_patch', () => {
         [{ patch: '{"spec":', type: 'merge' }, /not valid JSON/],
         [{ patch: '[{"op":"replace","path":"/metadata/name","value":"other"}]', type: 'json' }, /touches metadata\.name or metadata\.namespace/],
         [{ patch: `{"metadata":{"annotations":{"a":"${'x'.repeat(129 * 1024)}"}}}`, type: 'merge' }, /patch: Too big: expected string to have <=131072 characters\. Nothing was sent/],
+        [{ patch: { metadata: { annotations: { a: 'x'.repeat(129 * 1024) } } }, type: 'merge' }, /^the patch is over 128 KiB\. Nothing was sent\.$/],
       ];
       for (const [args, refusal] of bad) {
         const answer = await call(session, 'resources_patch', { namespace: NS, resource: 'deployments', name: 'set-image', ...args });

@@ -34,6 +34,11 @@ const BUILT_IN_GROUPS = new Set(['', 'apps', 'batch', 'autoscaling', 'policy', '
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 
 interface PatchArgs { resource: string; name: string; namespace?: string; patch: string; type: PatchType }
+
+/** The patch as text: given as a JSON string (as kubectl -p takes it), or as the JSON value itself (as many clients send it). */
+function asText<A extends { patch: string | object }>(args: A): A & { patch: string } {
+  return { ...args, patch: typeof args.patch === 'string' ? args.patch : JSON.stringify(args.patch) };
+}
 interface JsonOp { op: string; path: string; from?: string; value?: unknown }
 
 const refuse = (why: string) => new ToolError(`${why} Nothing was sent.`);
@@ -158,7 +163,8 @@ export const resourcesPatch = defineTool({
   input: {
     resource: resourceArgument,
     name: objectName,
-    patch: z.string().min(2).max(MAX_INPUT_BYTES).describe('JSON, e.g. {"spec":{"template":{"spec":{"containers":[{"name":"app","image":"app:2"}]}}}}'),
+    patch: z.union([z.string().min(2).max(MAX_INPUT_BYTES), z.record(z.string(), z.unknown()), z.array(z.unknown())])
+      .describe('JSON, e.g. {"spec":{"template":{"spec":{"containers":[{"name":"app","image":"app:2"}]}}}}'),
     type: z.enum(['strategic', 'merge', 'json']).default('strategic').describe('strategic: built-in kinds only'),
   },
   namespaceArgument: 'optional',
@@ -167,17 +173,19 @@ export const resourcesPatch = defineTool({
   permissions: [],
   advertisedFor: { verb: 'patch', probes: probes('patch'), anyKind: true },
   async permissionsFor(args, ctx) {
-    const { target } = await prepare(args, ctx);
+    const { target } = await prepare(asText(args), ctx);
     return [permissionOf(target.served, 'patch')];
   },
-  async confirm(args, ctx) {
+  async confirm(given, ctx) {
+    const args = asText(given);
     const { target, patch } = await prepare(args, ctx);
     const before = await liveObject(ctx, target);
     if (!before) throw new ToolError(`${label(target)} does not exist: a patch changes an existing object (resources_apply creates one). Nothing was written.`, 404);
     const body = await change(args, ctx, target, patch, before);
     return body === undefined ? undefined : `Patch ${label(target)} (${args.type} patch, field manager ${FIELD_MANAGER})?${body}\n`;
   },
-  async handler(args, ctx) {
+  async handler(given, ctx) {
+    const args = asText(given);
     const { target } = await prepare(args, ctx);
     await send(ctx, args, target, false);
     return { text: `patched ${label(target)}`, structured: { patched: label(target) } };
