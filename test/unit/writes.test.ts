@@ -15,6 +15,7 @@ import { parseManifest } from '../../tools/apply.ts';
 import { manualJobName } from '../../tools/cronjobs.ts';
 import { scaleQuestion } from '../../tools/deployments.ts';
 import { aliasBomb } from '../hostile-inputs.ts';
+import { MAX_BODY_BYTES, serialised } from '../../tools/writes.ts';
 
 
 test('unseen characters are written out in questions; line feeds stay lines; exec argv is quoted with the same function', () => {
@@ -153,4 +154,10 @@ test('a scale-up above 10 replicas and more than twice the count asks first; so 
   assert.equal(scaleQuestion('team-a/web', 50, 80), undefined);
   assert.equal(scaleQuestion('team-a/web', 3, 1000), 'Scale deployment team-a/web up from 3 to 1000 replicas (above 10 and more than twice as many)?');
   assert.match(scaleQuestion('team-a/web', 5, 11)!, /from 5 to 11/);
+});
+
+test('a request body is serialised once and refused over 256 KiB, before it is sent', () => {
+  const fits = { data: { a: 'x'.repeat(200 * 1024) } };
+  assert.equal(serialised(fits, 'ConfigMap/a'), JSON.stringify(fits));
+  assert.throws(() => serialised({ data: { a: 'x'.repeat(MAX_BODY_BYTES) } }, 'ConfigMap/a'), /^ToolError: ConfigMap\/a serialises to 257 KiB, over the 256 KiB one request may carry: make the change in smaller parts\. Nothing was sent\.$/);
 });
