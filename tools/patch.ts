@@ -84,8 +84,11 @@ function checkMergePatch(value: unknown, target: { name: string; namespace?: str
   return patch;
 }
 
-/** The patch, checked for what can be refused from the text and the kind alone: nothing is sent for a bad one. */
-export function checkPatch(args: Pick<PatchArgs, 'patch' | 'type' | 'name' | 'namespace'>, served: Pick<ServedResource, 'group' | 'resource'>): unknown {
+/**
+ * The patch, checked for what can be refused from its text (and, once it is known, its kind's): nothing is sent for a
+ * bad one, not even discovery for a patch that is wrong whatever the kind.
+ */
+export function checkPatch(args: Pick<PatchArgs, 'patch' | 'type' | 'name' | 'namespace'>, served?: Pick<ServedResource, 'group' | 'resource'>): unknown {
   if (Buffer.byteLength(args.patch) > MAX_INPUT_BYTES) throw refuse(`the patch is over ${MAX_INPUT_BYTES / 1024} KiB.`);
   let value: unknown;
   try {
@@ -93,8 +96,8 @@ export function checkPatch(args: Pick<PatchArgs, 'patch' | 'type' | 'name' | 'na
   } catch (error) {
     throw refuse(`the patch is not valid JSON (${(error as Error).message}).`);
   }
-  if (args.type === 'json') return checkJsonPatch(value, isSecret(served));
-  if (args.type === 'strategic' && !BUILT_IN_GROUPS.has(served.group)) {
+  if (args.type === 'json') return checkJsonPatch(value, served !== undefined && isSecret(served));
+  if (served && args.type === 'strategic' && !BUILT_IN_GROUPS.has(served.group)) {
     throw refuse(`${served.resource}.${served.group} has no strategic merge (it is a custom or aggregated resource): use type "merge" or "json".`);
   }
   return checkMergePatch(value, { name: args.name, namespace: args.namespace }, args.type);
@@ -120,6 +123,7 @@ function secretKeys(args: PatchArgs, patch: unknown): { sets: Record<string, str
 }
 
 async function prepare(args: PatchArgs, ctx: ToolContext): Promise<{ target: Target & { served: ServedResource }; patch: unknown }> {
+  checkPatch(args);
   const served = await resolve(ctx, args.resource, 'patch');
   const problem = nameProblem(served, args.name);
   if (problem) throw refuse(`${served.kind} name ${JSON.stringify(args.name)} ${problem}.`);
