@@ -1,5 +1,6 @@
 // Which resource kinds the cluster serves (aggregated discovery, two requests, cached), so that the generic
-// tools can take "deployments.apps", "Deployment" or "ingresses.networking.k8s.io" from the agent.
+// tools can take "deployments.apps", "Deployment" or "ingresses.networking.k8s.io" from the agent, and the offer
+// counts only the kinds that exist.
 import type { KubeClient } from './client.ts';
 import type { ResourceKind } from './resources.ts';
 
@@ -33,26 +34,34 @@ interface DiscoveryGroup {
 
 const AGGREGATED = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json';
 
-/** Flattens aggregated discovery: the first (preferred) version of each group wins; the others are listed in `versions`. */
+/**
+ * Flattens aggregated discovery: each resource of a group once, in the first (preferred) version that serves it, so
+ * that one served only by another version (a beta kind beside a group's v1) is still found; every version that serves
+ * it is listed in `versions`.
+ */
 export function flattenDiscovery(groups: DiscoveryGroup[]): ServedResource[] {
   const served: ServedResource[] = [];
   for (const group of groups) {
-    const version = group.versions?.[0];
+    const seen = new Set<string>();
     const versionsOf = (resource: string) => (group.versions ?? []).filter((v) => v.resources?.some((r) => r.resource === resource)).map((v) => v.version);
-    for (const r of version?.resources ?? []) {
-      // Anything but "Cluster" is namespaced: a call must never be widened to the whole cluster by a missing scope.
-      served.push({
-        group: group.metadata?.name ?? '', version: version!.version, resource: r.resource,
-        kind: r.responseKind?.kind ?? '', namespaced: r.scope !== 'Cluster', verbs: r.verbs ?? [], shortNames: r.shortNames ?? [],
-        versions: versionsOf(r.resource),
-      });
+    for (const version of group.versions ?? []) {
+      for (const r of version.resources ?? []) {
+        if (seen.has(r.resource)) continue;
+        seen.add(r.resource);
+        // Anything but "Cluster" is namespaced: a call must never be widened to the whole cluster by a missing scope.
+        served.push({
+          group: group.metadata?.name ?? '', version: version.version, resource: r.resource,
+          kind: r.responseKind?.kind ?? '', namespaced: r.scope !== 'Cluster', verbs: r.verbs ?? [], shortNames: r.shortNames ?? [],
+          versions: versionsOf(r.resource),
+        });
+      }
     }
   }
   return served;
 }
 
 /** Finds a served resource by plural, kind or short name, optionally qualified by group. */
-export function findResource(served: ServedResource[], argument: string): ServedResource[] {
+export function findResource(served: readonly ServedResource[], argument: string): ServedResource[] {
   const parsed = parseResourceArgument(argument);
   if (!parsed || parsed.subresource) return [];
   const name = parsed.resource;
@@ -63,20 +72,114 @@ export function findResource(served: ServedResource[], argument: string): Served
   return qualified.length > 1 && !argument.includes('.') && qualified.some((r) => r.group === '') ? qualified.filter((r) => r.group === '') : qualified;
 }
 
+/** What a rule names: its API groups and resources, `*` for all. */
+export interface RuleNames {
+  apiGroups?: readonly string[];
+  resources?: readonly string[];
+}
+
+/** The served resources by API group and by name: what the pairs of a rule's apiGroups × resources really are. */
+export class ServedKinds {
+  private readonly byGroup = new Map<string, ServedResource[]>();
+  private readonly byName = new Map<string, ServedResource[]>();
+  private readonly byPair = new Map<string, ServedResource>();
+
+  constructor(readonly resources: readonly ServedResource[]) {
+    for (const r of resources) {
+      append(this.byGroup, r.group, r);
+      append(this.byName, r.resource, r);
+      this.byPair.set(`${r.group}|${r.resource}`, r);
+    }
+  }
+
+  /**
+   * The served resources a rule names, wildcards expanded: a pair the cluster does not serve (`apps` × `pods`) is
+   * no kind, and neither is a subresource (`pods/log`, a scale), which no generic tool takes.
+   */
+  named(rule: RuleNames): readonly ServedResource[] {
+    const groups = rule.apiGroups ?? [];
+    const resources = rule.resources ?? [];
+    const everyGroup = groups.includes('*');
+    if (resources.includes('*')) return everyGroup ? this.resources : groups.flatMap((g) => this.byGroup.get(g) ?? []);
+    if (everyGroup) return resources.flatMap((r) => this.byName.get(r) ?? []);
+    return groups.flatMap((g) => resources.flatMap((r) => this.byPair.get(`${g}|${r}`) ?? []));
+  }
+
+  /** The API groups that some rule names and the cluster does not serve (`*` names only served ones). */
+  unservedGroups(rules: readonly RuleNames[]): string[] {
+    return [...new Set(rules.flatMap((rule) => (rule.apiGroups ?? []).filter((g) => g !== '*' && !this.byGroup.has(g))))];
+  }
+}
+
+/**
+ * How long a read answers for API groups the rules name but the cluster does not serve: the built-in `edit` role
+ * names `extensions`, which nothing serves any more, and a Role may be written before the CRD it names is installed.
+ */
+export const UNSERVED_RECHECK_MS = 5 * 60_000;
+
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const values = map.get(key);
+  if (values) values.push(value);
+  else map.set(key, [value]);
+}
+
+interface Read {
+  /** performance.now() when the read was sent. */
+  at: number;
+  kinds: Promise<ServedKinds>;
+  /** Unserved groups that rules named since this read: a group first named later makes it read again. */
+  unserved: Set<string>;
+}
+
 export class ApiResources {
-  private served?: Promise<ServedResource[]>;
+  private read?: Read;
 
-  constructor(private readonly kube: KubeClient) {}
+  constructor(private readonly kube: KubeClient, private readonly now: () => number = () => performance.now()) {}
 
-  list(): Promise<ServedResource[]> {
-    this.served ??= Promise.all([
-      this.kube.json<{ items?: DiscoveryGroup[] }>({ path: '/api', accept: AGGREGATED }),
-      this.kube.json<{ items?: DiscoveryGroup[] }>({ path: '/apis', accept: AGGREGATED }),
-    ]).then(([core, groups]) => flattenDiscovery([...(core.items ?? []), ...(groups.items ?? [])]))
-      .catch((error) => {
-        this.served = undefined; // a failed discovery is retried on the next call
-        throw error;
-      });
-    return this.served;
+  async list(): Promise<readonly ServedResource[]> {
+    return (await this.kinds()).resources;
+  }
+
+  /** The served kinds as last read (read now when never read). */
+  kinds(): Promise<ServedKinds> {
+    return (this.read ??= this.fetch()).kinds;
+  }
+
+  /**
+   * The served kinds to match rules reviewed at `since` (a performance.now() time) against. A list read before then
+   * is read again when the rules name an API group it lacks that no rule named before (a CRD installed since, with
+   * its RBAC), or any group it lacks once it is UNSERVED_RECHECK_MS old; rules that name only served groups cost
+   * no request. An answer equal to the last is the same object, so that nothing looks changed.
+   */
+  async kindsFor(rules: readonly RuleNames[], since: number): Promise<ServedKinds> {
+    const read = (this.read ??= this.fetch());
+    const kinds = await read.kinds;
+    const unserved = kinds.unservedGroups(rules);
+    const stale = read.at < since && unserved.some((g) => !read.unserved.has(g) || since - read.at >= UNSERVED_RECHECK_MS);
+    if (!stale) {
+      for (const g of unserved) read.unserved.add(g);
+      return kinds;
+    }
+    if (this.read === read) this.read = this.fetch(kinds, unserved);
+    return this.read.kinds;
+  }
+
+  /** One read of aggregated discovery; `previous` is kept when the answer equals it. */
+  private fetch(previous?: ServedKinds, unserved: readonly string[] = []): Read {
+    const read: Read = {
+      at: this.now(),
+      unserved: new Set(unserved),
+      kinds: Promise.all([
+        this.kube.json<{ items?: DiscoveryGroup[] }>({ path: '/api', accept: AGGREGATED }),
+        this.kube.json<{ items?: DiscoveryGroup[] }>({ path: '/apis', accept: AGGREGATED }),
+      ]).then(([core, groups]) => {
+        const resources = flattenDiscovery([...(core.items ?? []), ...(groups.items ?? [])]);
+        return previous && JSON.stringify(previous.resources) === JSON.stringify(resources) ? previous : new ServedKinds(resources);
+      }),
+    };
+    read.kinds.catch(() => {
+      if (this.read === read) this.read = undefined; // a failed discovery is retried on the next call
+    });
+    return read;
   }
 }

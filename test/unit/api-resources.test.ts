@@ -1,0 +1,84 @@
+// The kinds the cluster serves, as the offer and the generic tools read them: aggregated discovery flattened, the
+// pairs a rule names, and when the list is read again.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiResources, flattenDiscovery, UNSERVED_RECHECK_MS } from '../../src/kube/api-resources.ts';
+import type { KubeClient, KubeRequest } from '../../src/kube/client.ts';
+import { served } from './served-kinds.ts';
+
+const resource = (name: string, scope = 'Namespaced') => ({ resource: name, responseKind: { kind: name }, scope, verbs: ['get', 'list'] });
+
+test('each resource of a group once, in the first version that serves it: a kind only a later version serves is found', () => {
+  const flat = flattenDiscovery([{ metadata: { name: 'storage.k8s.io' }, versions: [
+    { version: 'v1', resources: [resource('storageclasses', 'Cluster'), resource('csidrivers', 'Cluster')] },
+    { version: 'v1beta1', resources: [resource('storageclasses', 'Cluster'), resource('volumeattributesclasses', 'Cluster')] },
+  ] }]);
+  assert.deepEqual(flat.map((r) => `${r.resource}@${r.version}`), ['storageclasses@v1', 'csidrivers@v1', 'volumeattributesclasses@v1beta1']);
+});
+
+test('a rule names the served pairs of its apiGroups × resources, wildcards expanded, and no subresource', () => {
+  const kinds = served('pods', 'events', 'nodes!', 'deployments.apps', 'statefulsets.apps', 'pods.metrics.k8s.io', 'widgets.example.com');
+  const named = (apiGroups: string[], resources: string[]) => kinds.named({ apiGroups, resources }).map((r) => `${r.resource}.${r.group || 'core'}`);
+  assert.deepEqual(named(['', 'apps'], ['pods', 'pods/log', 'deployments', 'events']), ['pods.core', 'events.core', 'deployments.apps']);
+  assert.deepEqual(named(['*'], ['pods']), ['pods.core', 'pods.metrics.k8s.io']);
+  assert.deepEqual(named(['apps'], ['*']), ['deployments.apps', 'statefulsets.apps']);
+  assert.deepEqual(named(['*'], ['*/scale', 'pods/exec']), []);
+  assert.deepEqual(named(['example.org'], ['*']), [], 'a group nothing serves');
+  assert.equal(named(['*'], ['*']).length, 7);
+  assert.deepEqual(kinds.unservedGroups([{ apiGroups: ['', 'extensions', '*'] }, { apiGroups: ['example.org', 'extensions'] }]), ['extensions', 'example.org']);
+});
+
+/** Aggregated discovery answering with `groups()` (core first), every read recorded. */
+function discoveryApi(groups: () => string[]) {
+  const reads: string[] = [];
+  const client = {
+    async json(request: KubeRequest) {
+      reads.push(request.path);
+      assert.match(request.accept ?? '', /^application\/json;g=apidiscovery\.k8s\.io;v=v2;as=APIGroupDiscoveryList/);
+      const names = request.path === '/api' ? [''] : groups();
+      return { items: names.map((name) => ({ metadata: { name }, versions: [{ version: 'v1', resources: [resource('things')] }] })) };
+    },
+  } as unknown as KubeClient;
+  return { client, reads };
+}
+
+test('the served list is read once; a discovery reads it again only for an API group the rules name and it lacks', async () => {
+  let groups = ['apps'];
+  let now = 0;
+  const api = discoveryApi(() => groups);
+  const resources = new ApiResources(api.client, () => now);
+  const first = await resources.kindsFor([{ apiGroups: ['', 'apps', 'extensions'] }], 0);
+  assert.deepEqual(api.reads, ['/api', '/apis'], 'the first read: nothing read again for a group it lacks');
+  assert.equal(await resources.kinds(), first);
+  now = 30_000;
+  assert.equal(await resources.kindsFor([{ apiGroups: ['apps', 'extensions', '*'] }], now), first, 'a refresh: the same groups, nothing read');
+  assert.equal(api.reads.length, 2);
+  groups = ['apps', 'example.com'];
+  now = 60_000;
+  const next = await resources.kindsFor([{ apiGroups: ['extensions', 'example.com'] }], now);
+  assert.equal(api.reads.length, 4, 'a group no rule named before: read again');
+  assert.deepEqual(next.named({ apiGroups: ['example.com'], resources: ['things'] }).length, 1);
+  assert.equal(await resources.kinds(), next, 'the tools use the new list');
+  now = 90_000;
+  assert.equal(await resources.kindsFor([{ apiGroups: ['extensions'] }], now), next, 'still unserved: not read again');
+  now = 60_000 + UNSERVED_RECHECK_MS;
+  assert.equal(await resources.kindsFor([{ apiGroups: ['extensions'] }], now), next, 'read again once old, and unchanged: the same object');
+  assert.equal(api.reads.length, 6);
+});
+
+test('a failed read is not kept: the next one asks again', async () => {
+  let fail = true;
+  const reads: string[] = [];
+  const client = {
+    async json(request: KubeRequest) {
+      reads.push(request.path);
+      if (fail) throw new Error('connect ECONNREFUSED');
+      return { items: [] };
+    },
+  } as unknown as KubeClient;
+  const resources = new ApiResources(client);
+  await assert.rejects(resources.kinds(), /ECONNREFUSED/);
+  fail = false;
+  assert.deepEqual((await resources.kinds()).resources, []);
+  assert.equal(reads.length, 4);
+});
