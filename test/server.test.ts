@@ -21,7 +21,7 @@ const FIXTURES: Record<string, Fixture> = {
   wildcard: { role: 'eks-mcp-agent', binding: 'wildcard', user: 'eks-agent:wildcard', broad: true },
   'cluster-viewer': {
     role: 'eks-mcp-agent', binding: 'cluster-viewer', user: 'eks-agent:cluster-viewer',
-    samples: { resources_get: { resource: 'nodes', name: 'kwok-node-0' } },
+    samples: { resources_describe: { resource: 'nodes', name: 'kwok-node-0' } },
   },
   'access-policy': { role: 'eks-mcp-viewer', binding: 'auditor', user: 'eks-viewer:auditor' },
   'aws-auth': { role: 'eks-mcp-legacy', binding: 'legacy-bot', user: 'legacy:legacy-bot' },

@@ -29,9 +29,13 @@ export function cataloguePermissions(catalogue: readonly ToolDeclaration[]): Per
   return catalogue.flatMap((t) => [...allPermissions(t), ...(t.advertisedFor?.probes ?? [])]);
 }
 
-/** group|resource pairs that a specific tool serves with this verb: the generic tools are for the rest. */
+/**
+ * group|resource pairs that a specific tool serves with this verb, or with any read verb for a read (events_list
+ * serves events, whether the grant is get or list): the generic tools are for the rest.
+ */
 function coveredKinds(catalogue: readonly ToolDeclaration[], verb: string): Set<string> {
-  return new Set(catalogue.flatMap((t) => t.permissions).filter((p) => p.verb === verb && !p.subresource).map((p) => `${p.group}|${p.resource}`));
+  const alike = READ_VERBS.has(verb) ? READ_VERBS : new Set([verb]);
+  return new Set(catalogue.flatMap((t) => t.permissions).filter((p) => alike.has(p.verb) && !p.subresource).map((p) => `${p.group}|${p.resource}`));
 }
 
 /** Which tools the permissions allow, and with which namespaces. Pure: the golden files pin its answer. */

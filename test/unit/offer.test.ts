@@ -199,15 +199,19 @@ test('the signature changes with the tools and their namespaces, and not with an
   assert.equal(sig(reader), JSON.stringify([['whoami', null], ['pods_list', ['team-a']]]));
 });
 
-test('a kind counts as served by a specific tool only for that tool\'s own verb, and not through a subresource', async () => {
+test('a kind counts as served by a specific tool that reads it, for any read; for a write only with the tool\'s own verb; never through a subresource', async () => {
   const secretGet = tool('secret_get', [perm('get', 'secrets')]);
   const podLogs = tool('pod_logs', [{ ...perm('list', 'pods'), subresource: 'log' }]);
-  const own = [genericList, secretGet, podLogs];
-  const lists = (resources: string[]): ResourceRule => ({ verbs: ['list'], apiGroups: [''], resources });
-  const set = await discoverPermissions(authorizationApi({ rules: { 'team-a': { rules: [lists(['secrets'])] }, 'team-b': { rules: [lists(['pods'])] } } }).client,
-    ['team-a', 'team-b'], cataloguePermissions(own));
-  const ad = advertise(own, set).find((a) => a.tool.name === 'resources_list');
-  assert.deepEqual(ad?.namespaces, ['team-a', 'team-b'], 'secret_get serves get, not list; pod_logs serves pods/log, not pods');
+  const podsRemover = tool('pods_remove', [perm('delete', 'pods')], { annotations: write, confirm: () => 'delete?' });
+  const genericDelete = tool('resources_delete', [], { annotations: write, confirm: () => 'delete?', advertisedFor: { verb: 'delete', probes: [] } });
+  const own = [genericList, genericDelete, secretGet, podLogs, podsRemover];
+  const rule = (verbs: string[], resources: string[]): ResourceRule => ({ verbs, apiGroups: [''], resources });
+  const set = await discoverPermissions(authorizationApi({ rules: {
+    'team-a': { rules: [rule(['list', 'delete'], ['secrets'])] }, 'team-b': { rules: [rule(['list', 'delete'], ['pods'])] },
+  } }).client, ['team-a', 'team-b'], cataloguePermissions(own));
+  const ads = new Map(advertise(own, set).map((ad) => [ad.tool.name, ad.namespaces]));
+  assert.deepEqual(ads.get('resources_list'), ['team-b'], 'secret_get reads secrets, so listing them is its too; pod_logs reads pods/log, not pods');
+  assert.deepEqual(ads.get('resources_delete'), ['team-a'], 'pods_remove deletes pods; nothing deletes secrets');
 });
 
 test('an output schema is advertised, and structured content sent, only with --structured-output', async () => {
