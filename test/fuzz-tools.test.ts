@@ -104,11 +104,12 @@ test(`every tool's input, fuzzed (${RUNS} calls, seed ${SEED}): no crash, a clea
   const kube = new RecordingClient(cluster.endpoint, readFileSync(cluster.caFile), asAgent);
   const permissions = await discoverPermissions(kube, [NS, 'team-a'], cataloguePermissions(catalogue));
   // A client that cannot ask its user, under --confirm-by-argument: every tool the role allows is offered to it.
-  const offer = new Offer(catalogue, permissions, { readOnly: false, confirmByArgument: true });
+  const apiResources = new ApiResources(kube);
+  const offer = new Offer(catalogue, permissions, await apiResources.kinds(), { readOnly: false, confirmByArgument: true });
   const caller = { canAsk: false };
   const advertised = new Map(offer.tools(caller).map((ad) => [ad.tool.name, ad]));
   assert.ok(advertised.has('pods_delete') && advertised.has('deployments_scale') && !advertised.has('pods_exec') && !advertised.has('nodes_list'), [...advertised.keys()].join());
-  const ctx = { kube, permissions, apiResources: new ApiResources(kube), signal: new AbortController().signal, now: () => new Date() };
+  const ctx = { kube, permissions, apiResources, signal: new AbortController().signal, now: () => new Date() };
   const log = pino({ level: 'silent' });
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => void unhandled.push(reason);

@@ -3,7 +3,9 @@
 // adapter renders the answer (tools/list, the refusal text) and the commands print it.
 import { z, type ZodRawShape } from 'zod';
 import type { ToolAnnotations } from '@modelcontextprotocol/server';
-import type { PermissionSet } from '../rbac/discovery.ts';
+import type { NamespaceReview, PermissionSet } from '../rbac/discovery.ts';
+import type { ServedKinds } from '../kube/api-resources.ts';
+import { someKindGrantedBeyond } from '../rbac/rules.ts';
 import { READ_VERBS, type Permission } from '../rbac/permission.ts';
 import { allPermissions, describeNeeds, type ToolDeclaration } from '../tool.ts';
 import type { Finding } from '../rbac/broad-grants.ts';
@@ -38,14 +40,38 @@ function coveredKinds(catalogue: readonly ToolDeclaration[], verb: string): Set<
   return new Set(catalogue.flatMap((t) => t.permissions).filter((p) => alike.has(p.verb) && !p.subresource).map((p) => `${p.group}|${p.resource}`));
 }
 
-/** Which tools the permissions allow, and with which namespaces. Pure: the golden files pin its answer. */
-export function advertise(catalogue: readonly ToolDeclaration[], permissions: PermissionSet, readOnly = false): Advertisement[] {
+/** The generic tools, each with its verb and the kinds it is not offered for (none for a tool of any kind). */
+function genericTools(catalogue: readonly ToolDeclaration[]) {
+  return catalogue.flatMap((tool) => (tool.advertisedFor
+    ? [{ tool, ...tool.advertisedFor, covered: tool.advertisedFor.anyKind ? new Set<string>() : coveredKinds(catalogue, tool.advertisedFor.verb) }]
+    : []));
+}
+
+/**
+ * The cluster-scoped kinds whose cluster-wide grant would offer a generic tool in a namespace where no namespaced kind
+ * does: discovery asks the server about each, since a namespace's rules also list what a RoleBinding names, which
+ * grants nothing on a cluster-scoped kind.
+ */
+export function clusterKindQuestions(catalogue: readonly ToolDeclaration[], reviews: readonly NamespaceReview[], served: ServedKinds): Permission[] {
+  return genericTools(catalogue).flatMap(({ verb, covered }) => reviews.flatMap((review) => {
+    const clusterScoped: Permission[] = [];
+    const namespaced = someKindGrantedBeyond(review.rules, verb, covered, served, (k) => {
+      if (!k.namespaced) clusterScoped.push({ group: k.group, resource: k.resource, verb, scope: 'cluster' });
+      return k.namespaced;
+    });
+    return namespaced ? [] : clusterScoped;
+  }));
+}
+
+/** Which tools the permissions allow on the kinds the cluster serves, and with which namespaces. Pure: the golden files pin its answer. */
+export function advertise(catalogue: readonly ToolDeclaration[], permissions: PermissionSet, served: ServedKinds, readOnly = false): Advertisement[] {
+  const generic = new Map(genericTools(catalogue).map((g) => [g.tool, g]));
   const out: Advertisement[] = [];
   for (const tool of catalogue) {
     if (readOnly && !isReadOnlyTool(tool)) continue;
-    if (tool.advertisedFor) {
-      const { verb, probes, anyKind } = tool.advertisedFor;
-      const namespaces = permissions.namespacesGrantingVerbBeyond(verb, anyKind ? new Set() : coveredKinds(catalogue, verb), probes);
+    const beyond = generic.get(tool);
+    if (beyond) {
+      const namespaces = permissions.namespacesGrantingVerbBeyond(beyond.verb, beyond.covered, beyond.probes, served);
       if (namespaces.length) out.push({ tool, namespaces, namespaceOptional: true });
       continue;
     }
@@ -125,9 +151,11 @@ export class Offer {
   constructor(
     readonly catalogue: readonly ToolDeclaration[],
     readonly permissions: PermissionSet,
+    /** The kinds the cluster served when the permissions were discovered. */
+    readonly served: ServedKinds,
     readonly options: OfferOptions,
   ) {
-    this.byName = new Map(advertise(catalogue, permissions, options.readOnly)
+    this.byName = new Map(advertise(catalogue, permissions, served, options.readOnly)
       .filter((ad) => this.narrowing(ad.tool.name) === undefined)
       .map((ad) => [ad.tool.name, ad]));
   }

@@ -1,9 +1,10 @@
 // Asks the cluster what the connection's identity may do, and answers every permission question from that.
 // This is the one place where permissions are decided: advertising a tool and admitting a call both ask here.
+import type { ServedKinds, ServedResource } from '../kube/api-resources.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { KubeApiError } from '../kube/errors.ts';
 import { type Permission, permissionKey } from './permission.ts';
-import { type Grant, type ResourceRule, grantCovers, grantFromRules, verbMatches } from './rules.ts';
+import { type Grant, type ResourceRule, grantCovers, grantFromRules, someKindGrantedBeyond, verbMatches } from './rules.ts';
 
 export interface NamespaceReview {
   namespace: string;
@@ -143,13 +144,14 @@ export class PermissionSet {
   }
 
   /**
-   * Namespaces where `verb` is granted, without a name limit, on some kind outside `covered` (group|resource
-   * pairs that specific tools serve): from the rules, or from the probes' decisions where a review is incomplete.
+   * Namespaces where `verb` is granted, without a name limit, on some kind the cluster serves outside `covered`
+   * (group|resource pairs that specific tools serve): from the rules, or from the probes' decisions where a review is
+   * incomplete. A cluster-scoped kind counts only where discovery decided it granted cluster-wide: a namespace's rules
+   * also list what a RoleBinding names, which grants nothing on it.
    */
-  namespacesGrantingVerbBeyond(verb: string, covered: ReadonlySet<string>, probes: readonly Permission[]): string[] {
-    return this.reviews.filter((review) => review.rules.some((rule) => verbMatches(rule, verb) && (rule.resourceNames ?? []).length === 0
-      && (rule.apiGroups ?? []).some((group) => (rule.resources ?? []).some((resource) =>
-        group === '*' || resource === '*' || (!resource.includes('/') && !covered.has(`${group}|${resource}`)))))
+  namespacesGrantingVerbBeyond(verb: string, covered: ReadonlySet<string>, probes: readonly Permission[], served: ServedKinds): string[] {
+    const clusterWide = (k: ServedResource) => this.decision({ group: k.group, resource: k.resource, verb, scope: 'cluster' }).kind !== 'none';
+    return this.reviews.filter((review) => someKindGrantedBeyond(review.rules, verb, covered, served, (k) => k.namespaced || clusterWide(k))
       || (review.incomplete && probes.some((p) => this.decision(p, review.namespace).kind !== 'none')))
       .map((review) => review.namespace);
   }
@@ -188,13 +190,14 @@ export interface NamespacedQuestion {
  * does not grant), permissions the rules do not grant when the review is incomplete, and `elsewhere`'s
  * questions about namespaces outside the scope. Questions that need no rules review are sent with the reviews,
  * not after them; a question whose refusal follows from another's (see refusalImplies) is asked only when no
- * such refusal came.
+ * such refusal came. `followUp` names permissions that only the rules tell to ask about, once the reviews are in.
  */
 export async function discoverPermissions(
   client: KubeClient,
   namespaces: readonly string[],
   permissions: readonly Permission[],
   elsewhere: readonly NamespacedQuestion[] = [],
+  followUp: (reviews: readonly NamespaceReview[]) => Promise<readonly Permission[]> = async () => [],
 ): Promise<PermissionSet> {
   const wanted = unique(permissions);
   const extensions = [...new Set(wanted.map((p) => p.group).filter((g) => EXTENSION_GROUPS.has(g)))];
@@ -205,8 +208,16 @@ export async function discoverPermissions(
     const key = decisionKey(permission, namespace);
     if (!questions.has(key)) questions.set(key, { key, permission, namespace });
   };
-  for (const p of wanted) for (const ns of p.scope === 'cluster' ? [undefined] : namespaces) add(p, ns);
+  const addAll = (ps: readonly Permission[]) => {
+    for (const p of ps) for (const ns of p.scope === 'cluster' ? [undefined] : namespaces) add(p, ns);
+  };
+  addAll(wanted);
   for (const { namespace, permission } of elsewhere) add(permission, namespace);
+  const asked = new Set(questions.keys());
+  const following = reviewing.then(followUp).then((more) => {
+    addAll(more);
+    return [...questions.values()].filter((q) => !asked.has(q.key));
+  });
 
   const ask = async ({ permission, namespace }: Question): Promise<Decision> => {
     if (EXTENSION_GROUPS.has(permission.group) && (await serving).some(([group, ok]) => group === permission.group && !ok)) {
@@ -226,12 +237,14 @@ export async function discoverPermissions(
     }
     return pending;
   };
-  const [decided, reviews] = await Promise.all([
-    Promise.all([...questions.values()].map(async (q) => [q.key, await answer(q)] as const)),
+  const answerAll = (qs: readonly Question[]) => Promise.all(qs.map(async (q) => [q.key, await answer(q)] as const));
+  const [decided, followed, reviews] = await Promise.all([
+    answerAll([...questions.values()]),
+    following.then(answerAll),
     reviewing,
     serving, // awaited here too: its failure fails the discovery even when no question waited for it
   ]);
-  const decisions = new Map<string, Decision>(decided);
+  const decisions = new Map<string, Decision>([...decided, ...followed]);
   const accessReviews = [...decisions.values()].filter((d) => d.source === 'access-review').length;
   return new PermissionSet(client, namespaces, reviews, decisions, reviews.length + accessReviews + extensions.length);
 }

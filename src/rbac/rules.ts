@@ -1,5 +1,6 @@
 // RBAC rule matching exactly as the API server's authorizer does it (k8s.io/kubernetes
 // pkg/apis/rbac/v1 evaluation helpers), applied to the rules a SelfSubjectRulesReview returns.
+import type { ServedKinds, ServedResource } from '../kube/api-resources.ts';
 
 export interface ResourceRule {
   verbs: string[];
@@ -79,4 +80,15 @@ export function grantCovers(grant: Grant, name?: string): boolean {
   if (grant.kind === 'all') return true;
   if (grant.kind === 'none') return false;
   return name !== undefined && grant.names.includes(name);
+}
+
+/**
+ * Whether `counts` holds for some kind the cluster serves on which a rule grants `verb` for every object (no
+ * resourceNames), which takes that verb, and which `covered` (group|resource pairs) leaves out: where a generic tool
+ * reaches beyond the others. Stops at the first such kind.
+ */
+export function someKindGrantedBeyond(rules: readonly ResourceRule[], verb: string, covered: ReadonlySet<string>, served: ServedKinds,
+  counts: (kind: ServedResource) => boolean): boolean {
+  return rules.some((rule) => verbMatches(rule, verb) && (rule.resourceNames ?? []).length === 0
+    && served.named(rule).some((kind) => kind.verbs.includes(verb) && !covered.has(`${kind.group}|${kind.resource}`) && counts(kind)));
 }

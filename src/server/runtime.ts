@@ -6,10 +6,10 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { connect, type Connection } from '../connection.ts';
 import { discoverPermissions, type PermissionSet } from '../rbac/discovery.ts';
-import { ApiResources } from '../kube/api-resources.ts';
+import { ApiResources, type ServedKinds } from '../kube/api-resources.ts';
 import { catalogue as defaultCatalogue } from '../../tools/index.ts';
 import type { ToolDeclaration } from '../tool.ts';
-import { cataloguePermissions, Offer, type Advertisement } from '../policy/offer.ts';
+import { cataloguePermissions, clusterKindQuestions, Offer, type Advertisement } from '../policy/offer.ts';
 import type { ToolCallHook } from '../policy/gate.ts';
 import { selfSubjectReview } from '../kube/resources.ts';
 import { classifyBroadGrants, findingsForLog, findingsKey, guardQuestions, type Finding } from '../rbac/broad-grants.ts';
@@ -31,6 +31,8 @@ export interface RuntimeOptions {
   guard?: 'enforce' | 'report';
   /** The IAM side as checked at start (EKS only). */
   iam?: IamSide;
+  /** The reader of the kinds the cluster serves that the first discovery used: the refreshes and the generic tools go on with it. */
+  apiResources?: ApiResources;
 }
 
 export interface PermissionsChange {
@@ -61,7 +63,7 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   readonly iam: IamSide | undefined;
   /** The tools `--tools` lets through (all of the catalogue without it). */
   readonly selected: ReadonlySet<string>;
-  /** The kinds the cluster serves, for the generic tools: discovered once per process, on first use. */
+  /** The kinds the cluster serves, for the offer and the generic tools: read at start, and again when a refresh finds a new API group. */
   readonly apiResources: ApiResources;
   /** Calls in flight per principal and per session, across every transport of this process. */
   readonly callSlots = new InFlightLimiter();
@@ -74,14 +76,15 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     readonly log: Logger,
     readonly catalogue: readonly ToolDeclaration[],
     permissions: PermissionSet,
+    served: ServedKinds,
     private readonly options: RuntimeOptions = {},
   ) {
     super();
     this.selected = selectTools(config.tools, catalogue.map((t) => t.name));
     this.iam = options.iam;
     this.findings = findingsOf(permissions, config.namespaces);
-    this.offer = this.offerFor(permissions, this.findings);
-    this.apiResources = new ApiResources(connection.kube);
+    this.offer = this.offerFor(permissions, served, this.findings);
+    this.apiResources = options.apiResources ?? new ApiResources(connection.kube);
     this.names = new NameCompletions(connection.kube);
     this.fingerprint = permissions.fingerprint();
     const interval = options.refreshIntervalMs ?? 0;
@@ -97,9 +100,13 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     return this.offer.permissions;
   }
 
-  private offerFor(permissions: PermissionSet, findings: readonly Finding[]): Offer {
+  get served(): ServedKinds {
+    return this.offer.served;
+  }
+
+  private offerFor(permissions: PermissionSet, served: ServedKinds, findings: readonly Finding[]): Offer {
     const { readOnly, confirmByArgument, structuredOutput, tools } = this.config;
-    return new Offer(this.catalogue, permissions, {
+    return new Offer(this.catalogue, permissions, served, {
       readOnly, confirmByArgument, structuredOutput,
       ...(tools ? { selected: { names: this.selected, patterns: tools } } : {}),
       ...(this.withdraws(findings) ? { withdrawnFor: findings } : {}),
@@ -108,7 +115,7 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
 
   /** What a client that can ask its user is offered, for these permissions and findings (doctor, the refusal's Role). */
   advertisements(permissions = this.permissions, findings: readonly Finding[] = this.findings): Advertisement[] {
-    return this.offerFor(permissions, findings).tools({ canAsk: true });
+    return this.offerFor(permissions, this.served, findings).tools({ canAsk: true });
   }
 
   /** Whether these findings withdraw the tools: serving (not doctor), and no --accept-broad-role. */
@@ -163,31 +170,31 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
 
   /** Re-discovers; swaps the permissions and tells the sessions only when an answer changed. */
   private async refresh(reason: string): Promise<boolean> {
-    let next: PermissionSet;
+    let next: Discovered;
     try {
-      next = await discover(this.connection, this.config.namespaces, this.catalogue);
+      next = await discover(this.connection, this.config.namespaces, this.catalogue, this.apiResources);
     } catch (error) {
       this.log.warn({ reason, err: { message: (error as Error).message } }, 'permission refresh failed; keeping the last known permissions');
       return false;
     }
-    const fingerprint = next.fingerprint();
-    if (fingerprint === this.fingerprint) {
+    const fingerprint = next.permissions.fingerprint();
+    if (fingerprint === this.fingerprint && next.served === this.served) {
       // The same answers, but decisions made lazily since (generic tools) may be stale: start them afresh.
-      this.offer = this.offerFor(next, this.findings);
+      this.offer = this.offerFor(next.permissions, next.served, this.findings);
       return false;
     }
     const previous = this.offer;
-    const findings = findingsOf(next, this.config.namespaces);
+    const findings = findingsOf(next.permissions, this.config.namespaces);
     const findingsChanged = findingsKey(findings) !== findingsKey(this.findings);
     this.findings = findings;
-    this.offer = this.offerFor(next, findings);
+    this.offer = this.offerFor(next.permissions, next.served, findings);
     this.fingerprint = fingerprint;
     if (findingsChanged) this.logFindings('change');
     const before = new Set(previous.names());
     const after = new Set(this.offer.names());
     const change = { reason, added: [...after].filter((n) => !before.has(n)), removed: [...before].filter((n) => !after.has(n)) };
     const offerChanged = previous.signature() !== this.offer.signature();
-    this.log.info({ ...change, offerChanged, discoveryRequests: next.requestCount }, 'permissions changed');
+    this.log.info({ ...change, offerChanged, discoveryRequests: next.permissions.requestCount }, 'permissions changed');
     // Clients re-list only when what they would see changed (a tool, or a namespace choice), never for less.
     if (offerChanged) this.emit('permissions', change);
     return true;
@@ -245,10 +252,24 @@ function readIamSide(config: Config, connection: Connection, signal: AbortSignal
   return eks.credentials.get().then(() => checkIamSide(config, eks.host.get, signal), () => undefined);
 }
 
-/** The catalogue's permissions and the broad-grant guard's, discovered together. */
-function discover(connection: Connection, namespaces: readonly string[], catalogue: readonly ToolDeclaration[]): Promise<PermissionSet> {
+interface Discovered {
+  permissions: PermissionSet;
+  /** The kinds the cluster serves, which the rules were matched against. */
+  served: ServedKinds;
+}
+
+/**
+ * The catalogue's permissions and the broad-grant guard's, discovered together; the served kinds read meanwhile (at
+ * start; on a refresh only when the rules name an API group they lack), then the cluster-scoped kinds only the rules
+ * point to.
+ */
+async function discover(connection: Connection, namespaces: readonly string[], catalogue: readonly ToolDeclaration[], apiResources: ApiResources): Promise<Discovered> {
   const guard = guardQuestions();
-  return discoverPermissions(connection.kube, namespaces, [...cataloguePermissions(catalogue), ...guard.permissions], guard.elsewhere);
+  const since = performance.now();
+  void apiResources.kinds(); // the first read goes with the reviews, not after them
+  const permissions = await discoverPermissions(connection.kube, namespaces, [...cataloguePermissions(catalogue), ...guard.permissions], guard.elsewhere,
+    async (reviews) => clusterKindQuestions(catalogue, reviews, await apiResources.kindsFor(reviews.flatMap((r) => r.rules), since)));
+  return { permissions, served: await apiResources.kinds() }; // what kindsFor read
 }
 
 function findingsOf(permissions: PermissionSet, namespaces: readonly string[]): Finding[] {
@@ -263,8 +284,9 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
   const stopIam = new AbortController();
   const iamSide = readIamSide(config, connection, stopIam.signal);
   // The identity is for the operator's log (the agent's whoami hides the IAM side) and the refusal's Role.
-  const [permissions, identity, , iam] = await Promise.all([
-    discover(connection, config.namespaces, catalogue),
+  const apiResources = new ApiResources(connection.kube);
+  const [{ permissions, served }, identity, , iam] = await Promise.all([
+    discover(connection, config.namespaces, catalogue, apiResources),
     selfSubjectReview(connection.kube).then(({ extra, ...user }) => ({ ...user, ...(extra ? { extra: withoutKeyId(extra) } : {}) }), () => undefined),
     checkNamespaces(connection.kube, config.namespaces), // a scope naming a namespace that does not exist is a typo
     iamSide,
@@ -272,8 +294,8 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
     stopIam.abort();
     throw error;
   });
-  const runtime = new Runtime(config, connection, log, catalogue, permissions, {
-    refreshIntervalMs: config.refreshInterval * 1000, ...options, ...(iam ? { iam } : {}),
+  const runtime = new Runtime(config, connection, log, catalogue, permissions, served, {
+    refreshIntervalMs: config.refreshInterval * 1000, apiResources, ...options, ...(iam ? { iam } : {}),
   });
   if (runtime.refuses()) {
     await runtime.shutdown(0);

@@ -9,6 +9,7 @@ import { KubeApiError } from '../../src/kube/errors.ts';
 import type { Permission } from '../../src/rbac/permission.ts';
 import type { ResourceRule } from '../../src/rbac/rules.ts';
 import { authorizationApi, type Answers, type ResourceAttributes } from './authorization-api.ts';
+import { cluster } from './served-kinds.ts';
 
 const listPods: Permission = { group: '', resource: 'pods', verb: 'list', scope: 'namespaced' };
 const getPods: Permission = { group: '', resource: 'pods', verb: 'get', scope: 'namespaced' };
@@ -169,22 +170,28 @@ test('namespacesAllowing: every permission granted at least for some objects, cl
   assert.deepEqual(nodesDenied.namespacesAllowing([listPods]), ['team-a']);
 });
 
-test('namespacesGrantingVerbBeyond: an unlimited grant of the verb on a kind no specific tool covers', async () => {
+test('namespacesGrantingVerbBeyond: an unlimited grant of the verb on a kind the cluster serves and no specific tool covers', async () => {
   const covered = new Set(['|pods', 'apps|deployments']);
   const probe: Permission = { group: 'apps', resource: 'statefulsets', verb: 'list', scope: 'namespaced' };
   const granting = async (rule: ResourceRule, incomplete = false, allowed = (_: ResourceAttributes) => false) => {
     const api = authorizationApi({ rules: { 'team-a': { rules: [rule], incomplete } }, allowed });
     const permissions = await discoverPermissions(api.client, ['team-a'], [probe]);
-    return permissions.namespacesGrantingVerbBeyond('list', covered, [probe]);
+    return permissions.namespacesGrantingVerbBeyond('list', covered, [probe], cluster);
   };
   assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['apps'], resources: ['statefulsets'] }), ['team-a']);
   assert.deepEqual(await granting({ verbs: ['*'], apiGroups: ['batch'], resources: ['jobs'] }), ['team-a'], 'verb wildcard');
-  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['*'], resources: ['pods'] }), ['team-a'], 'group wildcard');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['*'], resources: ['pods'] }), ['team-a'], 'group wildcard: pods.metrics.k8s.io is served');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['*'], resources: ['deployments'] }), [], 'group wildcard: only apps serves deployments');
   assert.deepEqual(await granting({ verbs: ['list'], apiGroups: [''], resources: ['*'] }), ['team-a'], 'resource wildcard');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['apps'], resources: ['*'] }), ['team-a'], 'resource wildcard: statefulsets');
   assert.deepEqual(await granting({ verbs: ['list'], apiGroups: [''], resources: ['pods'] }), [], 'covered by a specific tool');
   assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['apps'], resources: ['deployments'] }), [], 'covered, in its group');
-  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: [''], resources: ['deployments'] }), ['team-a'], 'same resource, another group');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['', 'apps'], resources: ['pods', 'deployments'] }), [],
+    'the cross product: core deployments and apps pods are no kinds');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['example.org'], resources: ['gadgets'] }), [], 'a group the cluster does not serve');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['authorization.k8s.io'], resources: ['*'] }), [], 'a kind that takes no list');
   assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['apps'], resources: ['statefulsets/status'] }), [], 'a subresource is not a kind');
+  assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['*'], resources: ['*/scale'] }), [], 'nor is every scale subresource');
   assert.deepEqual(await granting({ verbs: ['get'], apiGroups: ['apps'], resources: ['statefulsets'] }), [], 'another verb');
   assert.deepEqual(await granting({ verbs: ['list'], apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['db'] }), [], 'limited by name');
   assert.deepEqual(await granting({ verbs: ['list'], resources: ['statefulsets'] }), [], 'no apiGroups');
@@ -194,6 +201,35 @@ test('namespacesGrantingVerbBeyond: an unlimited grant of the verb on a kind no 
   assert.deepEqual(await granting({ verbs: ['list'], apiGroups: [''], resources: ['pods'] }, true), [], 'an incomplete review, no probe granted');
   assert.deepEqual(await granting({ verbs: ['list'], apiGroups: [''], resources: ['pods'] }, false, everything), [],
     'a complete review: the rules alone decide');
+});
+
+test('namespacesGrantingVerbBeyond: a cluster-scoped kind counts only where discovery found it granted cluster-wide', async () => {
+  const storageClasses: ResourceRule = { verbs: ['list'], apiGroups: ['storage.k8s.io'], resources: ['storageclasses'] };
+  const listStorageClasses: Permission = { group: 'storage.k8s.io', resource: 'storageclasses', verb: 'list', scope: 'cluster' };
+  const granting = async (allowed: (a: ResourceAttributes) => boolean, asked: Permission[]) => {
+    const api = authorizationApi({ rules: { 'team-a': { rules: [storageClasses] }, 'team-b': { rules: [storageClasses] } }, allowed });
+    const permissions = await discoverPermissions(api.client, ['team-a', 'team-b'], asked);
+    return permissions.namespacesGrantingVerbBeyond('list', new Set(), [], cluster);
+  };
+  assert.deepEqual(await granting((a) => a.resource === 'storageclasses' && a.namespace === '', [listStorageClasses]), ['team-a', 'team-b'],
+    'a ClusterRoleBinding: its rules are in every namespace\'s review');
+  assert.deepEqual(await granting(() => false, [listStorageClasses]), [], 'RoleBindings: the rules name it, the cluster-wide review refuses it');
+  assert.deepEqual(await granting(everything, []), [], 'not decided at discovery: not counted');
+});
+
+test('permissions the follow-up names are asked once the rules are in, with the rest, and counted', async () => {
+  const listStorageClasses: Permission = { group: 'storage.k8s.io', resource: 'storageclasses', verb: 'list', scope: 'cluster' };
+  const api = authorizationApi({ rules: { 'team-a': { rules: [podReader], incomplete: true } }, allowed: (a) => a.resource === 'storageclasses' });
+  const seen: ResourceRule[][] = [];
+  const permissions = await discoverPermissions(api.client, ['team-a'], [listNodes], [], async (reviews) => {
+    seen.push(...reviews.map((r) => r.rules));
+    return [listStorageClasses, listNodes, listStorageClasses];
+  });
+  assert.deepEqual(seen, [[podReader]], 'called with the reviews');
+  assert.deepEqual(permissions.decision(listStorageClasses), { kind: 'all', source: 'access-review' });
+  assert.deepEqual(permissions.decision(listNodes), { kind: 'none', source: 'access-review' });
+  assert.deepEqual(api.accessReviews().map((a) => a.resource).sort(), ['nodes', 'storageclasses'], 'each asked once, whoever named it');
+  assert.equal(permissions.requestCount, 3);
 });
 
 test('the fingerprint changes with an answer and only then', async () => {

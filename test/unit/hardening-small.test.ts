@@ -11,6 +11,7 @@ import type { ResourceRule } from '../../src/rbac/rules.ts';
 import { Runtime } from '../../src/server/runtime.ts';
 import { cataloguePermissions } from '../../src/policy/offer.ts';
 import { gateCall } from '../helpers.ts';
+import { served } from './served-kinds.ts';
 import { resourcesList } from '../../tools/resources.ts';
 import type { Config } from '../../src/config.ts';
 
@@ -29,6 +30,7 @@ function reviewsClient(answer: { rules: ResourceRule[]; incomplete: boolean; all
       const body = req.body as { spec?: { resourceAttributes?: Record<string, string> } } | undefined;
       if (req.path.endsWith('selfsubjectrulesreviews')) return { status: { resourceRules: answer.rules, incomplete: answer.incomplete } };
       if (req.path.endsWith('selfsubjectaccessreviews')) return { status: { allowed: answer.allowed(body!.spec!.resourceAttributes!) } };
+      if (req.path === '/api' || req.path === '/apis') return { items: [] }; // the served kinds, which a refresh may read
       throw new Error(`unexpected request ${req.path}`);
     },
   };
@@ -49,7 +51,7 @@ test('Hardening #13: decisions made lazily for the generic tools are dropped on 
   const catalogue = [resourcesList];
   const permissions = await discoverPermissions(client, ['team-a'], cataloguePermissions(catalogue));
   const config = { mode: 'kubeconfig', kubeconfig: 'x', namespaces: ['team-a'], readOnly: false, logLevel: 'silent', refreshInterval: 0 } as Config;
-  const runtime = new Runtime(config, { kube: client, summary: {} }, silent, catalogue, permissions);
+  const runtime = new Runtime(config, { kube: client, summary: {} }, silent, catalogue, permissions, served());
   const secrets = { group: '', resource: 'secrets', verb: 'list', scope: 'namespaced' } as const;
   assert.equal(await runtime.permissions.allows(secrets, 'team-a'), true);
   allowSecrets = false; // the access policy changed; nothing discovery asks about did
@@ -86,7 +88,7 @@ test('a tool call is cancelled with its request (even one cancelled already), an
   const catalogue = [resourcesList];
   const permissions = await discoverPermissions(client, ['team-a'], cataloguePermissions(catalogue));
   const config = { mode: 'kubeconfig', kubeconfig: 'x', namespaces: ['team-a'], readOnly: false, logLevel: 'silent', refreshInterval: 0 } as Config;
-  const runtime = new Runtime(config, { kube: client, summary: {} }, silent, catalogue, permissions);
+  const runtime = new Runtime(config, { kube: client, summary: {} }, silent, catalogue, permissions, served());
   const untilAborted = (signal: AbortSignal) => new Promise<unknown>((resolve) => {
     if (signal.aborted) resolve(signal.reason);
     signal.addEventListener('abort', () => resolve(signal.reason), { once: true });

@@ -16,6 +16,7 @@ import { cataloguePermissions } from '../../src/policy/offer.ts';
 import { createMcpServer } from '../../src/server/mcp.ts';
 import { Runtime } from '../../src/server/runtime.ts';
 import { catalogue } from '../../tools/index.ts';
+import { served } from './served-kinds.ts';
 
 const podReader: ResourceRule = { verbs: ['get', 'list'], apiGroups: [''], resources: ['pods', 'pods/log'] };
 const podAdmin: ResourceRule = { verbs: ['*'], apiGroups: [''], resources: ['pods', 'pods/log'] };
@@ -41,7 +42,7 @@ async function session(t: { after(fn: () => unknown): void }, rules: Record<stri
   const { kube, others } = cluster(rules);
   const permissions = await discoverPermissions(kube, config.namespaces, cataloguePermissions(catalogue));
   const connection: Connection = { kube, summary: { mode: 'test' } };
-  const runtime = new Runtime(config, connection, createLogger('silent'), catalogue, permissions);
+  const runtime = new Runtime(config, connection, createLogger('silent'), catalogue, permissions, served());
   const server = createMcpServer(runtime, { principal: () => 'test', followChanges: false });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);

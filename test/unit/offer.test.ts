@@ -5,13 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { discoverPermissions, type PermissionSet } from '../../src/rbac/discovery.ts';
-import type { Permission } from '../../src/rbac/permission.ts';
+import { resourceName, type Permission } from '../../src/rbac/permission.ts';
 import type { ResourceRule } from '../../src/rbac/rules.ts';
 import type { ToolDeclaration } from '../../src/tool.ts';
 import type { PromptDeclaration } from '../../tools/prompts.ts';
 import type { Finding } from '../../src/rbac/broad-grants.ts';
-import { advertise, cataloguePermissions, isReadOnlyTool, Offer, rbacHint, type OfferOptions } from '../../src/policy/offer.ts';
+import { advertise, cataloguePermissions, clusterKindQuestions, isReadOnlyTool, Offer, rbacHint, type OfferOptions } from '../../src/policy/offer.ts';
 import { authorizationApi, type Answers } from './authorization-api.ts';
+import { cluster } from './served-kinds.ts';
 
 const perm = (verb: string, resource: string, scope: Permission['scope'] = 'namespaced', group = ''): Permission => ({ group, resource, verb, scope });
 const read = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
@@ -51,19 +52,19 @@ const names = (offer: Offer, caller = asking) => offer.tools(caller).map((ad) =>
 
 test('a namespaced tool is offered with exactly the namespaces where the role grants it, and not at all where it grants none', async () => {
   const set = await permissions({ rules: { 'team-a': { rules: [podReader] }, 'team-b': { rules: [podAdmin] } } });
-  const ads = new Map(advertise(catalogue, set).map((ad) => [ad.tool.name, ad]));
+  const ads = new Map(advertise(catalogue, set, cluster).map((ad) => [ad.tool.name, ad]));
   assert.deepEqual(ads.get('pods_list'), { tool: podsList, namespaces: ['team-a', 'team-b'] });
   assert.deepEqual(ads.get('pods_delete'), { tool: podsDelete, namespaces: ['team-b'] });
   assert.equal(ads.has('nodes_list'), false, 'a cluster-scoped permission nothing grants');
   const none = await permissions({ rules: { 'team-a': { rules: [] }, 'team-b': { rules: [] } } });
-  assert.deepEqual(advertise(catalogue, none).map((ad) => ad.tool.name), ['whoami'], 'a role that grants nothing is offered only what needs nothing');
+  assert.deepEqual(advertise(catalogue, none, cluster).map((ad) => ad.tool.name), ['whoami'], 'a role that grants nothing is offered only what needs nothing');
 });
 
 test('a cluster-scoped tool is offered without a namespace argument, or with an optional one over the scope when it asks for it', async () => {
   const set = await permissions({ rules: { 'team-a': { rules: [] }, 'team-b': { rules: [] } }, allowed: (a) => a.namespace === '' && ['nodes', 'events'].includes(a.resource) });
-  const ads = new Map(advertise(catalogue, set).map((ad) => [ad.tool.name, ad]));
+  const ads = new Map(advertise(catalogue, set, cluster).map((ad) => [ad.tool.name, ad]));
   assert.deepEqual(ads.get('nodes_list'), { tool: nodesList });
-  const offer = new Offer(catalogue, set, options());
+  const offer = new Offer(catalogue, set, cluster, options());
   const nodes = offer.inputSchema(offer.find('nodes_list', asking)!, asking);
   assert.deepEqual(Object.keys(nodes.shape), ['name'], 'no namespace argument at all');
   assert.deepEqual(ads.get('cluster_events'), { tool: eventsAnywhere, namespaces: ['team-a', 'team-b'], namespaceOptional: true });
@@ -71,27 +72,27 @@ test('a cluster-scoped tool is offered without a namespace argument, or with an 
 
 test('a tool of several kinds offers the kinds granted somewhere in the scope, and the namespaces where any of them is', async () => {
   const set = await permissions({ rules: { 'team-a': { rules: [] }, 'team-b': { rules: [deploymentReader] } } });
-  const ad = advertise(catalogue, set).find((a) => a.tool.name === 'rollout_status');
+  const ad = advertise(catalogue, set, cluster).find((a) => a.tool.name === 'rollout_status');
   assert.deepEqual(ad, { tool: rollouts, namespaces: ['team-b'], kinds: ['Deployment'] });
   const statefulSetReader: ResourceRule = { verbs: ['get'], apiGroups: ['apps'], resources: ['statefulsets'] };
   const each = await permissions({ rules: { 'team-a': { rules: [deploymentReader] }, 'team-b': { rules: [statefulSetReader] } } });
-  assert.deepEqual(advertise(catalogue, each).find((a) => a.tool.name === 'rollout_status'),
+  assert.deepEqual(advertise(catalogue, each, cluster).find((a) => a.tool.name === 'rollout_status'),
     { tool: rollouts, namespaces: ['team-a', 'team-b'], kinds: ['Deployment', 'StatefulSet'] }, 'each namespace where some kind is granted');
   const neither = await permissions({ rules: { 'team-a': { rules: [podReader] } } });
-  assert.equal(advertise(catalogue, neither).some((a) => a.tool.name === 'rollout_status'), false);
+  assert.equal(advertise(catalogue, neither, cluster).some((a) => a.tool.name === 'rollout_status'), false);
 });
 
 test('a generic tool is offered where the verb is granted on a kind no specific tool serves, with an optional namespace', async () => {
   const configMaps: ResourceRule = { verbs: ['list'], apiGroups: [''], resources: ['configmaps'] };
   const set = await permissions({ rules: { 'team-a': { rules: [podReader] }, 'team-b': { rules: [configMaps] } } });
-  const ad = advertise(catalogue, set).find((a) => a.tool.name === 'resources_list');
+  const ad = advertise(catalogue, set, cluster).find((a) => a.tool.name === 'resources_list');
   assert.deepEqual(ad, { tool: genericList, namespaces: ['team-b'], namespaceOptional: true }, 'pods are pods_list\'s: team-a has nothing else to list');
   assert.deepEqual(cataloguePermissions([genericList]), [perm('list', 'configmaps')], 'the probes are decided at discovery');
 });
 
 test('--read-only offers only tools that are read-only in their hints and their verbs', async () => {
   const set = await permissions({ rules: { 'team-a': { rules: [podAdmin] } } });
-  assert.deepEqual(advertise(catalogue, set, true).map((ad) => ad.tool.name), ['whoami', 'pods_list']);
+  assert.deepEqual(advertise(catalogue, set, cluster, true).map((ad) => ad.tool.name), ['whoami', 'pods_list']);
   assert.equal(isReadOnlyTool(podsList), true);
   assert.equal(isReadOnlyTool(podsDelete), false);
   assert.equal(isReadOnlyTool(tool('lying', [perm('delete', 'pods')])), false, 'a delete verb behind a read-only hint');
@@ -100,7 +101,7 @@ test('--read-only offers only tools that are read-only in their hints and their 
 
 test('the schema\'s namespace enum holds only the offered namespaces, required with the first as default, or optional', async () => {
   const set = await permissions({ rules: { 'team-a': { rules: [podReader] }, 'team-b': { rules: [podReader] } }, allowed: (a) => a.resource === 'events' });
-  const offer = new Offer(catalogue, set, options());
+  const offer = new Offer(catalogue, set, cluster, options());
   const pods = offer.inputSchema(offer.find('pods_list', asking)!, asking);
   assert.deepEqual(pods.parse({}), { namespace: 'team-a' });
   assert.deepEqual(pods.parse({ namespace: 'team-b', name: 'web' }), { namespace: 'team-b', name: 'web' });
@@ -115,7 +116,7 @@ test('the schema\'s namespace enum holds only the offered namespaces, required w
 
 test('the kind argument takes only the granted kinds; a client that cannot ask gets a confirm argument only with --confirm-by-argument', async () => {
   const set = await permissions({ rules: { 'team-a': { rules: [podAdmin, deploymentReader] } } });
-  const offer = new Offer(catalogue, set, options({ confirmByArgument: true }));
+  const offer = new Offer(catalogue, set, cluster, options({ confirmByArgument: true }));
   const kinds = offer.inputSchema(offer.find('rollout_status', asking)!, asking);
   assert.equal(kinds.safeParse({ kind: 'Deployment' }).success, true);
   assert.equal(kinds.safeParse({ kind: 'StatefulSet' }).success, false);
@@ -128,7 +129,7 @@ test('the kind argument takes only the granted kinds; a client that cannot ask g
 
 test('a client that cannot ask its user is not offered destructive tools, unless the operator allows confirming by argument', async () => {
   const set = await permissions({ rules: { 'team-a': { rules: [podAdmin] } } });
-  const offer = new Offer(catalogue, set, options());
+  const offer = new Offer(catalogue, set, cluster, options());
   assert.deepEqual(names(offer, asking), ['whoami', 'pods_list', 'pods_delete']);
   assert.deepEqual(names(offer, mute), ['whoami', 'pods_list']);
   assert.equal(offer.find('pods_delete', mute), undefined);
@@ -137,16 +138,16 @@ test('a client that cannot ask its user is not offered destructive tools, unless
   assert.equal(offer.dependsOnCaller, true);
   assert.equal(offer.refusal('pods_delete', mute), 'pods_delete changes the cluster and needs the user\'s yes, but this client cannot ask its user '
     + '(no elicitation). No request was sent. Use a client that supports elicitation, or ask the operator about --confirm-by-argument.');
-  const byArgument = new Offer(catalogue, set, options({ confirmByArgument: true }));
+  const byArgument = new Offer(catalogue, set, cluster, options({ confirmByArgument: true }));
   assert.deepEqual(names(byArgument, mute), ['whoami', 'pods_list', 'pods_delete']);
   assert.equal(byArgument.dependsOnCaller, false);
-  const readers = new Offer(catalogue, await permissions({ rules: { 'team-a': { rules: [podReader] } } }), options());
+  const readers = new Offer(catalogue, await permissions({ rules: { 'team-a': { rules: [podReader] } } }), cluster, options());
   assert.equal(readers.dependsOnCaller, false, 'no destructive tool offered: every caller sees the same');
 });
 
 test('--tools narrows the offer below the role, and a tool it leaves out is refused naming the patterns', async () => {
   const set = await permissions({ rules: { 'team-a': { rules: [podAdmin] } } });
-  const offer = new Offer(catalogue, set, options({ selected: { names: new Set(['pods_list', 'whoami']), patterns: ['pods_l*', 'whoami'] } }));
+  const offer = new Offer(catalogue, set, cluster, options({ selected: { names: new Set(['pods_list', 'whoami']), patterns: ['pods_l*', 'whoami'] } }));
   assert.deepEqual(names(offer), ['whoami', 'pods_list']);
   assert.equal(offer.find('pods_delete', asking), undefined);
   assert.equal(offer.refusal('pods_delete', asking),
@@ -157,26 +158,26 @@ test('--tools narrows the offer below the role, and a tool it leaves out is refu
 test('while a broad grant is not accepted, only whoami and can_i stay offered, and every other tool is refused as withdrawn', async () => {
   const set = await permissions({ rules: { 'team-a': { rules: [podAdmin] } }, allowed: () => true });
   const findings = [{ title: 'cluster-admin equivalence', causes: [{}, {}] }] as unknown as Finding[];
-  const offer = new Offer(catalogue, set, options({ withdrawnFor: findings }));
+  const offer = new Offer(catalogue, set, cluster, options({ withdrawnFor: findings }));
   assert.deepEqual(names(offer), ['whoami', 'can_i']);
   assert.match(offer.refusal('pods_list', asking), /^pods_list is withdrawn: .*cluster-admin equivalence: 2 rights.*No request was sent/);
-  assert.deepEqual(names(new Offer(catalogue, set, options({ withdrawnFor: undefined }))).slice(0, 4), ['whoami', 'can_i', 'pods_list', 'pods_delete']);
+  assert.deepEqual(names(new Offer(catalogue, set, cluster, options({ withdrawnFor: undefined }))).slice(0, 4), ['whoami', 'can_i', 'pods_list', 'pods_delete']);
 });
 
 test('each refusal says why in words the agent can act on: unknown, read-only, or the permission the role lacks', async () => {
   const set = await permissions({ rules: { 'team-a': { rules: [podReader] }, 'team-b': { rules: [] } } });
-  const offer = new Offer(catalogue, set, options());
+  const offer = new Offer(catalogue, set, cluster, options());
   assert.equal(offer.refusal('drop_everything', asking), 'Unknown tool "drop_everything". Call tools/list for the tools this connection offers.');
   assert.equal(offer.refusal('pods_delete', asking), 'pods_delete is not offered on this connection: its RBAC role does not grant delete pods in its scope '
     + '(team-a, team-b). No request was sent. A cluster admin can print the Role that would: eks-rbac-mcp rbac --tools pods_delete');
-  const readOnly = new Offer(catalogue, await permissions({ rules: { 'team-a': { rules: [podAdmin] } } }), options({ readOnly: true }));
+  const readOnly = new Offer(catalogue, await permissions({ rules: { 'team-a': { rules: [podAdmin] } } }), cluster, options({ readOnly: true }));
   assert.equal(readOnly.refusal('pods_delete', asking), 'pods_delete is not offered: this server runs with --read-only. No request was sent.');
   assert.equal(rbacHint('pods_list', 'team-a'), 'eks-rbac-mcp rbac --tools pods_list --namespace team-a');
 });
 
 test('prompts are offered when every tool they name is, with the namespaces where all their namespaced tools are', async () => {
   const set = await permissions({ rules: { 'team-a': { rules: [podReader, deploymentReader] }, 'team-b': { rules: [podReader] } }, allowed: (a) => a.resource === 'events' });
-  const offer = new Offer(catalogue, set, options());
+  const offer = new Offer(catalogue, set, cluster, options());
   const prompt = (name: string, tools: string[]) => ({ name, tools }) as unknown as PromptDeclaration;
   const diagnose = prompt('diagnose', ['pods_list', 'rollout_status']);
   const events = prompt('events', ['pods_list', 'cluster_events']);
@@ -192,7 +193,7 @@ test('the signature changes with the tools and their namespaces, and not with an
   const same = await permissions({ rules: { 'team-a': { rules: [podReader] } } });
   const wider = await permissions({ rules: { 'team-a': { rules: [podReader] }, 'team-b': { rules: [podReader] } } });
   const admin = await permissions({ rules: { 'team-a': { rules: [podAdmin] } } });
-  const sig = (set: PermissionSet) => new Offer(catalogue, set, options()).signature();
+  const sig = (set: PermissionSet) => new Offer(catalogue, set, cluster, options()).signature();
   assert.equal(sig(reader), sig(same));
   assert.notEqual(sig(reader), sig(wider));
   assert.notEqual(sig(reader), sig(admin));
@@ -209,19 +210,52 @@ test('a kind counts as served by a specific tool that reads it, for any read; fo
   const set = await discoverPermissions(authorizationApi({ rules: {
     'team-a': { rules: [rule(['list', 'delete'], ['secrets'])] }, 'team-b': { rules: [rule(['list', 'delete'], ['pods'])] },
   } }).client, ['team-a', 'team-b'], cataloguePermissions(own));
-  const ads = new Map(advertise(own, set).map((ad) => [ad.tool.name, ad.namespaces]));
+  const ads = new Map(advertise(own, set, cluster).map((ad) => [ad.tool.name, ad.namespaces]));
   assert.deepEqual(ads.get('resources_list'), ['team-b'], 'secret_get reads secrets, so listing them is its too; pod_logs reads pods/log, not pods');
   assert.deepEqual(ads.get('resources_delete'), ['team-a'], 'pods_remove deletes pods; nothing deletes secrets');
+});
+
+test('the generic tools count only the kinds the cluster serves, a cluster-scoped one only when granted cluster-wide', async () => {
+  const getNodes: ResourceRule = { verbs: ['get'], apiGroups: [''], resources: ['nodes'] };
+  const getAll: ResourceRule = { verbs: ['get', 'list'], apiGroups: ['', 'apps'], resources: ['pods', 'deployments', 'storageclasses', 'gadgets'] };
+  const genericGet = tool('resources_get', [], { advertisedFor: { verb: 'get', probes: [], anyKind: true } });
+  const own = [podsList, genericGet];
+  const offered = async (rules: ResourceRule[], allowed: Answers['allowed'] = () => false) => {
+    const api = authorizationApi({ rules: { 'team-a': { rules } }, allowed });
+    const set = await discoverPermissions(api.client, ['team-a'], cataloguePermissions(own), [],
+      async (reviews) => clusterKindQuestions(own, reviews, cluster));
+    return { names: advertise(own, set, cluster).map((ad) => ad.tool.name), asked: api.accessReviews().map((a) => `${a.verb} ${a.resource}`) };
+  };
+  assert.deepEqual(await offered([getNodes]), { names: [], asked: ['get nodes'] }, 'a RoleBinding to nodes: the cluster-wide review refuses it');
+  assert.deepEqual(await offered([getNodes], (a) => a.resource === 'nodes' && a.namespace === ''), { names: ['resources_get'], asked: ['get nodes'] },
+    'a ClusterRoleBinding to nodes');
+  assert.deepEqual(await offered([getAll], () => true), { names: ['pods_list', 'resources_get'], asked: [] },
+    'core pods and apps deployments are served and namespaced: nothing to ask; core storageclasses and gadgets are no kinds');
+});
+
+test('discovery asks about a cluster-scoped kind only where no namespaced kind already offers the tool, and never about a covered one', () => {
+  const genericGet = tool('resources_get', [], { advertisedFor: { verb: 'get', probes: [] } });
+  const podsGet = tool('pods_get', [perm('get', 'pods')]);
+  const nodesList = tool('nodes_list', [perm('list', 'nodes', 'cluster')]);
+  const own = [genericGet, podsGet, nodesList];
+  const review = (namespace: string, ...rules: ResourceRule[]) => ({ namespace, rules, incomplete: false });
+  const reads = (apiGroups: string[], resources: string[]): ResourceRule => ({ verbs: ['get'], apiGroups, resources });
+  const asked = (...reviews: ReturnType<typeof review>[]) => clusterKindQuestions(own, reviews, cluster).map((p) => `${p.verb} ${resourceName(p)} ${p.scope}`).sort();
+  assert.deepEqual(asked(review('team-a', reads(['storage.k8s.io'], ['storageclasses']))), ['get storageclasses.storage.k8s.io cluster']);
+  assert.deepEqual(asked(review('team-a', reads(['storage.k8s.io'], ['storageclasses']), reads([''], ['secrets']))), [], 'secrets offer it already');
+  assert.deepEqual(asked(review('team-a', reads([''], ['nodes', 'pods']))), [], 'nodes are nodes_list\'s');
+  assert.deepEqual(asked(review('team-a', reads([''], ['secrets'])), review('team-b', reads(['*'], ['storageclasses', 'nodes']))),
+    ['get nodes.metrics.k8s.io cluster', 'get storageclasses.storage.k8s.io cluster'], 'per namespace; `*` names the metrics API\'s nodes too');
 });
 
 test('an output schema is advertised, and structured content sent, only with --structured-output', async () => {
   const set = await permissions({ rules: { 'team-a': { rules: [podReader] }, 'team-b': { rules: [] } } });
   const withRows = tool('pods_list', [perm('list', 'pods')], { output: { rows: z.array(z.string()) } });
-  const plain = new Offer([withRows], set, options());
+  const plain = new Offer([withRows], set, cluster, options());
   assert.equal(plain.outputSchema(plain.find('pods_list', asking)!), undefined, 'the default: text only');
   assert.equal(plain.structuredOutput, false);
-  assert.equal(new Offer([withRows], set, options({ structuredOutput: false })).structuredOutput, false);
-  const structured = new Offer([withRows], set, options({ structuredOutput: true }));
+  assert.equal(new Offer([withRows], set, cluster, options({ structuredOutput: false })).structuredOutput, false);
+  const structured = new Offer([withRows], set, cluster, options({ structuredOutput: true }));
   assert.equal(structured.structuredOutput, true);
   const schema = structured.outputSchema(structured.find('pods_list', asking)!)!;
   assert.deepEqual(Object.keys(schema.shape), ['rows'], 'the declared output, as declared');
