@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Client, type CallToolResult } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { kubectl } from './cluster/cluster.ts';
-import { apiRequests, auditMark, connectServer, eksArgs, hostEnv, root, untilAudited, useCluster, type Session, type ClientOptions } from './helpers.ts';
+import { apiRequests, auditMark, connectServer, eksArgs, hostEnv, root, untilAudited, useCluster, waitFor, type Session, type ClientOptions } from './helpers.ts';
 
 const cluster = await useCluster();
 
@@ -42,8 +42,15 @@ async function asking(binding: string, answers: boolean[]): Promise<Session & { 
 
 kubectl(cluster, ['wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=30s']);
 
+/**
+ * The role shapes of the catalogue, and those that pin which kinds the generic tools count: only pairs the cluster
+ * serves, only kinds no specific tool serves, a cluster-scoped kind only from a cluster-wide grant.
+ */
+const GOLDEN_BINDINGS = ['editor', 'cm-applier', 'job-deleter', 'widget-admin', 'metrics-reader',
+  'node-getter', 'cross-product', 'storage-viewer', 'storage-in-namespace', 'batch-reader', 'any-group-pods', 'scaler', 'unserved-group'];
+
 describe('golden tool sets of the new role shapes', () => {
-  for (const binding of ['editor', 'cm-applier', 'job-deleter', 'widget-admin', 'metrics-reader']) {
+  for (const binding of GOLDEN_BINDINGS) {
     test(binding, async () => {
       const session = await open(binding);
       try {
@@ -53,7 +60,9 @@ describe('golden tool sets of the new role shapes', () => {
           namespaces: (t.inputSchema.properties?.['namespace'] as { enum?: string[] } | undefined)?.enum ?? null,
         }));
         const file = join(root, 'test', 'golden', `tools-${binding}.json`);
-        if (process.env['UPDATE_GOLDEN'] || !existsSync(file)) writeFileSync(file, `${JSON.stringify(advertised, null, 2)}\n`);
+        if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(file, `${JSON.stringify(advertised, null, 2)}\n`);
+        // A missing golden file fails: it is written only on an explicit UPDATE_GOLDEN=1, never on a plain run.
+        assert.ok(existsSync(file), `${file} is missing: create it with UPDATE_GOLDEN=1 npm test -- test/catalogue.test.ts, and review it`);
         assert.deepEqual(advertised, JSON.parse(readFileSync(file, 'utf8')));
       } finally {
         await session.close();
@@ -370,6 +379,62 @@ test('a CRD with full access: apply, describe and delete its objects through the
     await session.close();
   }
 });
+
+describe('the generic tools and the kinds the cluster serves', () => {
+  const names = async (session: Session) => (await session.client.listTools()).tools.map((t) => t.name);
+
+  test('a cluster-scoped kind granted cluster-wide is read through them; through a RoleBinding it is not offered, and the cluster agrees', async () => {
+    kubectl(cluster, ['apply', '-f', '-'], { input: 'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: offer-fast}\nprovisioner: example.com/none\n' });
+    const viewer = await open('storage-viewer');
+    const bound = await open('storage-in-namespace');
+    try {
+      const got = await call(viewer, 'resources_get', { resource: 'storageclasses.storage.k8s.io', name: 'offer-fast' });
+      assert.ok(!got.isError, text(got));
+      assert.equal((got.structuredContent as { object: { provisioner: string } }).object.provisioner, 'example.com/none');
+      assert.deepEqual(await names(bound), ['whoami', 'can_i']);
+      assert.equal(text(await call(bound, 'can_i', { verb: 'get', resource: 'storageclasses.storage.k8s.io' })), 'no: get storageclasses.storage.k8s.io (cluster-wide)');
+      assert.throws(() => kubectl(cluster, ['auth', 'can-i', 'get', 'storageclasses.storage.k8s.io', '--as', user('storage-in-namespace')]),
+        (error: { stdout?: string }) => error.stdout?.trim() === 'no', 'kubectl, asked the same');
+    } finally {
+      await Promise.all([viewer.close(), bound.close()]);
+      kubectl(cluster, ['delete', 'storageclass', 'offer-fast']);
+    }
+  });
+
+  test('a CRD installed with its RBAC while the server runs: the next refresh reads the served kinds again and offers them', async () => {
+    const binding = 'late-gadgets';
+    const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', binding, 'team-a'), '--refresh-interval', '1', '--structured-output'], hostEnv(cluster));
+    try {
+      assert.deepEqual(await names(session), ['whoami', 'can_i']);
+      kubectl(cluster, ['apply', '-f', '-'], { input: LATE_CRD });
+      kubectl(cluster, ['wait', '--for=condition=Established', 'crd/gadgets.example.org', '--timeout=30s']);
+      kubectl(cluster, ['create', 'role', binding, '-n', 'team-a', '--verb=get,list', '--resource=gadgets.example.org']);
+      kubectl(cluster, ['create', 'rolebinding', binding, '-n', 'team-a', `--role=${binding}`, `--user=${user(binding)}`]);
+      await waitFor('resources_list offered', async () => ((await names(session)).includes('resources_list') ? true : undefined), 20_000);
+      const listed = await call(session, 'resources_list', { namespace: 'team-a', resource: 'gadgets' });
+      assert.deepEqual(listed.structuredContent, { kind: 'Gadget', columns: ['name', 'namespace', 'age'], rows: [] });
+    } finally {
+      await session.close();
+      kubectl(cluster, ['delete', 'rolebinding,role', binding, '-n', 'team-a', '--ignore-not-found']);
+      kubectl(cluster, ['delete', 'crd', 'gadgets.example.org', '--ignore-not-found']);
+    }
+  });
+});
+
+const LATE_CRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.org}
+spec:
+  group: example.org
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+`;
 
 describe('resource usage through metrics.k8s.io (metrics-server scraping kwok\'s emulated usage)', () => {
   test('pods_top and nodes_top report what kwok emulates', async () => {
