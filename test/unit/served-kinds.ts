@@ -12,7 +12,7 @@ export function served(...specs: string[]): ServedKinds {
     const [resource, ...group] = (cluster ? name.slice(0, -1) : name).split('.');
     return {
       group: group.join('.'), version: 'v1', resource: resource!, kind: resource!, namespaced: !cluster,
-      verbs: verbs ? verbs.split(',') : ALL_VERBS, shortNames: [],
+      verbs: verbs ? verbs.split(',') : ALL_VERBS, shortNames: [], versions: ['v1'],
     };
   }));
 }
