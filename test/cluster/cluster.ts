@@ -59,9 +59,10 @@ interface WebhookReady {
   roles: Record<string, string>;
 }
 
-export function buildBinaries(what: 'control-plane' | 'metrics-server' = 'control-plane'): string {
+/** Builds (or reuses, from the cache) a component with build.sh, its progress on stderr; returns its directory. */
+export function buildBinaries(what: 'control-plane' | 'metrics-server' | 'helm' = 'control-plane'): string {
   try {
-    return execFileSync('bash', [join(here, 'build.sh'), ...(what === 'metrics-server' ? [what] : [])], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
+    return execFileSync('bash', [join(here, 'build.sh'), what], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
   } catch {
     throw new Error(`building ${what} failed (see the build output above)`);
   }

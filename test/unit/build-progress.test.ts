@@ -68,3 +68,22 @@ test('on a terminal: a live line per binary being built, its elapsed time rewrit
   assert.match(run.stdout, /build: etcd built in \d+ s\r?\n/, 'and is replaced by the result when done');
   assert.match(run.stdout, /build:   kube-controller-manager: built in \d+ s/);
 });
+
+test('helm, a component of its own: the same progress, its own cache, and the control plane\'s cache untouched', () => {
+  rmSync(cache, { recursive: true, force: true });
+  const run = (args: string[]) => spawnSync('bash', [script, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+  const first = run(['helm']);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stderr, /^build: helm \(helm\.sh\/helm\/v4\/cmd\/helm\) \.\.\.$/m);
+  assert.match(first.stderr, /^build: helm built in \d+ s$/m);
+  assert.deepEqual(readdirSync(first.stdout.trim()), ['helm']);
+  assert.match(first.stdout.trim(), /\/helm-[0-9a-f]{16}$/);
+  assert.match(run(['helm']).stderr, /^build: helm from the cache \(.*\/helm-[0-9a-f]{16}\)$/m);
+  assert.deepEqual(readdirSync(cache).filter((d) => d.startsWith('control-plane-')), [], 'building helm built nothing else');
+  const live = spawnSync('script', ['-qec', `bash ${script} helm`, '/dev/null'], { env: { ...env, EKS_MCP_CACHE: join(dir, 'cache-live') }, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(live.status, 0, live.stdout);
+  assert.match(live.stdout, /\r\x1b\[Kbuild: helm \.\.\. \d+ s/, 'a live line while it builds');
+  const unknown = run(['kubectl']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /build: unknown component kubectl \(control-plane, metrics-server or helm\)/);
+});
