@@ -17,6 +17,13 @@ COPY tools tools
 RUN node scripts/build.mjs
 
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
+# The MCP Registry proves that an OCI package belongs to a server by this label (server.json names the same server);
+# test/registry.test.ts keeps the name and version here equal to package.json's and server.json's.
+LABEL io.modelcontextprotocol.server.name="io.github.eks-rbac-mcp/eks-rbac-mcp" \
+      org.opencontainers.image.title="eks-rbac-mcp" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.description="MCP server for Amazon EKS whose tools are exactly what the agent's Kubernetes RBAC role allows" \
+      org.opencontainers.image.licenses="Apache-2.0"
 WORKDIR /app
 # package.json says "type": "module": dist/cli.js is an ES module.
 COPY --from=build /src/package.json ./
