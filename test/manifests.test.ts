@@ -88,15 +88,20 @@ print(json.dumps({
   assert.deepEqual(out.association, [account.metadata.namespace, account.metadata.name, hostRole], 'both paths give the pod the same agent-host role');
 });
 
-test('mcp.json runs this package with a configuration the server accepts', () => {
-  const server = (JSON.parse(readFileSync(join(root, 'mcp.json'), 'utf8')) as { mcpServers: Record<string, { command: string; args: string[] }> }).mcpServers['eks']!;
-  assert.equal(server.command, 'npx');
-  const args = server.args.slice(server.args.indexOf('eks-rbac-mcp') + 1);
-  const flags: Record<string, string> = {};
-  for (let i = 0; i < args.length; i += 2) flags[args[i]!.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = args[i + 1]!;
-  const config = loadConfig(flags, {});
-  assert.equal(config.mode, 'eks');
-  assert.deepEqual(config.namespaces, ['team-a']);
+test('mcp.json runs the built server, from the clone or the packed tarball, with a configuration the server accepts', () => {
+  const servers = (JSON.parse(readFileSync(join(root, 'mcp.json'), 'utf8')) as { mcpServers: Record<string, { command: string; args: string[] }> }).mcpServers;
+  const entries: Array<[string, string]> = [['eks', '/path/to/eks-rbac-mcp/dist/cli.js'], ['eks-packed', 'eks-rbac-mcp']];
+  for (const [key, program] of entries) {
+    const server = servers[key]!;
+    assert.equal(server.command, key === 'eks' ? 'node' : 'npx', key);
+    const args = server.args.slice(server.args.indexOf(program) + 1);
+    const flags: Record<string, string> = {};
+    for (let i = 0; i < args.length; i += 2) flags[args[i]!.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = args[i + 1]!;
+    const config = loadConfig(flags, {});
+    assert.equal(config.mode, 'eks', key);
+    assert.deepEqual(config.namespaces, ['team-a'], key);
+  }
+  assert.ok(!JSON.stringify(servers).includes('"-y"'), 'nothing installs by a name that is not published yet');
 });
 
 test('the Role that `rbac --tools` prints, once applied, makes the server offer exactly those tools', async () => {
