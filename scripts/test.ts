@@ -4,7 +4,7 @@ import './node24.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startCluster } from '../test/cluster/cluster.ts';
+import { buildBinaries, startCluster } from '../test/cluster/cluster.ts';
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
@@ -16,6 +16,10 @@ function testFiles(dir: string): string[] {
 
 execFileSync('node', ['scripts/build.mjs'], { stdio: 'inherit' });
 const only = process.argv.slice(2);
+const files = only.length ? only : testFiles('test');
+// The chart's tests need Helm: built here (first run only), before the control plane, so that its progress shows
+// as the control plane's does, live on a terminal.
+if (files.some((file) => file.endsWith('chart.test.ts'))) buildBinaries('helm');
 let passed = 0;
 let failedCount = 0;
 function count(pass: string | undefined, fail: string | undefined): void {
@@ -34,7 +38,6 @@ try {
     failed ||= py.status !== 0;
     count(/(\d+) passed/.exec(py.stdout)?.[1], /(\d+) failed/.exec(py.stdout)?.[1]);
   }
-  const files = only.length ? only : testFiles('test');
   const tap = join(cluster.dir, 'node-tests.tap');
   const node = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files], { stdio: 'inherit', env });
