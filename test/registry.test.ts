@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import yaml from 'js-yaml';
+import { load as loadYaml } from 'js-yaml';
 import { SETTINGS } from '../src/config.ts';
 import { root } from './helpers.ts';
 
@@ -81,7 +81,7 @@ test('one name and one version: package.json, server.json, the image labels, mcp
   const bundle = json('mcpb/manifest.json');
   assert.deepEqual([bundle['name'], bundle['version'], bundle['license']], [name, version, pkg['license']]);
 
-  const chart = yaml.load(read('charts/eks-rbac-mcp/Chart.yaml')) as Record<string, string>;
+  const chart = loadYaml(read('charts/eks-rbac-mcp/Chart.yaml')) as Record<string, string>;
   assert.deepEqual([chart['name'], chart['appVersion']], [name, version]);
   const service = new URL(clients['eks-http']!.url!).hostname;
   assert.equal(service, `${name}.${name}.svc`, 'the chart\'s Service in the server\'s own namespace');
