@@ -27,7 +27,7 @@ export function useCluster(): Promise<ClusterInfo> {
 export const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 export const cliPath = join(root, 'dist', 'cli.js');
 
-/** Environment for the agent host: the IAM user's keys, STS at moto. */
+/** Environment for the agent host: the IAM user's keys, STS and EKS at moto (which serves both, as AWS would). */
 export function hostEnv(cluster: ClusterInfo): Record<string, string> {
   return {
     PATH: process.env['PATH'] ?? '',
@@ -35,6 +35,7 @@ export function hostEnv(cluster: ClusterInfo): Record<string, string> {
     AWS_ACCESS_KEY_ID: cluster.sts.hostUser.accessKeyId,
     AWS_SECRET_ACCESS_KEY: cluster.sts.hostUser.secretAccessKey,
     AWS_ENDPOINT_URL_STS: cluster.sts.url,
+    AWS_ENDPOINT_URL_EKS: cluster.sts.url,
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }

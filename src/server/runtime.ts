@@ -1,18 +1,20 @@
 // What every MCP session of this process shares: the connection, the discovered permissions, the catalogue.
 // Transports (stdio, HTTP) create sessions from it; they never talk to the cluster on their own.
+import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import v8 from 'node:v8';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { connect, type Connection } from '../connection.ts';
-import { discoverPermissions, type PermissionSet } from '../rbac/discovery.ts';
+import { REQUEST_KINDS, signalsKey, signalsSettle, type PermissionSet, type RequestCounts } from '../rbac/discovery.ts';
+import { Discovery, describeAccessPolicies, identityKey, publishRound, type RefreshTrigger } from './discovery.ts';
 import { ApiResources } from '../kube/api-resources.ts';
 import { catalogue as defaultCatalogue } from '../../tools/index.ts';
 import type { ToolDeclaration } from '../tool.ts';
-import { cataloguePermissions, Offer, type Advertisement } from '../policy/offer.ts';
+import { Offer, type Advertisement } from '../policy/offer.ts';
 import type { ToolCallHook } from '../policy/gate.ts';
 import { selfSubjectReview } from '../kube/resources.ts';
-import { classifyBroadGrants, findingsForLog, findingsKey, guardQuestions, type Finding } from '../rbac/broad-grants.ts';
+import { classifyBroadGrants, findingsForLog, findingsKey, type Finding } from '../rbac/broad-grants.ts';
 import { renderRbac } from '../rbac/role.ts';
 import { BroadRoleRefused, KEPT_WHEN_WITHDRAWN, refusalMessage, withdrawn } from '../policy/broad-role.ts';
 import { selectTools } from '../policy/select-tools.ts';
@@ -24,6 +26,14 @@ export interface RuntimeOptions {
   now?: () => Date;
   /** Re-discovery period; 0 turns it off. */
   refreshIntervalMs?: number;
+  /** Where access reviews decide: their full sweep at least this often even when no signal changed; 0, never on its own. */
+  fullRefreshIntervalMs?: number;
+  /** The least time between two re-discoveries that 403s start; 0, none. */
+  forbiddenRefreshGapMs?: number;
+  /** The discovery the permissions came from (startRuntime's); made from the connection otherwise. */
+  discovery?: Discovery;
+  /** Who the API server said we are at start (Discovery.identity), where access reviews decide. */
+  identity?: string;
   /** `enforce` (serving): unaccepted broad grants refuse the start and withdraw the tools; `report` (doctor) only classifies. */
   guard?: 'enforce' | 'report';
 }
@@ -43,9 +53,19 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   /** Set by a transport that exports metrics; called once per tool call, after its audit line. */
   onToolCall?: ToolCallHook;
   private fingerprint: string;
+  /** The signals the current permissions were decided from: a refresh that reads the same ones changes nothing. */
+  private signals: string;
+  private identity?: string;
+  /** When access reviews were last all asked again (the start, a 403, a changed signal, the long interval). */
+  private sweptAt: number;
   private refreshing?: Promise<boolean>;
-  private refreshAgain = false;
+  /** A 403 came while a round ran: one more round after it, as a 403 asks. */
+  private again?: string;
   private timer?: NodeJS.Timeout;
+  /** The next 403-started round, when the last one was less than the gap ago. */
+  private forbiddenTimer?: NodeJS.Timeout;
+  private forbiddenAt = -Infinity;
+  readonly discovery: Discovery;
   private readonly inFlight = new Set<{ done: Promise<unknown>; abort: AbortController }>();
   private stopping = false;
   /** What is offered now: replaced, never mutated, when the permissions change. */
@@ -76,11 +96,25 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     this.apiResources = new ApiResources(connection.kube);
     this.names = new NameCompletions(connection.kube);
     this.fingerprint = permissions.fingerprint();
-    const interval = options.refreshIntervalMs ?? 0;
-    if (interval > 0) {
-      this.timer = setInterval(() => this.requestRefresh('interval'), interval);
-      this.timer.unref();
-    }
+    this.signals = signalsKey(permissions.signals);
+    this.identity = options.identity;
+    this.sweptAt = performance.now();
+    this.discovery = options.discovery ?? new Discovery(connection, config.namespaces, catalogue);
+    this.schedule();
+  }
+
+  /**
+   * The next interval's round, 90-110% of the interval away: replicas started together drift apart rather than
+   * refresh in step. A round still running when it comes is not doubled.
+   */
+  private schedule(): void {
+    const interval = this.options.refreshIntervalMs ?? 0;
+    if (interval <= 0 || this.stopping) return;
+    this.timer = setTimeout(() => {
+      this.schedule();
+      if (!this.refreshing) void this.requestRefresh('interval');
+    }, interval * (0.9 + 0.2 * Math.random()));
+    this.timer.unref();
   }
 
   now = (): Date => (this.options.now ?? (() => new Date()))();
@@ -126,31 +160,95 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     }
   }
 
-  /** Starts a re-discovery unless one is running; one running absorbs further requests into one more pass. */
-  requestRefresh(reason: string): Promise<boolean> {
+  /**
+   * A 403 on an advertised tool: the role may have changed, so a round starts at once, unless one that a 403 started
+   * began less than the gap ago; then one round at the end of the gap answers every 403 until then. An agent that
+   * provokes 403s one after another costs one round per gap, not one per call.
+   */
+  refreshAfterForbidden(reason: string): void {
+    const gap = this.options.forbiddenRefreshGapMs ?? 0;
+    const wait = this.forbiddenAt + gap - performance.now();
+    if (wait <= 0) {
+      this.forbiddenAt = performance.now();
+      void this.requestRefresh(reason, 'forbidden');
+    } else if (!this.forbiddenTimer && !this.stopping) {
+      this.forbiddenTimer = setTimeout(() => {
+        this.forbiddenTimer = undefined;
+        this.refreshAfterForbidden(`${reason} (and later 403s)`);
+      }, wait);
+      this.forbiddenTimer.unref();
+    }
+  }
+
+  /** Starts a round unless one is running; a 403 while one runs asks for one more after it. */
+  requestRefresh(reason: string, trigger: RefreshTrigger = 'interval'): Promise<boolean> {
     if (this.refreshing) {
-      this.refreshAgain = true;
+      if (trigger === 'forbidden') this.again = reason;
       return this.refreshing;
     }
-    this.refreshing = this.refresh(reason).finally(() => {
+    this.refreshing = this.refresh(reason, trigger).finally(() => {
       this.refreshing = undefined;
-      if (this.refreshAgain && !this.stopping) {
-        this.refreshAgain = false;
-        void this.requestRefresh(`${reason} (again)`);
-      }
+      const again = this.again;
+      this.again = undefined;
+      if (again !== undefined && !this.stopping) void this.requestRefresh(`${again} (again)`, 'forbidden');
     });
     return this.refreshing;
   }
 
-  /** Re-discovers; swaps the permissions and tells the sessions only when an answer changed. */
-  private async refresh(reason: string): Promise<boolean> {
+  /**
+   * Where access reviews decide (no access-policy list), whether this round must ask them all again: after a 403, when
+   * the identity changed, and at the long interval. Elsewhere the signals are the whole input of every decision.
+   */
+  private sweepDue(trigger: RefreshTrigger, identity: string | undefined): boolean {
+    if (signalsSettle(this.permissions.signals)) return false;
+    const full = this.options.fullRefreshIntervalMs ?? 0;
+    return trigger === 'forbidden' || (identity !== undefined && this.identity !== undefined && identity !== this.identity)
+      || (full > 0 && performance.now() - this.sweptAt >= full);
+  }
+
+  /**
+   * A round: the signals first (rules reviews, the access-policy list, the extension groups); every decision again only
+   * when one of them changed or a sweep is due. Swaps the permissions and tells the sessions only when an answer changed.
+   */
+  private async refresh(reason: string, trigger: RefreshTrigger): Promise<boolean> {
+    const started = performance.now();
     let next: PermissionSet;
+    let requests: RequestCounts;
     try {
-      next = await discover(this.connection, this.config.namespaces, this.catalogue);
+      const asksIdentity = !signalsSettle(this.permissions.signals);
+      const [signals, identity] = await Promise.all([this.discovery.signals(), asksIdentity ? this.discovery.identity() : undefined]);
+      let spent: RequestCounts = asksIdentity ? { [REQUEST_KINDS.identity]: 1 } : {};
+      const sweep = this.sweepDue(trigger, identity);
+      if (identity !== undefined) this.identity = identity;
+      if (!sweep && signalsKey(signals) === this.signals) {
+        // Where the signals settle, the few access reviews the rules left open are asked again with them.
+        const recheck = asksIdentity ? { same: true, requests: {} } : await this.permissions.recheck();
+        spent = addCounts(spent, recheck.requests);
+        if (recheck.same) {
+          this.roundDone({ trigger, tier: 'signals', requests: addCounts(signals.requests, spent), seconds: (performance.now() - started) / 1000, changed: false }, reason);
+          return false;
+        }
+      }
+      next = await this.discovery.decide(signals);
+      requests = addCounts(next.requests, spent);
+      this.sweptAt = performance.now();
     } catch (error) {
       this.log.warn({ reason, err: { message: (error as Error).message } }, 'permission refresh failed; keeping the last known permissions');
       return false;
     }
+    const changed = this.adopt(next, reason);
+    this.roundDone({ trigger, tier: 'full', requests, seconds: (performance.now() - started) / 1000, changed }, reason);
+    return changed;
+  }
+
+  private roundDone(round: Parameters<typeof publishRound>[0], reason: string): void {
+    publishRound(round);
+    this.log.debug({ reason, tier: round.tier, requests: round.requests, changed: round.changed, durationMs: Math.round(round.seconds * 1000) }, 'permissions refreshed');
+  }
+
+  /** Takes a full round's permissions; tells the sessions when what they would see changed. True when an answer did. */
+  private adopt(next: PermissionSet, reason: string): boolean {
+    this.signals = signalsKey(next.signals);
     const fingerprint = next.fingerprint();
     if (fingerprint === this.fingerprint) {
       // The same answers, but decisions made lazily since (generic tools) may be stale: start them afresh.
@@ -198,7 +296,9 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   /** Stops refreshing, lets calls in flight finish for up to graceMs, then cancels the rest. */
   async shutdown(graceMs: number): Promise<void> {
     this.stopping = true;
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
+    clearTimeout(this.forbiddenTimer);
+    this.connection.eks?.accessPolicies?.destroy();
     const pending = [...this.inFlight];
     if (pending.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
@@ -215,10 +315,11 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   }
 }
 
-/** The catalogue's permissions and the broad-grant guard's, discovered together. */
-function discover(connection: Connection, namespaces: readonly string[], catalogue: readonly ToolDeclaration[]): Promise<PermissionSet> {
-  const guard = guardQuestions();
-  return discoverPermissions(connection.kube, namespaces, [...cataloguePermissions(catalogue), ...guard.permissions], guard.elsewhere);
+/** The sum of request counts by kind. */
+function addCounts(...counts: RequestCounts[]): RequestCounts {
+  const sum: RequestCounts = {};
+  for (const c of counts) for (const [kind, n] of Object.entries(c)) sum[kind] = (sum[kind] ?? 0) + n;
+  return sum;
 }
 
 function findingsOf(permissions: PermissionSet, namespaces: readonly string[]): Finding[] {
@@ -230,14 +331,17 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
   selectTools(config.tools, catalogue.map((t) => t.name)); // a --tools typo is a configuration error, before any request
   const started = performance.now();
   const connection = await connect(config);
+  const discovery = new Discovery(connection, config.namespaces, catalogue);
   // The identity is for the operator's log (the agent's whoami hides the IAM side) and the refusal's Role.
   const [permissions, identity] = await Promise.all([
-    discover(connection, config.namespaces, catalogue),
+    discovery.discover(),
     selfSubjectReview(connection.kube).then(({ extra, ...user }) => ({ ...user, ...(extra ? { extra: withoutKeyId(extra) } : {}) }), () => undefined),
     checkNamespaces(connection.kube, config.namespaces), // a scope naming a namespace that does not exist is a typo
   ]);
+  publishRound({ trigger: 'start', tier: 'full', requests: permissions.requests, seconds: (performance.now() - started) / 1000, changed: true });
   const runtime = new Runtime(config, connection, log, catalogue, permissions, {
-    refreshIntervalMs: config.refreshInterval * 1000, ...options,
+    refreshIntervalMs: config.refreshInterval * 1000, fullRefreshIntervalMs: config.fullRefreshInterval * 1000,
+    forbiddenRefreshGapMs: config.forbiddenRefreshGap * 1000, discovery, ...(identity ? { identity: identityKey(identity) } : {}), ...options,
   });
   if (runtime.withdraws()) {
     await runtime.shutdown(0);
@@ -250,8 +354,14 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
     namespaces: config.namespaces,
     tools: runtime.offer.names(),
     discoveryRequests: permissions.requestCount,
+    discoveryRequestsByKind: permissions.requests,
+    accessPolicies: describeAccessPolicies(discovery.accessPolicies),
     startupMs: Math.round(performance.now() - started),
   }, 'ready');
+  if (discovery.accessPolicies.kind === 'unreadable') {
+    log.warn({ accessPolicies: discovery.accessPolicies.reason, accessReviews: permissions.requests[REQUEST_KINDS.accessReview] ?? 0 },
+      'EKS access policies not read: access reviews decide instead, and an access policy change is seen only after a 403 or within --full-refresh-interval; `eks-rbac-mcp doctor` says what this costs');
+  }
   return runtime;
 }
 

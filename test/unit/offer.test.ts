@@ -60,7 +60,7 @@ test('a namespaced tool is offered with exactly the namespaces where the role gr
 });
 
 test('a cluster-scoped tool is offered without a namespace argument, or with an optional one over the scope when it asks for it', async () => {
-  const set = await permissions({ rules: { 'team-a': { rules: [] }, 'team-b': { rules: [] } }, allowed: (a) => a.namespace === '' && ['nodes', 'events'].includes(a.resource) });
+  const set = await permissions({ rules: { 'team-a': { rules: [], incomplete: true }, 'team-b': { rules: [], incomplete: true } }, allowed: (a) => a.namespace === '' && ['nodes', 'events'].includes(a.resource) });
   const ads = new Map(advertise(catalogue, set).map((ad) => [ad.tool.name, ad]));
   assert.deepEqual(ads.get('nodes_list'), { tool: nodesList });
   const offer = new Offer(catalogue, set, options());
@@ -99,7 +99,7 @@ test('--read-only offers only tools that are read-only in their hints and their 
 });
 
 test('the schema\'s namespace enum holds only the offered namespaces, required with the first as default, or optional', async () => {
-  const set = await permissions({ rules: { 'team-a': { rules: [podReader] }, 'team-b': { rules: [podReader] } }, allowed: (a) => a.resource === 'events' });
+  const set = await permissions({ rules: { 'team-a': { rules: [podReader], incomplete: true }, 'team-b': { rules: [podReader], incomplete: true } }, allowed: (a) => a.resource === 'events' });
   const offer = new Offer(catalogue, set, options());
   const pods = offer.inputSchema(offer.find('pods_list', asking)!, asking);
   assert.deepEqual(pods.parse({}), { namespace: 'team-a' });
@@ -175,7 +175,7 @@ test('each refusal says why in words the agent can act on: unknown, read-only, o
 });
 
 test('prompts are offered when every tool they name is, with the namespaces where all their namespaced tools are', async () => {
-  const set = await permissions({ rules: { 'team-a': { rules: [podReader, deploymentReader] }, 'team-b': { rules: [podReader] } }, allowed: (a) => a.resource === 'events' });
+  const set = await permissions({ rules: { 'team-a': { rules: [podReader, deploymentReader], incomplete: true }, 'team-b': { rules: [podReader], incomplete: true } }, allowed: (a) => a.resource === 'events' });
   const offer = new Offer(catalogue, set, options());
   const prompt = (name: string, tools: string[]) => ({ name, tools }) as unknown as PromptDeclaration;
   const diagnose = prompt('diagnose', ['pods_list', 'rollout_status']);
