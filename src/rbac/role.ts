@@ -122,10 +122,25 @@ export function renderRbac(req: RbacRequest): string {
         Condition: { StringEquals: { 'sts:RoleSessionName': req.bindingRole } },
       }],
     }, null, 2).split('\n').map((l) => `#   ${l}`),
-    '# IAM permission policy of the role (only needed for DescribeCluster; omit when --endpoint and --ca-file are set):',
-    `#   {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"arn:${partitionOf(req.roleArn)}:eks:${req.region}:*:cluster/${req.clusterName}"}]}`,
+    '# IAM permission policy of the role: eks:ListAssociatedAccessPolicies reads its own EKS access policies, so that',
+    '# discovery needs no access review per permission (without it: `eks-rbac-mcp doctor` says what that costs);',
+    '# eks:DescribeCluster finds the endpoint and CA (omit it when --endpoint and --ca-file are set):',
+    `#   ${JSON.stringify(permissionPolicy(req))}`,
   ].join('\n');
   return `${header}\n${docs.map((d) => `---\n${d}`).join('\n')}\n${req.kubernetesOnly ? '' : `${awsSide}\n`}`;
+}
+
+/** The role's IAM permissions: find the cluster, and read the access policies of its own access entry (and no other's). */
+export function permissionPolicy(req: Pick<RbacRequest, 'roleArn' | 'region' | 'clusterName'>): object {
+  const partition = partitionOf(req.roleArn);
+  const [account, name] = [req.roleArn.split(':')[4] || '*', req.roleArn.split('/').pop() || '*'];
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: `arn:${partition}:eks:${req.region}:*:cluster/${req.clusterName}` },
+      { Effect: 'Allow', Action: 'eks:ListAssociatedAccessPolicies', Resource: `arn:${partition}:eks:${req.region}:*:access-entry/${req.clusterName}/role/${account}/${name}/*` },
+    ],
+  };
 }
 
 /** The partition an ARN lives in (aws, aws-cn, aws-us-gov, ...): the cluster's ARN is in the same one as the role's. */
