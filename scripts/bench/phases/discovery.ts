@@ -22,6 +22,8 @@ const STORM_SCOPES = [1, 30];
 const REFRESH_INTERVAL_S = 2;
 const REFRESHES = 3;
 const STORM_CALLS = 100;
+/** Longer than the default gap between 403-started discoveries (--forbidden-refresh-gap, 10 s). */
+const STORM_SETTLE_MS = 12_000;
 
 const ROLES = [
   { role: 'pods-reader', binding: 'bench-reader', user: USERS.ours },
@@ -159,8 +161,11 @@ async function storm(bench: Bench, n: number): Promise<Record<string, unknown>> 
       if (result.isError && JSON.stringify(result.content).includes('HTTP 403')) forbidden += 1;
     }
     const callsMs = performance.now() - started;
+    // The discoveries the calls started may come after them (one at the end of the 403 gap, default 10 s): wait past
+    // the gap, then for 3 s without a request.
+    await sleep(STORM_SETTLE_MS);
     let to = await bench.audit.mark();
-    for (let quiet = 0; quiet < 3;) { // the discoveries the calls started may end after them: wait for 3 s without a request
+    for (let quiet = 0; quiet < 3;) {
       const next = await bench.audit.mark(1000);
       quiet = next === to ? quiet + 1 : 0;
       to = next;
