@@ -23,7 +23,7 @@ const IDENTITIES: Array<{ role: string; binding: string; policies: AccessPolicyS
   { role: 'eks-mcp-viewer', binding: 'auditor', policies: 'read' }, // AmazonEKSViewPolicy in team-a
   { role: 'eks-mcp-cluster-admin', binding: 'ops-admin', policies: 'read' }, // AmazonEKSClusterAdminPolicy, cluster scope
   { role: 'eks-mcp-legacy', binding: 'legacy-bot', policies: 'read' }, // aws-auth: no access entry
-  { role: 'eks-mcp-live-blind', binding: 'blind', policies: 'unreadable' }, // may not read its access policies
+  { role: 'eks-mcp-viewer-blind', binding: 'auditor', policies: 'unreadable' }, // AmazonEKSViewPolicy in team-a, which it may not read
 ];
 
 async function discoveryAs(role: string, binding: string): Promise<{ discovery: Discovery; connection: Connection }> {
