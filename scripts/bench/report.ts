@@ -233,12 +233,16 @@ function discoverySection(d: Data | undefined): string[] {
     }
   }
   const storms = Object.values((d['storm'] ?? {}) as Record<string, any>);
+  const change = d['accessPolicyChange'];
   return ['## Discovery: requests at start and per refresh, by namespaces in scope', '',
     mdTable(['role', 'namespaces', 'requests at start', 'first tools/list (ms, median / p95)', 'requests per refresh', 'at start, by kind'], rows), '',
     'Each namespace holds the same grant (the reader Role, or `edit`). Requests are counted in the API server\'s audit log; a refresh when nothing changed is '
     + 'measured between refreshes with `--refresh-interval 2`. The peer does no discovery: 0 requests.', '',
     ...storms.map((s: any) => `${s.calls} consecutive 403s on an advertised tool (pods_list, answered 403 by a proxy in front of the API server) at ${s.namespaces} `
-      + `namespace${s.namespaces > 1 ? 's' : ''}: ${n(s.requests)} requests (${kinds(s.requestsByKind)}), the calls took ${n(s.callsMs)} ms.`), ''];
+      + `namespace${s.namespaces > 1 ? 's' : ''}: ${n(s.requests)} requests (${kinds(s.requestsByKind)}), the calls took ${n(s.callsMs)} ms.`), '',
+    ...(change ? [`An access policy associated with the role is seen in the tool list after ${change.readable.seenAfterS} s when the server may read the role's access policies `
+      + `(--refresh-interval ${change.readable.refreshIntervalS}), and after ${change.unreadable.seenAfterS} s when it may not (--full-refresh-interval ${change.unreadable.fullRefreshIntervalS}: `
+      + 'the rules reviews cannot see it, the full sweep of access reviews does).', ''] : [])];
 }
 
 /** The README's performance section: the targets, the provenance, a pointer to the rest. */

@@ -9,7 +9,7 @@ import { request as httpsRequest, createServer as createHttpsServer, Agent as Ht
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { kubectl } from '../../../test/cluster/cluster.ts';
-import { cliPath, connectCommand, type Session } from '../../../test/helpers.ts';
+import { cliPath, connectCommand, eksArgs, onToolsChanged, platformAws, type Session } from '../../../test/helpers.ts';
 import { USERS, say, sleep, type Bench } from '../context.ts';
 import { describeRequests, type AuditEvent } from '../audit.ts';
 import { oursArgs, oursEnv } from '../servers.ts';
@@ -179,6 +179,33 @@ async function storm(bench: Bench, n: number): Promise<Record<string, unknown>> 
   }
 }
 
+/** How the change is seen: with the access-policy list at the refresh interval, without it at the full refresh interval. */
+const CHANGE_INTERVALS = { refresh: 5, full: 30 };
+
+/**
+ * How long an access policy associated with the role takes to show in the tool list: with the access-policy list
+ * (read at every refresh), and without the permission to read it (seen by the full sweep of access reviews).
+ */
+async function changeSeen(bench: Bench, role: 'eks-mcp-live' | 'eks-mcp-live-blind'): Promise<Record<string, unknown>> {
+  const args = [cliPath, ...eksArgs(bench.cluster, role, 'bench-change', namespace(1)),
+    '--refresh-interval', String(CHANGE_INTERVALS.refresh), '--full-refresh-interval', String(CHANGE_INTERVALS.full)];
+  const session = await connectCommand(process.execPath, args, oursEnv(bench));
+  const principal = ['--principal-arn', bench.cluster.sts.roles[role]!];
+  const policy = ['--policy-arn', 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy'];
+  try {
+    await session.client.listTools();
+    let changed = false;
+    await onToolsChanged(session.client, () => { changed = true; });
+    const started = performance.now();
+    platformAws(bench.cluster, ['associate-access-policy', ...principal, ...policy, '--access-scope', `type=namespace,namespaces=${namespace(1)}`]);
+    await until('the tool list to follow the access policy', () => changed, 4 * CHANGE_INTERVALS.full * 1000);
+    return { seenAfterS: Math.round((performance.now() - started) / 100) / 10, refreshIntervalS: CHANGE_INTERVALS.refresh, fullRefreshIntervalS: CHANGE_INTERVALS.full };
+  } finally {
+    await session.close();
+    platformAws(bench.cluster, ['disassociate-access-policy', ...principal, ...policy]);
+  }
+}
+
 export async function discovery(bench: Bench): Promise<void> {
   say(`discovery: requests and time at ${SCOPES.join(', ')} namespaces, per refresh at ${REFRESH_SCOPES.join(', ')}, ${STORM_CALLS} consecutive 403s`);
   seedScopes(bench);
@@ -204,5 +231,7 @@ export async function discovery(bench: Bench): Promise<void> {
     out['storm']![n] = await storm(bench, n);
     say(`  ${STORM_CALLS} consecutive 403s at ${n} namespaces: ${(out['storm']![n] as { requests: number }).requests} requests`);
   }
-  bench.results['discovery'] = { ...out, peer: 'none: kubernetes-mcp-server does no discovery (0 requests)' };
+  const change = { readable: await changeSeen(bench, 'eks-mcp-live'), unreadable: await changeSeen(bench, 'eks-mcp-live-blind') };
+  say(`  an access policy associated: seen after ${change.readable['seenAfterS']} s with the list, ${change.unreadable['seenAfterS']} s without it`);
+  bench.results['discovery'] = { ...out, accessPolicyChange: change, peer: 'none: kubernetes-mcp-server does no discovery (0 requests)' };
 }
