@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { connect, type Connection } from '../connection.ts';
 import { REQUEST_KINDS, signalsKey, signalsSettle, type PermissionSet, type RequestCounts } from '../rbac/discovery.ts';
+import type { Permission } from '../rbac/permission.ts';
 import { Discovery, describeAccessPolicies, identityKey, publishRound, type RefreshTrigger } from './discovery.ts';
 import { ApiResources } from '../kube/api-resources.ts';
 import { catalogue as defaultCatalogue } from '../../tools/index.ts';
@@ -315,6 +316,9 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   }
 }
 
+/** A namespace's own object, as RBAC sees a request for it: in that namespace. */
+const GET_NAMESPACE: Permission = { verb: 'get', group: '', resource: 'namespaces', scope: 'namespaced' };
+
 /** The sum of request counts by kind. */
 function addCounts(...counts: RequestCounts[]): RequestCounts {
   const sum: RequestCounts = {};
@@ -334,9 +338,13 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
   const discovery = new Discovery(connection, config.namespaces, catalogue);
   // The identity is for the operator's log (the agent's whoami hides the IAM side) and the refusal's Role.
   const [permissions, identity] = await Promise.all([
-    discovery.discover(),
+    // A scope naming a namespace that does not exist is a typo. Only a role that may get a namespace can tell (any
+    // other gets 403 whether or not it exists): the others are not asked, which on EKS spares a webhook call each.
+    discovery.discover().then(async (found) => {
+      await checkNamespaces(connection.kube, config.namespaces.filter((ns) => found.mayGrant(GET_NAMESPACE, ns)));
+      return found;
+    }),
     selfSubjectReview(connection.kube).then(({ extra, ...user }) => ({ ...user, ...(extra ? { extra: withoutKeyId(extra) } : {}) }), () => undefined),
-    checkNamespaces(connection.kube, config.namespaces), // a scope naming a namespace that does not exist is a typo
   ]);
   publishRound({ trigger: 'start', tier: 'full', requests: permissions.requests, seconds: (performance.now() - started) / 1000, changed: true });
   const runtime = new Runtime(config, connection, log, catalogue, permissions, {

@@ -322,3 +322,13 @@ test('couldGrant: false only where every review concerned is complete and no rul
   assert.equal(complete.couldGrant('get'), true);
   assert.equal(complete.couldGrant('get', 'team-b'), false, 'only the namespace asked about');
 });
+
+test('mayGrant: false only where what every authorizer grants in the namespace is known, and none of it grants the permission', async () => {
+  const getNamespace: Permission = { group: '', resource: 'namespaces', verb: 'get', scope: 'namespaced' };
+  const viewer: ResourceRule = { verbs: ['get'], apiGroups: [''], resources: ['namespaces'] };
+  const api = authorizationApi({ rules: { complete: { rules: [podReader] }, unknown: { rules: [], incomplete: true }, known: { rules: [], incomplete: true }, granted: { rules: [viewer] } } });
+  const grants = async () => ({ rulesIn: (ns: string | undefined) => (ns === 'unknown' ? undefined : []) });
+  const set = await discoverPermissions(api.client, ['complete', 'unknown', 'known', 'granted'], [], [], grants);
+  assert.deepEqual(['complete', 'unknown', 'known', 'granted'].map((ns) => set.mayGrant(getNamespace, ns)), [false, true, false, true]);
+  assert.equal(set.mayGrant(getNamespace, 'outside'), true, 'no review: nothing is known');
+});
