@@ -13,6 +13,7 @@ import { cliPath, connectCommand, eksArgs, onToolsChanged, platformAws, type Ses
 import { USERS, say, sleep, type Bench } from '../context.ts';
 import { describeRequests, type AuditEvent } from '../audit.ts';
 import { oursArgs, oursEnv } from '../servers.ts';
+import { benchRbac } from '../seed.ts';
 import { stats } from '../stats.ts';
 import { startRaw } from './cold.ts';
 
@@ -35,28 +36,8 @@ const namespace = (i: number) => `discovery-${String(i).padStart(2, '0')}`;
 const scope = (n: number) => Array.from({ length: n }, (_, i) => namespace(i + 1)).join(',');
 
 function seedScopes(bench: Bench): void {
-  const subject = (u: string) => `[{apiGroup: rbac.authorization.k8s.io, kind: User, name: "${u}"}]`;
-  const docs = Array.from({ length: Math.max(...SCOPES) }, (_, i) => namespace(i + 1)).map((ns) => `apiVersion: v1
-kind: Namespace
-metadata: {name: ${ns}}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: bench-reader, namespace: ${ns}}
-rules: [{apiGroups: [""], resources: ["pods", "pods/log"], verbs: ["get", "list"]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: bench-reader, namespace: ${ns}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: bench-reader}
-subjects: ${subject(USERS.ours)}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: bench-editor, namespace: ${ns}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
-subjects: ${subject(USERS.editor)}`);
-  kubectl(bench.cluster, ['apply', '--server-side', '-f', '-'], { input: docs.join('\n---\n') });
+  const namespaces = Array.from({ length: Math.max(...SCOPES) }, (_, i) => namespace(i + 1));
+  kubectl(bench.cluster, ['apply', '--server-side', '-f', '-'], { input: namespaces.map((ns) => benchRbac(ns, [USERS.ours])).join('---\n') });
 }
 
 const spawnSpec = (bench: Bench, role: Role, n: number, extra: string[] = [], env = oursEnv(bench)) =>
