@@ -1,6 +1,5 @@
 // What every MCP session of this process shares: the connection, the discovered permissions, the catalogue.
 // Transports (stdio, HTTP) create sessions from it; they never talk to the cluster on their own.
-import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import v8 from 'node:v8';
 import type { Config } from '../config.ts';
