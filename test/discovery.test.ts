@@ -2,6 +2,7 @@
 // EKS endpoint) decides every question as the API server's own access reviews would, for every fixture identity; and
 // it sends an access review only where the signals cannot answer.
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../src/config.ts';
 import { connect, type Connection } from '../src/connection.ts';
@@ -9,7 +10,7 @@ import { accessReview } from '../src/rbac/discovery.ts';
 import { describePermission, type Permission } from '../src/rbac/permission.ts';
 import { Discovery, type AccessPolicyState } from '../src/server/discovery.ts';
 import { catalogue } from '../tools/index.ts';
-import { hostEnv, useCluster } from './helpers.ts';
+import { cliPath, eksArgs, hostEnv, useCluster } from './helpers.ts';
 
 const cluster = await useCluster();
 Object.assign(process.env, hostEnv(cluster)); // the connections made in this process: the host's keys, STS and EKS at moto
@@ -76,4 +77,19 @@ test('the access policies read are the associations the authorizer grants from',
   } finally {
     for (const c of [viewer, legacy, admin]) c.eks?.accessPolicies?.destroy();
   }
+});
+
+test('doctor: where the access policies stand, what one discovery and one refresh cost, what decided; without them, what to grant', () => {
+  const doctor = (role: string, binding: string) => execFileSync(process.execPath, [cliPath, 'doctor', ...eksArgs(cluster, role, binding)],
+    { env: hostEnv(cluster), stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  const read = doctor('eks-mcp-viewer', 'auditor');
+  assert.match(read, /^access {6}EKS access policies read from EKS \(eks:ListAssociatedAccessPolicies\): 1 associated$/m);
+  assert.match(read, /^discovery {3}\d+ API requests \([^)]*3 × selfsubjectrulesreviews[^)]*\) and 1 EKS call; decided by the rules \d+, the access-policy list \d+, access reviews \d+,/m);
+  assert.match(read, /^refresh {5}every 30 s \(±10%\): \d+ API requests \(.*\) and 1 EKS call while nothing changed; every decision again only when one of them changed$/m);
+  const blind = doctor('eks-mcp-viewer-blind', 'auditor');
+  assert.match(blind, /^access {6}EKS access policies not read \(eks:ListAssociatedAccessPolicies failed: AccessDeniedException: /m);
+  assert.match(blind, /after a 403 \(at most one per 10 s\), and every 600 s \(--full-refresh-interval\)$/m);
+  const grant = /Grant the role: (\{.*\})$/m.exec(blind)?.[1];
+  assert.deepEqual(JSON.parse(grant!), { Effect: 'Allow', Action: 'eks:ListAssociatedAccessPolicies',
+    Resource: `arn:aws:eks:${cluster.region}:*:access-entry/${cluster.clusterName}/role/${cluster.sts.accountId}/eks-mcp-viewer-blind/*` });
 });
