@@ -248,7 +248,7 @@ export class PermissionSet {
     if (known) return grantCovers(known, name);
     let pending = this.lazy.get(key);
     if (!pending) {
-      pending = decide(this.client, this.signals, p, ns, { requests: {}, asked: this.asked });
+      pending = Promise.resolve(decide(this.client, this.signals, p, ns, { requests: {}, asked: this.asked }));
       pending.catch(() => this.lazy.delete(key)); // a failed review is asked again next time
       this.lazy.set(key, pending);
     }
@@ -309,16 +309,20 @@ export class PermissionSet {
  * could; the access policies read from EKS where they are known; else the server's own answer. The names a rule grants
  * stay granted when the server refuses the rest.
  */
-async function decide(client: KubeClient, signals: Signals, p: Permission, namespace: string | undefined, round: Round): Promise<Decision> {
-  if (p.scope === 'cluster' || namespace === undefined) return decideClusterWide(client, signals, p, round);
-  const review = [...signals.reviews, ...signals.others].find((r) => r.namespace === namespace);
+function decide(client: KubeClient, signals: Signals, p: Permission, namespace: string | undefined, round: Round): Decision | Promise<Decision> {
+  const known = fromSignals(signals, p, namespace);
+  return 'decision' in known ? known.decision : ask(client, p, namespace, known.fromRules, round);
+}
+
+/** What the signals alone decide; else what the rules grant (names), for the access review to complete. */
+function fromSignals(signals: Signals, p: Permission, namespace: string | undefined): { decision: Decision } | { fromRules: Grant } {
+  if (p.scope === 'cluster' || namespace === undefined) return clusterWideFromSignals(signals, p);
+  const review = reviewsOf(signals).get(namespace);
   const fromRules: Grant = review ? grantFromRules(review.rules, p) : { kind: 'none' };
-  if (fromRules.kind === 'all' || (review && !review.incomplete)) return { ...fromRules, source: 'rules' };
-  if (review?.accessPolicies) {
-    const fromPolicies = grantFromRules(review.accessPolicies, p);
-    return fromPolicies.kind === 'all' ? { kind: 'all', source: 'access-policy' } : { ...fromRules, source: 'access-policy' };
-  }
-  return ask(client, p, namespace, fromRules, round);
+  if (fromRules.kind === 'all' || (review && !review.incomplete)) return { decision: { ...fromRules, source: 'rules' } };
+  if (!review?.accessPolicies) return { fromRules };
+  const fromPolicies = grantFromRules(review.accessPolicies, p);
+  return { decision: fromPolicies.kind === 'all' ? { kind: 'all', source: 'access-policy' } : { ...fromRules, source: 'access-policy' } };
 }
 
 /**
@@ -326,13 +330,26 @@ async function decide(client: KubeClient, signals: Signals, p: Permission, names
  * review's rules lack the permission, RBAC refuses it, and what else grants it cluster-wide is known or asked. Where
  * every review has it, only the server can tell a ClusterRoleBinding from RoleBindings in each namespace.
  */
-async function decideClusterWide(client: KubeClient, signals: Signals, p: Permission, round: Round): Promise<Decision> {
+function clusterWideFromSignals(signals: Signals, p: Permission): { decision: Decision } | { fromRules: Grant } {
   const reviews = [...signals.reviews, ...signals.others];
   const rbacMayGrant = reviews.every((r) => grantFromRules(r.rules, p).kind !== 'none');
-  const othersKnown = reviews.every((r) => !r.incomplete) ? [] : signals.clusterWide;
-  if (rbacMayGrant || !othersKnown) return ask(client, p, undefined, { kind: 'none' }, round);
-  const source = reviews.every((r) => !r.incomplete) ? 'rules' : 'access-policy';
-  return grantFromRules(othersKnown, p).kind === 'all' ? { kind: 'all', source } : { kind: 'none', source };
+  const complete = reviews.every((r) => !r.incomplete);
+  const othersKnown = complete ? [] : signals.clusterWide;
+  if (rbacMayGrant || !othersKnown) return { fromRules: { kind: 'none' } };
+  const source = complete ? 'rules' : 'access-policy';
+  return { decision: grantFromRules(othersKnown, p).kind === 'all' ? { kind: 'all', source } : { kind: 'none', source } };
+}
+
+const reviewIndexes = new WeakMap<Signals, Map<string, NamespaceReview>>();
+
+/** The signals' reviews by namespace, indexed once: a discovery looks one up for each of thousands of questions. */
+function reviewsOf(signals: Signals): Map<string, NamespaceReview> {
+  let index = reviewIndexes.get(signals);
+  if (!index) {
+    index = new Map([...signals.reviews, ...signals.others].map((r) => [r.namespace, r]));
+    reviewIndexes.set(signals, index);
+  }
+  return index;
 }
 
 async function ask(client: KubeClient, p: Permission, namespace: string | undefined, fromRules: Grant, round: Round): Promise<Decision> {
@@ -397,23 +414,28 @@ export async function decidePermissions(
   for (const p of unique(permissions)) for (const ns of p.scope === 'cluster' ? [undefined] : namespaces) add(p, ns);
   for (const { namespace, permission } of elsewhere) add(permission, namespace);
 
+  // Most questions the signals settle at once; only the others go through access reviews and the refusals that imply them.
   const unserved = new Set(signals.served.filter(([, served]) => !served).map(([group]) => group));
-  const settle = ({ permission, namespace }: Question): Promise<Decision> => (unserved.has(permission.group)
-    ? Promise.resolve({ kind: 'none', source: 'not-served' })
-    : decide(client, signals, permission, namespace, round));
+  const settled = new Map<string, Decision>();
+  for (const { key, permission, namespace } of questions.values()) {
+    const known = unserved.has(permission.group) ? { decision: { kind: 'none', source: 'not-served' } as Decision } : fromSignals(signals, permission, namespace);
+    if ('decision' in known) settled.set(key, known.decision);
+  }
   const answers = new Map<string, Promise<Decision>>();
   const implying = impliers([...questions.values()]);
   const answer = (question: Question): Promise<Decision> => {
     let pending = answers.get(question.key);
     if (!pending) {
-      const before = implying(question);
-      pending = before.length === 0 ? settle(question)
-        : anyRefused(before.map(answer)).then((refused) => (refused ? { kind: 'none', source: 'implied' } : settle(question)));
+      const now = settled.get(question.key);
+      const before = now ? [] : implying(question);
+      pending = now ? Promise.resolve(now) : before.length === 0 ? Promise.resolve(decide(client, signals, question.permission, question.namespace, round))
+        : anyRefused(before.map(answer)).then((refused) => (refused ? { kind: 'none', source: 'implied' } : decide(client, signals, question.permission, question.namespace, round)));
       answers.set(question.key, pending);
     }
     return pending;
   };
-  const decided = await Promise.all([...questions.values()].map(async (q) => [q.key, await answer(q)] as const));
+  const open = [...questions.values()].filter((q) => !settled.has(q.key));
+  const decided = [...settled, ...await Promise.all(open.map(async (q) => [q.key, await answer(q)] as const))];
   return new PermissionSet(client, signals, new Map(decided), round);
 }
 
