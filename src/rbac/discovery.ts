@@ -1,5 +1,7 @@
 // Asks the cluster what the connection's identity may do, and answers every permission question from that.
 // This is the one place where permissions are decided: advertising a tool and admitting a call both ask here.
+// Its inputs are the signals (rules reviews, and on EKS the role's access policies read from EKS), which settle most
+// questions; an access review is sent only where they cannot, never a guess.
 import type { KubeClient } from '../kube/client.ts';
 import { KubeApiError } from '../kube/errors.ts';
 import { type Permission, permissionKey } from './permission.ts';
