@@ -6,7 +6,7 @@
 //   npm run bench                      a fresh control plane, the full plan
 //   npm run bench -- --quick           fewer repetitions and 4,000 instead of 10,000 calls for memory
 //   npm run bench -- --cluster FILE    reuse a running control plane (the ClusterInfo JSON of cluster:up)
-//   npm run bench -- --only cold,toolslist,latency,memory,http   a subset of the phases (merged into the record)
+//   npm run bench -- --only cold,toolslist,latency,memory,http,discovery   a subset of the phases (merged into the record)
 //   npm run bench -- --report-only     regenerate the markdown from bench/results.json, measure nothing
 //
 // The phases are in scripts/bench/: each party holds the same Role (get/list pods, get pods/log in namespace
@@ -23,6 +23,7 @@ import { AuditLog } from './bench/audit.ts';
 import { FULL, PEER_BIN, QUICK, root, say, type Bench } from './bench/context.ts';
 import { closeFloor } from './bench/floor.ts';
 import { coldStart } from './bench/phases/cold.ts';
+import { discovery } from './bench/phases/discovery.ts';
 import { http } from './bench/phases/http.ts';
 import { latency } from './bench/phases/latency.ts';
 import { memory } from './bench/phases/memory.ts';
@@ -43,7 +44,7 @@ const { values: opts } = parseArgs({
   },
 });
 const record = join(root, 'bench', 'results.json');
-const PHASES = { cold: coldStart, toolslist: toolsList, latency, memory, http } as const;
+const PHASES = { cold: coldStart, toolslist: toolsList, latency, memory, http, discovery } as const;
 const chosen = (opts.only ?? Object.keys(PHASES).join(',')).split(',').map((s) => s.trim());
 for (const p of chosen) if (!(p in PHASES)) throw new Error(`--only: unknown phase "${p}"; the phases are ${Object.keys(PHASES).join(', ')}`);
 
@@ -88,7 +89,7 @@ async function measure(): Promise<void> {
   };
   const date = new Date().toISOString();
   try {
-    await seed(bench);
+    if (chosen.some((p) => p !== 'discovery')) await seed(bench); // the discovery phase makes its own namespaces
     await bench.audit.mark(0);
     const phaseRuns: Record<string, unknown> = { ...(previous['phaseRuns'] as object | undefined) };
     for (const phase of chosen) {

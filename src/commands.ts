@@ -9,11 +9,14 @@ import { describePermission, permissionKey, type Permission } from './rbac/permi
 import { describeFindings, guardQuestions } from './rbac/broad-grants.ts';
 import { describeIamFindings } from './aws/iam-grants.ts';
 import { notCheckedAdvice, trustWarning } from './aws/iam-side.ts';
+import { accessPolicyReadStatement } from './aws/iam-documents.ts';
 import { configuredPrincipals } from './server/principals.ts';
 import { selectTools } from './policy/select-tools.ts';
 import { renderRbac } from './rbac/role.ts';
 import { cataloguePermissions, isReadOnlyTool } from './policy/offer.ts';
 import { startRuntime, type Runtime } from './server/runtime.ts';
+import { describeAccessPolicies, describeRequests } from './server/discovery.ts';
+import { kubeRequests, REQUEST_KINDS, signalsSettle } from './rbac/discovery.ts';
 import type { Logger } from './log.ts';
 import { alignedTable } from './format.ts';
 import { catalogue } from '../tools/index.ts';
@@ -102,8 +105,35 @@ export async function doctor(config: Config, log: Logger, http?: HttpConfig): Pr
   }
   for (const line of http ? httpAdvice(http) : []) out(line);
   out(`advertised  ${advertised.size} of ${catalogue.length} tools (discovery: ${permissions.requestCount} API requests)`);
-  for (const line of [...guardReport(runtime), ...iamReport(runtime), ...narrowingReport(runtime, user.username), ...(http ? principalsReport(http) : [])]) out(line);
+  for (const line of [...costReport(runtime), ...guardReport(runtime), ...iamReport(runtime), ...narrowingReport(runtime, user.username), ...(http ? principalsReport(http) : [])]) out(line);
   return 0;
+}
+
+/** What one discovery and one refresh cost this connection, by kind, and what decided; without the access policies, what that costs. */
+function costReport(runtime: Runtime): string[] {
+  const { permissions, config, discovery } = runtime;
+  const state = discovery.accessPolicies;
+  const sources = permissions.sources();
+  const signals = permissions.signals.requests;
+  const settled = signalsSettle(permissions.signals);
+  const open = permissions.requests[REQUEST_KINDS.accessReview] ?? 0;
+  const refresh = { ...signals, ...(settled ? (open ? { [REQUEST_KINDS.accessReview]: open } : {}) : { [REQUEST_KINDS.identity]: 1 }) };
+  const calls = (requests: Record<string, number>) => `${kubeRequests(requests)} API requests (${describeRequests(Object.fromEntries(Object.entries(requests).filter(([k]) => !k.startsWith('eks:'))))})`
+    + (requests[REQUEST_KINDS.accessPolicies] ? ` and ${requests[REQUEST_KINDS.accessPolicies]} EKS call` : '');
+  const lines = [
+    `access      EKS access policies ${describeAccessPolicies(state)}`,
+    `discovery   ${calls(permissions.requests)}; decided by the rules ${sources.rules}, the access-policy list ${sources['access-policy']}, `
+      + `access reviews ${sources['access-review']}, a refusal that implies them ${sources.implied}, an unserved API group ${sources['not-served']}`,
+    config.refreshInterval === 0 ? 'refresh     off (--refresh-interval 0): after a 403 only'
+      : `refresh     every ${config.refreshInterval} s (±10%): ${calls(refresh)} while nothing changed; every decision again only when one of them changed`
+        + (settled ? '' : `, after a 403 (at most one per ${config.forbiddenRefreshGap} s), and every ${config.fullRefreshInterval} s (--full-refresh-interval)`),
+  ];
+  if (state.kind === 'unreadable' && config.mode === 'eks' && config.roleArn) {
+    lines.push(`            without the access-policy list, access reviews decide: ${open} per discovery, and an access policy change is seen only after a 403 `
+      + `or within --full-refresh-interval (${config.fullRefreshInterval} s). Grant the role: `
+      + JSON.stringify(accessPolicyReadStatement(config.roleArn, config.region, config.clusterName)));
+  }
+  return lines;
 }
 
 // --- issue 13: the broad-grant guard, --tools, one principal per connection ---

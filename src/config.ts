@@ -33,6 +33,8 @@ export const SETTINGS = {
   readOnly: { group: 'connection', flag: '--read-only', env: 'EKS_MCP_READ_ONLY', boolean: true },
   logLevel: { group: 'connection', flag: '--log-level', env: 'EKS_MCP_LOG_LEVEL' },
   refreshInterval: { group: 'connection', flag: '--refresh-interval', env: 'EKS_MCP_REFRESH_INTERVAL' },
+  fullRefreshInterval: { group: 'connection', flag: '--full-refresh-interval', env: 'EKS_MCP_FULL_REFRESH_INTERVAL' },
+  forbiddenRefreshGap: { group: 'connection', flag: '--forbidden-refresh-gap', env: 'EKS_MCP_FORBIDDEN_REFRESH_GAP' },
   confirmByArgument: { group: 'connection', flag: '--confirm-by-argument', env: 'EKS_MCP_CONFIRM_BY_ARGUMENT', boolean: true },
   // The article's pitfalls, enforced (src/rbac/broad-grants.ts, src/policy/):
   acceptBroadRole: { group: 'connection', flag: '--accept-broad-role', env: 'EKS_MCP_ACCEPT_BROAD_ROLE' },
@@ -90,6 +92,13 @@ const common = {
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seconds between re-discoveries of the permissions; 0 turns it off. */
   refreshInterval: z.coerce.number().int().min(0).max(86400, 'at most 86400 seconds').default(30),
+  /**
+   * Seconds between full sweeps of the access reviews where they decide (the access policies are not read): a refresh
+   * reads the cheap signals, which cannot see an access policy change; 0: only after a 403 or a changed signal.
+   */
+  fullRefreshInterval: z.coerce.number().int().min(0).max(86400, 'at most 86400 seconds').default(600),
+  /** The least seconds between two re-discoveries that 403s on advertised tools start; 0: one per 403. */
+  forbiddenRefreshGap: z.coerce.number().int().min(0).max(3600, 'at most 3600 seconds').default(10),
   /** Why the operator accepts a role the broad-grant guard refuses: logged with the findings. */
   acceptBroadRole: z.string().trim().min(3, 'give the reason the broad role is accepted, e.g. --accept-broad-role "break-glass INC-1234"').optional(),
   /** Tool names or globs (`pods_*`): only these are offered, whatever the role allows. */

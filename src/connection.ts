@@ -6,6 +6,7 @@ import type { Config, EksConfig, KubeconfigConfig } from './config.ts';
 import { KubeClient, type KubeAuthenticator } from './kube/client.ts';
 import { CachedCredentials, HostCredentials, assumeRole, defaultChain } from './aws/credentials.ts';
 import { EksTokenAuthenticator } from './aws/eks-auth.ts';
+import { AccessPolicyReader } from './aws/access-policies.ts';
 import { sdkHttpConfig } from './aws/sdk-http.ts';
 import { parseProxyUrl } from './net/proxy.ts';
 
@@ -13,8 +14,11 @@ export interface Connection {
   kube: KubeClient;
   /** What the connection is, for logs and `doctor`: never a credential. */
   summary: Record<string, string>;
-  /** EKS only: the token minting behind every request (the `token` command prints one). */
-  eks?: { authenticator: EksTokenAuthenticator; credentials: CachedCredentials; host: HostCredentials };
+  /**
+   * EKS only: the token minting behind every request (the `token` command prints one), and the reader of the role's
+   * access policies (with --role-arn: the principal whose access entry applies).
+   */
+  eks?: { authenticator: EksTokenAuthenticator; credentials: CachedCredentials; host: HostCredentials; accessPolicies?: AccessPolicyReader };
 }
 
 export async function connect(config: Config): Promise<Connection> {
@@ -43,7 +47,10 @@ async function connectEks(config: EksConfig): Promise<Connection> {
       mode: 'eks', cluster: config.clusterName, region: config.region, endpoint,
       ...(config.roleArn ? { roleArn: config.roleArn, sessionName: config.bindingRole ?? 'eks-rbac-mcp' } : { identity: 'default AWS credential chain' }),
     },
-    eks: { authenticator, credentials, host },
+    eks: {
+      authenticator, credentials, host,
+      ...(config.roleArn ? { accessPolicies: new AccessPolicyReader({ clusterName: config.clusterName, region: config.region, principalArn: config.roleArn }, () => credentials.get()) } : {}),
+    },
   };
 }
 

@@ -2,7 +2,7 @@
 import { after } from 'node:test';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { Client, StreamableHTTPClientTransport, type ClientOptions as SdkClientOptions, type ElicitResult, type OAuthClientProvider } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { kubectl, startCluster, type ClusterInfo } from './cluster/cluster.ts';
@@ -28,7 +28,7 @@ export function useCluster(): Promise<ClusterInfo> {
 export const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 export const cliPath = join(root, 'dist', 'cli.js');
 
-/** Environment for the agent host: the IAM user's keys, STS and IAM at moto. */
+/** Environment for the agent host: the IAM user's keys, STS, IAM and EKS at moto (which serves them all, as AWS would). */
 export function hostEnv(cluster: ClusterInfo): Record<string, string> {
   return {
     PATH: process.env['PATH'] ?? '',
@@ -37,8 +37,32 @@ export function hostEnv(cluster: ClusterInfo): Record<string, string> {
     AWS_SECRET_ACCESS_KEY: cluster.sts.hostUser.secretAccessKey,
     AWS_ENDPOINT_URL_STS: cluster.sts.url,
     AWS_ENDPOINT_URL_IAM: cluster.sts.url, // the broad-grant guard reads the role's IAM side there
+    AWS_ENDPOINT_URL_EKS: cluster.sts.url,
     AWS_EC2_METADATA_DISABLED: 'true',
   };
+}
+
+const platformCredentials = new Map<string, Record<string, string>>();
+
+/**
+ * The platform engineer's AWS CLI, as the eks-mcp-platform role, which may change access entries and their policies
+ * (moto's EKS authorizes each call with IAM): `aws eks <args> --cluster-name <the cluster>`, its JSON answer parsed.
+ */
+export function platformAws(cluster: ClusterInfo, args: string[]): Record<string, unknown> {
+  const base = {
+    PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true', AWS_ENDPOINT_URL_STS: cluster.sts.url, AWS_ENDPOINT_URL_EKS: cluster.sts.url, AWS_DEFAULT_REGION: cluster.region,
+  };
+  let credentials = platformCredentials.get(cluster.sts.url);
+  if (!credentials) {
+    const host = { ...base, AWS_ACCESS_KEY_ID: cluster.sts.hostUser.accessKeyId, AWS_SECRET_ACCESS_KEY: cluster.sts.hostUser.secretAccessKey };
+    const { Credentials: c } = JSON.parse(execFileSync('aws', ['sts', 'assume-role', '--role-arn', cluster.sts.roles['eks-mcp-platform']!,
+      '--role-session-name', 'platform', '--output', 'json'], { env: host }).toString()) as { Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } };
+    credentials = { AWS_ACCESS_KEY_ID: c.AccessKeyId, AWS_SECRET_ACCESS_KEY: c.SecretAccessKey, AWS_SESSION_TOKEN: c.SessionToken };
+    platformCredentials.set(cluster.sts.url, credentials);
+  }
+  const out = execFileSync('aws', ['eks', ...args, '--cluster-name', cluster.clusterName, '--output', 'json'], { env: { ...base, ...credentials } }).toString();
+  return out.trim() ? JSON.parse(out) as Record<string, unknown> : {};
 }
 
 /** Flags for an EKS connection to the local cluster as one IAM role and binding role. */

@@ -22,16 +22,20 @@ export interface Plan {
   memCalls: number; memEvery: number; memConcurrency: number;
   httpSessions: number; httpSessionCalls: number; httpSampleEvery: number;
   httpSeconds: number; httpRounds: number; concurrency: number[];
+  /** Starts per scope and role in the discovery phase (after one warm-up). */
+  discoveryStarts: number;
 }
 
 export const FULL: Plan = {
   cold: 9, warm: 5, reps: 40, bigWarm: 2, bigReps: 30, memCalls: 10_000, memEvery: 1_000, memConcurrency: 4,
   httpSessions: 50, httpSessionCalls: 100, httpSampleEvery: 5, httpSeconds: 4, httpRounds: 2, concurrency: [1, 10, 50],
+  discoveryStarts: 5,
 };
 /** Fewer repetitions, yet at least 10 memory samples, so that second-half growth is still judged. */
 export const QUICK: Plan = {
   cold: 3, warm: 2, reps: 10, bigWarm: 1, bigReps: 4, memCalls: 4_000, memEvery: 400, memConcurrency: 4,
   httpSessions: 50, httpSessionCalls: 40, httpSampleEvery: 5, httpSeconds: 2, httpRounds: 2, concurrency: [1, 10, 50],
+  discoveryStarts: 2,
 };
 
 export interface Bench {

@@ -7,13 +7,15 @@ import { NS, SETS, USERS, say, sleep, type Bench } from './context.ts';
 const readers = [USERS.ours, USERS.peer, USERS.floor];
 const subject = (u: string) => `- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "${u}"}`;
 
-const RBAC = `apiVersion: v1
+/** A namespace where the readers hold the bench's reader Role (get/list pods, get/list pods/log) and the editor `edit`. */
+export function benchRbac(namespace: string, readers: readonly string[]): string {
+  return `apiVersion: v1
 kind: Namespace
-metadata: {name: ${NS}}
+metadata: {name: ${namespace}}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
-metadata: {name: bench-reader, namespace: ${NS}}
+metadata: {name: bench-reader, namespace: ${namespace}}
 rules:
 - apiGroups: [""]
   resources: ["pods", "pods/log"]
@@ -21,18 +23,19 @@ rules:
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
-metadata: {name: bench-reader, namespace: ${NS}}
+metadata: {name: bench-reader, namespace: ${namespace}}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: bench-reader}
 subjects:
 ${readers.map(subject).join('\n')}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
-metadata: {name: bench-editor, namespace: ${NS}}
+metadata: {name: bench-editor, namespace: ${namespace}}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
 subjects:
 ${subject(USERS.editor)}
 `;
+}
 
 export function adminRequest(bench: Bench, method: string, path: string, body?: unknown, agent?: HttpsAgent): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -52,7 +55,7 @@ export function adminRequest(bench: Bench, method: string, path: string, body?: 
 }
 
 export async function seed(bench: Bench): Promise<void> {
-  kubectl(bench.cluster, ['apply', '--server-side', '-f', '-'], { input: RBAC });
+  kubectl(bench.cluster, ['apply', '--server-side', '-f', '-'], { input: benchRbac(NS, readers) });
   const agent = new HttpsAgent({ keepAlive: true, maxSockets: 16 });
   const pods = Object.entries(SETS).flatMap(([set, n]) => Array.from({ length: n }, (_, i) => ({
     apiVersion: 'v1', kind: 'Pod',

@@ -27,7 +27,7 @@ export const PEER_UNTHROTTLED = { KUBE_CLIENT_QPS: '10000', KUBE_CLIENT_BURST: '
 const plainEnv = () => ({ PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' });
 
 /** Our server's flags for a binding role in the bench namespace, as the eks-mcp-agent IAM role. */
-export const oursArgs = (bench: Bench, binding = 'bench-reader') => eksArgs(bench.cluster, 'eks-mcp-agent', binding, NS);
+export const oursArgs = (bench: Bench, binding = 'bench-reader', namespaces = NS) => eksArgs(bench.cluster, 'eks-mcp-agent', binding, namespaces);
 /** The agent host's environment, with STS behind a counting relay. */
 export const oursEnv = (bench: Bench, stsUrl = bench.oursSts.url) => ({ ...hostEnv(bench.cluster), AWS_ENDPOINT_URL_STS: stsUrl });
 

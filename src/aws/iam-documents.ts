@@ -8,11 +8,27 @@ export function partitionOf(arn: string): string {
 
 const document = (statements: object[]) => ({ Version: '2012-10-17', Statement: statements });
 
-/** The agent role's permission policy: DescribeCluster on its cluster only (unneeded with --endpoint and --ca-file). */
+/**
+ * The agent role's permission policy: DescribeCluster on its cluster (unneeded with --endpoint and --ca-file), and the
+ * read of its own access entry's EKS access policies (accessPolicyReadStatement).
+ */
 export function agentPermissionPolicy(roleArn: string, region: string, clusterName: string): object {
-  return document([{
-    Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: `arn:${partitionOf(roleArn)}:eks:${region}:*:cluster/${clusterName}`,
-  }]);
+  return document([
+    { Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: `arn:${partitionOf(roleArn)}:eks:${region}:*:cluster/${clusterName}` },
+    accessPolicyReadStatement(roleArn, region, clusterName),
+  ]);
+}
+
+/**
+ * ListAssociatedAccessPolicies on the role's own access entry (and no other's): discovery reads its EKS access policies
+ * instead of asking an access review per permission.
+ */
+export function accessPolicyReadStatement(roleArn: string, region: string, clusterName: string): object {
+  const [account, name] = [roleArn.split(':')[4] || '*', roleArn.split('/').pop() || '*'];
+  return {
+    Effect: 'Allow', Action: 'eks:ListAssociatedAccessPolicies',
+    Resource: `arn:${partitionOf(roleArn)}:eks:${region}:*:access-entry/${clusterName}/role/${account}/${name}/*`,
+  };
 }
 
 /** The agent role's trust policy: the host may assume it under the binding role's session name only. */

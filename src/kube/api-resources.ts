@@ -117,6 +117,9 @@ export class ServedKinds {
  */
 export const UNSERVED_RECHECK_MS = 5 * 60_000;
 
+/** The kind of request a read of the served kinds is counted as (aggregated discovery: /api and /apis). */
+export const SERVED_KINDS_REQUEST = 'apidiscovery';
+
 function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const values = map.get(key);
   if (values) values.push(value);
@@ -140,19 +143,20 @@ export class ApiResources {
     return (await this.kinds()).resources;
   }
 
-  /** The served kinds as last read (read now when never read). */
-  kinds(): Promise<ServedKinds> {
-    return (this.read ??= this.fetch()).kinds;
+  /** The served kinds as last read (read now when never read, its requests added to `counts`). */
+  kinds(counts?: Record<string, number>): Promise<ServedKinds> {
+    return (this.read ??= this.fetch(counts)).kinds;
   }
 
   /**
    * The served kinds to match rules reviewed at `since` (a performance.now() time) against. A list read before then
    * is read again when the rules name an API group it lacks that no rule named before (a CRD installed since, with
    * its RBAC), or any group it lacks once it is UNSERVED_RECHECK_MS old; rules that name only served groups cost
-   * no request. An answer equal to the last is the same object, so that nothing looks changed.
+   * no request. An answer equal to the last is the same object, so that nothing looks changed. A read this call
+   * sends adds its requests to `counts`.
    */
-  async kindsFor(rules: readonly RuleNames[], since: number): Promise<ServedKinds> {
-    const read = (this.read ??= this.fetch());
+  async kindsFor(rules: readonly RuleNames[], since: number, counts?: Record<string, number>): Promise<ServedKinds> {
+    const read = (this.read ??= this.fetch(counts));
     const kinds = await read.kinds;
     const unserved = kinds.unservedGroups(rules);
     const stale = read.at < since && unserved.some((g) => !read.unserved.has(g) || since - read.at >= UNSERVED_RECHECK_MS);
@@ -160,12 +164,13 @@ export class ApiResources {
       for (const g of unserved) read.unserved.add(g);
       return kinds;
     }
-    if (this.read === read) this.read = this.fetch(kinds, unserved);
+    if (this.read === read) this.read = this.fetch(counts, kinds, unserved);
     return this.read.kinds;
   }
 
-  /** One read of aggregated discovery; `previous` is kept when the answer equals it. */
-  private fetch(previous?: ServedKinds, unserved: readonly string[] = []): Read {
+  /** One read of aggregated discovery (two requests, counted under SERVED_KINDS_REQUEST); `previous` is kept when the answer equals it. */
+  private fetch(counts?: Record<string, number>, previous?: ServedKinds, unserved: readonly string[] = []): Read {
+    if (counts) counts[SERVED_KINDS_REQUEST] = (counts[SERVED_KINDS_REQUEST] ?? 0) + 2;
     const read: Read = {
       at: this.now(),
       unserved: new Set(unserved),

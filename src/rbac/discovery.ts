@@ -1,5 +1,7 @@
 // Asks the cluster what the connection's identity may do, and answers every permission question from that.
 // This is the one place where permissions are decided: advertising a tool and admitting a call both ask here.
+// Its inputs are the signals (rules reviews, and on EKS the role's access policies read from EKS), which settle most
+// questions; an access review is sent only where they cannot, never a guess.
 import type { ServedKinds, ServedResource } from '../kube/api-resources.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { KubeApiError } from '../kube/errors.ts';
@@ -11,14 +13,21 @@ export interface NamespaceReview {
   rules: ResourceRule[];
   /** True when an authorizer other than RBAC (a webhook, as EKS access policies are) may grant more. */
   incomplete: boolean;
+  /**
+   * What EKS access policies grant here, when they were read from EKS: with the rules, all that any authorizer
+   * grants (EKS authorizes with RBAC and its access-policy webhook), so no access review is needed.
+   */
+  accessPolicies?: ResourceRule[];
 }
 
 /**
- * `access-review`: the server was asked (SelfSubjectAccessReview), whatever it answered. `not-served`: the API
- * group is not served (no extension API server behind it), so no grant makes the permission usable. `implied`:
- * refused without asking, because a refusal the server gave covers it (see refusalImplies).
+ * `rules`: RBAC's rules grant it, or refuse it where nothing else could grant. `access-policy`: EKS access policies
+ * read from EKS grant it, or with the rules refuse it. `access-review`: the server was asked
+ * (SelfSubjectAccessReview), whatever it answered. `not-served`: the API group is not served (no extension API
+ * server behind it), so no grant makes the permission usable. `implied`: refused without asking, because a refusal
+ * the server gave covers it (see refusalImplies).
  */
-export type Decision = Grant & { source: 'rules' | 'access-review' | 'not-served' | 'implied' };
+export type Decision = Grant & { source: 'rules' | 'access-policy' | 'access-review' | 'not-served' | 'implied' };
 
 /**
  * Groups served by an extension API server (an APIService), which a cluster may lack or have unavailable:
@@ -26,8 +35,35 @@ export type Decision = Grant & { source: 'rules' | 'access-review' | 'not-served
  */
 export const EXTENSION_GROUPS: ReadonlyMap<string, string> = new Map([['metrics.k8s.io', 'metrics-server']]);
 
+/** The requests a discovery sent, by kind: the Kubernetes API's resources, and the EKS call. */
+export type RequestCounts = Record<string, number>;
+
+export const REQUEST_KINDS = {
+  rulesReview: 'selfsubjectrulesreviews',
+  accessReview: 'selfsubjectaccessreviews',
+  groupServed: 'apigroups',
+  identity: 'selfsubjectreviews',
+  accessPolicies: 'eks:ListAssociatedAccessPolicies',
+} as const;
+
+/** What one round of decisions sent: the requests by kind, and each question an access review answered. */
+export interface Round {
+  requests: RequestCounts;
+  asked: Array<{ permission: Permission; namespace?: string; allowed: boolean }>;
+}
+
+/** The Kubernetes API's share of the counts (the EKS call is AWS's). */
+export function kubeRequests(counts: RequestCounts): number {
+  return Object.entries(counts).filter(([kind]) => !kind.startsWith('eks:')).reduce((sum, [, n]) => sum + n, 0);
+}
+
+function count(counts: RequestCounts | undefined, kind: string): void {
+  if (counts) counts[kind] = (counts[kind] ?? 0) + 1;
+}
+
 /** Whether the API server serves a group now: 200 from its discovery document (404: none; 503: unavailable). */
-export async function groupServed(client: KubeClient, group: string): Promise<boolean> {
+export async function groupServed(client: KubeClient, group: string, counts?: RequestCounts): Promise<boolean> {
+  count(counts, REQUEST_KINDS.groupServed);
   try {
     await client.json({ path: `/apis/${group}` });
     return true;
@@ -43,7 +79,8 @@ interface RulesReviewStatus {
   evaluationError?: string;
 }
 
-export async function reviewNamespace(client: KubeClient, namespace: string): Promise<NamespaceReview> {
+export async function reviewNamespace(client: KubeClient, namespace: string, counts?: RequestCounts): Promise<NamespaceReview> {
+  count(counts, REQUEST_KINDS.rulesReview);
   const review = await client.json<{ status?: RulesReviewStatus }>({
     method: 'POST',
     path: '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
@@ -53,7 +90,8 @@ export async function reviewNamespace(client: KubeClient, namespace: string): Pr
   return { namespace, rules: review.status?.resourceRules ?? [], incomplete: review.status?.incomplete ?? false };
 }
 
-export async function accessReview(client: KubeClient, p: Permission, namespace?: string, name?: string): Promise<boolean> {
+export async function accessReview(client: KubeClient, p: Permission, namespace?: string, name?: string, counts?: RequestCounts): Promise<boolean> {
+  count(counts, REQUEST_KINDS.accessReview);
   const review = await client.json<{ status?: { allowed?: boolean } }>({
     method: 'POST',
     path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
@@ -72,24 +110,127 @@ export async function accessReview(client: KubeClient, p: Permission, namespace?
   return review.status?.allowed === true;
 }
 
+/** What authorizers beside RBAC grant, when it can be known without asking (EKS access policies read from EKS). */
+export interface KnownGrants {
+  /** The rules granted in a namespace (undefined: cluster-wide); undefined where they cannot be known. */
+  rulesIn(namespace: string | undefined): ResourceRule[] | undefined;
+}
+
+/**
+ * Everything discovery decides from besides access reviews, read in one round: equal signals, equal decisions (all
+ * of them when `settled`, see signalsSettle).
+ */
+export interface Signals {
+  /** One rules review per namespace of the scope. */
+  reviews: readonly NamespaceReview[];
+  /** Those of the namespaces outside the scope that questions are asked about. */
+  others: readonly NamespaceReview[];
+  /** What the other authorizers grant cluster-wide, where known (EKS access policies of cluster scope). */
+  clusterWide?: ResourceRule[];
+  served: ReadonlyArray<readonly [group: string, served: boolean]>;
+  /** The requests they took. */
+  requests: RequestCounts;
+}
+
+export interface SignalOptions {
+  /** Namespaces outside the scope that questions are asked about (the broad-grant guard's kube-system). */
+  elsewhere?: readonly string[];
+  /** Extension API groups whose permissions are asked about. */
+  groups?: readonly string[];
+  /** What the other authorizers grant, where known; read alongside the reviews. */
+  known?: () => Promise<KnownGrants | undefined>;
+}
+
+/** The rules reviews (scope and elsewhere), whether each extension group is served, and the known grants. */
+export async function readSignals(client: KubeClient, namespaces: readonly string[], options: SignalOptions = {}): Promise<Signals> {
+  const requests: RequestCounts = {};
+  const outside = [...new Set(options.elsewhere ?? [])].filter((ns) => !namespaces.includes(ns));
+  const [reviews, elsewhere, served, known] = await Promise.all([
+    Promise.all(namespaces.map((ns) => reviewNamespace(client, ns, requests))),
+    Promise.all(outside.map((ns) => reviewNamespace(client, ns, requests))),
+    Promise.all((options.groups ?? []).map(async (g) => [g, await groupServed(client, g, requests)] as const)),
+    options.known && (count(requests, REQUEST_KINDS.accessPolicies), options.known()),
+  ]);
+  const withPolicies = (review: NamespaceReview): NamespaceReview => {
+    const accessPolicies = known?.rulesIn(review.namespace);
+    return accessPolicies ? { ...review, accessPolicies } : review;
+  };
+  const clusterWide = known?.rulesIn(undefined);
+  return { reviews: reviews.map(withPolicies), others: elsewhere.map(withPolicies), ...(clusterWide ? { clusterWide } : {}), served, requests };
+}
+
+/**
+ * Whether the signals alone decide every permission, so that a refresh whose signals did not change has nothing to
+ * ask: every rules review is complete or has the access policies beside it, and so is the cluster-wide part. Then an
+ * access review is sent only where the rules cannot tell a ClusterRoleBinding from RoleBindings in every namespace,
+ * and a ClusterRoleBinding shows in every namespace's rules: its answer changes only with them.
+ */
+export function signalsSettle(signals: Signals): boolean {
+  const all = [...signals.reviews, ...signals.others];
+  return all.every((r) => !r.incomplete || r.accessPolicies) && (signals.clusterWide !== undefined || all.every((r) => !r.incomplete));
+}
+
+const sortedJson = (values: unknown[]) => values.map((v) => JSON.stringify(v)).sort();
+
+/** Equal for signals that decide the same: the order of rules within a review does not matter. */
+export function signalsKey(signals: Signals): string {
+  const review = (r: NamespaceReview) => ({ ...r, rules: sortedJson(r.rules), accessPolicies: r.accessPolicies && sortedJson(r.accessPolicies) });
+  return JSON.stringify({
+    reviews: signals.reviews.map(review), others: signals.others.map(review), clusterWide: signals.clusterWide && sortedJson(signals.clusterWide), served: signals.served,
+  });
+}
+
 /** The connection's permissions, as discovered at one moment. */
 export class PermissionSet {
   private readonly lazy = new Map<string, Promise<Decision>>();
+  readonly namespaces: readonly string[];
+  readonly reviews: readonly NamespaceReview[];
+  /** The requests the discovery made, by kind: doctor and the benchmark report them. */
+  readonly requests: Readonly<RequestCounts>;
+  /** The questions access reviews answered, at discovery and on first use since. */
+  private readonly asked: Round['asked'];
 
   constructor(
     private readonly client: KubeClient,
-    readonly namespaces: readonly string[],
-    readonly reviews: readonly NamespaceReview[],
+    readonly signals: Signals,
     private readonly decisions: ReadonlyMap<string, Decision>,
-    /** API requests the discovery made: the benchmark reports it. */
-    readonly requestCount: number,
-  ) {}
+    round: Round = { requests: signals.requests, asked: [] },
+  ) {
+    this.reviews = signals.reviews;
+    this.namespaces = signals.reviews.map((r) => r.namespace);
+    this.requests = round.requests;
+    this.asked = round.asked;
+  }
+
+  /**
+   * Asks this discovery's access reviews again: `same` when every answer is, so that with unchanged signals nothing
+   * changed. Where the signals settle (signalsSettle) these are the few cluster-wide questions the rules left open.
+   */
+  async recheck(): Promise<{ same: boolean; requests: RequestCounts }> {
+    const requests: RequestCounts = {};
+    const asked = [...this.asked];
+    const answers = await Promise.all(asked.map((q) => accessReview(this.client, q.permission, q.namespace, undefined, requests)));
+    return { same: answers.every((allowed, i) => allowed === asked[i]!.allowed), requests };
+  }
+
+  /** Kubernetes API requests the discovery made. */
+  get requestCount(): number {
+    return kubeRequests(this.requests);
+  }
+
+  /** How many decisions each source made: the rules, the access-policy list, access reviews... */
+  sources(): Record<Decision['source'], number> {
+    const out = { rules: 0, 'access-policy': 0, 'access-review': 0, 'not-served': 0, implied: 0 };
+    for (const d of this.decisions.values()) out[d.source] += 1;
+    return out;
+  }
+
 
   /** Equal for two discoveries that got the same answers: an unchanged refresh changes nothing. */
   fingerprint(): string {
     // Code-unit order: any fixed order will do, and localeCompare would load ICU's collator (~8 MiB of RSS) for it.
     const decisions = [...this.decisions.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const reviews = this.reviews.map((r) => ({ ...r, rules: r.rules.map((rule) => JSON.stringify(rule)).sort() }));
+    const reviews = this.reviews.map((r) => ({ ...r, rules: sortedJson(r.rules), accessPolicies: r.accessPolicies && sortedJson(r.accessPolicies) }));
     return JSON.stringify({ reviews, decisions });
   }
 
@@ -110,7 +251,7 @@ export class PermissionSet {
     if (known) return grantCovers(known, name);
     let pending = this.lazy.get(key);
     if (!pending) {
-      pending = decide(this.client, p, this.reviews.find((r) => r.namespace === ns));
+      pending = Promise.resolve(decide(this.client, this.signals, p, ns, { requests: {}, asked: this.asked }));
       pending.catch(() => this.lazy.delete(key)); // a failed review is asked again next time
       this.lazy.set(key, pending);
     }
@@ -134,13 +275,23 @@ export class PermissionSet {
   }
 
   /**
+   * Whether anything might grant the permission in this namespace of the scope: false only where what every authorizer
+   * grants there is known (a complete review, or the access policies beside it) and none of it does.
+   */
+  mayGrant(p: Permission, namespace: string): boolean {
+    const review = this.reviews.find((r) => r.namespace === namespace);
+    return !review || (review.incomplete && !review.accessPolicies)
+      || grantFromRules([...review.rules, ...(review.accessPolicies ?? [])], p).kind !== 'none';
+  }
+
+  /**
    * Whether anything might grant `verb` on some resource in this namespace (any namespace of the scope when
-   * undefined; none outside it): false only when every review concerned is complete and no rule has the verb.
+   * undefined; none outside it): false only when what every authorizer grants there is known and no rule has the verb.
    * Lets a call be refused from the rules alone, before any request (even discovery) is sent for it.
    */
   couldGrant(verb: string, namespace?: string): boolean {
     return this.reviews.filter((r) => namespace === undefined || r.namespace === namespace)
-      .some((r) => r.incomplete || r.rules.some((rule) => verbMatches(rule, verb)));
+      .some((r) => (r.incomplete && !r.accessPolicies) || [...r.rules, ...(r.accessPolicies ?? [])].some((rule) => verbMatches(rule, verb)));
   }
 
   /**
@@ -158,13 +309,56 @@ export class PermissionSet {
 }
 
 /**
- * One permission in one namespace (or cluster-wide): rules where they answer, else the server's own answer.
- * A namespace outside the scope has no rules review: the server is asked.
+ * One permission in one namespace, or cluster-wide (undefined): the rules where they grant it, or where nothing else
+ * could; the access policies read from EKS where they are known; else the server's own answer. The names a rule grants
+ * stay granted when the server refuses the rest.
  */
-async function decide(client: KubeClient, p: Permission, review: NamespaceReview | undefined, namespace = review?.namespace): Promise<Decision> {
-  const fromRules: Grant = review && p.scope === 'namespaced' ? grantFromRules(review.rules, p) : { kind: 'none' };
-  if (fromRules.kind === 'all' || (review && !review.incomplete && p.scope === 'namespaced')) return { ...fromRules, source: 'rules' };
-  const allowed = await accessReview(client, p, namespace);
+function decide(client: KubeClient, signals: Signals, p: Permission, namespace: string | undefined, round: Round): Decision | Promise<Decision> {
+  const known = fromSignals(signals, p, namespace);
+  return 'decision' in known ? known.decision : ask(client, p, namespace, known.fromRules, round);
+}
+
+/** What the signals alone decide; else what the rules grant (names), for the access review to complete. */
+function fromSignals(signals: Signals, p: Permission, namespace: string | undefined): { decision: Decision } | { fromRules: Grant } {
+  if (p.scope === 'cluster' || namespace === undefined) return clusterWideFromSignals(signals, p);
+  const review = reviewsOf(signals).get(namespace);
+  const fromRules: Grant = review ? grantFromRules(review.rules, p) : { kind: 'none' };
+  if (fromRules.kind === 'all' || (review && !review.incomplete)) return { decision: { ...fromRules, source: 'rules' } };
+  if (!review?.accessPolicies) return { fromRules };
+  const fromPolicies = grantFromRules(review.accessPolicies, p);
+  return { decision: fromPolicies.kind === 'all' ? { kind: 'all', source: 'access-policy' } : { ...fromRules, source: 'access-policy' } };
+}
+
+/**
+ * Cluster-wide, RBAC grants only through ClusterRoleBindings, whose rules show in every namespace's review: where some
+ * review's rules lack the permission, RBAC refuses it, and what else grants it cluster-wide is known or asked. Where
+ * every review has it, only the server can tell a ClusterRoleBinding from RoleBindings in each namespace.
+ */
+function clusterWideFromSignals(signals: Signals, p: Permission): { decision: Decision } | { fromRules: Grant } {
+  const reviews = [...signals.reviews, ...signals.others];
+  const rbacMayGrant = reviews.every((r) => grantFromRules(r.rules, p).kind !== 'none');
+  const complete = reviews.every((r) => !r.incomplete);
+  const othersKnown = complete ? [] : signals.clusterWide;
+  if (rbacMayGrant || !othersKnown) return { fromRules: { kind: 'none' } };
+  const source = complete ? 'rules' : 'access-policy';
+  return { decision: grantFromRules(othersKnown, p).kind === 'all' ? { kind: 'all', source } : { kind: 'none', source } };
+}
+
+const reviewIndexes = new WeakMap<Signals, Map<string, NamespaceReview>>();
+
+/** The signals' reviews by namespace, indexed once: a discovery looks one up for each of thousands of questions. */
+function reviewsOf(signals: Signals): Map<string, NamespaceReview> {
+  let index = reviewIndexes.get(signals);
+  if (!index) {
+    index = new Map([...signals.reviews, ...signals.others].map((r) => [r.namespace, r]));
+    reviewIndexes.set(signals, index);
+  }
+  return index;
+}
+
+async function ask(client: KubeClient, p: Permission, namespace: string | undefined, fromRules: Grant, round: Round): Promise<Decision> {
+  const allowed = await accessReview(client, p, namespace, undefined, round.requests);
+  round.asked.push({ permission: p, ...(namespace !== undefined ? { namespace } : {}), allowed });
   return allowed ? { kind: 'all', source: 'access-review' } : { ...fromRules, source: 'access-review' };
 }
 
@@ -184,69 +378,69 @@ export interface NamespacedQuestion {
   permission: Permission;
 }
 
+/** The extension groups among the permissions: whether each is served is part of the signals. */
+export function extensionGroups(permissions: readonly Permission[]): string[] {
+  return [...new Set(permissions.map((p) => p.group).filter((g) => EXTENSION_GROUPS.has(g)))];
+}
+
 /**
- * One SelfSubjectRulesReview per namespace; SelfSubjectAccessReviews only where the rules cannot answer:
- * cluster-scoped permissions (a namespace's review also lists cluster-scoped resources that a RoleBinding
- * does not grant), permissions the rules do not grant when the review is incomplete, and `elsewhere`'s
- * questions about namespaces outside the scope. Questions that need no rules review are sent with the reviews,
- * not after them; a question whose refusal follows from another's (see refusalImplies) is asked only when no
- * such refusal came. `followUp` names permissions that only the rules tell to ask about, once the reviews are in.
+ * Reads the signals and decides: one SelfSubjectRulesReview per namespace of the scope and per namespace outside it
+ * asked about; SelfSubjectAccessReviews only where neither the rules nor the access policies (`known`) can answer.
  */
 export async function discoverPermissions(
   client: KubeClient,
   namespaces: readonly string[],
   permissions: readonly Permission[],
   elsewhere: readonly NamespacedQuestion[] = [],
-  followUp: (reviews: readonly NamespaceReview[]) => Promise<readonly Permission[]> = async () => [],
+  known?: () => Promise<KnownGrants | undefined>,
 ): Promise<PermissionSet> {
-  const wanted = unique(permissions);
-  const extensions = [...new Set(wanted.map((p) => p.group).filter((g) => EXTENSION_GROUPS.has(g)))];
-  const reviewing = Promise.all(namespaces.map((ns) => reviewNamespace(client, ns)));
-  const serving = Promise.all(extensions.map(async (g) => [g, await groupServed(client, g)] as const));
+  const signals = await readSignals(client, namespaces, { elsewhere: elsewhere.map((q) => q.namespace), groups: extensionGroups(permissions), known });
+  return decidePermissions(client, signals, permissions, elsewhere);
+}
+
+/**
+ * Decides every question from the signals; an access review is sent only where they cannot answer, and a question
+ * whose refusal follows from another's (see refusalImplies) is asked only when no such refusal came.
+ */
+export async function decidePermissions(
+  client: KubeClient,
+  signals: Signals,
+  permissions: readonly Permission[],
+  elsewhere: readonly NamespacedQuestion[] = [],
+): Promise<PermissionSet> {
+  const round: Round = { requests: { ...signals.requests }, asked: [] };
   const questions = new Map<string, Question>();
   const add = (permission: Permission, namespace: string | undefined) => {
     const key = decisionKey(permission, namespace);
     if (!questions.has(key)) questions.set(key, { key, permission, namespace });
   };
-  const addAll = (ps: readonly Permission[]) => {
-    for (const p of ps) for (const ns of p.scope === 'cluster' ? [undefined] : namespaces) add(p, ns);
-  };
-  addAll(wanted);
+  const namespaces = signals.reviews.map((r) => r.namespace);
+  for (const p of unique(permissions)) for (const ns of p.scope === 'cluster' ? [undefined] : namespaces) add(p, ns);
   for (const { namespace, permission } of elsewhere) add(permission, namespace);
-  const asked = new Set(questions.keys());
-  const following = reviewing.then(followUp).then((more) => {
-    addAll(more);
-    return [...questions.values()].filter((q) => !asked.has(q.key));
-  });
 
-  const ask = async ({ permission, namespace }: Question): Promise<Decision> => {
-    if (EXTENSION_GROUPS.has(permission.group) && (await serving).some(([group, ok]) => group === permission.group && !ok)) {
-      return { kind: 'none', source: 'not-served' };
-    }
-    const review = namespace !== undefined && namespaces.includes(namespace) ? (await reviewing).find((r) => r.namespace === namespace) : undefined;
-    return decide(client, permission, review, namespace);
-  };
+  // Most questions the signals settle at once; only the others go through access reviews and the refusals that imply them.
+  const unserved = new Set(signals.served.filter(([, served]) => !served).map(([group]) => group));
+  const settled = new Map<string, Decision>();
+  for (const { key, permission, namespace } of questions.values()) {
+    const known = unserved.has(permission.group) ? { decision: { kind: 'none', source: 'not-served' } as Decision } : fromSignals(signals, permission, namespace);
+    if ('decision' in known) settled.set(key, known.decision);
+  }
   const answers = new Map<string, Promise<Decision>>();
+  const implying = impliers([...questions.values()]);
   const answer = (question: Question): Promise<Decision> => {
     let pending = answers.get(question.key);
     if (!pending) {
-      const before = [...questions.values()].filter((other) => refusalImplies(other, question));
-      pending = before.length === 0 ? ask(question)
-        : anyRefused(before.map(answer)).then((refused) => (refused ? { kind: 'none', source: 'implied' } : ask(question)));
+      const now = settled.get(question.key);
+      const before = now ? [] : implying(question);
+      pending = now ? Promise.resolve(now) : before.length === 0 ? Promise.resolve(decide(client, signals, question.permission, question.namespace, round))
+        : anyRefused(before.map(answer)).then((refused) => (refused ? { kind: 'none', source: 'implied' } : decide(client, signals, question.permission, question.namespace, round)));
       answers.set(question.key, pending);
     }
     return pending;
   };
-  const answerAll = (qs: readonly Question[]) => Promise.all(qs.map(async (q) => [q.key, await answer(q)] as const));
-  const [decided, followed, reviews] = await Promise.all([
-    answerAll([...questions.values()]),
-    following.then(answerAll),
-    reviewing,
-    serving, // awaited here too: its failure fails the discovery even when no question waited for it
-  ]);
-  const decisions = new Map<string, Decision>([...decided, ...followed]);
-  const accessReviews = [...decisions.values()].filter((d) => d.source === 'access-review').length;
-  return new PermissionSet(client, namespaces, reviews, decisions, reviews.length + accessReviews + extensions.length);
+  const open = [...questions.values()].filter((q) => !settled.has(q.key));
+  const decided = [...settled, ...await Promise.all(open.map(async (q) => [q.key, await answer(q)] as const))];
+  return new PermissionSet(client, signals, new Map(decided), round);
 }
 
 interface Question {
@@ -258,7 +452,31 @@ interface Question {
 
 const isEverything = (p: Permission) => p.verb === '*' && p.group === '*' && p.resource === '*' && !p.subresource;
 /** The same verb on the same resource, whatever the scope it is asked in. */
-const sameRight = (a: Permission, b: Permission) => permissionKey({ ...a, scope: 'cluster' }) === permissionKey({ ...b, scope: 'cluster' });
+const sameRight = (a: Permission, b: Permission) => rightKey(a) === rightKey(b);
+
+const rightKey = (p: Permission) => permissionKey({ ...p, scope: 'cluster' });
+
+/**
+ * The questions whose refusal implies each question's (refusalImplies), found through two indexes rather than by
+ * trying every pair: with 30 namespaces there are ~5,000 questions, and the pairs cost ~50 ms of CPU at start.
+ */
+function impliers(questions: readonly Question[]): (implied: Question) => Question[] {
+  const group = (key: (q: Question) => string) => {
+    const map = new Map<string, Question[]>();
+    for (const q of questions) {
+      const list = map.get(key(q));
+      if (list) list.push(q);
+      else map.set(key(q), [q]);
+    }
+    return map;
+  };
+  const byRight = group((q) => rightKey(q.permission));
+  const byNamespace = group((q) => q.namespace ?? '');
+  return (implied) => [
+    ...(implied.namespace === undefined ? byRight.get(rightKey(implied.permission)) ?? [] : []),
+    ...(isEverything(implied.permission) ? byNamespace.get(implied.namespace ?? '') ?? [] : []),
+  ].filter((known) => refusalImplies(known, implied));
+}
 
 /**
  * Whether refusing `known` refuses `implied` too. Authorization is a union of grants, and a grant for every

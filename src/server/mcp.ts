@@ -184,7 +184,7 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
       principal,
       traceId: traceIdOf(traceparent),
       onCall: (...call) => runtime.onToolCall?.(...call),
-      onForbidden: (reason) => void runtime.requestRefresh(reason),
+      onForbidden: (reason) => runtime.refreshAfterForbidden(reason),
       answer,
       canAsk: caller.canAsk,
       confirmByArgument: runtime.config.confirmByArgument,

@@ -6,6 +6,7 @@ import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Connection } from '../connection.ts';
 import type { ToolCallHook } from '../policy/gate.ts';
+import { DISCOVERY_CHANNEL, type DiscoveryRound } from './discovery.ts';
 
 const PREFIX = 'eks_rbac_mcp_';
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -97,6 +98,22 @@ export function createMetrics(options: { toolNames: readonly string[]; activeSes
   const httpRequests = new Counter({ name: `${PREFIX}http_requests_total`, help: 'HTTP requests by route, method and status code.', labelNames: ['route', 'method', 'code'], registers });
   const httpSeconds = new Histogram({ name: `${PREFIX}http_request_duration_seconds`, help: 'HTTP request latency by route and method (an SSE stream counts until it ends).', labelNames: ['route', 'method'], buckets: LATENCY_BUCKETS, registers });
   const rejections = new Counter({ name: `${PREFIX}http_rejections_total`, help: 'HTTP requests refused before MCP, by reason.', labelNames: ['reason'], registers });
+  const discoveryRequests = new Counter({
+    name: `${PREFIX}discovery_requests_total`, labelNames: ['kind', 'trigger'], registers,
+    help: 'Requests that permission discovery sent, by kind (selfsubjectrulesreviews, selfsubjectaccessreviews, apigroups, selfsubjectreviews, '
+      + 'eks:ListAssociatedAccessPolicies) and by what started it (start, interval, forbidden).',
+  });
+  const refreshes = new Counter({
+    name: `${PREFIX}permission_refreshes_total`, labelNames: ['trigger', 'tier', 'changed'], registers,
+    help: 'Discovery rounds: tier "signals" read the rules reviews and the access-policy list only; "full" decided every permission again.',
+  });
+  const refreshSeconds = new Histogram({ name: `${PREFIX}permission_refresh_duration_seconds`, help: 'How long a discovery round took, by tier.', labelNames: ['tier'], buckets: LATENCY_BUCKETS, registers });
+  const onRound = (message: unknown) => {
+    const round = message as DiscoveryRound;
+    for (const [kind, n] of Object.entries(round.requests)) discoveryRequests.inc({ kind, trigger: round.trigger }, n);
+    refreshes.inc({ trigger: round.trigger, tier: round.tier, changed: String(round.changed) });
+    refreshSeconds.observe({ tier: round.tier }, round.seconds);
+  };
 
   const tally = new KubeResponseTally((r) => {
     kubeResponses.inc({ method: r.method, code: r.code });
@@ -130,6 +147,7 @@ export function createMetrics(options: { toolNames: readonly string[]; activeSes
   const channels: Array<[string, (message: unknown) => void]> = [
     ['http.client.request.start', onStart], ['http.client.response.finish', onResponse], ['http.client.request.error', onError],
     ['http2.client.stream.start', onStart], ['http2.client.stream.finish', onStreamResponse], ['http2.client.stream.error', onStreamError],
+    [DISCOVERY_CHANNEL, onRound],
   ];
   for (const [name, listener] of channels) subscribe(name, listener);
 

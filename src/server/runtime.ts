@@ -5,14 +5,16 @@ import v8 from 'node:v8';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { connect, type Connection } from '../connection.ts';
-import { discoverPermissions, type PermissionSet } from '../rbac/discovery.ts';
-import { ApiResources, type ServedKinds } from '../kube/api-resources.ts';
+import { REQUEST_KINDS, signalsKey, signalsSettle, type PermissionSet, type RequestCounts } from '../rbac/discovery.ts';
+import type { Permission } from '../rbac/permission.ts';
+import { Discovery, addCounts, describeAccessPolicies, identityKey, publishRound, type Discovered, type RefreshTrigger } from './discovery.ts';
+import type { ApiResources, ServedKinds } from '../kube/api-resources.ts';
 import { catalogue as defaultCatalogue } from '../../tools/index.ts';
 import type { ToolDeclaration } from '../tool.ts';
-import { cataloguePermissions, clusterKindQuestions, Offer, type Advertisement } from '../policy/offer.ts';
+import { Offer, type Advertisement } from '../policy/offer.ts';
 import type { ToolCallHook } from '../policy/gate.ts';
 import { selfSubjectReview } from '../kube/resources.ts';
-import { classifyBroadGrants, findingsForLog, findingsKey, guardQuestions, type Finding } from '../rbac/broad-grants.ts';
+import { classifyBroadGrants, findingsForLog, findingsKey, type Finding } from '../rbac/broad-grants.ts';
 import { renderRbac } from '../rbac/role.ts';
 import { BroadRoleRefused, KEPT_WHEN_WITHDRAWN, refusalMessage, withdrawn } from '../policy/broad-role.ts';
 import { selectTools } from '../policy/select-tools.ts';
@@ -27,12 +29,18 @@ export interface RuntimeOptions {
   now?: () => Date;
   /** Re-discovery period; 0 turns it off. */
   refreshIntervalMs?: number;
+  /** Where access reviews decide: their full sweep at least this often even when no signal changed; 0, never on its own. */
+  fullRefreshIntervalMs?: number;
+  /** The least time between two re-discoveries that 403s start; 0, none. */
+  forbiddenRefreshGapMs?: number;
+  /** The discovery the permissions came from (startRuntime's); made from the connection otherwise. */
+  discovery?: Discovery;
+  /** Who the API server said we are at start (Discovery.identity), where access reviews decide. */
+  identity?: string;
   /** `enforce` (serving): unaccepted broad grants refuse the start and withdraw the tools; `report` (doctor) only classifies. */
   guard?: 'enforce' | 'report';
   /** The IAM side as checked at start (EKS only). */
   iam?: IamSide;
-  /** The reader of the kinds the cluster serves that the first discovery used: the refreshes and the generic tools go on with it. */
-  apiResources?: ApiResources;
 }
 
 export interface PermissionsChange {
@@ -50,9 +58,19 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   /** Set by a transport that exports metrics; called once per tool call, after its audit line. */
   onToolCall?: ToolCallHook;
   private fingerprint: string;
+  /** The signals the current permissions were decided from: a refresh that reads the same ones changes nothing. */
+  private signals: string;
+  private identity?: string;
+  /** When access reviews were last all asked again (the start, a 403, a changed signal, the long interval). */
+  private sweptAt: number;
   private refreshing?: Promise<boolean>;
-  private refreshAgain = false;
+  /** A 403 came while a round ran: one more round after it, as a 403 asks. */
+  private again?: string;
   private timer?: NodeJS.Timeout;
+  /** The next 403-started round, when the last one was less than the gap ago. */
+  private forbiddenTimer?: NodeJS.Timeout;
+  private forbiddenAt = -Infinity;
+  readonly discovery: Discovery;
   private readonly inFlight = new Set<{ done: Promise<unknown>; abort: AbortController }>();
   private stopping = false;
   /** What is offered now: replaced, never mutated, when the permissions change. */
@@ -63,7 +81,7 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   readonly iam: IamSide | undefined;
   /** The tools `--tools` lets through (all of the catalogue without it). */
   readonly selected: ReadonlySet<string>;
-  /** The kinds the cluster serves, for the offer and the generic tools: read at start, and again when a refresh finds a new API group. */
+  /** The kinds the cluster serves, for the offer and the generic tools: read at start, and again when a refresh finds a new API group (the discovery's). */
   readonly apiResources: ApiResources;
   /** Calls in flight per principal and per session, across every transport of this process. */
   readonly callSlots = new InFlightLimiter();
@@ -84,14 +102,28 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     this.iam = options.iam;
     this.findings = findingsOf(permissions, config.namespaces);
     this.offer = this.offerFor(permissions, served, this.findings);
-    this.apiResources = options.apiResources ?? new ApiResources(connection.kube);
+    this.discovery = options.discovery ?? new Discovery(connection, config.namespaces, catalogue);
+    this.apiResources = this.discovery.apiResources;
     this.names = new NameCompletions(connection.kube);
     this.fingerprint = permissions.fingerprint();
-    const interval = options.refreshIntervalMs ?? 0;
-    if (interval > 0) {
-      this.timer = setInterval(() => this.requestRefresh('interval'), interval);
-      this.timer.unref();
-    }
+    this.signals = signalsKey(permissions.signals);
+    this.identity = options.identity;
+    this.sweptAt = performance.now();
+    this.schedule();
+  }
+
+  /**
+   * The next interval's round, 90-110% of the interval away: replicas started together drift apart rather than
+   * refresh in step. A round still running when it comes is not doubled.
+   */
+  private schedule(): void {
+    const interval = this.options.refreshIntervalMs ?? 0;
+    if (interval <= 0 || this.stopping) return;
+    this.timer = setTimeout(() => {
+      this.schedule();
+      if (!this.refreshing) void this.requestRefresh('interval');
+    }, interval * (0.9 + 0.2 * Math.random()));
+    this.timer.unref();
   }
 
   now = (): Date => (this.options.now ?? (() => new Date()))();
@@ -152,31 +184,96 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     }
   }
 
-  /** Starts a re-discovery unless one is running; one running absorbs further requests into one more pass. */
-  requestRefresh(reason: string): Promise<boolean> {
+  /**
+   * A 403 on an advertised tool: the role may have changed, so a round starts at once, unless one that a 403 started
+   * began less than the gap ago; then one round at the end of the gap answers every 403 until then. An agent that
+   * provokes 403s one after another costs one round per gap, not one per call.
+   */
+  refreshAfterForbidden(reason: string): void {
+    const gap = this.options.forbiddenRefreshGapMs ?? 0;
+    const wait = this.forbiddenAt + gap - performance.now();
+    if (wait <= 0) {
+      this.forbiddenAt = performance.now();
+      void this.requestRefresh(reason, 'forbidden');
+    } else if (!this.forbiddenTimer && !this.stopping) {
+      this.forbiddenTimer = setTimeout(() => {
+        this.forbiddenTimer = undefined;
+        this.refreshAfterForbidden(`${reason} (and later 403s)`);
+      }, wait);
+      this.forbiddenTimer.unref();
+    }
+  }
+
+  /** Starts a round unless one is running; a 403 while one runs asks for one more after it. */
+  requestRefresh(reason: string, trigger: RefreshTrigger = 'interval'): Promise<boolean> {
     if (this.refreshing) {
-      this.refreshAgain = true;
+      if (trigger === 'forbidden') this.again = reason;
       return this.refreshing;
     }
-    this.refreshing = this.refresh(reason).finally(() => {
+    this.refreshing = this.refresh(reason, trigger).finally(() => {
       this.refreshing = undefined;
-      if (this.refreshAgain && !this.stopping) {
-        this.refreshAgain = false;
-        void this.requestRefresh(`${reason} (again)`);
-      }
+      const again = this.again;
+      this.again = undefined;
+      if (again !== undefined && !this.stopping) void this.requestRefresh(`${again} (again)`, 'forbidden');
     });
     return this.refreshing;
   }
 
-  /** Re-discovers; swaps the permissions and tells the sessions only when an answer changed. */
-  private async refresh(reason: string): Promise<boolean> {
+  /**
+   * Where access reviews decide (no access-policy list), whether this round must ask them all again: after a 403, when
+   * the identity changed, and at the long interval. Elsewhere the signals are the whole input of every decision.
+   */
+  private sweepDue(trigger: RefreshTrigger, identity: string | undefined): boolean {
+    if (signalsSettle(this.permissions.signals)) return false;
+    const full = this.options.fullRefreshIntervalMs ?? 0;
+    return trigger === 'forbidden' || (identity !== undefined && this.identity !== undefined && identity !== this.identity)
+      || (full > 0 && performance.now() - this.sweptAt >= full);
+  }
+
+  /**
+   * A round: the signals first (rules reviews, the access-policy list, the extension groups, the served kinds); every
+   * decision again only when one of them changed or a sweep is due. Swaps the permissions and tells the sessions only
+   * when an answer changed.
+   */
+  private async refresh(reason: string, trigger: RefreshTrigger): Promise<boolean> {
+    const started = performance.now();
     let next: Discovered;
+    let requests: RequestCounts;
     try {
-      next = await discover(this.connection, this.config.namespaces, this.catalogue, this.apiResources);
+      const asksIdentity = !signalsSettle(this.permissions.signals);
+      const [observed, identity] = await Promise.all([this.discovery.signals(), asksIdentity ? this.discovery.identity() : undefined]);
+      let spent: RequestCounts = asksIdentity ? { [REQUEST_KINDS.identity]: 1 } : {};
+      const sweep = this.sweepDue(trigger, identity);
+      if (identity !== undefined) this.identity = identity;
+      if (!sweep && signalsKey(observed.signals) === this.signals && observed.served === this.served) {
+        // Where the signals settle, the few access reviews the rules left open are asked again with them.
+        const recheck = asksIdentity ? { same: true, requests: {} } : await this.permissions.recheck();
+        spent = addCounts(spent, recheck.requests);
+        if (recheck.same) {
+          this.roundDone({ trigger, tier: 'signals', requests: addCounts(observed.signals.requests, spent), seconds: (performance.now() - started) / 1000, changed: false }, reason);
+          return false;
+        }
+      }
+      next = await this.discovery.decide(observed);
+      requests = addCounts(next.permissions.requests, spent);
+      this.sweptAt = performance.now();
     } catch (error) {
       this.log.warn({ reason, err: { message: (error as Error).message } }, 'permission refresh failed; keeping the last known permissions');
       return false;
     }
+    const changed = this.adopt(next, reason);
+    this.roundDone({ trigger, tier: 'full', requests, seconds: (performance.now() - started) / 1000, changed }, reason);
+    return changed;
+  }
+
+  private roundDone(round: Parameters<typeof publishRound>[0], reason: string): void {
+    publishRound(round);
+    this.log.debug({ reason, tier: round.tier, requests: round.requests, changed: round.changed, durationMs: Math.round(round.seconds * 1000) }, 'permissions refreshed');
+  }
+
+  /** Takes a full round's permissions; tells the sessions when what they would see changed. True when an answer did. */
+  private adopt(next: Discovered, reason: string): boolean {
+    this.signals = signalsKey(next.permissions.signals);
     const fingerprint = next.permissions.fingerprint();
     if (fingerprint === this.fingerprint && next.served === this.served) {
       // The same answers, but decisions made lazily since (generic tools) may be stale: start them afresh.
@@ -224,7 +321,9 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   /** Stops refreshing, lets calls in flight finish for up to graceMs, then cancels the rest. */
   async shutdown(graceMs: number): Promise<void> {
     this.stopping = true;
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
+    clearTimeout(this.forbiddenTimer);
+    this.connection.eks?.accessPolicies?.destroy();
     const pending = [...this.inFlight];
     if (pending.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
@@ -252,25 +351,8 @@ function readIamSide(config: Config, connection: Connection, signal: AbortSignal
   return eks.credentials.get().then(() => checkIamSide(config, eks.host.get, signal), () => undefined);
 }
 
-interface Discovered {
-  permissions: PermissionSet;
-  /** The kinds the cluster serves, which the rules were matched against. */
-  served: ServedKinds;
-}
-
-/**
- * The catalogue's permissions and the broad-grant guard's, discovered together; the served kinds read meanwhile (at
- * start; on a refresh only when the rules name an API group they lack), then the cluster-scoped kinds only the rules
- * point to.
- */
-async function discover(connection: Connection, namespaces: readonly string[], catalogue: readonly ToolDeclaration[], apiResources: ApiResources): Promise<Discovered> {
-  const guard = guardQuestions();
-  const since = performance.now();
-  void apiResources.kinds(); // the first read goes with the reviews, not after them
-  const permissions = await discoverPermissions(connection.kube, namespaces, [...cataloguePermissions(catalogue), ...guard.permissions], guard.elsewhere,
-    async (reviews) => clusterKindQuestions(catalogue, reviews, await apiResources.kindsFor(reviews.flatMap((r) => r.rules), since)));
-  return { permissions, served: await apiResources.kinds() }; // what kindsFor read
-}
+/** A namespace's own object, as RBAC sees a request for it: in that namespace. */
+const GET_NAMESPACE: Permission = { verb: 'get', group: '', resource: 'namespaces', scope: 'namespaced' };
 
 function findingsOf(permissions: PermissionSet, namespaces: readonly string[]): Finding[] {
   return classifyBroadGrants((p, ns) => permissions.decision(p, ns), namespaces);
@@ -283,19 +365,26 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
   const connection = await connect(config);
   const stopIam = new AbortController();
   const iamSide = readIamSide(config, connection, stopIam.signal);
+  const discovery = new Discovery(connection, config.namespaces, catalogue);
   // The identity is for the operator's log (the agent's whoami hides the IAM side) and the refusal's Role.
-  const apiResources = new ApiResources(connection.kube);
-  const [{ permissions, served }, identity, , iam] = await Promise.all([
-    discover(connection, config.namespaces, catalogue, apiResources),
+  const [{ permissions, served }, identity, iam] = await Promise.all([
+    // A scope naming a namespace that does not exist is a typo. Only a role that may get a namespace can tell (any
+    // other gets 403 whether or not it exists): the others are not asked, which on EKS spares a webhook call each.
+    discovery.discover().then(async (found) => {
+      await checkNamespaces(connection.kube, config.namespaces.filter((ns) => found.permissions.mayGrant(GET_NAMESPACE, ns)));
+      return found;
+    }),
     selfSubjectReview(connection.kube).then(({ extra, ...user }) => ({ ...user, ...(extra ? { extra: withoutKeyId(extra) } : {}) }), () => undefined),
-    checkNamespaces(connection.kube, config.namespaces), // a scope naming a namespace that does not exist is a typo
     iamSide,
   ]).catch((error: unknown) => {
     stopIam.abort();
     throw error;
   });
+  publishRound({ trigger: 'start', tier: 'full', requests: permissions.requests, seconds: (performance.now() - started) / 1000, changed: true });
   const runtime = new Runtime(config, connection, log, catalogue, permissions, served, {
-    refreshIntervalMs: config.refreshInterval * 1000, apiResources, ...options, ...(iam ? { iam } : {}),
+    refreshIntervalMs: config.refreshInterval * 1000, fullRefreshIntervalMs: config.fullRefreshInterval * 1000,
+    forbiddenRefreshGapMs: config.forbiddenRefreshGap * 1000, discovery, ...(identity ? { identity: identityKey(identity) } : {}),
+    ...options, ...(iam ? { iam } : {}),
   });
   if (runtime.refuses()) {
     await runtime.shutdown(0);
@@ -309,9 +398,15 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
     namespaces: config.namespaces,
     tools: runtime.offer.names(),
     discoveryRequests: permissions.requestCount,
+    discoveryRequestsByKind: permissions.requests,
+    accessPolicies: describeAccessPolicies(discovery.accessPolicies),
     ...(iam ? { iamCheck: iam.kind, iamRequests: iam.requests } : {}),
     startupMs: Math.round(performance.now() - started),
   }, 'ready');
+  if (discovery.accessPolicies.kind === 'unreadable') {
+    log.warn({ accessPolicies: discovery.accessPolicies.reason, accessReviews: permissions.requests[REQUEST_KINDS.accessReview] ?? 0 },
+      'EKS access policies not read: access reviews decide instead, and an access policy change is seen only after a 403 or within --full-refresh-interval; `eks-rbac-mcp doctor` says what this costs');
+  }
   return runtime;
 }
 

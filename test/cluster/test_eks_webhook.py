@@ -153,6 +153,8 @@ def make_config(tls: dict[str, str], sa_public_key: str | None = None) -> dict:
             "mapUsers": [{"userarn": f"arn:aws:iam::{ACCOUNT}:user/agent-host", "username": "agent-host",
                           "groups": ["hosts"]}],
         },
+        # The viewer may read its own associations; the admin is the platform engineer who changes them.
+        "rolePermissions": {"viewer": ["eks:ListAssociatedAccessPolicies"], "admin": ["eks:*"]},
     }
 
 
@@ -917,6 +919,88 @@ def test_unknown_and_unentitled_users_get_no_opinion(webhook):
 
 
 # --------------------------------------------------------------------------
+# the EKS API's access entries: the same mappings the authorizer and the authenticator use
+# --------------------------------------------------------------------------
+
+VIEW_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+EDIT_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
+
+
+def moto_eks(ready: dict, creds: dict):
+    return boto3.client("eks", endpoint_url=ready["motoUrl"], region_name=REGION,
+                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds.get("SessionToken"), config=BotoConfig(retries={"max_attempts": 0}))
+
+
+def associated(ready: dict, role: str, principal: str) -> list[tuple[str, dict]]:
+    listed = moto_eks(ready, assume(ready, role)).list_associated_access_policies(clusterName=CLUSTER,
+                                                                                 principalArn=principal)
+    assert listed["clusterName"] == CLUSTER and listed["principalArn"] == principal
+    return [(p["policyArn"], p["accessScope"]) for p in listed["associatedAccessPolicies"]]
+
+
+def test_associated_access_policies_are_the_authorizers(webhook):
+    assert associated(webhook, "viewer", role_arn("viewer")) == [(VIEW_ARN, {"type": "namespace",
+                                                                              "namespaces": ["team-a"]})]
+    platform = moto_eks(webhook, assume(webhook, "admin"))
+    viewer = authenticated_user(webhook, "viewer")
+    assert sar(webhook, viewer, verb="delete", namespace="team-b") == NO_OPINION
+    platform.associate_access_policy(clusterName=CLUSTER, principalArn=role_arn("viewer"), policyArn=EDIT_ARN,
+                                     accessScope={"type": "namespace", "namespaces": ["team-b"]})
+    try:
+        assert (EDIT_ARN, {"type": "namespace", "namespaces": ["team-b"]}) in associated(webhook, "viewer",
+                                                                                          role_arn("viewer"))
+        assert "AmazonEKSEditPolicy" in sar(webhook, viewer, verb="delete", namespace="team-b")["reason"]
+        platform.associate_access_policy(clusterName=CLUSTER, principalArn=role_arn("viewer"), policyArn=EDIT_ARN,
+                                         accessScope={"type": "cluster"})
+        assert sar(webhook, viewer, verb="delete", namespace="elsewhere")["allowed"], "associated again: a new scope"
+    finally:
+        platform.disassociate_access_policy(clusterName=CLUSTER, principalArn=role_arn("viewer"), policyArn=EDIT_ARN)
+    assert sar(webhook, viewer, verb="delete", namespace="team-b") == NO_OPINION
+    assert associated(webhook, "viewer", role_arn("viewer")) == [(VIEW_ARN, {"type": "namespace",
+                                                                              "namespaces": ["team-a"]})]
+
+
+def test_access_entry_groups_and_username_change_what_the_authenticator_says(webhook):
+    platform = moto_eks(webhook, assume(webhook, "admin"))
+    before = platform.describe_access_entry(clusterName=CLUSTER, principalArn=role_arn("viewer"))["accessEntry"]
+    assert before["kubernetesGroups"] == ["eks-viewers"] and before["type"] == "STANDARD"
+    platform.update_access_entry(clusterName=CLUSTER, principalArn=role_arn("viewer"),
+                                 kubernetesGroups=["auditors"], username="audit:{{SessionName}}")
+    try:
+        user = authenticated_user(webhook, "viewer")
+        assert (user["username"], user["groups"]) == ("audit:alice-example.com", ["auditors"])
+        assert sar(webhook, user, namespace="team-a")["allowed"], "the policies stay with the entry"
+    finally:
+        platform.update_access_entry(clusterName=CLUSTER, principalArn=role_arn("viewer"),
+                                     kubernetesGroups=before["kubernetesGroups"], username=before["username"])
+    assert authenticated_user(webhook, "viewer")["groups"] == ["eks-viewers"]
+
+
+@pytest.mark.parametrize("role, principal, error", [
+    ("operator", role_arn("operator"), "AccessDeniedException"),  # no eks:ListAssociatedAccessPolicies
+    ("viewer", role_arn("editor"), "ResourceNotFoundException"),  # aws-auth only: no access entry
+])
+def test_access_entry_refusals(webhook, role, principal, error):
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        associated(webhook, role, principal)
+    assert err.value.response["Error"]["Code"] == error
+
+
+def test_access_entry_changes_are_validated(webhook):
+    platform = moto_eks(webhook, assume(webhook, "admin"))
+    for call in (lambda: platform.associate_access_policy(clusterName=CLUSTER, principalArn=role_arn("viewer"),
+                                                          policyArn=EDIT_ARN, accessScope={"type": "namespace"}),
+                 lambda: platform.update_access_entry(clusterName=CLUSTER, principalArn=role_arn("viewer"),
+                                                      username="system:evil")):
+        with pytest.raises(botocore.exceptions.ClientError) as err:
+            call()
+        assert err.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert associated(webhook, "viewer", role_arn("viewer")) == [(VIEW_ARN, {"type": "namespace",
+                                                                              "namespaces": ["team-a"]})]
+
+
+# --------------------------------------------------------------------------
 # configuration and lifecycle
 # --------------------------------------------------------------------------
 
@@ -948,6 +1032,8 @@ def test_unknown_and_unentitled_users_get_no_opinion(webhook):
     (lambda c: c["roles"][0].update(sessionNames=[""]), "roles[0].sessionNames[0]"),
     (lambda c: c.update(hostUserPolicies=[{"name": "has space", "document": {"Statement": []}}]),
      "hostUserPolicies[0].name: not a valid IAM policy name"),
+    (lambda c: c.update(rolePermissions={"nobody": ["eks:DescribeCluster"]}), "rolePermissions.nobody"),
+    (lambda c: c.update(rolePermissions={"viewer": ["DescribeCluster"]}), "rolePermissions.viewer"),
 ])
 def test_config_errors_name_the_field(tls, patch, field):
     config = make_config(tls)

@@ -10,6 +10,9 @@ import type { Permission } from '../../src/rbac/permission.ts';
 import type { ResourceRule } from '../../src/rbac/rules.ts';
 import { authorizationApi, type Answers, type ResourceAttributes } from './authorization-api.ts';
 import { cluster } from './served-kinds.ts';
+import { SERVED_KINDS_REQUEST } from '../../src/kube/api-resources.ts';
+import { Discovery } from '../../src/server/discovery.ts';
+import { catalogue } from '../../tools/index.ts';
 
 const listPods: Permission = { group: '', resource: 'pods', verb: 'list', scope: 'namespaced' };
 const getPods: Permission = { group: '', resource: 'pods', verb: 'get', scope: 'namespaced' };
@@ -72,7 +75,7 @@ test('a complete rules review decides namespaced permissions; an incomplete one 
     { verb: 'delete', group: '', resource: 'pods', subresource: '', namespace: 'partial', name: '' },
     { verb: 'get', group: '', resource: 'secrets', subresource: '', namespace: 'partial', name: '' },
   ]);
-  assert.equal(permissions.requestCount, 2 + 2, 'two rules reviews, two access reviews');
+  assert.equal(permissions.requestCount, 2 + 2, 'two rules reviews, two access reviews (no cluster-scoped question: no cluster-wide review)');
   assert.equal(await permissions.allows(deletePods, 'partial', 'web-1'), true);
   assert.equal(await permissions.allows(deletePods, 'complete', 'web-1'), false);
 });
@@ -86,15 +89,33 @@ test('where the server denies what the rules grant only by name, the names still
   assert.equal(await permissions.allows(getSecrets, 'team-a', 'other'), false);
 });
 
-test('a cluster-scoped permission is asked of the server, never read from a namespace\'s rules', async () => {
-  // A namespace's rules review lists cluster-scoped resources a RoleBinding does not really grant.
-  const api = authorizationApi({ rules: { 'team-a': { rules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }] } }, allowed: () => false });
+test('a cluster-scoped permission is asked of the server only where every namespace\'s rules have it: a ClusterRoleBinding shows in all', async () => {
+  const star: ResourceRule = { verbs: ['*'], apiGroups: ['*'], resources: ['*'] };
+  // One namespace whose rules grant everything: a ClusterRoleBinding or a RoleBinding, only the server can tell.
+  const api = authorizationApi({ rules: { 'team-a': { rules: [star], incomplete: true } }, allowed: () => false });
   const permissions = await discoverPermissions(api.client, ['team-a'], [listNodes, listNodes]);
   assert.deepEqual(permissions.decision(listNodes), { kind: 'none', source: 'access-review' });
   assert.deepEqual(permissions.decision(listNodes, 'team-a'), { kind: 'none', source: 'access-review' }, 'the namespace is ignored');
   assert.equal(await permissions.allows(listNodes), false);
   assert.equal(api.accessReviews().length, 1, 'a permission listed twice is asked once');
   assert.equal(permissions.requestCount, 2);
+
+  // A namespace whose rules lack it: no ClusterRoleBinding grants it, and with RBAC alone (complete reviews) nothing does.
+  const complete = authorizationApi({ rules: { 'team-a': { rules: [star] }, 'team-b': { rules: [] } }, allowed: () => true });
+  const rbacOnly = await discoverPermissions(complete.client, ['team-a', 'team-b'], [listNodes]);
+  assert.deepEqual(rbacOnly.decision(listNodes), { kind: 'none', source: 'rules' });
+  assert.equal(complete.accessReviews().length, 0);
+  // Where another authorizer may grant it (incomplete reviews) and what it grants is not known, the server is asked.
+  const webhook = authorizationApi({ rules: { 'team-a': { rules: [star], incomplete: true }, 'team-b': { rules: [], incomplete: true } }, allowed: (a) => a.resource === 'nodes' });
+  const asked = await discoverPermissions(webhook.client, ['team-a', 'team-b'], [listNodes]);
+  assert.deepEqual(asked.decision(listNodes), { kind: 'all', source: 'access-review' });
+  // Known, it answers: EKS access policies of cluster scope.
+  const known = authorizationApi({ rules: { 'team-a': { rules: [], incomplete: true } }, allowed: () => { throw new Error('not asked'); } });
+  const grants = (rules: ResourceRule[]) => async () => ({ rulesIn: () => rules });
+  const viewer = await discoverPermissions(known.client, ['team-a'], [listNodes, deletePods], [], grants([{ verbs: ['list'], apiGroups: [''], resources: ['nodes'] }]));
+  assert.deepEqual(viewer.decision(listNodes), { kind: 'all', source: 'access-policy' });
+  assert.deepEqual(viewer.decision(deletePods, 'team-a'), { kind: 'none', source: 'access-policy' });
+  assert.equal(known.accessReviews().length, 0);
 });
 
 test('a permission discovery did not cover is decided on first use, once, and asked again after a failure', async () => {
@@ -126,7 +147,8 @@ test('the reviews sent: one rules review per namespace, access reviews with the 
   const api = authorizationApi({ rules: { 'team-a': { rules: [podReader], incomplete: true } }, allowed: everything });
   const review = await reviewNamespace(api.client, 'team-a');
   assert.deepEqual(review, { namespace: 'team-a', rules: [podReader], incomplete: true });
-  assert.deepEqual(await reviewNamespace(api.client, 'empty'), { namespace: 'empty', rules: [], incomplete: false }, 'no status: no rules');
+  const noStatus = { async json() { return {}; } } as unknown as KubeClient;
+  assert.deepEqual(await reviewNamespace(noStatus, 'empty'), { namespace: 'empty', rules: [], incomplete: false }, 'no status: no rules');
   assert.deepEqual(api.sent[0], {
     method: 'POST', path: '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', idempotent: true,
     body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: 'team-a' } },
@@ -156,7 +178,7 @@ test('an access review is yes only when the server says allowed: true', async ()
 test('namespacesAllowing: every permission granted at least for some objects, cluster-scoped ones everywhere', async () => {
   const named: ResourceRule = { verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: ['db'] };
   const api = authorizationApi({
-    rules: { 'team-a': { rules: [podReader, named] }, 'team-b': { rules: [podReader] }, 'team-c': { rules: [] } },
+    rules: { 'team-a': { rules: [podReader, named], incomplete: true }, 'team-b': { rules: [podReader], incomplete: true }, 'team-c': { rules: [], incomplete: true } },
     allowed: (a) => a.resource === 'nodes',
   });
   const permissions = await discoverPermissions(api.client, ['team-a', 'team-b', 'team-c'], [listPods, getSecrets, listNodes, deletePods]);
@@ -217,19 +239,20 @@ test('namespacesGrantingVerbBeyond: a cluster-scoped kind counts only where disc
   assert.deepEqual(await granting(everything, []), [], 'not decided at discovery: not counted');
 });
 
-test('permissions the follow-up names are asked once the rules are in, with the rest, and counted', async () => {
-  const listStorageClasses: Permission = { group: 'storage.k8s.io', resource: 'storageclasses', verb: 'list', scope: 'cluster' };
-  const api = authorizationApi({ rules: { 'team-a': { rules: [podReader], incomplete: true } }, allowed: (a) => a.resource === 'storageclasses' });
-  const seen: ResourceRule[][] = [];
-  const permissions = await discoverPermissions(api.client, ['team-a'], [listNodes], [], async (reviews) => {
-    seen.push(...reviews.map((r) => r.rules));
-    return [listStorageClasses, listNodes, listStorageClasses];
-  });
-  assert.deepEqual(seen, [[podReader]], 'called with the reviews');
-  assert.deepEqual(permissions.decision(listStorageClasses), { kind: 'all', source: 'access-review' });
-  assert.deepEqual(permissions.decision(listNodes), { kind: 'none', source: 'access-review' });
-  assert.deepEqual(api.accessReviews().map((a) => a.resource).sort(), ['nodes', 'storageclasses'], 'each asked once, whoever named it');
-  assert.equal(permissions.requestCount, 3);
+test('a round reads the served kinds with the signals, counted, and decides the cluster-scoped kinds only the rules name with the rest', async () => {
+  const storageClasses: ResourceRule = { verbs: ['get', 'list'], apiGroups: ['storage.k8s.io'], resources: ['storageclasses'] };
+  const api = authorizationApi({ rules: { 'team-a': { rules: [podReader, storageClasses] } }, served: cluster,
+    allowed: (a) => a.resource === 'storageclasses' && a.namespace === '' });
+  const discovery = new Discovery({ kube: api.client, summary: {} }, ['team-a'], catalogue);
+  const { permissions, served } = await discovery.discover();
+  assert.equal(permissions.requests[SERVED_KINDS_REQUEST], 2, '/api and /apis, read once, counted with the rest');
+  assert.deepEqual(api.accessReviews().filter((a) => a.resource === 'storageclasses').map((a) => `${a.verb} ${a.namespace || 'cluster-wide'}`).sort(),
+    ['get cluster-wide', 'list cluster-wide'], 'the generic tools\' verbs on the cluster-scoped kind the rules name, cluster-wide, each once');
+  assert.deepEqual(permissions.decision({ group: 'storage.k8s.io', resource: 'storageclasses', verb: 'list', scope: 'cluster' }), { kind: 'all', source: 'access-review' });
+  const again = await discovery.signals();
+  assert.equal(again.served, served, 'the next round: the same served kinds, not read again');
+  assert.equal(again.signals.requests[SERVED_KINDS_REQUEST], undefined);
+  assert.equal(api.sent.filter((r) => r.path === '/api').length, 1);
 });
 
 test('the fingerprint changes with an answer and only then', async () => {
@@ -251,7 +274,7 @@ test('the fingerprint changes with an answer and only then', async () => {
 
 /** An API server whose discovery document for extension groups answers with this status (200: served). */
 function extensionGroups(status: number | Error): { client: KubeClient; sent: KubeRequest[] } {
-  const api = authorizationApi({ rules: { 'team-a': { rules: [{ verbs: ['get', 'list'], apiGroups: ['metrics.k8s.io'], resources: ['pods'] }] } }, allowed: () => true });
+  const api = authorizationApi({ rules: { 'team-a': { rules: [{ verbs: ['get', 'list'], apiGroups: ['metrics.k8s.io'], resources: ['pods'] }], incomplete: true } }, allowed: () => true });
   const sent: KubeRequest[] = [];
   const client = {
     async json(request: KubeRequest): Promise<unknown> {
@@ -273,7 +296,8 @@ test('a permission of an extension group (metrics-server) that is not served is 
     const permissions = await discoverPermissions(client, ['team-a'], [podMetrics, nodeMetrics, listPods]);
     assert.deepEqual(permissions.decision(podMetrics, 'team-a'), { kind: 'none', source: 'not-served' }, `HTTP ${status}`);
     assert.deepEqual(permissions.decision(nodeMetrics), { kind: 'none', source: 'not-served' }, `HTTP ${status}`);
-    assert.equal(sent.filter((r) => r.path.endsWith('/selfsubjectaccessreviews')).length, 0, 'nothing asked about a group nobody serves');
+    const asked = sent.filter((r) => r.path.endsWith('/selfsubjectaccessreviews')).map((r) => (r.body as { spec: { resourceAttributes: ResourceAttributes } }).spec.resourceAttributes);
+    assert.deepEqual(asked.filter((a) => a.group === 'metrics.k8s.io'), [], 'nothing asked about a group nobody serves');
     assert.equal(await groupServed(client, 'metrics.k8s.io'), false);
   }
   const served = extensionGroups(200);
@@ -292,7 +316,7 @@ test('whether a group is served: any other failure is not taken for "not served"
 test('the permissions granted, each once: cluster-wide ones where the cluster grants them, namespaced ones in some namespace of the scope', async () => {
   const secretsList: Permission = { group: '', resource: 'secrets', verb: 'list', scope: 'namespaced' };
   const listEvents: Permission = { group: '', resource: 'events', verb: 'list', scope: 'cluster' };
-  const set = await discoverPermissions(authorizationApi({ rules: { 'team-a': { rules: [] }, 'team-b': { rules: [podReader] } }, allowed: (a) => a.namespace === '' && a.resource === 'nodes' }).client,
+  const set = await discoverPermissions(authorizationApi({ rules: { 'team-a': { rules: [], incomplete: true }, 'team-b': { rules: [podReader], incomplete: true } }, allowed: (a) => a.namespace === '' && a.resource === 'nodes' }).client,
     ['team-a', 'team-b'], [listPods, listNodes, listEvents, secretsList]);
   assert.deepEqual(set.granted([listPods, listNodes, listPods, listEvents, secretsList]),
     [listPods, listNodes]);
@@ -337,4 +361,14 @@ test('couldGrant: false only where every review concerned is complete and no rul
   assert.equal(complete.couldGrant('delete'), false);
   assert.equal(complete.couldGrant('get'), true);
   assert.equal(complete.couldGrant('get', 'team-b'), false, 'only the namespace asked about');
+});
+
+test('mayGrant: false only where what every authorizer grants in the namespace is known, and none of it grants the permission', async () => {
+  const getNamespace: Permission = { group: '', resource: 'namespaces', verb: 'get', scope: 'namespaced' };
+  const viewer: ResourceRule = { verbs: ['get'], apiGroups: [''], resources: ['namespaces'] };
+  const api = authorizationApi({ rules: { complete: { rules: [podReader] }, unknown: { rules: [], incomplete: true }, known: { rules: [], incomplete: true }, granted: { rules: [viewer] } } });
+  const grants = async () => ({ rulesIn: (ns: string | undefined) => (ns === 'unknown' ? undefined : []) });
+  const set = await discoverPermissions(api.client, ['complete', 'unknown', 'known', 'granted'], [], [], grants);
+  assert.deepEqual(['complete', 'unknown', 'known', 'granted'].map((ns) => set.mayGrant(getNamespace, ns)), [false, true, false, true]);
+  assert.equal(set.mayGrant(getNamespace, 'outside'), true, 'no review: nothing is known');
 });

@@ -45,7 +45,7 @@ test('Hardening #13: a discovery entry without scope is namespaced; only "Cluste
   assert.deepEqual(served.map((r) => [r.resource, r.namespaced]), [['widgets', true], ['gadgets', false]]);
 });
 
-test('Hardening #13: decisions made lazily for the generic tools are dropped on each refresh, even when nothing else changed', async () => {
+test('Hardening #13: decisions made lazily for the generic tools are dropped at each full re-discovery (a 403, the long interval), even when nothing else changed', async () => {
   let allowSecrets = true;
   const { client, sent } = reviewsClient({ rules: [], incomplete: true, allowed: (a) => a['resource'] === 'secrets' && allowSecrets });
   const catalogue = [resourcesList];
@@ -55,7 +55,7 @@ test('Hardening #13: decisions made lazily for the generic tools are dropped on 
   const secrets = { group: '', resource: 'secrets', verb: 'list', scope: 'namespaced' } as const;
   assert.equal(await runtime.permissions.allows(secrets, 'team-a'), true);
   allowSecrets = false; // the access policy changed; nothing discovery asks about did
-  await runtime.requestRefresh('test');
+  await runtime.requestRefresh('test', 'forbidden');
   const before = sent.length;
   assert.equal(await runtime.permissions.allows(secrets, 'team-a'), false, 'the lazy decision was asked again after the refresh');
   assert.ok(sent.length > before);

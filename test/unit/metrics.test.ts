@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
 import type { Connection } from '../../src/connection.ts';
 import { KubeResponseTally, createMetrics, methodLabel, toolLabel } from '../../src/server/metrics.ts';
+import { publishRound } from '../../src/server/discovery.ts';
 
 test('labels stay bounded: unknown tools and methods collapse', () => {
   const known = new Set(['pods_list']);
@@ -55,4 +56,21 @@ test('tool calls, sessions and the connection\'s HTTP responses reach the exposi
     metrics.close();
     api.close();
   }
+});
+
+test('discovery rounds reach the exposition: requests by kind and trigger, rounds by tier, their duration', async () => {
+  const metrics = createMetrics({ toolNames: [], activeSessions: () => 0 });
+  try {
+    publishRound({ trigger: 'start', tier: 'full', requests: { selfsubjectrulesreviews: 31, 'eks:ListAssociatedAccessPolicies': 1 }, seconds: 0.2, changed: true });
+    publishRound({ trigger: 'interval', tier: 'signals', requests: { selfsubjectrulesreviews: 31, selfsubjectaccessreviews: 2 }, seconds: 0.05, changed: false });
+    publishRound({ trigger: 'interval', tier: 'signals', requests: { selfsubjectrulesreviews: 31 }, seconds: 0.05, changed: false });
+    const text = await metrics.render();
+    assert.match(text, /^eks_rbac_mcp_discovery_requests_total\{kind="selfsubjectrulesreviews",trigger="interval"\} 62$/m);
+    assert.match(text, /^eks_rbac_mcp_discovery_requests_total\{kind="eks:ListAssociatedAccessPolicies",trigger="start"\} 1$/m);
+    assert.match(text, /^eks_rbac_mcp_permission_refreshes_total\{trigger="interval",tier="signals",changed="false"\} 2$/m);
+    assert.match(text, /^eks_rbac_mcp_permission_refresh_duration_seconds_count\{tier="full"\} 1$/m);
+  } finally {
+    metrics.close();
+  }
+  publishRound({ trigger: 'forbidden', tier: 'full', requests: { selfsubjectrulesreviews: 1 }, seconds: 0, changed: false }); // no subscriber: nothing throws
 });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { discoverPermissions, type PermissionSet } from '../../src/rbac/discovery.ts';
+import { decidePermissions, discoverPermissions, readSignals, type PermissionSet } from '../../src/rbac/discovery.ts';
 import { resourceName, type Permission } from '../../src/rbac/permission.ts';
 import type { ResourceRule } from '../../src/rbac/rules.ts';
 import type { ToolDeclaration } from '../../src/tool.ts';
@@ -61,7 +61,7 @@ test('a namespaced tool is offered with exactly the namespaces where the role gr
 });
 
 test('a cluster-scoped tool is offered without a namespace argument, or with an optional one over the scope when it asks for it', async () => {
-  const set = await permissions({ rules: { 'team-a': { rules: [] }, 'team-b': { rules: [] } }, allowed: (a) => a.namespace === '' && ['nodes', 'events'].includes(a.resource) });
+  const set = await permissions({ rules: { 'team-a': { rules: [], incomplete: true }, 'team-b': { rules: [], incomplete: true } }, allowed: (a) => a.namespace === '' && ['nodes', 'events'].includes(a.resource) });
   const ads = new Map(advertise(catalogue, set, cluster).map((ad) => [ad.tool.name, ad]));
   assert.deepEqual(ads.get('nodes_list'), { tool: nodesList });
   const offer = new Offer(catalogue, set, cluster, options());
@@ -100,7 +100,7 @@ test('--read-only offers only tools that are read-only in their hints and their 
 });
 
 test('the schema\'s namespace enum holds only the offered namespaces, required with the first as default, or optional', async () => {
-  const set = await permissions({ rules: { 'team-a': { rules: [podReader] }, 'team-b': { rules: [podReader] } }, allowed: (a) => a.resource === 'events' });
+  const set = await permissions({ rules: { 'team-a': { rules: [podReader], incomplete: true }, 'team-b': { rules: [podReader], incomplete: true } }, allowed: (a) => a.resource === 'events' });
   const offer = new Offer(catalogue, set, cluster, options());
   const pods = offer.inputSchema(offer.find('pods_list', asking)!, asking);
   assert.deepEqual(pods.parse({}), { namespace: 'team-a' });
@@ -176,7 +176,7 @@ test('each refusal says why in words the agent can act on: unknown, read-only, o
 });
 
 test('prompts are offered when every tool they name is, with the namespaces where all their namespaced tools are', async () => {
-  const set = await permissions({ rules: { 'team-a': { rules: [podReader, deploymentReader] }, 'team-b': { rules: [podReader] } }, allowed: (a) => a.resource === 'events' });
+  const set = await permissions({ rules: { 'team-a': { rules: [podReader, deploymentReader], incomplete: true }, 'team-b': { rules: [podReader], incomplete: true } }, allowed: (a) => a.resource === 'events' });
   const offer = new Offer(catalogue, set, cluster, options());
   const prompt = (name: string, tools: string[]) => ({ name, tools }) as unknown as PromptDeclaration;
   const diagnose = prompt('diagnose', ['pods_list', 'rollout_status']);
@@ -222,8 +222,8 @@ test('the generic tools count only the kinds the cluster serves, a cluster-scope
   const own = [podsList, genericGet];
   const offered = async (rules: ResourceRule[], allowed: Answers['allowed'] = () => false) => {
     const api = authorizationApi({ rules: { 'team-a': { rules } }, allowed });
-    const set = await discoverPermissions(api.client, ['team-a'], cataloguePermissions(own), [],
-      async (reviews) => clusterKindQuestions(own, reviews, cluster));
+    const signals = await readSignals(api.client, ['team-a']);
+    const set = await decidePermissions(api.client, signals, [...cataloguePermissions(own), ...clusterKindQuestions(own, signals.reviews, cluster)]);
     return { names: advertise(own, set, cluster).map((ad) => ad.tool.name), asked: api.accessReviews().map((a) => `${a.verb} ${a.resource}`) };
   };
   assert.deepEqual(await offered([getNodes]), { names: [], asked: ['get nodes'] }, 'a RoleBinding to nodes: the cluster-wide review refuses it');

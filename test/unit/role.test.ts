@@ -34,6 +34,8 @@ test('the DescribeCluster policy names the cluster in the role\'s partition (Chi
   const yaml = renderRbac({ tools, namespaces: ['team-a'], user: 'eks-agent:r', name: 'r', roleArn: 'arn:aws-cn:iam::111122223333:role/agent',
     bindingRole: 'r', clusterName: 'prod', region: 'cn-north-1', trustedPrincipal: 'arn:aws-cn:iam::111122223333:role/host' });
   assert.match(yaml, /"Resource":"arn:aws-cn:eks:cn-north-1:\*:cluster\/prod"/);
+  assert.match(yaml, /"Action":"eks:ListAssociatedAccessPolicies","Resource":"arn:aws-cn:eks:cn-north-1:\*:access-entry\/prod\/role\/111122223333\/agent\/\*"/,
+    'only the role\'s own access entry');
 });
 
 test('the README\'s tools table lists every catalogue tool with exactly the permissions it declares', async () => {
@@ -176,8 +178,11 @@ const EXPECTED = [
   '#       }',
   '#     ]',
   '#   }',
-  '# IAM permission policy of the role (only needed for DescribeCluster; omit when --endpoint and --ca-file are set):',
-  '#   {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"arn:aws:eks:eu-west-1:*:cluster/prod"}]}',
+  '# IAM permission policy of the role: eks:ListAssociatedAccessPolicies reads its own EKS access policies, so that',
+  '# discovery needs no access review per permission (without it: `eks-rbac-mcp doctor` says what that costs);',
+  '# eks:DescribeCluster finds the endpoint and CA (omit it when --endpoint and --ca-file are set):',
+  '#   {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"arn:aws:eks:eu-west-1:*:cluster/prod"},'
+    + '{"Effect":"Allow","Action":"eks:ListAssociatedAccessPolicies","Resource":"arn:aws:eks:eu-west-1:*:access-entry/prod/role/111122223333/agent/*"}]}',
   '# IAM policy of the agent host, for the broad-grant guard: it reads the role\'s policies, permissions boundary and trust',
   '# policy at start (reads only; without it the start logs "IAM side not checked"):',
   '#   {"Version":"2012-10-17","Statement":[{"Sid":"ReadTheAgentRole","Effect":"Allow","Action":["iam:GetRole","iam:ListRolePolicies",'

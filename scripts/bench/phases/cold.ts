@@ -15,7 +15,7 @@ import { stats } from '../stats.ts';
 
 const KINDS: Kind[] = ['ours', 'ours-2025', 'peer', 'peer-exec'];
 
-interface ColdStart {
+export interface ColdStart {
   firstAnswerMs: number;
   toolsListMs: number;
   tools: string[];
@@ -30,8 +30,12 @@ const MODERN_META = {
 
 /** One start over raw stdio: spawn → the first line written → the tools/list answer; then stdin is closed. */
 function startOnce(bench: Bench, kind: Kind): Promise<ColdStart> {
-  const modern = kind === 'ours';
-  const { command: file, args, env } = command(bench, kind);
+  return startRaw(command(bench, kind), kind === 'ours', LABEL[kind]);
+}
+
+/** The same for any command: `modern`, a 2026-07-28 client (server/discover), else a 2025 one (initialize). */
+export function startRaw(spawned: { command: string; args: string[]; env: Record<string, string> }, modern: boolean, label: string): Promise<ColdStart> {
+  const { command: file, args, env } = spawned;
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -41,7 +45,7 @@ function startOnce(bench: Bench, kind: Kind): Promise<ColdStart> {
     let firstAnswerMs: number | undefined;
     const fail = (why: string) => {
       child.kill();
-      reject(new Error(`${LABEL[kind]}: ${why}\n${stderr}`));
+      reject(new Error(`${label}: ${why}\n${stderr}`));
     };
     child.once('error', (error) => fail(error.message));
     child.once('exit', (code) => { if (firstAnswerMs === undefined || code) fail(`exited with ${code} before the tools/list answer`); });

@@ -11,6 +11,9 @@ EKS control plane:
   the part real EKS delegates to STS GetCallerIdentity;
 * the EKS access-policy authorizer (a SubjectAccessReview webhook) granting
   what AmazonEKS*Policy access policies grant, and otherwise NoOpinion;
+* EKS's access-entry API (ListAssociatedAccessPolicies, AssociateAccessPolicy,
+  DisassociateAccessPolicy, DescribeAccessEntry, UpdateAccessEntry) on moto's
+  EKS endpoint, IAM-authorized, over the mappings both webhooks read;
 * for an agent host running as a pod: the cluster's OIDC issuer (discovery
   document and JWKS), STS AssumeRoleWithWebIdentity checked as AWS checks it
   (IRSA), and the EKS Pod Identity agent's container-credentials endpoint.

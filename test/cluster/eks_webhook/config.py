@@ -44,6 +44,9 @@ config (JSON):
                            "namespace", "namespaces": [str]}}]}]
   awsAuth       object   {"mapRoles": [{"rolearn", "username", "groups"?}],
                           "mapUsers": [{"userarn", "username", "groups"?}]}
+  rolePermissions
+                object   {"ROLE NAME": ["service:Action", ...]}: IAM actions a
+                         role's permission policy allows (on any resource)
 """
 
 
@@ -118,6 +121,8 @@ class Config:
     # Per role (by name): its policies, boundary and pinned session names, when it has any.
     role_iam: tuple[RoleIam, ...] = ()
     host_user_policies: tuple[Policy, ...] = ()
+    # IAM actions each role's permission policy allows: ((role, (action, ...)), ...).
+    role_permissions: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 TEMPLATE_VARS = ("AccountID", "SessionName", "SessionNameRaw", "AccessKeyID", "RoleName")
@@ -325,7 +330,7 @@ def parse_config(raw: Any) -> Config:
         raise ConfigError("(top level): must be a JSON object")
     _no_unknown_keys(raw, {"clusterName", "region", "accountId", "tls", "motoPort", "webhookPort",
                            "hostUser", "roles", "accessEntries", "awsAuth", "eksCluster", "hostRoles",
-                           "serviceAccountIssuer", "hostUserPolicies"}, "")
+                           "serviceAccountIssuer", "hostUserPolicies", "rolePermissions"}, "")
     cluster = _need(raw, "clusterName", "", str)
     if not cluster:
         raise ConfigError("clusterName: must not be empty")
@@ -363,7 +368,25 @@ def parse_config(raw: Any) -> Config:
         host_user=host_user, roles=roles, access_entries=entries,
         map_roles=_parse_aws_auth_list(aws_auth, "mapRoles", "rolearn", account),
         map_users=_parse_aws_auth_list(aws_auth, "mapUsers", "userarn", account),
+        role_permissions=_parse_role_permissions(raw, {name for name, _ in roles}),
     )
+
+
+IAM_ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z*]+$")
+
+
+def _parse_role_permissions(raw: dict, roles: set[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    permissions = _need(raw, "rolePermissions", "", dict, required=False) or {}
+    out = []
+    for name, actions in permissions.items():
+        where = f"rolePermissions.{name}"
+        if name not in roles:
+            raise ConfigError(f"{where}: not a role of roles[]")
+        if not isinstance(actions, list) or not actions or not all(
+                isinstance(a, str) and IAM_ACTION_RE.match(a) for a in actions):
+            raise ConfigError(f"{where}: must be a list of IAM actions such as eks:ListAssociatedAccessPolicies")
+        out.append((name, tuple(actions)))
+    return tuple(out)
 
 
 def _parse_host_roles(raw: dict, taken: set[str]) -> tuple[HostRole, ...]:

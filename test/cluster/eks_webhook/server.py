@@ -18,6 +18,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any, Callable
 
 from . import __doc__ as PACKAGE_DOC
+from .access_entries import AccessEntries, serve_access_entries
 from .access_policies import authorize
 from .config import CONFIG_HELP, Config, ConfigError, load_config
 from .identity import NotMapped, user_info
@@ -259,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ssl.SSLError) as e:
         LOG.error("cannot start the webhook server (webhookPort %d, tls): %s", cfg.webhook_port, e)
         return 1
+    serve_access_entries(AccessEntries(app))
     if app.issuer:
         app.issuer_url = f"https://127.0.0.1:{webhook.server_address[1]}{issuer_path(cfg.cluster_name)}"
     seeded = seed_iam(cfg, app.issuer_url or None)
