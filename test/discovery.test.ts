@@ -10,6 +10,7 @@ import { accessReview } from '../src/rbac/discovery.ts';
 import { describePermission, type Permission } from '../src/rbac/permission.ts';
 import { Discovery, type AccessPolicyState } from '../src/server/discovery.ts';
 import { catalogue } from '../tools/index.ts';
+import { clusterKindQuestions } from '../src/policy/offer.ts';
 import { cliPath, eksArgs, hostEnv, useCluster } from './helpers.ts';
 
 const cluster = await useCluster();
@@ -39,10 +40,11 @@ async function discoveryAs(role: string, binding: string): Promise<{ discovery: 
 for (const { role, binding, policies } of IDENTITIES) {
   test(`${binding} (${role}): every decision is the API server's own answer`, async () => {
     const { discovery, connection } = await discoveryAs(role, binding);
-    const { permissions } = await discovery.discover();
+    const { permissions, served } = await discovery.discover();
     assert.equal(discovery.accessPolicies.kind, policies, JSON.stringify(discovery.accessPolicies));
     const questions: Array<[Permission, string | undefined]> = [
-      ...discovery.permissions.flatMap((p): Array<[Permission, string | undefined]> => (p.scope === 'cluster' ? [[p, undefined]] : SCOPE.map((ns) => [p, ns]))),
+      ...[...discovery.permissions, ...clusterKindQuestions(catalogue, permissions.reviews, served)]
+        .flatMap((p): Array<[Permission, string | undefined]> => (p.scope === 'cluster' ? [[p, undefined]] : SCOPE.map((ns) => [p, ns]))),
       ...discovery.elsewhere.map((q): [Permission, string] => [q.permission, q.namespace]),
     ];
     const answers = await Promise.all(questions.map(([p, ns]) => accessReview(connection.kube, p, ns)));
