@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Config, Flags, HttpConfig } from './config.ts';
 import { connect } from './connection.ts';
 import { selfSubjectReview } from './kube/resources.ts';
-import { parseResourceArgument } from './kube/api-resources.ts';
+import { parseResourceArgument, SERVED_KINDS_REQUEST } from './kube/api-resources.ts';
 import { accessReview, EXTENSION_GROUPS, type PermissionSet } from './rbac/discovery.ts';
 import { describePermission, permissionKey, type Permission } from './rbac/permission.ts';
 import { describeFindings, guardQuestions } from './rbac/broad-grants.ts';
@@ -114,7 +114,8 @@ function costReport(runtime: Runtime): string[] {
   const { permissions, config, discovery } = runtime;
   const state = discovery.accessPolicies;
   const sources = permissions.sources();
-  const signals = permissions.signals.requests;
+  // The served kinds are read at start, and on a refresh only when the rules name an API group they lack.
+  const { [SERVED_KINDS_REQUEST]: _served, ...signals } = permissions.signals.requests;
   const settled = signalsSettle(permissions.signals);
   const open = permissions.requests[REQUEST_KINDS.accessReview] ?? 0;
   const refresh = { ...signals, ...(settled ? (open ? { [REQUEST_KINDS.accessReview]: open } : {}) : { [REQUEST_KINDS.identity]: 1 }) };

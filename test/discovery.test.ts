@@ -86,8 +86,9 @@ test('doctor: where the access policies stand, what one discovery and one refres
     { env: hostEnv(cluster), stdio: ['ignore', 'pipe', 'pipe'] }).toString();
   const read = doctor('eks-mcp-viewer', 'auditor');
   assert.match(read, /^access {6}EKS access policies read from EKS \(eks:ListAssociatedAccessPolicies\): 1 associated$/m);
-  assert.match(read, /^discovery {3}\d+ API requests \([^)]*3 × selfsubjectrulesreviews[^)]*\) and 1 EKS call; decided by the rules \d+, the access-policy list \d+, access reviews \d+,/m);
+  assert.match(read, /^discovery {3}\d+ API requests \([^)]*2 × apidiscovery[^)]*3 × selfsubjectrulesreviews[^)]*\) and 1 EKS call; decided by the rules \d+, the access-policy list \d+, access reviews \d+,/m);
   assert.match(read, /^refresh {5}every 30 s \(±10%\): \d+ API requests \(.*\) and 1 EKS call while nothing changed; every decision again only when one of them changed$/m);
+  assert.doesNotMatch(/^refresh .*$/m.exec(read)![0], /apidiscovery/, 'the served kinds are not read again while the rules name only served groups');
   const blind = doctor('eks-mcp-viewer-blind', 'auditor');
   assert.match(blind, /^access {6}EKS access policies not read \(eks:ListAssociatedAccessPolicies failed: AccessDeniedException: /m);
   assert.match(blind, /after a 403 \(at most one per 10 s\), and every 600 s \(--full-refresh-interval\)$/m);
