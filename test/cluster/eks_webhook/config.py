@@ -28,7 +28,8 @@ config (JSON):
                          sts:RoleSessionName in its trust policy; a policy is
                          {"name": str, "document": IAM policy object} (inline, or a
                          customer managed policy attached to the role / set as its
-                         permissions boundary)
+                         permissions boundary); moto authorizes EKS actions on
+                         Resource "*" only, so a statement for them names "*"
   hostUserPolicies
                 list     [policy]: inline policies of the host user, besides
                          sts:AssumeRole on every role
@@ -44,9 +45,6 @@ config (JSON):
                            "namespace", "namespaces": [str]}}]}]
   awsAuth       object   {"mapRoles": [{"rolearn", "username", "groups"?}],
                           "mapUsers": [{"userarn", "username", "groups"?}]}
-  rolePermissions
-                object   {"ROLE NAME": ["service:Action", ...]}: IAM actions a
-                         role's permission policy allows (on any resource)
 """
 
 
@@ -121,8 +119,6 @@ class Config:
     # Per role (by name): its policies, boundary and pinned session names, when it has any.
     role_iam: tuple[RoleIam, ...] = ()
     host_user_policies: tuple[Policy, ...] = ()
-    # IAM actions each role's permission policy allows: ((role, (action, ...)), ...).
-    role_permissions: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 TEMPLATE_VARS = ("AccountID", "SessionName", "SessionNameRaw", "AccessKeyID", "RoleName")
@@ -330,7 +326,7 @@ def parse_config(raw: Any) -> Config:
         raise ConfigError("(top level): must be a JSON object")
     _no_unknown_keys(raw, {"clusterName", "region", "accountId", "tls", "motoPort", "webhookPort",
                            "hostUser", "roles", "accessEntries", "awsAuth", "eksCluster", "hostRoles",
-                           "serviceAccountIssuer", "hostUserPolicies", "rolePermissions"}, "")
+                           "serviceAccountIssuer", "hostUserPolicies"}, "")
     cluster = _need(raw, "clusterName", "", str)
     if not cluster:
         raise ConfigError("clusterName: must not be empty")
@@ -368,25 +364,7 @@ def parse_config(raw: Any) -> Config:
         host_user=host_user, roles=roles, access_entries=entries,
         map_roles=_parse_aws_auth_list(aws_auth, "mapRoles", "rolearn", account),
         map_users=_parse_aws_auth_list(aws_auth, "mapUsers", "userarn", account),
-        role_permissions=_parse_role_permissions(raw, {name for name, _ in roles}),
     )
-
-
-IAM_ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z*]+$")
-
-
-def _parse_role_permissions(raw: dict, roles: set[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    permissions = _need(raw, "rolePermissions", "", dict, required=False) or {}
-    out = []
-    for name, actions in permissions.items():
-        where = f"rolePermissions.{name}"
-        if name not in roles:
-            raise ConfigError(f"{where}: not a role of roles[]")
-        if not isinstance(actions, list) or not actions or not all(
-                isinstance(a, str) and IAM_ACTION_RE.match(a) for a in actions):
-            raise ConfigError(f"{where}: must be a list of IAM actions such as eks:ListAssociatedAccessPolicies")
-        out.append((name, tuple(actions)))
-    return tuple(out)
 
 
 def _parse_host_roles(raw: dict, taken: set[str]) -> tuple[HostRole, ...]:

@@ -202,10 +202,6 @@ def seed_iam(cfg: Config, issuer_url: str | None = None) -> SeededIam:
         role_arns[name] = role.arn
         if extra:
             seed_role_policies(iam, extra)
-    for name, actions in cfg.role_permissions:
-        # moto authorizes actions without their resource ARN: only "*" matches.
-        iam.put_role_policy(name, "permissions", json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}))
     if issuer_url:
         # The cluster's IAM OIDC provider (eksctl utils associate-iam-oidc-provider); STS requires one.
         iam.create_open_id_connect_provider(issuer_url, ["0" * 40], [STS_AUDIENCE], [])
