@@ -2,7 +2,7 @@
 // pairs a rule names, and when the list is read again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiResources, flattenDiscovery, UNSERVED_RECHECK_MS } from '../../src/kube/api-resources.ts';
+import { ApiResources, flattenDiscovery, SERVED_KINDS_REQUEST, UNSERVED_RECHECK_MS } from '../../src/kube/api-resources.ts';
 import type { KubeClient, KubeRequest } from '../../src/kube/client.ts';
 import { served } from './served-kinds.ts';
 
@@ -55,12 +55,15 @@ test('the served list is read once; a discovery reads it again only for an API g
   assert.equal(api.reads.length, 2);
   groups = ['apps', 'example.com'];
   now = 60_000;
-  const next = await resources.kindsFor([{ apiGroups: ['extensions', 'example.com'] }], now);
+  const counts: Record<string, number> = {};
+  const next = await resources.kindsFor([{ apiGroups: ['extensions', 'example.com'] }], now, counts);
   assert.equal(api.reads.length, 4, 'a group no rule named before: read again');
+  assert.deepEqual(counts, { [SERVED_KINDS_REQUEST]: 2 }, 'and counted for the round that read it');
   assert.deepEqual(next.named({ apiGroups: ['example.com'], resources: ['things'] }).length, 1);
   assert.equal(await resources.kinds(), next, 'the tools use the new list');
   now = 90_000;
-  assert.equal(await resources.kindsFor([{ apiGroups: ['extensions'] }], now), next, 'still unserved: not read again');
+  assert.equal(await resources.kindsFor([{ apiGroups: ['extensions'] }], now, counts), next, 'still unserved: not read again');
+  assert.deepEqual(counts, { [SERVED_KINDS_REQUEST]: 2 }, 'nothing more counted');
   now = 60_000 + UNSERVED_RECHECK_MS;
   assert.equal(await resources.kindsFor([{ apiGroups: ['extensions'] }], now), next, 'read again once old, and unchanged: the same object');
   assert.equal(api.reads.length, 6);
