@@ -5,10 +5,7 @@ import type { Permission } from '../src/rbac/permission.ts';
 import { type Cell, type KubeObject, table, tableCell } from '../src/format.ts';
 import { stripNoise } from '../src/redact.ts';
 import { type ResourceKind, getObject, listTablePage } from '../src/kube/resources.ts';
-
-/** DNS-1123 subdomain: what the API server accepts as most objects' names (the pattern rules out the empty name). */
-export const objectName = z.string().max(253)
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase DNS-1123 name (a-z, 0-9, "-", ".")');
+import { objectName } from '../src/kube/names.ts';
 
 export const listInput = {
   labelSelector: z.string().max(1024).optional().describe('e.g. app=web,tier!=db'),

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { defineTool, type ToolContext } from '../src/tool.ts';
 import type { KubeObject } from '../src/format.ts';
 import { KINDS, collectionPath, getObject } from '../src/kube/resources.ts';
-import { objectName, permission } from './common.ts';
+import { objectName } from '../src/kube/names.ts';
+import { permission } from './common.ts';
 
 interface CronJob extends KubeObject {
   spec?: { jobTemplate?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown } };

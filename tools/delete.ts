@@ -5,7 +5,8 @@ import { defineTool, type ToolContext } from '../src/tool.ts';
 import { objectPath } from '../src/kube/resources.ts';
 import { dependentsOf } from '../src/kube/dependents.ts';
 import type { ServedResource } from '../src/kube/api-resources.ts';
-import { objectName, permission } from './common.ts';
+import { objectName } from '../src/kube/names.ts';
+import { permission } from './common.ts';
 import { permissionOf, probes, resolve, resourceArgument } from './resources.ts';
 
 const propagation = z.enum(['Background', 'Foreground', 'Orphan']).default('Background')

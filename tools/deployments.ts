@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { defineTool, type ToolContext } from '../src/tool.ts';
 import { KINDS, objectPath } from '../src/kube/resources.ts';
-import { getTool, listTool, objectName, permission } from './common.ts';
+import { objectName } from '../src/kube/names.ts';
+import { getTool, listTool, permission } from './common.ts';
 
 const deployments = KINDS.deployments;
 

@@ -7,7 +7,8 @@ import { type Condition, conditionLine, oneLine, podContainers, renderLines } fr
 import { KINDS, getObject, listTablePage } from '../src/kube/resources.ts';
 import { revisionKind, revisionsOf, type Workload } from '../src/kube/revisions.ts';
 import { describePermission, type Permission } from '../src/rbac/permission.ts';
-import { objectName, permission, READ_ONLY } from './common.ts';
+import { objectName } from '../src/kube/names.ts';
+import { permission, READ_ONLY } from './common.ts';
 import { isSecretKind, permissionOf, probes, resolve, resourceArgument, safeObject, secretSummary } from './resources.ts';
 
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);

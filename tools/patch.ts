@@ -6,9 +6,8 @@ import { defineTool, ToolError, type ToolContext } from '../src/tool.ts';
 import type { KubeObject } from '../src/format.ts';
 import { objectPath } from '../src/kube/resources.ts';
 import type { ServedResource } from '../src/kube/api-resources.ts';
-import { nameProblem } from '../src/kube/names.ts';
+import { nameProblem, objectName } from '../src/kube/names.ts';
 import { managedFields, ownershipChanges } from '../src/kube/field-managers.ts';
-import { objectName } from './common.ts';
 import { permissionOf, probes, resolve, resourceArgument } from './resources.ts';
 import {
   FIELD_MANAGER, MAX_INPUT_BYTES, METADATA_ONLY, changeText, isSecret, label, liveObject, refuseImmutableSecret, secretKeysLine,

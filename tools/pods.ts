@@ -6,7 +6,8 @@ import { visibleArgv } from '../src/question.ts';
 import { stripNoise } from '../src/redact.ts';
 import { KINDS, getObject, objectPath } from '../src/kube/resources.ts';
 import { execInPod } from '../src/kube/exec.ts';
-import { getTool, listTool, objectName, permission, READ_ONLY } from './common.ts';
+import { objectName } from '../src/kube/names.ts';
+import { getTool, listTool, permission, READ_ONLY } from './common.ts';
 
 const pods = KINDS.pods;
 

@@ -1,26 +1,8 @@
 // The prompts: short recipes for the diagnoses an agent is asked for most, each naming the tools it uses. A prompt is
 // offered only where every one of its tools is (src/policy/offer.ts), so it never sends the agent to a tool the
 // role does not grant.
-import { KINDS, type ResourceKind } from '../src/kube/resources.ts';
-
-/** Where a prompt argument's completions come from. */
-export type ArgumentSource = { from: 'namespaces' } | { from: 'names'; kind: ResourceKind };
-
-export interface PromptArgument {
-  name: string;
-  description: string;
-  source: ArgumentSource;
-}
-
-export interface PromptDeclaration {
-  name: string;
-  title: string;
-  description: string;
-  arguments: PromptArgument[];
-  /** Every tool the recipe calls: the prompt is offered only when all of them are. */
-  tools: string[];
-  render(args: Record<string, string>): string;
-}
+import { KINDS } from '../src/kube/resources.ts';
+import type { PromptArgument, PromptDeclaration } from '../src/prompt.ts';
 
 const namespace: PromptArgument = { name: 'namespace', description: 'namespace of the object', source: { from: 'namespaces' } };
 

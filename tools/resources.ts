@@ -6,7 +6,8 @@ import { redactSecret, stripNoise } from '../src/redact.ts';
 import { findResource, parseResourceArgument, type ServedResource } from '../src/kube/api-resources.ts';
 import { getObject, getTableRow, listMetadataPage } from '../src/kube/resources.ts';
 import type { Permission } from '../src/rbac/permission.ts';
-import { listInput, objectName, READ_ONLY, tableOutput, tableResult } from './common.ts';
+import { objectName } from '../src/kube/names.ts';
+import { listInput, READ_ONLY, tableOutput, tableResult } from './common.ts';
 
 export const resourceArgument = z.string().min(1).max(253).describe('plural, kind or short name, e.g. ingresses.networking.k8s.io');
 

@@ -8,7 +8,8 @@ import { rolloutStatus } from '../src/rollout.ts';
 import { KINDS, type ResourceKind, getObject, objectPath } from '../src/kube/resources.ts';
 import { plainTemplate, revisionKind, revisionsOf, type TemplateRevision, type Workload } from '../src/kube/revisions.ts';
 import type { Permission } from '../src/rbac/permission.ts';
-import { objectName, permission, READ_ONLY } from './common.ts';
+import { objectName } from '../src/kube/names.ts';
+import { permission, READ_ONLY } from './common.ts';
 import { changeDiff, serialised } from './writes.ts';
 
 const WORKLOADS = { deployment: KINDS.deployments, statefulset: KINDS.statefulsets, daemonset: KINDS.daemonsets } as const;

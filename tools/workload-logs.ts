@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { defineTool, ToolError } from '../src/tool.ts';
 import { KINDS, collectionPath, getObject, objectPath } from '../src/kube/resources.ts';
 import type { KubeObject } from '../src/format.ts';
-import { objectName, permission, READ_ONLY } from './common.ts';
+import { objectName } from '../src/kube/names.ts';
+import { permission, READ_ONLY } from './common.ts';
 
 const WORKLOADS = { deployment: KINDS.deployments, statefulset: KINDS.statefulsets, daemonset: KINDS.daemonsets, job: KINDS.jobs } as const;
 

@@ -1,6 +1,11 @@
 // The API server's naming rules, checked before a write is sent, so that the request path is exactly the one the
 // permission check saw: a name is one path segment (no "/", no "%", never "." or ".."), and most kinds want a DNS-1123
 // name. A name the API would refuse anyway is refused here with the rule it breaks, and nothing is sent.
+import { z } from 'zod';
+
+/** DNS-1123 subdomain: what the API server accepts as most objects' names (the pattern rules out the empty name). */
+export const objectName = z.string().max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase DNS-1123 name (a-z, 0-9, "-", ".")');
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

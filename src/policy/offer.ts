@@ -9,7 +9,7 @@ import { someKindGrantedBeyond } from '../rbac/rules.ts';
 import { READ_VERBS, type Permission } from '../rbac/permission.ts';
 import { allPermissions, describeNeeds, type ToolDeclaration } from '../tool.ts';
 import type { Finding } from '../rbac/broad-grants.ts';
-import type { PromptDeclaration } from '../../tools/prompts.ts';
+import type { PromptDeclaration } from '../prompt.ts';
 import { KEPT_WHEN_WITHDRAWN, withdrawnMessage } from './broad-role.ts';
 
 /** How a tool appears to the agent given the permissions: its namespace choices, or not at all. */

@@ -4,8 +4,9 @@ import {
   acceptedContent, CLIENT_CAPABILITIES_META_KEY, inputRequired, McpServer, ProtocolError, ProtocolErrorCode, TRACEPARENT_META_KEY,
   type CallToolResult, type ClientCapabilities, type Prompt, type ServerContext, type Tool,
 } from '@modelcontextprotocol/server';
-import { prompts as promptCatalogue, type PromptDeclaration } from '../../tools/prompts.ts';
-import { objectName } from '../../tools/common.ts';
+import { prompts as promptCatalogue } from '../../tools/prompts.ts';
+import type { PromptDeclaration } from '../prompt.ts';
+import { objectName } from '../kube/names.ts';
 import { matching } from '../policy/completions.ts';
 import { z } from 'zod';
 import { advertisedHints, type Advertisement, type Caller, type Offer } from '../policy/offer.ts';

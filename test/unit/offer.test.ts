@@ -8,7 +8,7 @@ import { decidePermissions, discoverPermissions, readSignals, type PermissionSet
 import { resourceName, type Permission } from '../../src/rbac/permission.ts';
 import type { ResourceRule } from '../../src/rbac/rules.ts';
 import type { ToolDeclaration } from '../../src/tool.ts';
-import type { PromptDeclaration } from '../../tools/prompts.ts';
+import type { PromptDeclaration } from '../../src/prompt.ts';
 import type { Finding } from '../../src/rbac/broad-grants.ts';
 import { advertise, cataloguePermissions, clusterKindQuestions, isReadOnlyTool, Offer, rbacHint, type OfferOptions } from '../../src/policy/offer.ts';
 import { authorizationApi, type Answers } from './authorization-api.ts';
