@@ -14,12 +14,11 @@ import { configuredPrincipals } from './server/principals.ts';
 import { selectTools } from './policy/select-tools.ts';
 import { renderRbac } from './rbac/role.ts';
 import { cataloguePermissions, isReadOnlyTool } from './policy/offer.ts';
-import { startRuntime, type Runtime } from './server/runtime.ts';
+import { catalogue, startRuntime, type Runtime } from './server/runtime.ts';
 import { describeAccessPolicies, describeRequests } from './server/discovery.ts';
 import { kubeRequests, REQUEST_KINDS, signalsSettle } from './rbac/discovery.ts';
 import type { Logger } from './log.ts';
 import { alignedTable } from './format.ts';
-import { catalogue } from '../tools/index.ts';
 import { allPermissions, describeNeeds, type ToolDeclaration } from './tool.ts';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);

@@ -1,4 +1,4 @@
-// The catalogue: every tool this server can offer. Which of them an agent sees is decided by its RBAC role.
+// The catalogue: every tool and prompt this server can offer. Which of them an agent sees is decided by its RBAC role.
 import type { ToolDeclaration } from '../src/tool.ts';
 import { canI, whoami } from './identity.ts';
 import { podsDelete, podsExec, podsGet, podsList, podsLog } from './pods.ts';
@@ -16,6 +16,8 @@ import { rolloutHistory, rolloutStatusTool, rolloutUndo } from './rollout.ts';
 import { cronjobsTrigger } from './cronjobs.ts';
 import { workloadLogs } from './workload-logs.ts';
 import { nodesTop, podsTop } from './metrics.ts';
+
+export { prompts } from './prompts.ts';
 
 export const catalogue: readonly ToolDeclaration[] = [
   whoami, canI,

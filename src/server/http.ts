@@ -17,13 +17,12 @@ import {
 import { NodeStreamableHTTPServerTransport, toWebRequest } from '@modelcontextprotocol/node';
 import { isLoopbackHost, type Config, type HttpConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { catalogue } from '../../tools/index.ts';
 import { createAuth, FailedAuthThrottle, failedAuthGuard, principalOf, type Auth } from './auth.ts';
 import { corsHeaders, loopbackOrigins, MAX_JSON_DEPTH, nestsDeeperThan, originAllowed, RateLimiter } from './guards.ts';
 import { createMcpServer } from './mcp.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { resumableStreams, type ReplayBuffer } from './replay.ts';
-import { startRuntime, type Runtime } from './runtime.ts';
+import { catalogue, startRuntime, type Runtime } from './runtime.ts';
 import { SHUTDOWN_GRACE_MS } from './stdio.ts';
 
 /** One principal may not hold more sessions than this: each holds a server. */

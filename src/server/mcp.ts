@@ -4,7 +4,6 @@ import {
   acceptedContent, CLIENT_CAPABILITIES_META_KEY, inputRequired, McpServer, ProtocolError, ProtocolErrorCode, TRACEPARENT_META_KEY,
   type CallToolResult, type ClientCapabilities, type Prompt, type ServerContext, type Tool,
 } from '@modelcontextprotocol/server';
-import { prompts as promptCatalogue } from '../../tools/prompts.ts';
 import type { PromptDeclaration } from '../prompt.ts';
 import { objectName } from '../kube/names.ts';
 import { matching } from '../policy/completions.ts';
@@ -236,7 +235,7 @@ function registerPrompts(server: McpServer, ready: Promise<Runtime>): void {
   const offered = async (ctx: ServerContext) => {
     const runtime = await ready;
     const caller = callerOf(clientCapabilities(server, ctx));
-    return { runtime, caller, prompts: runtime.offer.prompts(promptCatalogue, caller) };
+    return { runtime, caller, prompts: runtime.offer.prompts(runtime.prompts, caller) };
   };
   const invalid = (message: string) => new ProtocolError(ProtocolErrorCode.InvalidParams, message);
 
@@ -246,7 +245,7 @@ function registerPrompts(server: McpServer, ready: Promise<Runtime>): void {
     const { runtime, caller, prompts } = await offered(ctx);
     const prompt = prompts.find((p) => p.name === request.params.name);
     if (!prompt) {
-      const known = promptCatalogue.find((p) => p.name === request.params.name);
+      const known = runtime.prompts.find((p) => p.name === request.params.name);
       throw invalid(known
         ? `Prompt ${known.name} is not offered: it uses ${known.tools.join(', ')}, and this connection does not offer all of them.`
         : `Unknown prompt "${request.params.name}". Call prompts/list for the prompts this connection offers.`);

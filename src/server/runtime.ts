@@ -1,5 +1,6 @@
 // What every MCP session of this process shares: the connection, the discovered permissions, the catalogue.
-// Transports (stdio, HTTP) create sessions from it; they never talk to the cluster on their own.
+// Transports (stdio, HTTP) create sessions from it; they never talk to the cluster on their own. This is the
+// composition root: the one module of src/ that takes the catalogue (tools and prompts) from tools/.
 import { EventEmitter } from 'node:events';
 import v8 from 'node:v8';
 import type { Config } from '../config.ts';
@@ -9,7 +10,8 @@ import { REQUEST_KINDS, signalsKey, signalsSettle, type PermissionSet, type Requ
 import type { Permission } from '../rbac/permission.ts';
 import { Discovery, addCounts, describeAccessPolicies, identityKey, publishRound, type Discovered, type RefreshTrigger } from './discovery.ts';
 import type { ApiResources, ServedKinds } from '../kube/api-resources.ts';
-import { catalogue as defaultCatalogue } from '../../tools/index.ts';
+import { catalogue, prompts } from '../../tools/index.ts';
+import type { PromptDeclaration } from '../prompt.ts';
 import type { ToolDeclaration } from '../tool.ts';
 import { Offer, type Advertisement } from '../policy/offer.ts';
 import type { ToolCallHook } from '../policy/gate.ts';
@@ -24,6 +26,8 @@ import { checkNamespaces } from '../startup.ts';
 import { checkIamSide, notCheckedAdvice, trustWarning, type IamSide } from '../aws/iam-side.ts';
 import { iamFindingsForLog, type IamFinding } from '../aws/iam-grants.ts';
 import { agentPermissionPolicy } from '../aws/iam-documents.ts';
+
+export { catalogue };
 
 export interface RuntimeOptions {
   now?: () => Date;
@@ -87,6 +91,8 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   readonly callSlots = new InFlightLimiter();
   /** Object names for prompt argument completions, kept a few seconds. */
   readonly names: NameCompletions;
+  /** The prompts, each offered where all its tools are. */
+  readonly prompts: readonly PromptDeclaration[] = prompts;
 
   constructor(
     readonly config: Config,
@@ -358,8 +364,7 @@ function findingsOf(permissions: PermissionSet, namespaces: readonly string[]): 
   return classifyBroadGrants((p, ns) => permissions.decision(p, ns), namespaces);
 }
 
-export async function startRuntime(config: Config, log: Logger, options: RuntimeOptions & { catalogue?: readonly ToolDeclaration[] } = {}): Promise<Runtime> {
-  const catalogue = options.catalogue ?? defaultCatalogue;
+export async function startRuntime(config: Config, log: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   selectTools(config.tools, catalogue.map((t) => t.name)); // a --tools typo is a configuration error, before any request
   const started = performance.now();
   const connection = await connect(config);
