@@ -19,16 +19,17 @@ import { describeAccessPolicies, describeRequests } from './server/discovery.ts'
 import { kubeRequests, REQUEST_KINDS, signalsSettle } from './rbac/discovery.ts';
 import type { Logger } from './log.ts';
 import { alignedTable } from './format.ts';
-import { allPermissions, describeNeeds, type ToolDeclaration } from './tool.ts';
+import type { Tool } from './tool.ts';
+import { describeNeeds, permissionsOf } from './rbac/needs.ts';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
 export function printCatalogue(): void {
-  out(alignedTable(['tool', 'read-only', 'needs'], catalogue.map((t) => [t.name, isReadOnlyTool(t) ? 'yes' : 'no', describeNeeds(t)])));
+  out(alignedTable(['tool', 'read-only', 'needs'], catalogue.map((t) => [t.name, isReadOnlyTool(t) ? 'yes' : 'no', describeNeeds(t.needs)])));
 }
 
-function firstMissing(tool: ToolDeclaration, permissions: PermissionSet): Permission | undefined {
-  const needed = allPermissions(tool);
+function firstMissing(tool: Tool, permissions: PermissionSet): Permission | undefined {
+  const needed = permissionsOf(tool.needs);
   const cluster = needed.filter((p) => p.scope === 'cluster').find((p) => permissions.decision(p).kind === 'none');
   if (cluster) return cluster;
   return needed.find((p) => p.scope === 'namespaced' && permissions.namespaces.every((ns) => permissions.decision(p, ns).kind === 'none'))
@@ -89,7 +90,7 @@ export async function doctor(config: Config, log: Logger, http?: HttpConfig): Pr
     if (missing && permissions.decision(missing, config.namespaces[0]).source === 'not-served') {
       return ['✗', tool.name, `${missing.group} is not served by this cluster: install ${EXTENSION_GROUPS.get(missing.group)} (an APIService)`];
     }
-    return ['✗', tool.name, missing ? `needs ${describePermission(missing)}` : tool.advertisedFor ? `needs ${describeNeeds(tool)}` : 'not read-only'];
+    return ['✗', tool.name, missing ? `needs ${describePermission(missing)}` : tool.needs.form === 'any-kind' ? `needs ${describeNeeds(tool.needs)}` : 'not read-only'];
   })));
   out('');
   const proofs = await Promise.all(config.namespaces.map(async (ns) => {
@@ -178,7 +179,7 @@ function narrowingReport(runtime: Runtime, username: string | undefined): string
     .map((q) => `${q.namespace}:${permissionKey(q.permission)}`);
   const grants = new Set([...known, ...elsewhere]);
   const tools = runtime.advertisements(permissions, []).map((a) => a.tool);
-  const used = new Set(permissions.granted(tools.flatMap((t) => [...t.permissions, ...(t.advertisedFor?.probes ?? [])])).map(permissionKey));
+  const used = new Set(permissions.granted(cataloguePermissions(tools)).map(permissionKey));
   const lines = [`narrowing   the role grants ${grants.size} permissions, the enabled tools use ${used.size}`
     + ' (counted over the permissions this server asks about: its tools\' and the broad-grant guard\'s)'];
   if (grants.size > used.size) {

@@ -21,7 +21,7 @@ import { ApiResources } from '../src/kube/api-resources.ts';
 import { discoverPermissions } from '../src/rbac/discovery.ts';
 import { ruleAllows, type ResourceRule } from '../src/rbac/rules.ts';
 import { cataloguePermissions, Offer } from '../src/policy/offer.ts';
-import type { ToolDeclaration } from '../src/tool.ts';
+import type { Tool } from '../src/tool.ts';
 import { catalogue } from '../tools/index.ts';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 10_000);
@@ -90,8 +90,8 @@ const interesting = fc.oneof(
 );
 
 const tools = catalogue;
-const args = (tool: ToolDeclaration) => {
-  const keys = [...new Set([...Object.keys(tool.input), 'namespace', 'name', 'confirm'])];
+const args = (tool: Tool) => {
+  const keys = [...new Set([...Object.keys(tool.arguments({}).schema.shape), 'namespace', 'name', 'confirm'])];
   return fc.oneof(
     { weight: 4, arbitrary: fc.dictionary(fc.constantFrom(...keys), interesting, { maxKeys: keys.length }) },
     { weight: 1, arbitrary: fc.object({ maxDepth: 2 }) },
@@ -120,7 +120,7 @@ test(`every tool's input, fuzzed (${RUNS} calls, seed ${SEED}): no crash, a clea
     await fc.assert(fc.asyncProperty(call, async ([toolName, input]) => {
       const tool = tools.find((t) => t.name === toolName)!;
       const ad = advertised.get(tool.name);
-      const schema = ad ? offer.inputSchema(ad, caller) : z.object(tool.input);
+      const schema = ad ? offer.inputSchema(ad, caller) : tool.arguments({}).schema;
       const parsed = schema.safeParse(input);
       if (!parsed.success) {
         assert.ok(parsed.error.issues.length > 0 && parsed.error.issues.every((i) => i.message.length > 0), 'a refused input says why');

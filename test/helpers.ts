@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { Client, StreamableHTTPClientTransport, type ClientOptions as SdkClientOptions, type ElicitResult, type OAuthClientProvider } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { z } from 'zod';
 import { kubectl, startCluster, type ClusterInfo } from './cluster/cluster.ts';
 import { runTool, type CallResult } from '../src/policy/gate.ts';
 import type { Logger } from '../src/log.ts';
-import type { ToolContext, ToolDeclaration } from '../src/tool.ts';
+import type { Tool, ToolContext } from '../src/tool.ts';
 import { KubeClient, type KubeRequest, type RawResponse } from '../src/kube/client.ts';
 
 let shared: Promise<ClusterInfo> | undefined;
@@ -301,8 +302,10 @@ export function untilAudited(info: ClusterInfo, username: string, since: number,
  * A call through the gate alone (no transport), as a client that cannot ask its user under --confirm-by-argument:
  * the call's own `confirm` argument decides, so that every tool can be reached.
  */
-export async function gateCall(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext, log: Logger): Promise<CallResult> {
-  const outcome = await runTool(tool, args, ctx, { log, principal: 'test', answer: () => ({ kind: 'unasked' }), canAsk: false, confirmByArgument: true });
+export async function gateCall(tool: Tool, args: Record<string, unknown>, ctx: ToolContext, log: Logger): Promise<CallResult> {
+  const parsed = tool.arguments({ namespace: z.string().optional(), confirm: z.boolean().optional() }).parse(args);
+  if (!parsed.success) throw parsed.error;
+  const outcome = await runTool(tool, parsed.call, ctx, { log, principal: 'test', answer: () => ({ kind: 'unasked' }), canAsk: false, confirmByArgument: true });
   if (outcome.kind !== 'result') throw new Error(`${tool.name} asked the user, though this caller cannot be asked`);
   return outcome.result;
 }

@@ -12,7 +12,8 @@ import type { ServedResource } from '../src/kube/api-resources.ts';
 import { nameProblem, parseApiVersion } from '../src/kube/names.ts';
 import { applyConflicts, managedFields, ownershipChanges, sharedFields, type Takeover } from '../src/kube/field-managers.ts';
 import { describePermission } from '../src/rbac/permission.ts';
-import { permissionOf, probes } from './resources.ts';
+import { anyKind } from '../src/rbac/needs.ts';
+import { needOn, permissionOf, probes, refuseUngrantedVerb } from './resources.ts';
 import {
   FIELD_MANAGER, MAX_INPUT_BYTES, METADATA_ONLY, changeText, isSecret, label, liveObject, refuseImmutableSecret, secretKeysLine,
   secretMetadata, serialised, takeoverText, type Target,
@@ -32,7 +33,7 @@ interface Document extends Target {
 interface ApplyArgs { manifest: string; namespace?: string; force?: boolean }
 
 /** What one document's dry run found: the text for the question, and the fields other managers hold. */
-interface Plan { text: string; conflicts: Takeover[] }
+interface DocumentPlan { text: string; conflicts: Takeover[] }
 
 function aliasRefusal(message: string): string | undefined {
   return /maxAliases/.test(message)
@@ -97,6 +98,7 @@ async function documents(args: ApplyArgs, ctx: ToolContext): Promise<Document[]>
       throw new ToolError(`${o.kind}/${o.metadata?.name} names namespace ${ns}: call with namespace=${ns} (one call applies to one namespace). Nothing was sent.`);
     }
   }
+  refuseUngrantedVerb(ctx, 'patch', args.namespace);
   return Promise.all(objects.map(async (object) => {
     const served = await servedKind(ctx, object);
     const name = object.metadata!.name!;
@@ -131,7 +133,7 @@ async function refuseUncreatable(ctx: ToolContext, doc: Document): Promise<void>
 }
 
 /** Any object but a Secret: the dry run as it is; on a conflict, the fields each manager holds, and with force, what it takes. */
-async function objectPlan(ctx: ToolContext, doc: Document, force: boolean): Promise<Plan> {
+async function objectPlan(ctx: ToolContext, doc: Document, force: boolean): Promise<DocumentPlan> {
   const before = await liveObject(ctx, doc);
   if (!before) await refuseUncreatable(ctx, doc);
   let after: KubeObject;
@@ -159,7 +161,7 @@ function keysOf(object: KubeObject, field: string): string[] {
  * a conflict nor the diff tells whether a stored value differs from the manifest's; the fields other managers hold are
  * read from who owns them, whatever the values.
  */
-async function secretPlan(ctx: ToolContext, doc: Document, force: boolean): Promise<Plan> {
+async function secretPlan(ctx: ToolContext, doc: Document, force: boolean): Promise<DocumentPlan> {
   const before = await liveObject(ctx, doc);
   const sets = { data: keysOf(doc.object, 'data'), stringData: keysOf(doc.object, 'stringData') };
   if (!before) await refuseUncreatable(ctx, doc);
@@ -191,30 +193,33 @@ export const resourcesApply = defineTool({
     manifest: z.string().min(1).max(MAX_MANIFEST_BYTES).describe('one or more YAML documents, or JSON'),
     force: z.boolean().default(false).describe('take over fields other managers own (asked first)'),
   },
-  namespaceArgument: 'optional',
   output: { applied: z.array(z.string()) },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  permissions: [],
-  advertisedFor: { verb: 'patch', probes: probes('patch'), anyKind: true, extraVerbs: ['create'] },
-  target: () => ({}),
-  async permissionsFor(args, ctx) {
-    return (await documents(args, ctx)).map((doc) => permissionOf(doc.served, 'patch'));
-  },
-  async confirm(args, ctx) {
-    const plans: Array<{ doc: Document; plan: Plan }> = [];
-    for (const doc of await documents(args, ctx)) {
-      plans.push({ doc, plan: await (isSecret(doc.served) ? secretPlan : objectPlan)(ctx, doc, args.force) });
-    }
-    const conflicts = plans.filter((p) => p.plan.conflicts.length).map((p) => ({ doc: p.doc, conflicts: p.plan.conflicts }));
-    if (conflicts.length) throw new ToolError(conflictRefusal(conflicts), 409);
-    return `Apply (server-side, field manager ${FIELD_MANAGER}${args.force ? ', forcing conflicts' : ''})?\n${plans.map((p) => p.plan.text).join('\n')}\n`;
-  },
-  async handler(args, ctx) {
-    const applied: string[] = [];
-    for (const doc of await documents(args, ctx)) {
-      await apply(ctx, doc, { dryRun: false, force: args.force });
-      applied.push(label(doc));
-    }
-    return { text: `applied: ${applied.join(', ')}`, structured: { applied } };
+  needs: anyKind('patch', 'every', probes('patch'), ['create']),
+  asksUser: true,
+  // The manifest is parsed and its kinds resolved once per call, here: the question and the apply use the same documents.
+  async plan(args, ctx) {
+    const docs = await documents(args, ctx);
+    return {
+      needs: docs.map((doc) => needOn(doc.served, 'patch', doc.namespace, doc.name)),
+      question: () => applyQuestion(ctx, docs, args.force),
+      async run() {
+        const applied: string[] = [];
+        for (const doc of docs) {
+          await apply(ctx, doc, { dryRun: false, force: args.force });
+          applied.push(label(doc));
+        }
+        return { text: `applied: ${applied.join(', ')}`, structured: { applied } };
+      },
+    };
   },
 });
+
+/** The question: each document's dry run against the live object; refused when fields of other managers would be taken without `force`. */
+async function applyQuestion(ctx: ToolContext, docs: Document[], force: boolean): Promise<string> {
+  const plans: Array<{ doc: Document; plan: DocumentPlan }> = [];
+  for (const doc of docs) plans.push({ doc, plan: await (isSecret(doc.served) ? secretPlan : objectPlan)(ctx, doc, force) });
+  const conflicts = plans.filter((p) => p.plan.conflicts.length).map((p) => ({ doc: p.doc, conflicts: p.plan.conflicts }));
+  if (conflicts.length) throw new ToolError(conflictRefusal(conflicts), 409);
+  return `Apply (server-side, field manager ${FIELD_MANAGER}${force ? ', forcing conflicts' : ''})?\n${plans.map((p) => p.plan.text).join('\n')}\n`;
+}

@@ -1,6 +1,7 @@
 // Building blocks shared by the catalogue: argument schemas, permissions of a kind, list and get tools.
 import { z, type ZodRawShape } from 'zod';
-import { defineTool, type ToolDeclaration } from '../src/tool.ts';
+import { defineTool, type Tool } from '../src/tool.ts';
+import { fixed } from '../src/rbac/needs.ts';
 import type { Permission } from '../src/rbac/permission.ts';
 import { type Cell, type KubeObject, table, tableCell } from '../src/format.ts';
 import { stripNoise } from '../src/redact.ts';
@@ -23,7 +24,7 @@ export const pageOutput = { continue: z.string().optional().describe('set when m
 export function tableOutput<R extends ZodRawShape>(row: R) {
   const cells = Object.values(row) as [z.ZodType, ...z.ZodType[]];
   // Statically a row is unknown[]: a tuple built from a shape's values has no useful inferred type.
-  const rows = z.array(z.tuple(cells)) as unknown as z.ZodArray<z.ZodArray<z.ZodUnknown>>;
+  const rows: z.ZodType<unknown[][]> = z.array(z.tuple(cells));
   return { columns: z.array(z.string()).describe(`always ${JSON.stringify(Object.keys(row))}`), rows, ...pageOutput };
 }
 
@@ -53,7 +54,7 @@ export function listTool<R extends Record<string, z.ZodString | z.ZodNumber | z.
   kind: ResourceKind;
   row: R;
   from?: Partial<Record<keyof R & string, string>>;
-}): ToolDeclaration {
+}): Tool {
   const columns = Object.keys(spec.row);
   const picks = columns.map((c) => ({ source: spec.from?.[c] ?? c.toLowerCase(), type: spec.row[c]!.def.type as CellType }));
   return defineTool({
@@ -63,15 +64,16 @@ export function listTool<R extends Record<string, z.ZodString | z.ZodNumber | z.
     input: listInput,
     output: tableOutput(spec.row),
     annotations: READ_ONLY,
-    permissions: [permission(spec.kind, 'list')],
-    target: () => ({}),
-    async handler(args, ctx) {
-      const page = await listTablePage(ctx.kube, spec.kind, { ...args, namespace: args.namespace, signal: ctx.signal });
-      const at = picks.map((p) => page.columns.indexOf(p.source)); // -1, so undefined, where the server has no such column
-      const rows = page.rows.map((cells) => picks.map((p, k) => tableCell(cells[at[k]!], p.type)));
-      const where = args.namespace ? ` in ${args.namespace}` : '';
-      return tableResult(columns, rows, page.continue, `No ${spec.kind.resource}${where}.`);
-    },
+    needs: fixed(permission(spec.kind, 'list')),
+    plan: (args, ctx) => ({
+      async run() {
+        const page = await listTablePage(ctx.kube, spec.kind, { ...args, namespace: args.namespace, signal: ctx.signal });
+        const at = picks.map((p) => page.columns.indexOf(p.source)); // -1, so undefined, where the server has no such column
+        const rows = page.rows.map((cells) => picks.map((p, k) => tableCell(cells[at[k]!], p.type)));
+        const where = args.namespace ? ` in ${args.namespace}` : '';
+        return tableResult(columns, rows, page.continue, `No ${spec.kind.resource}${where}.`);
+      },
+    }),
   });
 }
 
@@ -82,7 +84,7 @@ export function getTool(spec: {
   description: string;
   kind: ResourceKind;
   transform?(object: KubeObject): KubeObject;
-}): ToolDeclaration {
+}): Tool {
   return defineTool({
     name: spec.name,
     title: spec.title,
@@ -90,11 +92,13 @@ export function getTool(spec: {
     input: { name: objectName },
     output: { object: z.record(z.string(), z.unknown()) },
     annotations: READ_ONLY,
-    permissions: [permission(spec.kind, 'get')],
-    async handler(args, ctx) {
-      const raw = await getObject(ctx.kube, spec.kind, args.namespace, args.name, ctx.signal);
-      const object = (spec.transform ?? stripNoise)(raw);
-      return { text: JSON.stringify(object), structured: { object } };
-    },
+    needs: fixed(permission(spec.kind, 'get')),
+    plan: (args, ctx) => ({
+      async run() {
+        const raw = await getObject(ctx.kube, spec.kind, args.namespace, args.name, ctx.signal);
+        const object = (spec.transform ?? stripNoise)(raw);
+        return { text: JSON.stringify(object), structured: { object } };
+      },
+    }),
   });
 }

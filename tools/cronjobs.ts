@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { defineTool, type ToolContext } from '../src/tool.ts';
 import type { KubeObject } from '../src/format.ts';
 import { KINDS, collectionPath, getObject } from '../src/kube/resources.ts';
+import { fixed } from '../src/rbac/needs.ts';
 import { objectName } from '../src/kube/names.ts';
 import { permission } from './common.ts';
 
@@ -69,16 +70,19 @@ export const cronjobsTrigger = defineTool({
   input: { name: objectName, jobName: objectName.max(MAX_JOB_NAME).optional().describe('default: NAME-manual-<random>') },
   output: { job: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  permissions: [permission(KINDS.cronjobs, 'get'), permission(KINDS.jobs, 'create')],
-  async confirm(args, ctx) {
-    // A random suffix, drawn once: the question names the job exactly, and a yes to it creates that name.
-    const job = args.jobName ?? manualJobName(args.name);
-    await createJob(ctx, args, job, true);
-    return question(args.namespace, job, args.name);
-  },
-  async handler(args, ctx) {
-    const job = args.jobName ?? approvedJobName(ctx.approved, args.namespace, args.name) ?? manualJobName(args.name);
-    await createJob(ctx, args, job, false);
-    return { text: `job ${args.namespace}/${job} created from cron job ${args.name}`, structured: { job } };
-  },
+  needs: fixed(permission(KINDS.cronjobs, 'get'), permission(KINDS.jobs, 'create')),
+  asksUser: true,
+  plan: (args, ctx) => ({
+    async question() {
+      // A random suffix, drawn once: the question names the job exactly, and a yes to it creates that name.
+      const job = args.jobName ?? manualJobName(args.name);
+      await createJob(ctx, args, job, true);
+      return question(args.namespace, job, args.name);
+    },
+    async run(approved) {
+      const job = args.jobName ?? approvedJobName(approved, args.namespace, args.name) ?? manualJobName(args.name);
+      await createJob(ctx, args, job, false);
+      return { text: `job ${args.namespace}/${job} created from cron job ${args.name}`, structured: { job } };
+    },
+  }),
 });

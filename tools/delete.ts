@@ -5,9 +5,10 @@ import { defineTool, type ToolContext } from '../src/tool.ts';
 import { objectPath } from '../src/kube/resources.ts';
 import { dependentsOf } from '../src/kube/dependents.ts';
 import type { ServedResource } from '../src/kube/api-resources.ts';
+import { anyKind } from '../src/rbac/needs.ts';
 import { objectName } from '../src/kube/names.ts';
 import { permission } from './common.ts';
-import { permissionOf, probes, resolve, resourceArgument } from './resources.ts';
+import { probes, resolveCall, resourceArgument } from './resources.ts';
 
 const propagation = z.enum(['Background', 'Foreground', 'Orphan']).default('Background')
   .describe('Background/Foreground delete what the object owns; Orphan keeps it');
@@ -40,24 +41,24 @@ export const resourcesDelete = defineTool({
   title: 'Delete any resource',
   description: 'Delete one object of any kind the role may delete; names what cascades.',
   input: { resource: resourceArgument, name: objectName, propagationPolicy: propagation },
-  namespaceArgument: 'optional',
   output: { deleted: z.string(), propagationPolicy: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  permissions: [],
-  advertisedFor: { verb: 'delete', probes: probes('delete') },
-  async permissionsFor(args, ctx) {
-    return [permissionOf(await resolve(ctx, args.resource, 'delete'), 'delete')];
-  },
-  async confirm(args, ctx) {
-    const served = await resolve(ctx, args.resource, 'delete');
-    await remove(ctx, served, args, true); // the server's own checks (existence, admission) before the user is asked
-    const where = served.namespaced ? `${args.namespace}/` : '';
-    return `Delete ${served.kind.toLowerCase()} ${where}${args.name} (${args.propagationPolicy})?${await cascade(ctx, served, args)}`;
-  },
-  async handler(args, ctx) {
-    const served = await resolve(ctx, args.resource, 'delete');
-    await remove(ctx, served, args, false);
-    const deleted = `${served.kind.toLowerCase()}/${args.name}${served.namespaced ? ` in ${args.namespace}` : ''}`;
-    return { text: `deleted ${deleted} (${args.propagationPolicy})`, structured: { deleted, propagationPolicy: args.propagationPolicy } };
+  needs: anyKind('delete', 'uncovered', probes('delete')),
+  asksUser: true,
+  async plan(args, ctx) {
+    const { served, need } = await resolveCall(ctx, args, 'delete');
+    return {
+      needs: [need],
+      async question() {
+        await remove(ctx, served, args, true); // the server's own checks (existence, admission) before the user is asked
+        const where = served.namespaced ? `${args.namespace}/` : '';
+        return `Delete ${served.kind.toLowerCase()} ${where}${args.name} (${args.propagationPolicy})?${await cascade(ctx, served, args)}`;
+      },
+      async run() {
+        await remove(ctx, served, args, false);
+        const deleted = `${served.kind.toLowerCase()}/${args.name}${served.namespaced ? ` in ${args.namespace}` : ''}`;
+        return { text: `deleted ${deleted} (${args.propagationPolicy})`, structured: { deleted, propagationPolicy: args.propagationPolicy } };
+      },
+    };
   },
 });

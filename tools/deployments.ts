@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { defineTool, type ToolContext } from '../src/tool.ts';
 import { KINDS, objectPath } from '../src/kube/resources.ts';
+import { fixed } from '../src/rbac/needs.ts';
 import { objectName } from '../src/kube/names.ts';
 import { getTool, listTool, permission } from './common.ts';
 
@@ -47,27 +48,30 @@ export const deploymentsScale = defineTool({
   input: { name: objectName, replicas: z.number().int().min(0).max(1000) },
   output: { name: z.string(), replicas: z.number(), previous: z.number() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  permissions: [permission(deployments, 'patch', 'scale')],
-  async confirm(args, ctx) {
-    const deployment = `${args.namespace}/${args.name}`;
-    // The count is read only where it decides: a target of at most 10 (or 0) asks or not whatever it is.
-    const current = args.replicas > LARGE_SCALE_UP ? await currentReplicas(ctx, args.namespace, args.name) : undefined;
-    return scaleQuestion(deployment, current, args.replicas);
-  },
-  async handler(args, ctx) {
-    const scale = await ctx.kube.json<{ spec?: { replicas?: number }; status?: { replicas?: number } }>({
-      method: 'PATCH',
-      path: objectPath(deployments, args.namespace, args.name, 'scale'),
-      body: { spec: { replicas: args.replicas } },
-      contentType: 'application/merge-patch+json',
-      signal: ctx.signal,
-    });
-    const previous = scale.status?.replicas ?? 0;
-    return {
-      text: `deployment ${args.namespace}/${args.name} scaled to ${args.replicas} (was ${previous})`,
-      structured: { name: args.name, replicas: scale.spec?.replicas ?? args.replicas, previous },
-    };
-  },
+  needs: fixed(permission(deployments, 'patch', 'scale')),
+  asksUser: true,
+  plan: (args, ctx) => ({
+    async question() {
+      const deployment = `${args.namespace}/${args.name}`;
+      // The count is read only where it decides: a target of at most 10 (or 0) asks or not whatever it is.
+      const current = args.replicas > LARGE_SCALE_UP ? await currentReplicas(ctx, args.namespace, args.name) : undefined;
+      return scaleQuestion(deployment, current, args.replicas);
+    },
+    async run() {
+      const scale = await ctx.kube.json<{ spec?: { replicas?: number }; status?: { replicas?: number } }>({
+        method: 'PATCH',
+        path: objectPath(deployments, args.namespace, args.name, 'scale'),
+        body: { spec: { replicas: args.replicas } },
+        contentType: 'application/merge-patch+json',
+        signal: ctx.signal,
+      });
+      const previous = scale.status?.replicas ?? 0;
+      return {
+        text: `deployment ${args.namespace}/${args.name} scaled to ${args.replicas} (was ${previous})`,
+        structured: { name: args.name, replicas: scale.spec?.replicas ?? args.replicas, previous },
+      };
+    },
+  }),
 });
 
 export const deploymentsRestart = defineTool({
@@ -77,17 +81,20 @@ export const deploymentsRestart = defineTool({
   input: { name: objectName },
   output: { name: z.string(), restartedAt: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  permissions: [permission(deployments, 'patch')],
-  confirm: (args) => `Restart every pod of deployment ${args.namespace}/${args.name}?`,
-  async handler(args, ctx) {
-    const restartedAt = ctx.now().toISOString();
-    await ctx.kube.json({
-      method: 'PATCH',
-      path: objectPath(deployments, args.namespace, args.name),
-      body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } },
-      contentType: 'application/strategic-merge-patch+json',
-      signal: ctx.signal,
-    });
-    return { text: `deployment ${args.namespace}/${args.name} restarting (restartedAt=${restartedAt})`, structured: { name: args.name, restartedAt } };
-  },
+  needs: fixed(permission(deployments, 'patch')),
+  asksUser: true,
+  plan: (args, ctx) => ({
+    question: () => `Restart every pod of deployment ${args.namespace}/${args.name}?`,
+    async run() {
+      const restartedAt = ctx.now().toISOString();
+      await ctx.kube.json({
+        method: 'PATCH',
+        path: objectPath(deployments, args.namespace, args.name),
+        body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } },
+        contentType: 'application/strategic-merge-patch+json',
+        signal: ctx.signal,
+      });
+      return { text: `deployment ${args.namespace}/${args.name} restarting (restartedAt=${restartedAt})`, structured: { name: args.name, restartedAt } };
+    },
+  }),
 });

@@ -6,10 +6,12 @@ import { age, type KubeObject } from '../src/format.ts';
 import { type Condition, conditionLine, oneLine, podContainers, renderLines } from '../src/describe.ts';
 import { KINDS, getObject, listTablePage } from '../src/kube/resources.ts';
 import { revisionKind, revisionsOf, type Workload } from '../src/kube/revisions.ts';
+import type { ServedResource } from '../src/kube/api-resources.ts';
 import { describePermission, type Permission } from '../src/rbac/permission.ts';
+import { anyKind } from '../src/rbac/needs.ts';
 import { objectName } from '../src/kube/names.ts';
 import { permission, READ_ONLY } from './common.ts';
-import { isSecretKind, permissionOf, probes, resolve, resourceArgument, safeObject, secretSummary } from './resources.ts';
+import { isSecretKind, probes, resolveCall, resourceArgument, safeObject, secretSummary } from './resources.ts';
 
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 const EVENTS_SHOWN = 15;
@@ -67,46 +69,45 @@ export const resourcesDescribe = defineTool({
   title: 'Describe a resource',
   description: 'One object as kubectl describe shows it: status, conditions, containers, revisions, recent events. Secret values never read.',
   input: { resource: resourceArgument, name: objectName },
-  namespaceArgument: 'optional',
   output: { description: z.record(z.string(), z.unknown()) },
   annotations: READ_ONLY,
-  permissions: [],
-  advertisedFor: { verb: 'get', probes: [...probes('get'), permission(KINDS.pods, 'get'), permission(KINDS.deployments, 'get')], anyKind: true },
-  async permissionsFor(args, ctx) {
-    return [permissionOf(await resolve(ctx, args.resource, 'get'), 'get')];
-  },
-  async handler(args, ctx) {
-    const served = await resolve(ctx, args.resource, 'get');
-    const namespace = served.namespaced ? args.namespace : undefined;
-    // A Secret is described from its metadata and the server's table (type, number of keys): its data is never read.
-    const object = (isSecretKind(served) ? await secretSummary(ctx, served, namespace, args.name)
-      : safeObject(await getObject(ctx.kube, served, namespace, args.name, ctx.signal))) as Described;
-    const now = ctx.now();
-    const omitted: string[] = [];
-    const meta = object.metadata ?? {};
-    const events = namespace
-      ? await ifAllowed(ctx, permission(KINDS.events, 'list'), namespace, omitted, 'events', async () => {
-        const page = await listTablePage(ctx.kube, KINDS.events, {
-          namespace, fieldSelector: `involvedObject.kind=${served.kind},involvedObject.name=${args.name}`, limit: 100, signal: ctx.signal,
-        });
-        const [seen, type, reason, message] = ['last seen', 'type', 'reason', 'message'].map((c) => page.columns.indexOf(c));
-        return page.rows.slice(-EVENTS_SHOWN).map((e) => `${e[seen!]} ${e[type!]} ${e[reason!]}: ${oneLine(String(e[message!] ?? ''), 240)}`);
-      })
-      : undefined;
-    const description = {
-      kind: served.kind,
-      name: meta.name,
-      namespace: meta.namespace,
-      age: age(meta.creationTimestamp, now),
-      labels: meta.labels && Object.keys(meta.labels).length ? Object.entries(meta.labels).map(([k, v]) => `${k}=${v}`).join(',') : undefined,
-      controlledBy: ((meta['ownerReferences'] ?? []) as Array<{ kind?: string; name?: string; controller?: boolean }>)
-        .filter((o) => o.controller).map((o) => `${o.kind}/${o.name}`)[0],
-      ...(await details(ctx, object, omitted)),
-      conditions: (object.status?.conditions ?? []).map((c) => conditionLine(c, now)),
-      events: events ?? undefined,
-      omitted: omitted.length ? omitted : undefined,
-    };
-    const structured = JSON.parse(JSON.stringify(description)) as Record<string, unknown>; // drops the undefined fields
-    return { text: renderLines(structured).join('\n'), structured: { description: structured } };
+  needs: anyKind('get', 'every', [...probes('get'), permission(KINDS.pods, 'get'), permission(KINDS.deployments, 'get')]),
+  async plan(args, ctx) {
+    const { served, need } = await resolveCall(ctx, args, 'get');
+    return { needs: [need], run: () => describe(ctx, served, need.namespace, args.name) };
   },
 });
+
+/** The object as kubectl describe shows it: what the role cannot read is left out, and said so. */
+async function describe(ctx: ToolContext, served: ServedResource, namespace: string | undefined, name: string) {
+  // A Secret is described from its metadata and the server's table (type, number of keys): its data is never read.
+  const object = (isSecretKind(served) ? await secretSummary(ctx, served, namespace, name)
+    : safeObject(await getObject(ctx.kube, served, namespace, name, ctx.signal))) as Described;
+  const now = ctx.now();
+  const omitted: string[] = [];
+  const meta = object.metadata ?? {};
+  const events = namespace
+    ? await ifAllowed(ctx, permission(KINDS.events, 'list'), namespace, omitted, 'events', async () => {
+      const page = await listTablePage(ctx.kube, KINDS.events, {
+        namespace, fieldSelector: `involvedObject.kind=${served.kind},involvedObject.name=${name}`, limit: 100, signal: ctx.signal,
+      });
+      const [seen, type, reason, message] = ['last seen', 'type', 'reason', 'message'].map((c) => page.columns.indexOf(c));
+      return page.rows.slice(-EVENTS_SHOWN).map((e) => `${e[seen!]} ${e[type!]} ${e[reason!]}: ${oneLine(String(e[message!] ?? ''), 240)}`);
+    })
+    : undefined;
+  const description = {
+    kind: served.kind,
+    name: meta.name,
+    namespace: meta.namespace,
+    age: age(meta.creationTimestamp, now),
+    labels: meta.labels && Object.keys(meta.labels).length ? Object.entries(meta.labels).map(([k, v]) => `${k}=${v}`).join(',') : undefined,
+    controlledBy: ((meta['ownerReferences'] ?? []) as Array<{ kind?: string; name?: string; controller?: boolean }>)
+      .filter((o) => o.controller).map((o) => `${o.kind}/${o.name}`)[0],
+    ...(await details(ctx, object, omitted)),
+    conditions: (object.status?.conditions ?? []).map((c) => conditionLine(c, now)),
+    events: events ?? undefined,
+    omitted: omitted.length ? omitted : undefined,
+  };
+  const structured = JSON.parse(JSON.stringify(description)) as Record<string, unknown>; // drops the undefined fields
+  return { text: renderLines(structured).join('\n'), structured: { description: structured } };
+}

@@ -5,6 +5,7 @@ import { parseResourceArgument } from '../src/kube/api-resources.ts';
 import { selfSubjectReview, type UserInfo } from '../src/kube/resources.ts';
 import { accessReview } from '../src/rbac/discovery.ts';
 import { describePermission } from '../src/rbac/permission.ts';
+import { fixed } from '../src/rbac/needs.ts';
 import { READ_ONLY } from './common.ts';
 
 const review = (resource: string, group: string) => ({ group, resource, verb: 'create', scope: 'cluster' as const });
@@ -32,12 +33,14 @@ export const whoami = defineTool({
   input: {},
   output: { username: z.string(), groups: z.array(z.string()), iamArn: z.string().optional(), sessionName: z.string().optional() },
   annotations: READ_ONLY,
-  permissions: [review('selfsubjectreviews', 'authentication.k8s.io')],
-  async handler(_args, ctx) {
-    const structured = agentIdentity(await selfSubjectReview(ctx.kube, ctx.signal), ctx.showIamIdentity === true);
-    const text = [`user: ${structured.username}`, `groups: ${structured.groups.join(', ') || '-'}`, ...(structured.iamArn ? [`iam: ${structured.iamArn}`] : []), ...(structured.sessionName ? [`session: ${structured.sessionName}`] : [])].join('\n');
-    return { text, structured };
-  },
+  needs: fixed(review('selfsubjectreviews', 'authentication.k8s.io')),
+  plan: (_args, ctx) => ({
+    async run() {
+      const structured = agentIdentity(await selfSubjectReview(ctx.kube, ctx.signal), ctx.showIamIdentity === true);
+      const text = [`user: ${structured.username}`, `groups: ${structured.groups.join(', ') || '-'}`, ...(structured.iamArn ? [`iam: ${structured.iamArn}`] : []), ...(structured.sessionName ? [`session: ${structured.sessionName}`] : [])].join('\n');
+      return { text, structured };
+    },
+  }),
 });
 
 export const canI = defineTool({
@@ -49,16 +52,17 @@ export const canI = defineTool({
     resource: z.string().max(253).describe('e.g. pods, pods/log, deployments.apps/scale'),
     name: z.string().max(253).optional(),
   },
-  namespaceArgument: 'optional',
   output: { allowed: z.boolean(), question: z.string() },
   annotations: READ_ONLY,
-  permissions: [review('selfsubjectaccessreviews', 'authorization.k8s.io')],
-  async handler(args, ctx) {
-    const parsed = parseResourceArgument(args.resource);
-    if (!parsed) throw new ToolError(`resource "${args.resource}" is not of the form resource[.group][/subresource], e.g. deployments.apps/scale`);
-    const permission = { ...parsed, verb: args.verb, scope: args.namespace ? 'namespaced' as const : 'cluster' as const };
-    const allowed = await accessReview(ctx.kube, permission, args.namespace, args.name);
-    const question = `${describePermission(permission)}${args.name ? ` ${args.name}` : ''}${args.namespace ? ` in ${args.namespace}` : ' (cluster-wide)'}`;
-    return { text: `${allowed ? 'yes' : 'no'}: ${question}`, structured: { allowed, question } };
-  },
+  needs: { ...fixed(review('selfsubjectaccessreviews', 'authorization.k8s.io')), namespace: 'optional' },
+  plan: (args, ctx) => ({
+    async run() {
+      const parsed = parseResourceArgument(args.resource);
+      if (!parsed) throw new ToolError(`resource "${args.resource}" is not of the form resource[.group][/subresource], e.g. deployments.apps/scale`);
+      const permission = { ...parsed, verb: args.verb, scope: args.namespace ? 'namespaced' as const : 'cluster' as const };
+      const allowed = await accessReview(ctx.kube, permission, args.namespace, args.name);
+      const question = `${describePermission(permission)}${args.name ? ` ${args.name}` : ''}${args.namespace ? ` in ${args.namespace}` : ' (cluster-wide)'}`;
+      return { text: `${allowed ? 'yes' : 'no'}: ${question}`, structured: { allowed, question } };
+    },
+  }),
 });

@@ -1,5 +1,5 @@
 // The catalogue: every tool and prompt this server can offer. Which of them an agent sees is decided by its RBAC role.
-import type { ToolDeclaration } from '../src/tool.ts';
+import type { Tool } from '../src/tool.ts';
 import { canI, whoami } from './identity.ts';
 import { podsDelete, podsExec, podsGet, podsList, podsLog } from './pods.ts';
 import { deploymentsGet, deploymentsList, deploymentsRestart, deploymentsScale } from './deployments.ts';
@@ -19,7 +19,7 @@ import { nodesTop, podsTop } from './metrics.ts';
 
 export { prompts } from './prompts.ts';
 
-export const catalogue: readonly ToolDeclaration[] = [
+export const catalogue: readonly Tool[] = [
   whoami, canI,
   podsList, podsGet, podsLog, podsDelete, podsExec,
   eventsList,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { defineTool, type ToolContext } from '../src/tool.ts';
 import { quantity } from '../src/format.ts';
 import { type ResourceKind, collectionPath } from '../src/kube/resources.ts';
+import { fixed } from '../src/rbac/needs.ts';
 import { permission, READ_ONLY, tableOutput, tableResult } from './common.ts';
 
 const POD_METRICS: ResourceKind = { group: 'metrics.k8s.io', version: 'v1beta1', resource: 'pods', kind: 'PodMetrics', namespaced: true };
@@ -40,9 +41,8 @@ export const podsTop = defineTool({
   input: topInput,
   output: topOutput,
   annotations: READ_ONLY,
-  permissions: [permission(POD_METRICS, 'list')],
-  target: () => ({}),
-  handler: (args, ctx) => top(ctx, POD_METRICS, args),
+  needs: fixed(permission(POD_METRICS, 'list')),
+  plan: (args, ctx) => ({ run: () => top(ctx, POD_METRICS, args) }),
 });
 
 export const nodesTop = defineTool({
@@ -52,7 +52,6 @@ export const nodesTop = defineTool({
   input: topInput,
   output: topOutput,
   annotations: READ_ONLY,
-  permissions: [permission(NODE_METRICS, 'list')],
-  target: () => ({}),
-  handler: (args, ctx) => top(ctx, NODE_METRICS, args),
+  needs: fixed(permission(NODE_METRICS, 'list')),
+  plan: (args, ctx) => ({ run: () => top(ctx, NODE_METRICS, args) }),
 });

@@ -2,13 +2,14 @@
 // eks-rbac-mcp. A patch changes only what it names: the fields it changes pass to this manager (as with kubectl
 // patch), and no other field is taken from kubectl, Helm or a controller. The server's dry run makes the question.
 import { z } from 'zod';
-import { defineTool, ToolError, type ToolContext } from '../src/tool.ts';
+import { defineTool, ToolError, type Need, type ToolContext } from '../src/tool.ts';
 import type { KubeObject } from '../src/format.ts';
 import { objectPath } from '../src/kube/resources.ts';
 import type { ServedResource } from '../src/kube/api-resources.ts';
 import { nameProblem, objectName } from '../src/kube/names.ts';
 import { managedFields, ownershipChanges } from '../src/kube/field-managers.ts';
-import { permissionOf, probes, resolve, resourceArgument } from './resources.ts';
+import { anyKind } from '../src/rbac/needs.ts';
+import { probes, resolveCall, resourceArgument } from './resources.ts';
 import {
   FIELD_MANAGER, MAX_INPUT_BYTES, METADATA_ONLY, changeText, isSecret, label, liveObject, refuseImmutableSecret, secretKeysLine,
   secretMetadata, takeoverText, type Target,
@@ -121,13 +122,13 @@ function secretKeys(args: PatchArgs, patch: unknown): { sets: Record<string, str
   return { sets, removes };
 }
 
-async function prepare(args: PatchArgs, ctx: ToolContext): Promise<{ target: Target & { served: ServedResource }; patch: unknown }> {
+async function prepare(args: PatchArgs, ctx: ToolContext): Promise<{ target: Target & { served: ServedResource }; patch: unknown; need: Need }> {
   checkPatch(args);
-  const served = await resolve(ctx, args.resource, 'patch');
+  const { served, need } = await resolveCall(ctx, args, 'patch');
   const problem = nameProblem(served, args.name);
   if (problem) throw refuse(`${served.kind} name ${JSON.stringify(args.name)} ${problem}.`);
   const namespace = served.namespaced ? args.namespace : undefined;
-  return { target: { served, namespace, name: args.name }, patch: checkPatch({ ...args, namespace }, served) };
+  return { target: { served, namespace, name: args.name }, patch: checkPatch({ ...args, namespace }, served), need };
 }
 
 function send(ctx: ToolContext, args: PatchArgs, target: Target, dryRun: boolean): Promise<KubeObject> {
@@ -172,27 +173,25 @@ export const resourcesPatch = defineTool({
       .describe('JSON, e.g. {"spec":{"template":{"spec":{"containers":[{"name":"app","image":"app:2"}]}}}}'),
     type: z.enum(['strategic', 'merge', 'json']).default('strategic').describe('strategic: built-in kinds only'),
   },
-  namespaceArgument: 'optional',
   output: { patched: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  permissions: [],
-  advertisedFor: { verb: 'patch', probes: probes('patch'), anyKind: true },
-  async permissionsFor(args, ctx) {
-    const { target } = await prepare(asText(args), ctx);
-    return [permissionOf(target.served, 'patch')];
-  },
-  async confirm(given, ctx) {
+  needs: anyKind('patch', 'every', probes('patch')),
+  asksUser: true,
+  async plan(given, ctx) {
     const args = asText(given);
-    const { target, patch } = await prepare(args, ctx);
-    const before = await liveObject(ctx, target);
-    if (!before) throw new ToolError(`${label(target)} does not exist: a patch changes an existing object (resources_apply creates one). Nothing was written.`, 404);
-    const body = await change(args, ctx, target, patch, before);
-    return body === undefined ? undefined : `Patch ${label(target)} (${args.type} patch, field manager ${FIELD_MANAGER})?${body}\n`;
-  },
-  async handler(given, ctx) {
-    const args = asText(given);
-    const { target } = await prepare(args, ctx);
-    await send(ctx, args, target, false);
-    return { text: `patched ${label(target)}`, structured: { patched: label(target) } };
+    const { target, patch, need } = await prepare(args, ctx);
+    return {
+      needs: [need],
+      async question() {
+        const before = await liveObject(ctx, target);
+        if (!before) throw new ToolError(`${label(target)} does not exist: a patch changes an existing object (resources_apply creates one). Nothing was written.`, 404);
+        const body = await change(args, ctx, target, patch, before);
+        return body === undefined ? undefined : `Patch ${label(target)} (${args.type} patch, field manager ${FIELD_MANAGER})?${body}\n`;
+      },
+      async run() {
+        await send(ctx, args, target, false);
+        return { text: `patched ${label(target)}`, structured: { patched: label(target) } };
+      },
+    };
   },
 });

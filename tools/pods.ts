@@ -6,6 +6,7 @@ import { visibleArgv } from '../src/question.ts';
 import { stripNoise } from '../src/redact.ts';
 import { KINDS, getObject, objectPath } from '../src/kube/resources.ts';
 import { execInPod } from '../src/kube/exec.ts';
+import { fixed } from '../src/rbac/needs.ts';
 import { objectName } from '../src/kube/names.ts';
 import { getTool, listTool, permission, READ_ONLY } from './common.ts';
 
@@ -40,19 +41,21 @@ export const podsLog = defineTool({
   },
   output: { log: z.string(), truncated: z.boolean() },
   annotations: READ_ONLY,
-  permissions: [permission(pods, 'get', 'log')],
-  async handler(args, ctx) {
-    const res = await ctx.kube.raw({
-      path: objectPath(pods, args.namespace, args.name, 'log'),
-      query: { container: args.container, tailLines: args.tail, sinceSeconds: args.sinceSeconds, previous: args.previous || undefined, limitBytes: args.maxBytes },
-      accept: '*/*', // the log endpoint answers text/plain; naming it gets 406
-      maxBytes: args.maxBytes,
-      signal: ctx.signal,
-    });
-    const truncated = res.truncated || Buffer.byteLength(res.body) >= args.maxBytes;
-    const text = res.body === '' ? '(empty log)' : `${res.body.trimEnd()}${truncated ? `\n(truncated at ${args.maxBytes} bytes)` : ''}`;
-    return { text, structured: { log: res.body, truncated } };
-  },
+  needs: fixed(permission(pods, 'get', 'log')),
+  plan: (args, ctx) => ({
+    async run() {
+      const res = await ctx.kube.raw({
+        path: objectPath(pods, args.namespace, args.name, 'log'),
+        query: { container: args.container, tailLines: args.tail, sinceSeconds: args.sinceSeconds, previous: args.previous || undefined, limitBytes: args.maxBytes },
+        accept: '*/*', // the log endpoint answers text/plain; naming it gets 406
+        maxBytes: args.maxBytes,
+        signal: ctx.signal,
+      });
+      const truncated = res.truncated || Buffer.byteLength(res.body) >= args.maxBytes;
+      const text = res.body === '' ? '(empty log)' : `${res.body.trimEnd()}${truncated ? `\n(truncated at ${args.maxBytes} bytes)` : ''}`;
+      return { text, structured: { log: res.body, truncated } };
+    },
+  }),
 });
 
 export const podsDelete = defineTool({
@@ -62,17 +65,20 @@ export const podsDelete = defineTool({
   input: { name: objectName, gracePeriodSeconds: z.number().int().min(0).max(3600).optional() },
   output: { deleted: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  permissions: [permission(pods, 'delete')],
-  confirm: (args) => `Delete pod ${args.namespace}/${args.name}?`,
-  async handler(args, ctx) {
-    await ctx.kube.json({
-      method: 'DELETE',
-      path: objectPath(pods, args.namespace, args.name),
-      body: { apiVersion: 'v1', kind: 'DeleteOptions', ...(args.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: args.gracePeriodSeconds } : {}) },
-      signal: ctx.signal,
-    });
-    return { text: `pod ${args.namespace}/${args.name} deleted`, structured: { deleted: `${args.namespace}/${args.name}` } };
-  },
+  needs: fixed(permission(pods, 'delete')),
+  asksUser: true,
+  plan: (args, ctx) => ({
+    question: () => `Delete pod ${args.namespace}/${args.name}?`,
+    async run() {
+      await ctx.kube.json({
+        method: 'DELETE',
+        path: objectPath(pods, args.namespace, args.name),
+        body: { apiVersion: 'v1', kind: 'DeleteOptions', ...(args.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: args.gracePeriodSeconds } : {}) },
+        signal: ctx.signal,
+      });
+      return { text: `pod ${args.namespace}/${args.name} deleted`, structured: { deleted: `${args.namespace}/${args.name}` } };
+    },
+  }),
 });
 
 export const podsExec = defineTool({
@@ -88,22 +94,30 @@ export const podsExec = defineTool({
   },
   output: { stdout: z.string(), stderr: z.string(), exitCode: z.number().nullable(), cutOff: z.enum(['timeout', 'output-limit']).optional() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  permissions: [permission(pods, 'create', 'exec'), permission(pods, 'get')],
-  // The question escapes what a person could not see (a U+202E can make `rm -rf /` read as something else);
-  // the call itself runs the exact argv.
-  confirm: (args) => `Run ${visibleArgv(args.command)} in pod ${args.namespace}/${args.name}?`,
-  async handler(args, ctx) {
-    const container = args.container ?? (await defaultContainer(ctx.kube, args.namespace!, args.name, ctx.signal));
-    const result = await execInPod(ctx.kube, {
-      namespace: args.namespace!, pod: args.name, container, command: args.command,
-      timeoutMs: args.timeoutSeconds * 1000, maxBytes: args.maxBytes, signal: ctx.signal,
-    });
-    const parts = [`exit code: ${result.exitCode ?? 'unknown'}${result.cutOff ? ` (stopped: ${result.cutOff})` : ''}`];
-    if (result.stdout) parts.push(`stdout:\n${result.stdout}`);
-    if (result.stderr) parts.push(`stderr:\n${result.stderr}`);
-    return { text: parts.join('\n'), structured: result };
-  },
+  needs: fixed(permission(pods, 'create', 'exec'), permission(pods, 'get')),
+  asksUser: true,
+  plan: (args, ctx) => ({
+    // The question escapes what a person could not see (a U+202E can make `rm -rf /` read as something else);
+    // the call itself runs the exact argv.
+    question: () => execQuestion(args),
+    async run() {
+      const container = args.container ?? (await defaultContainer(ctx.kube, args.namespace!, args.name, ctx.signal));
+      const result = await execInPod(ctx.kube, {
+        namespace: args.namespace!, pod: args.name, container, command: args.command,
+        timeoutMs: args.timeoutSeconds * 1000, maxBytes: args.maxBytes, signal: ctx.signal,
+      });
+      const parts = [`exit code: ${result.exitCode ?? 'unknown'}${result.cutOff ? ` (stopped: ${result.cutOff})` : ''}`];
+      if (result.stdout) parts.push(`stdout:\n${result.stdout}`);
+      if (result.stderr) parts.push(`stderr:\n${result.stderr}`);
+      return { text: parts.join('\n'), structured: result };
+    },
+  }),
 });
+
+/** What the user is asked before a command runs in a pod. */
+export function execQuestion(call: { namespace?: string; name: string; command: readonly string[] }): string {
+  return `Run ${visibleArgv(call.command)} in pod ${call.namespace}/${call.name}?`;
+}
 
 async function defaultContainer(kube: Parameters<typeof getObject>[0], namespace: string, name: string, signal: AbortSignal): Promise<string> {
   const pod = stripNoise(await getObject<KubeObject & { spec?: { containers?: Array<{ name: string }> } }>(kube, pods, namespace, name, signal));

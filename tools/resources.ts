@@ -1,11 +1,12 @@
 // Generic reads for any kind the role grants (CRDs included): the escape hatch, still bounded by RBAC.
 import { z } from 'zod';
-import { defineTool, ToolError, type ToolContext } from '../src/tool.ts';
+import { defineTool, ToolError, type Need, type ToolContext } from '../src/tool.ts';
 import { age, type KubeObject } from '../src/format.ts';
 import { redactSecret, stripNoise } from '../src/redact.ts';
 import { findResource, parseResourceArgument, type ServedResource } from '../src/kube/api-resources.ts';
 import { getObject, getTableRow, listMetadataPage } from '../src/kube/resources.ts';
 import type { Permission } from '../src/rbac/permission.ts';
+import { anyKind } from '../src/rbac/needs.ts';
 import { objectName } from '../src/kube/names.ts';
 import { listInput, READ_ONLY, tableOutput, tableResult } from './common.ts';
 
@@ -32,17 +33,30 @@ export function permissionOf(served: ServedResource, verb: string): Permission {
 }
 
 /**
- * The permission a generic call needs. What the arguments and the discovered rules can refuse is refused
- * first, so that a call that cannot go ahead sends no request at all, not even discovery's.
+ * Refuses, before any request (even discovery's), a generic call that no grant of the role could allow: no rule in its
+ * namespace (or anywhere in the scope) has the verb.
  */
-async function permissionOfCall(ctx: ToolContext, args: { resource: string; namespace?: string }, verb: string): Promise<Permission[]> {
+export function refuseUngrantedVerb(ctx: ToolContext, verb: string, namespace: string | undefined): void {
+  if (ctx.permissions.couldGrant(verb, namespace)) return;
+  const where = namespace === undefined ? '' : ctx.permissions.namespaces.includes(namespace) ? ` in namespace ${namespace}` : ` in ${namespace}, which is outside this connection's scope (${ctx.permissions.namespaces.join(', ')})`;
+  throw new ToolError(`Forbidden: this connection's RBAC role does not allow ${verb} on any resource${where}; no request was sent.`, 403);
+}
+
+/** The permission a call needs on a resolved kind: in the call's namespace for a namespaced kind, on the object it names. */
+export function needOn(served: ServedResource, verb: string, namespace: string | undefined, name?: string): Need {
+  return { permission: permissionOf(served, verb), ...(served.namespaced ? { namespace } : {}), ...(name === undefined ? {} : { name }) };
+}
+
+/**
+ * The kind a generic call names, and what it needs of it. What the arguments and the discovered rules can refuse is
+ * refused first, the same way for every generic tool, so that a call that cannot go ahead sends no request at all.
+ */
+export async function resolveCall(ctx: ToolContext, args: { resource: string; namespace?: string; name?: string }, verb: string): Promise<{ served: ServedResource; need: Need }> {
   const parsed = parseResourceArgument(args.resource);
   if (!parsed || parsed.subresource) throw new ToolError(`"${args.resource}" is not a resource name: give a plural, kind or short name, e.g. deployments.apps. No request was sent.`);
-  if (!ctx.permissions.couldGrant(verb, args.namespace)) {
-    const where = args.namespace === undefined ? '' : ctx.permissions.namespaces.includes(args.namespace) ? ` in namespace ${args.namespace}` : ` in ${args.namespace}, which is outside this connection's scope (${ctx.permissions.namespaces.join(', ')})`;
-    throw new ToolError(`Forbidden: this connection's RBAC role does not allow ${verb} on any resource${where}; no request was sent.`, 403);
-  }
-  return [permissionOf(await resolve(ctx, args.resource, verb), verb)];
+  refuseUngrantedVerb(ctx, verb, args.namespace);
+  const served = await resolve(ctx, args.resource, verb);
+  return { served, need: needOn(served, verb, args.namespace, args.name) };
 }
 
 export const isSecretKind = (served: ServedResource) => served.group === '' && served.resource === 'secrets';
@@ -67,21 +81,23 @@ export const resourcesList = defineTool({
   title: 'List any resource',
   description: 'List objects of any kind the role may list (CRDs too): name, namespace, age.',
   input: { resource: resourceArgument, ...listInput },
-  namespaceArgument: 'optional',
   output: { kind: z.string(), ...tableOutput({ name: z.string(), namespace: z.string(), age: z.string() }) },
   annotations: READ_ONLY,
-  permissions: [],
-  advertisedFor: { verb: 'list', probes: probes('list') },
-  permissionsFor: (args, ctx) => permissionOfCall(ctx, args, 'list'),
-  async handler(args, ctx) {
-    const served = await resolve(ctx, args.resource, 'list');
-    // Metadata only: name, namespace and age need nothing else, and a Secret's data never enters this process.
-    const page = await listMetadataPage(ctx.kube, served, { ...args, namespace: served.namespaced ? args.namespace : undefined, signal: ctx.signal });
-    const now = ctx.now();
-    const rows = page.items.map((o) => [o.metadata?.name ?? '', o.metadata?.namespace ?? '', age(o.metadata?.creationTimestamp, now)]);
-    const result = tableResult(['name', 'namespace', 'age'], rows, page.continue, `No ${served.resource}.`);
-    // The kind the argument resolved to (a short name such as "deploy" names it only indirectly).
-    return { text: `kind: ${served.kind}\n${result.text}`, structured: { kind: served.kind, ...result.structured } };
+  needs: anyKind('list', 'uncovered', probes('list')),
+  async plan(args, ctx) {
+    const { served, need } = await resolveCall(ctx, args, 'list');
+    return {
+      needs: [need],
+      async run() {
+        // Metadata only: name, namespace and age need nothing else, and a Secret's data never enters this process.
+        const page = await listMetadataPage(ctx.kube, served, { ...args, namespace: served.namespaced ? args.namespace : undefined, signal: ctx.signal });
+        const now = ctx.now();
+        const rows = page.items.map((o) => [o.metadata?.name ?? '', o.metadata?.namespace ?? '', age(o.metadata?.creationTimestamp, now)]);
+        const result = tableResult(['name', 'namespace', 'age'], rows, page.continue, `No ${served.resource}.`);
+        // The kind the argument resolved to (a short name such as "deploy" names it only indirectly).
+        return { text: `kind: ${served.kind}\n${result.text}`, structured: { kind: served.kind, ...result.structured } };
+      },
+    };
   },
 });
 
@@ -90,17 +106,18 @@ export const resourcesGet = defineTool({
   title: 'Get any resource',
   description: 'Get one object of any kind the role may get, as JSON. Secrets: metadata, type and number of keys only.',
   input: { resource: resourceArgument, name: objectName },
-  namespaceArgument: 'optional',
   output: { object: z.record(z.string(), z.unknown()) },
   annotations: READ_ONLY,
-  permissions: [],
-  advertisedFor: { verb: 'get', probes: probes('get') },
-  permissionsFor: (args, ctx) => permissionOfCall(ctx, args, 'get'),
-  async handler(args, ctx) {
-    const served = await resolve(ctx, args.resource, 'get');
-    const namespace = served.namespaced ? args.namespace : undefined;
-    const object = isSecretKind(served) ? await secretSummary(ctx, served, namespace, args.name)
-      : safeObject(await getObject(ctx.kube, served, namespace, args.name, ctx.signal));
-    return { text: JSON.stringify(object), structured: { object } };
+  needs: anyKind('get', 'uncovered', probes('get')),
+  async plan(args, ctx) {
+    const { served, need } = await resolveCall(ctx, args, 'get');
+    return {
+      needs: [need],
+      async run() {
+        const object = isSecretKind(served) ? await secretSummary(ctx, served, need.namespace, args.name)
+          : safeObject(await getObject(ctx.kube, served, need.namespace, args.name, ctx.signal));
+        return { text: JSON.stringify(object), structured: { object } };
+      },
+    };
   },
 });

@@ -8,6 +8,7 @@ import { rolloutStatus } from '../src/rollout.ts';
 import { KINDS, type ResourceKind, getObject, objectPath } from '../src/kube/resources.ts';
 import { plainTemplate, revisionKind, revisionsOf, type TemplateRevision, type Workload } from '../src/kube/revisions.ts';
 import type { Permission } from '../src/rbac/permission.ts';
+import { perKind } from '../src/rbac/needs.ts';
 import { objectName } from '../src/kube/names.ts';
 import { permission, READ_ONLY } from './common.ts';
 import { changeDiff, serialised } from './writes.ts';
@@ -18,14 +19,13 @@ type WorkloadKind = keyof typeof WORKLOADS;
 const kindArgument = z.enum(['deployment', 'statefulset', 'daemonset']);
 
 /** Per kind: get on the workload, plus what `extra` adds (reading revisions, patching). */
-function perKind(extra: (workload: ResourceKind) => Permission[]): Record<WorkloadKind, Permission[]> {
-  const entries = Object.entries(WORKLOADS).map(([k, kind]) => [k, [permission(kind, 'get'), ...extra(kind)]]);
-  return Object.fromEntries(entries) as Record<WorkloadKind, Permission[]>;
+function eachKind(extra: (workload: ResourceKind) => Permission[]): Record<string, Permission[]> {
+  return Object.fromEntries(Object.entries(WORKLOADS).map(([k, kind]) => [k, [permission(kind, 'get'), ...extra(kind)]]));
 }
 const readRevisions = (workload: ResourceKind) => [permission(revisionKind(workload.kind), 'list')];
-const statusKinds = perKind(() => []);
-const historyKinds = perKind(readRevisions);
-const undoKinds = perKind((workload) => [...readRevisions(workload), permission(workload, 'patch')]);
+const statusKinds = eachKind(() => []);
+const historyKinds = eachKind(readRevisions);
+const undoKinds = eachKind((workload) => [...readRevisions(workload), permission(workload, 'patch')]);
 
 interface Target { kind: WorkloadKind; name: string; namespace?: string }
 
@@ -40,13 +40,13 @@ export const rolloutStatusTool = defineTool({
   input: { kind: kindArgument, name: objectName },
   output: { done: z.boolean(), message: z.string() },
   annotations: READ_ONLY,
-  permissions: [],
-  kinds: statusKinds,
-  permissionsFor: async (args) => statusKinds[args.kind],
-  async handler(args, ctx) {
-    const status = rolloutStatus(await read(ctx, args));
-    return { text: status.message, structured: status };
-  },
+  needs: perKind(statusKinds),
+  plan: (args, ctx) => ({
+    async run() {
+      const status = rolloutStatus(await read(ctx, args));
+      return { text: status.message, structured: status };
+    },
+  }),
 });
 
 const revisionNumber = z.number().int().min(1).max(1_000_000);
@@ -58,19 +58,19 @@ export const rolloutHistory = defineTool({
   input: { kind: kindArgument, name: objectName, revision: revisionNumber.optional() },
   output: { columns: z.array(z.string()), rows: z.array(z.array(z.unknown())), template: z.string().optional() },
   annotations: READ_ONLY,
-  permissions: [],
-  kinds: historyKinds,
-  permissionsFor: async (args) => historyKinds[args.kind],
-  async handler(args, ctx) {
-    const revisions = await revisionsOf(ctx.kube, await read(ctx, args), ctx.now(), ctx.signal);
-    const columns = ['revision', 'name', 'changeCause', 'images', 'age'];
-    const rows = revisions.map((r) => [r.revision, r.name, r.template.metadata?.annotations?.['kubernetes.io/change-cause'] ?? '', r.images.join(','), r.age]);
-    if (args.revision === undefined) return { text: table(columns, rows), structured: { columns, rows } };
-    const chosen = revisions.find((r) => r.revision === args.revision);
-    if (!chosen) throw new ToolError(`${args.kind} ${args.namespace}/${args.name} has no revision ${args.revision}; revisions: ${revisions.map((r) => r.revision).join(', ') || 'none'}`);
-    const template = await toYaml(chosen.template);
-    return { text: `revision ${chosen.revision} (${chosen.name}):\n${template}`, structured: { columns, rows, template } };
-  },
+  needs: perKind(historyKinds),
+  plan: (args, ctx) => ({
+    async run() {
+      const revisions = await revisionsOf(ctx.kube, await read(ctx, args), ctx.now(), ctx.signal);
+      const columns = ['revision', 'name', 'changeCause', 'images', 'age'];
+      const rows = revisions.map((r) => [r.revision, r.name, r.template.metadata?.annotations?.['kubernetes.io/change-cause'] ?? '', r.images.join(','), r.age]);
+      if (args.revision === undefined) return { text: table(columns, rows), structured: { columns, rows } };
+      const chosen = revisions.find((r) => r.revision === args.revision);
+      if (!chosen) throw new ToolError(`${args.kind} ${args.namespace}/${args.name} has no revision ${args.revision}; revisions: ${revisions.map((r) => r.revision).join(', ') || 'none'}`);
+      const template = await toYaml(chosen.template);
+      return { text: `revision ${chosen.revision} (${chosen.name}):\n${template}`, structured: { columns, rows, template } };
+    },
+  }),
 });
 
 /** kubectl's choice: the given revision, or the newest one before the current. */
@@ -107,19 +107,20 @@ export const rolloutUndo = defineTool({
   input: { kind: kindArgument, name: objectName, toRevision: revisionNumber.optional() },
   output: { revision: z.number(), skipped: z.boolean() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  permissions: [],
-  kinds: undoKinds,
-  permissionsFor: async (args) => undoKinds[args.kind],
-  async confirm(args, ctx) {
-    const plan = await undoPlan(ctx, args);
-    if (!plan.diff) return undefined; // nothing would change: kubectl skips it too
-    await plan.patch(true);
-    return `Roll ${plan.what} back to revision ${plan.target.revision}?\n${plan.diff}\n`;
-  },
-  async handler(args, ctx) {
-    const plan = await undoPlan(ctx, args);
-    if (!plan.diff) return { text: `skipped rollback: the template already matches revision ${plan.target.revision}`, structured: { revision: plan.target.revision, skipped: true } };
-    await plan.patch(false);
-    return { text: `${plan.what} rolled back to revision ${plan.target.revision}`, structured: { revision: plan.target.revision, skipped: false } };
-  },
+  needs: perKind(undoKinds),
+  asksUser: true,
+  plan: (args, ctx) => ({
+    async question() {
+      const undo = await undoPlan(ctx, args);
+      if (!undo.diff) return undefined; // nothing would change: kubectl skips it too
+      await undo.patch(true);
+      return `Roll ${undo.what} back to revision ${undo.target.revision}?\n${undo.diff}\n`;
+    },
+    async run() {
+      const undo = await undoPlan(ctx, args);
+      if (!undo.diff) return { text: `skipped rollback: the template already matches revision ${undo.target.revision}`, structured: { revision: undo.target.revision, skipped: true } };
+      await undo.patch(false);
+      return { text: `${undo.what} rolled back to revision ${undo.target.revision}`, structured: { revision: undo.target.revision, skipped: false } };
+    },
+  }),
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { defineTool, ToolError } from '../src/tool.ts';
 import { KINDS, collectionPath, getObject, objectPath } from '../src/kube/resources.ts';
 import type { KubeObject } from '../src/format.ts';
+import { perKind } from '../src/rbac/needs.ts';
 import { objectName } from '../src/kube/names.ts';
 import { permission, READ_ONLY } from './common.ts';
 
@@ -38,37 +39,37 @@ export const workloadLogs = defineTool({
   },
   output: { pods: z.array(z.string()), morePods: z.number(), log: z.string(), truncated: z.boolean() },
   annotations: READ_ONLY,
-  permissions: [permission(KINDS.pods, 'list'), permission(KINDS.pods, 'get', 'log')],
-  kinds: logKinds,
-  permissionsFor: async (args) => [...logKinds[args.kind]!, permission(KINDS.pods, 'list'), permission(KINDS.pods, 'get', 'log')],
-  async handler(args, ctx) {
-    const workload = await getObject<KubeObject & { spec?: { selector?: Selector } }>(ctx.kube, WORKLOADS[args.kind], args.namespace, args.name, ctx.signal);
-    const selector = selectorString(workload.spec?.selector);
-    if (!selector) throw new ToolError(`${args.kind} ${args.namespace}/${args.name} has no selector`);
-    const list = await ctx.kube.json<{ items?: Array<KubeObject & { spec?: { containers?: Array<{ name: string }> } }> }>({
-      path: collectionPath(KINDS.pods, args.namespace), query: { labelSelector: selector }, signal: ctx.signal,
-    });
-    const all = (list.items ?? []).sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
-    const pods = all.slice(0, args.maxPods);
-    const share = Math.max(256, Math.floor(args.maxBytes / Math.max(1, pods.length)));
-    let truncated = false;
-    const logs = await Promise.all(pods.map(async (pod) => {
-      const name = pod.metadata?.name ?? '';
-      const container = args.container ?? pod.spec?.containers?.[0]?.name;
-      const res = await ctx.kube.raw({
-        path: objectPath(KINDS.pods, args.namespace, name, 'log'),
-        query: { container, tailLines: args.tail, limitBytes: share },
-        accept: '*/*', maxBytes: share, signal: ctx.signal,
-      }).catch((error: Error) => ({ body: `(no log: ${error.message})\n`, truncated: false }));
-      truncated ||= res.truncated || Buffer.byteLength(res.body) >= share;
-      return res.body.split('\n').filter((line) => line !== '').map((line) => `[${name}/${container}] ${line}`).join('\n');
-    }));
-    const log = logs.filter(Boolean).join('\n');
-    const more = all.length - pods.length;
-    const notes = [...(more > 0 ? [`(${more} more pods not shown: raise maxPods)`] : []), ...(truncated ? [`(cut at ${share} bytes per pod)`] : [])];
-    return {
-      text: [log || '(no log lines)', ...notes].join('\n'),
-      structured: { pods: pods.map((p) => p.metadata?.name ?? ''), morePods: more, log, truncated },
-    };
-  },
+  needs: perKind(logKinds, [permission(KINDS.pods, 'list'), permission(KINDS.pods, 'get', 'log')]),
+  plan: (args, ctx) => ({
+    async run() {
+      const workload = await getObject<KubeObject & { spec?: { selector?: Selector } }>(ctx.kube, WORKLOADS[args.kind], args.namespace, args.name, ctx.signal);
+      const selector = selectorString(workload.spec?.selector);
+      if (!selector) throw new ToolError(`${args.kind} ${args.namespace}/${args.name} has no selector`);
+      const list = await ctx.kube.json<{ items?: Array<KubeObject & { spec?: { containers?: Array<{ name: string }> } }> }>({
+        path: collectionPath(KINDS.pods, args.namespace), query: { labelSelector: selector }, signal: ctx.signal,
+      });
+      const all = (list.items ?? []).sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+      const pods = all.slice(0, args.maxPods);
+      const share = Math.max(256, Math.floor(args.maxBytes / Math.max(1, pods.length)));
+      let truncated = false;
+      const logs = await Promise.all(pods.map(async (pod) => {
+        const name = pod.metadata?.name ?? '';
+        const container = args.container ?? pod.spec?.containers?.[0]?.name;
+        const res = await ctx.kube.raw({
+          path: objectPath(KINDS.pods, args.namespace, name, 'log'),
+          query: { container, tailLines: args.tail, limitBytes: share },
+          accept: '*/*', maxBytes: share, signal: ctx.signal,
+        }).catch((error: Error) => ({ body: `(no log: ${error.message})\n`, truncated: false }));
+        truncated ||= res.truncated || Buffer.byteLength(res.body) >= share;
+        return res.body.split('\n').filter((line) => line !== '').map((line) => `[${name}/${container}] ${line}`).join('\n');
+      }));
+      const log = logs.filter(Boolean).join('\n');
+      const more = all.length - pods.length;
+      const notes = [...(more > 0 ? [`(${more} more pods not shown: raise maxPods)`] : []), ...(truncated ? [`(cut at ${share} bytes per pod)`] : [])];
+      return {
+        text: [log || '(no log lines)', ...notes].join('\n'),
+        structured: { pods: pods.map((p) => p.metadata?.name ?? ''), morePods: more, log, truncated },
+      };
+    },
+  }),
 });

@@ -1,10 +1,11 @@
 // Every tool call passes this one gate: the permission check (no request when the role lacks it), the user's
 // yes for destructive calls, the handler, the error mapping and one audit line. It speaks no protocol: the MCP
 // adapter turns its outcome into a result, or into a question put to the user.
+import type { ZodRawShape } from 'zod';
 import type { Logger } from '../log.ts';
 import { describePermission, type Permission } from '../rbac/permission.ts';
 import { KubeApiError } from '../kube/errors.ts';
-import { ToolError, type ToolContext, type ToolDeclaration } from '../tool.ts';
+import { ToolError, type Need, type PlanWithNeeds, type Tool, type ToolCall, type ToolContext } from '../tool.ts';
 import { escapeUnseen, MAX_QUESTION_BYTES, questionTooLarge } from '../question.ts';
 import { rbacHint } from './offer.ts';
 
@@ -72,42 +73,40 @@ export function traceIdOf(traceparent: unknown): string | undefined {
 }
 
 /** Finds the first permission the call lacks; undefined when everything is granted. */
-async function missingPermission(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext): Promise<Permission | undefined> {
-  const needed = tool.permissionsFor ? await tool.permissionsFor(args as never, ctx) : tool.permissions;
-  const target = tool.target ? tool.target(args as never) : { name: args['name'] as string | undefined };
-  for (const p of needed) {
-    const namespace = p.scope === 'namespaced' ? (args['namespace'] as string | undefined) : undefined;
-    if (p.scope === 'namespaced' && namespace === undefined) throw new ToolError(`${p.resource} are namespaced: give a namespace (${ctx.permissions.namespaces.join(', ')})`);
-    if (!(await ctx.permissions.allows(p, namespace, target.name))) return p;
+async function missingPermission(needs: readonly Need[], ctx: ToolContext): Promise<Need | undefined> {
+  for (const need of needs) {
+    const p = need.permission;
+    if (p.scope === 'namespaced' && need.namespace === undefined) throw new ToolError(`${p.resource} are namespaced: give a namespace (${ctx.permissions.namespaces.join(', ')})`);
+    if (!(await ctx.permissions.allows(p, need.namespace, need.name))) return need;
   }
   return undefined;
 }
 
 /** The refusal when the user has not said yes; undefined to go ahead; 'ask' when the adapter must ask first. */
-async function confirmation(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext, hooks: CallHooks): Promise<string | undefined | { ask: string }> {
-  if (!tool.confirm) return undefined;
+async function confirmation(tool: Tool, plan: PlanWithNeeds<ZodRawShape>, call: ToolCall, hooks: CallHooks): Promise<string | undefined | { ask: string }> {
+  if (!plan.question) return undefined;
   // Answered already (the client's second round): a yes goes ahead without computing the question again.
   const answer = hooks.answer();
   if (answer.kind === 'yes') return undefined;
   if (answer.kind === 'no') return `The user did not confirm: ${answer.question} Nothing was done.`;
   // Writes make their server-side dry run here, so that the question shows what would change. Every question is
   // escaped here, once: what the user reads is what will run, whatever characters the cluster's objects hold.
-  const asked = await tool.confirm(args as never, ctx);
+  const asked = await plan.question();
   if (!asked) return undefined;
   const question = escapeUnseen(asked);
   if (questionTooLarge(question)) {
     return `The change is too large to show the user whole in one question (over ${MAX_QUESTION_BYTES / 1000} KB): make it in smaller parts (fewer objects, or a smaller patch). Nothing was done.`;
   }
   if (hooks.canAsk) return { ask: question };
-  if (hooks.confirmByArgument && args['confirm'] === true) return undefined;
+  if (hooks.confirmByArgument && call.args['confirm'] === true) return undefined;
   if (!hooks.confirmByArgument) return `${question} This changes the cluster and needs the user's yes, but this client cannot ask its user. Nothing was done.`;
   return `${question} This changes the cluster: ask the user, and if they agree call ${tool.name} again with "confirm": true. Nothing was done.`;
 }
 
-export async function runTool(tool: ToolDeclaration, args: Record<string, unknown>, ctx: ToolContext, hooks: CallHooks): Promise<CallOutcome> {
+export async function runTool(tool: Tool, call: ToolCall, ctx: ToolContext, hooks: CallHooks): Promise<CallOutcome> {
   const { log, onCall, onForbidden } = hooks;
   const started = performance.now();
-  const namespace = args['namespace'] as string | undefined;
+  const { namespace } = call;
   const audit = (outcome: string, status?: number) => {
     const durationMs = performance.now() - started;
     log.info({
@@ -118,15 +117,16 @@ export async function runTool(tool: ToolDeclaration, args: Record<string, unknow
   };
   const result = (r: CallResult): CallOutcome => ({ kind: 'result', result: r });
   try {
-    const missing = await missingPermission(tool, args, ctx);
+    const plan = await call.plan(ctx);
+    const missing = await missingPermission(plan.needs, ctx);
     if (missing) {
       audit('denied-locally', 403);
-      const where = missing.scope === 'namespaced' ? ` in namespace ${namespace}` : ' cluster-wide';
-      const which = args['name'] ? ` (${args['name']})` : '';
-      return result(errorResult(`Forbidden: this connection's RBAC role does not allow "${describePermission(missing)}"${where}${which}; no request was sent. `
+      const where = missing.permission.scope === 'namespaced' ? ` in namespace ${namespace}` : ' cluster-wide';
+      const which = missing.name ? ` (${missing.name})` : '';
+      return result(errorResult(`Forbidden: this connection's RBAC role does not allow "${describePermission(missing.permission)}"${where}${which}; no request was sent. `
         + `A cluster admin can grant it; print the Role with: ${rbacHint(tool.name, namespace)}`));
     }
-    const refusal = await confirmation(tool, args, ctx, hooks);
+    const refusal = await confirmation(tool, plan, call, hooks);
     if (typeof refusal === 'object') {
       audit('asking-user');
       return { kind: 'ask', question: refusal.ask };
@@ -137,7 +137,7 @@ export async function runTool(tool: ToolDeclaration, args: Record<string, unknow
     }
     // A yes carries the question it answered: a tool whose plan holds a choice (a generated name) keeps that one.
     const answered = hooks.answer();
-    const answer = await tool.handler(args as never, answered.kind === 'yes' && answered.question ? { ...ctx, approved: answered.question } : ctx);
+    const answer = await plan.run(answered.kind === 'yes' ? answered.question : undefined);
     audit('ok', 200);
     return result({ text: answer.text, structured: answer.structured as Record<string, unknown> });
   } catch (error) {

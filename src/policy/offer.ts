@@ -1,20 +1,21 @@
 // What this connection offers an agent: which catalogue tools exist for it, the namespaces each tool's
 // `namespace` argument may take, and why any other tool name is refused. Decided here and only here; the MCP
 // adapter renders the answer (tools/list, the refusal text) and the commands print it.
-import { z, type ZodRawShape } from 'zod';
+import { z } from 'zod';
 import type { ToolAnnotations } from '@modelcontextprotocol/server';
 import type { NamespaceReview, PermissionSet } from '../rbac/discovery.ts';
 import type { ServedKinds } from '../kube/api-resources.ts';
 import { someKindGrantedBeyond } from '../rbac/rules.ts';
 import { READ_VERBS, type Permission } from '../rbac/permission.ts';
-import { allPermissions, describeNeeds, type ToolDeclaration } from '../tool.ts';
+import { describeNeeds, permissionsOf, type AnyKindNeeds } from '../rbac/needs.ts';
+import type { ArgumentChoices, Tool, ToolArguments } from '../tool.ts';
 import type { Finding } from '../rbac/broad-grants.ts';
 import type { PromptDeclaration } from '../prompt.ts';
 import { KEPT_WHEN_WITHDRAWN, withdrawnMessage } from './broad-role.ts';
 
 /** How a tool appears to the agent given the permissions: its namespace choices, or not at all. */
 export interface Advertisement {
-  tool: ToolDeclaration;
+  tool: Tool;
   /** The `namespace` argument's choices; undefined when the tool takes none. */
   namespaces?: string[];
   namespaceOptional?: boolean;
@@ -22,28 +23,28 @@ export interface Advertisement {
   kinds?: string[];
 }
 
-export function isReadOnlyTool(tool: ToolDeclaration): boolean {
-  return tool.annotations.readOnlyHint && tool.permissions.every((p) => READ_VERBS.has(p.verb) || p.resource.startsWith('self'));
+export function isReadOnlyTool(tool: Tool): boolean {
+  return tool.annotations.readOnlyHint && permissionsOf(tool.needs).every((p) => READ_VERBS.has(p.verb) || p.resource.startsWith('self'));
 }
 
 /** Every permission discovery must decide for the catalogue: what tools need, and the generic tools' probes. */
-export function cataloguePermissions(catalogue: readonly ToolDeclaration[]): Permission[] {
-  return catalogue.flatMap((t) => [...allPermissions(t), ...(t.advertisedFor?.probes ?? [])]);
+export function cataloguePermissions(catalogue: readonly Tool[]): Permission[] {
+  return catalogue.flatMap((t) => [...permissionsOf(t.needs), ...(t.needs.form === 'any-kind' ? t.needs.probes : [])]);
 }
 
 /**
  * group|resource pairs that a specific tool serves with this verb, or with any read verb for a read (events_list
  * serves events, whether the grant is get or list): the generic tools are for the rest.
  */
-function coveredKinds(catalogue: readonly ToolDeclaration[], verb: string): Set<string> {
+function coveredKinds(catalogue: readonly Tool[], verb: string): Set<string> {
   const alike = READ_VERBS.has(verb) ? READ_VERBS : new Set([verb]);
-  return new Set(catalogue.flatMap((t) => t.permissions).filter((p) => alike.has(p.verb) && !p.subresource).map((p) => `${p.group}|${p.resource}`));
+  return new Set(catalogue.flatMap((t) => (t.needs.form === 'any-kind' ? [] : t.needs.permissions)).filter((p) => alike.has(p.verb) && !p.subresource).map((p) => `${p.group}|${p.resource}`));
 }
 
 /** The generic tools, each with its verb and the kinds it is not offered for (none for a tool of any kind). */
-function genericTools(catalogue: readonly ToolDeclaration[]) {
-  return catalogue.flatMap((tool) => (tool.advertisedFor
-    ? [{ tool, ...tool.advertisedFor, covered: tool.advertisedFor.anyKind ? new Set<string>() : coveredKinds(catalogue, tool.advertisedFor.verb) }]
+function genericTools(catalogue: readonly Tool[]): Array<{ tool: Tool; needs: AnyKindNeeds; covered: Set<string> }> {
+  return catalogue.flatMap((tool) => (tool.needs.form === 'any-kind'
+    ? [{ tool, needs: tool.needs, covered: tool.needs.reach === 'every' ? new Set<string>() : coveredKinds(catalogue, tool.needs.verb) }]
     : []));
 }
 
@@ -52,8 +53,8 @@ function genericTools(catalogue: readonly ToolDeclaration[]) {
  * does: discovery asks the server about each, since a namespace's rules also list what a RoleBinding names, which
  * grants nothing on a cluster-scoped kind.
  */
-export function clusterKindQuestions(catalogue: readonly ToolDeclaration[], reviews: readonly NamespaceReview[], served: ServedKinds): Permission[] {
-  return genericTools(catalogue).flatMap(({ verb, covered }) => reviews.flatMap((review) => {
+export function clusterKindQuestions(catalogue: readonly Tool[], reviews: readonly NamespaceReview[], served: ServedKinds): Permission[] {
+  return genericTools(catalogue).flatMap(({ needs: { verb }, covered }) => reviews.flatMap((review) => {
     const clusterScoped: Permission[] = [];
     const namespaced = someKindGrantedBeyond(review.rules, verb, covered, served, (k) => {
       if (!k.namespaced) clusterScoped.push({ group: k.group, resource: k.resource, verb, scope: 'cluster' });
@@ -64,29 +65,28 @@ export function clusterKindQuestions(catalogue: readonly ToolDeclaration[], revi
 }
 
 /** Which tools the permissions allow on the kinds the cluster serves, and with which namespaces. Pure: the golden files pin its answer. */
-export function advertise(catalogue: readonly ToolDeclaration[], permissions: PermissionSet, served: ServedKinds, readOnly = false): Advertisement[] {
+export function advertise(catalogue: readonly Tool[], permissions: PermissionSet, served: ServedKinds, readOnly = false): Advertisement[] {
   const generic = new Map(genericTools(catalogue).map((g) => [g.tool, g]));
   const out: Advertisement[] = [];
   for (const tool of catalogue) {
     if (readOnly && !isReadOnlyTool(tool)) continue;
+    const { needs } = tool;
     const beyond = generic.get(tool);
     if (beyond) {
-      const namespaces = permissions.namespacesGrantingVerbBeyond(beyond.verb, beyond.covered, beyond.probes, served);
+      const namespaces = permissions.namespacesGrantingVerbBeyond(beyond.needs.verb, beyond.covered, beyond.needs.probes, served);
       if (namespaces.length) out.push({ tool, namespaces, namespaceOptional: true });
-      continue;
-    }
-    if (tool.kinds) {
-      const granted = Object.entries(tool.kinds).map(([kind, ps]) => ({ kind, namespaces: permissions.namespacesAllowing([...tool.permissions, ...ps]) }))
+    } else if (needs.form === 'per-kind') {
+      const granted = Object.entries(needs.kinds).map(([kind, ps]) => ({ kind, namespaces: permissions.namespacesAllowing([...needs.permissions, ...ps]) }))
         .filter((g) => g.namespaces.length);
       const namespaces = permissions.namespaces.filter((ns) => granted.some((g) => g.namespaces.includes(ns)));
       if (granted.length) out.push({ tool, namespaces, kinds: granted.map((g) => g.kind) });
-      continue;
+    } else if (needs.form === 'fixed') {
+      const namespaces = permissions.namespacesAllowing(needs.permissions);
+      if (namespaces.length === 0) continue;
+      if (needs.permissions.some((p) => p.scope === 'namespaced')) out.push({ tool, namespaces });
+      else if (needs.namespace === 'optional') out.push({ tool, namespaces, namespaceOptional: true });
+      else out.push({ tool });
     }
-    const namespaces = permissions.namespacesAllowing(tool.permissions);
-    if (namespaces.length === 0) continue;
-    if (tool.permissions.some((p) => p.scope === 'namespaced')) out.push({ tool, namespaces });
-    else if (tool.namespaceArgument) out.push({ tool, namespaces, namespaceOptional: true });
-    else out.push({ tool });
   }
   return out;
 }
@@ -99,7 +99,7 @@ export const HINT_DEFAULTS = { readOnlyHint: false, destructiveHint: true, idemp
  * destructiveHint nor idempotentHint, which the spec gives meaning only when readOnlyHint is false. A client reads
  * the same as the declared four; they cost every tool bytes on every tools/list otherwise.
  */
-export function advertisedHints(declared: ToolDeclaration['annotations']): ToolAnnotations {
+export function advertisedHints(declared: Tool['annotations']): ToolAnnotations {
   const meaningful = declared.readOnlyHint ? (['readOnlyHint', 'openWorldHint'] as const) : (Object.keys(HINT_DEFAULTS) as Array<keyof typeof HINT_DEFAULTS>);
   return Object.fromEntries(meaningful.filter((hint) => declared[hint] !== HINT_DEFAULTS[hint]).map((hint) => [hint, declared[hint]]));
 }
@@ -134,10 +134,14 @@ export interface OfferOptions {
 
 const confirmArgument = z.boolean().optional().describe('true once the user agreed to exactly this call');
 
-/** Tools that put a question to the user before they change anything. */
-export function asksUser(tool: ToolDeclaration): boolean {
-  return tool.confirm !== undefined;
+/** The `namespace` argument: the offer's namespaces for the tool, optional where the tool acts cluster-wide too. */
+function namespaceArgument(ad: Advertisement): z.ZodType<string | undefined> {
+  const choices = ad.namespaces as [string, ...string[]];
+  const scope = ad.namespaceOptional ? 'this connection\'s scope' : `the namespaces where the role allows ${ad.tool.name}`;
+  const namespace = z.enum(choices, { error: () => `namespace must be one of ${scope}: ${choices.join(', ')}` });
+  return ad.namespaceOptional ? namespace.optional() : namespace.default(choices[0]);
 }
+
 
 /**
  * The offer for one state of the permissions: immutable, so the adapter may cache what it renders from it. The
@@ -145,11 +149,11 @@ export function asksUser(tool: ToolDeclaration): boolean {
  */
 export class Offer {
   private readonly byName: ReadonlyMap<string, Advertisement>;
-  private readonly schemas = new Map<string, z.ZodObject>();
+  private readonly argumentSchemas = new Map<string, ToolArguments>();
   private readonly outputSchemas = new Map<string, z.ZodObject>();
 
   constructor(
-    readonly catalogue: readonly ToolDeclaration[],
+    readonly catalogue: readonly Tool[],
     readonly permissions: PermissionSet,
     /** The kinds the cluster served when the permissions were discovered. */
     readonly served: ServedKinds,
@@ -172,7 +176,7 @@ export class Offer {
 
   /** Whether the answer for this caller differs from another caller's: true when destructive tools depend on asking. */
   get dependsOnCaller(): boolean {
-    return !this.options.confirmByArgument && [...this.byName.values()].some((ad) => asksUser(ad.tool));
+    return !this.options.confirmByArgument && [...this.byName.values()].some((ad) => ad.tool.asksUser);
   }
 
   /** The advertised tools for this caller, in catalogue order. */
@@ -212,16 +216,21 @@ export class Offer {
     return ad && this.reaches(ad.tool, caller) ? ad : undefined;
   }
 
-  /** The input schema the agent sees and the call is checked against: the namespace choices are the offer's. */
-  inputSchema(ad: Advertisement, caller: Caller): z.ZodObject {
-    const confirmArg = asksUser(ad.tool) && !caller.canAsk;
+  /** The arguments the agent sees and a call is checked against: the namespace and kind choices are the offer's. */
+  arguments(ad: Advertisement, caller: Caller): ToolArguments {
+    const confirmArg = ad.tool.asksUser && !caller.canAsk;
     const key = `${ad.tool.name}|${confirmArg}`;
-    let schema = this.schemas.get(key);
-    if (!schema) {
-      schema = z.object(this.inputShape(ad, confirmArg));
-      this.schemas.set(key, schema);
+    let args = this.argumentSchemas.get(key);
+    if (!args) {
+      args = ad.tool.arguments(this.choices(ad, confirmArg));
+      this.argumentSchemas.set(key, args);
     }
-    return schema;
+    return args;
+  }
+
+  /** The input schema the agent sees (tools/list). */
+  inputSchema(ad: Advertisement, caller: Caller): z.ZodObject {
+    return this.arguments(ad, caller).schema;
   }
 
   /** The output schema advertised with a tool, which its structured content matches: only with --structured-output. */
@@ -240,14 +249,8 @@ export class Offer {
     return this.options.structuredOutput === true;
   }
 
-  private inputShape(ad: Advertisement, confirmArg: boolean): ZodRawShape {
-    const withKinds: ZodRawShape = ad.kinds ? { ...ad.tool.input, kind: z.enum(ad.kinds as [string, ...string[]]) } : ad.tool.input;
-    const base: ZodRawShape = confirmArg ? { ...withKinds, confirm: confirmArgument } : withKinds;
-    if (!ad.namespaces) return base;
-    const choices = ad.namespaces as [string, ...string[]];
-    const scope = ad.namespaceOptional ? 'this connection\'s scope' : `the namespaces where the role allows ${ad.tool.name}`;
-    const namespace = z.enum(choices, { error: () => `namespace must be one of ${scope}: ${choices.join(', ')}` });
-    return { ...base, namespace: ad.namespaceOptional ? namespace.optional() : namespace.default(choices[0]) };
+  private choices(ad: Advertisement, confirmArg: boolean): ArgumentChoices {
+    return { ...(ad.kinds ? { kinds: ad.kinds } : {}), ...(ad.namespaces ? { namespace: namespaceArgument(ad) } : {}), ...(confirmArg ? { confirm: confirmArgument } : {}) };
   }
 
   /** Why a tool name is not offered to this caller, in words the agent can act on. No request is ever sent for it. */
@@ -261,11 +264,11 @@ export class Offer {
       return `${name} changes the cluster and needs the user's yes, but this client cannot ask its user (no elicitation). `
         + 'No request was sent. Use a client that supports elicitation, or ask the operator about --confirm-by-argument.';
     }
-    return `${name} is not offered on this connection: its RBAC role does not grant ${describeNeeds(tool)} in its scope `
+    return `${name} is not offered on this connection: its RBAC role does not grant ${describeNeeds(tool.needs)} in its scope `
       + `(${this.permissions.namespaces.join(', ')}). No request was sent. A cluster admin can print the Role that would: ${rbacHint(name)}`;
   }
 
-  private reaches(tool: ToolDeclaration, caller: Caller): boolean {
-    return caller.canAsk || this.options.confirmByArgument || !asksUser(tool);
+  private reaches(tool: Tool, caller: Caller): boolean {
+    return caller.canAsk || this.options.confirmByArgument || !tool.asksUser;
   }
 }

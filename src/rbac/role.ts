@@ -1,7 +1,7 @@
 // The minimal RBAC for a chosen set of tools, and the AWS side that maps the IAM role to its user:
 // what a platform engineer applies so that the agent sees exactly those tools.
-import type { ToolDeclaration } from '../tool.ts';
 import type { Permission } from './permission.ts';
+import { verbsOf, type AnyKindNeeds, type Needs } from './needs.ts';
 import { agentPermissionPolicy, agentTrustPolicy, hostReadPolicy } from '../aws/iam-documents.ts';
 
 export interface Rule {
@@ -33,15 +33,23 @@ export function rulesFor(permissions: readonly Permission[]): Rule[] {
     .sort((a, b) => `${a.apiGroups[0]}|${a.resources[0]}`.localeCompare(`${b.apiGroups[0]}|${b.resources[0]}`));
 }
 
-/** A generic tool's verbs on each chosen kind. */
-function genericPermissions(advertised: NonNullable<ToolDeclaration['advertisedFor']>, kinds: ReadonlyArray<{ group: string; resource: string }>): Permission[] {
-  return kinds.flatMap((k) => [advertised.verb, ...(advertised.extraVerbs ?? [])].map((verb) => ({ group: k.group, resource: k.resource, verb, scope: 'namespaced' as const })));
+/** What RBAC must grant for a named set of calls (a tool): the Role is printed from these. */
+export interface Needed {
+  name: string;
+  needs: Needs;
 }
 
-/** A tool's own permissions, and for a tool of several kinds those of the chosen kinds (all of them when none is chosen). */
-function kindPermissions(tool: ToolDeclaration, kinds: ReadonlyArray<{ group: string; resource: string }>): Permission[] {
-  const chosen = Object.values(tool.kinds ?? {}).filter((ps) => !kinds.length || ps.some((p) => kinds.some((k) => k.group === p.group && k.resource === p.resource)));
-  return [...tool.permissions, ...chosen.flat()];
+/** A generic tool's verbs on each chosen kind. */
+function genericPermissions(needs: AnyKindNeeds, kinds: ReadonlyArray<{ group: string; resource: string }>): Permission[] {
+  return kinds.flatMap((k) => verbsOf(needs).map((verb) => ({ group: k.group, resource: k.resource, verb, scope: 'namespaced' as const })));
+}
+
+/** The permissions a set of needs brings: for a tool of several kinds, the chosen kinds' (all of them when none is chosen). */
+function permissionsFor(needs: Needs, kinds: ReadonlyArray<{ group: string; resource: string }>): Permission[] {
+  if (needs.form === 'any-kind') return genericPermissions(needs, kinds);
+  if (needs.form === 'fixed') return [...needs.permissions];
+  const chosen = Object.values(needs.kinds).filter((ps) => !kinds.length || ps.some((p) => kinds.some((k) => k.group === p.group && k.resource === p.resource)));
+  return [...needs.permissions, ...chosen.flat()];
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -52,7 +60,7 @@ function rulesYaml(rules: Rule[]): string {
 }
 
 export interface RbacRequest {
-  tools: readonly ToolDeclaration[];
+  tools: readonly Needed[];
   /** The (namespaced) kinds the generic resources_* tools among `tools` may use. */
   kinds?: ReadonlyArray<{ group: string; resource: string }>;
   namespaces: readonly string[];
@@ -84,10 +92,10 @@ export function usernameTemplate(user: string, bindingRole: string): string {
  */
 export function renderRbac(req: RbacRequest): string {
   const kinds = req.kinds ?? [];
-  const all = req.tools.flatMap((t) => [...kindPermissions(t, kinds), ...(t.advertisedFor ? genericPermissions(t.advertisedFor, kinds) : [])]);
+  const all = req.tools.flatMap((t) => permissionsFor(t.needs, kinds));
   const namespaced = rulesFor(all.filter((p) => p.scope === 'namespaced'));
   const cluster = rulesFor(all.filter((p) => p.scope === 'cluster' && !p.resource.startsWith('self')));
-  const generic = kinds.length ? [] : req.tools.filter((t) => t.advertisedFor).map((t) => t.name);
+  const generic = kinds.length ? [] : req.tools.filter((t) => t.needs.form === 'any-kind').map((t) => t.name);
   const docs: string[] = [];
   const header = `# Minimal RBAC for tools: ${req.tools.map((t) => t.name).join(', ')}\n# Kubernetes user: ${req.user}`
     + (generic.length ? `\n# ${generic.join(', ')}: name the kinds they may use with --kinds (e.g. configmaps,jobs.batch); each appears once one is granted.` : '');

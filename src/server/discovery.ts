@@ -14,7 +14,7 @@ import type { Permission } from '../rbac/permission.ts';
 import { guardQuestions } from '../rbac/broad-grants.ts';
 import { accessPolicyRules, READ_ACTION } from '../aws/access-policies.ts';
 import { cataloguePermissions, clusterKindQuestions } from '../policy/offer.ts';
-import type { ToolDeclaration } from '../tool.ts';
+import type { Tool } from '../tool.ts';
 
 /** What started a round: the process, the refresh interval, or a 403 on an advertised tool. */
 export type RefreshTrigger = 'start' | 'interval' | 'forbidden';
@@ -63,7 +63,7 @@ export class Discovery {
   constructor(
     private readonly connection: Connection,
     private readonly namespaces: readonly string[],
-    private readonly catalogue: readonly ToolDeclaration[],
+    private readonly catalogue: readonly Tool[],
     /** The kinds the cluster serves: the offer and the generic tools read them too. */
     readonly apiResources = new ApiResources(connection.kube),
   ) {

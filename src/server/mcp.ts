@@ -146,9 +146,9 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
       runtime.onToolCall?.(name, 'not-offered', 403, 0);
       return toCallToolResult({ text: offer.refusal(name, caller), isError: true });
     }
-    const parsed = offer.inputSchema(ad, caller).safeParse(request.params.arguments ?? {});
+    const parsed = offer.arguments(ad, caller).parse(request.params.arguments ?? {});
     if (!parsed.success) return invalidArguments(name, parsed.error);
-    const args = parsed.data as Record<string, unknown>;
+    const { call } = parsed;
     // Past the principal's (or session's) calls in flight, a call waits its turn; past the queue, it is refused.
     const slot = await runtime.callSlots.acquire(principal, ctx.sessionId);
     if ('refused' in slot) {
@@ -164,7 +164,7 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
     // again. (A client could forge both; it relays the user's yes anyway.) Hashed only for a call that asks: most
     // calls are reads.
     let hashed: string | undefined;
-    const fingerprint = () => (hashed ??= callFingerprint(name, args));
+    const fingerprint = () => (hashed ??= callFingerprint(name, call.args));
     const answer = (): Answer => {
       const responses = ctx.mcpReq.inputResponses;
       const asked = decodeAsked(ctx.mcpReq.requestState());
@@ -172,7 +172,7 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
       return acceptedContent(responses, CONFIRM, confirmAnswer)?.confirm === true ? { kind: 'yes', question: asked.question } : { kind: 'no', question: asked.question };
     };
     const traceparent = ctx.mcpReq._meta?.[TRACEPARENT_META_KEY] ?? ctx.http?.req?.headers.get('traceparent');
-    const outcome = await runtime.track((signal) => runTool(ad.tool, args, {
+    const outcome = await runtime.track((signal) => runTool(ad.tool, call, {
       kube: runtime.connection.kube,
       permissions: offer.permissions,
       apiResources: runtime.apiResources,

@@ -12,7 +12,7 @@ import { Discovery, addCounts, describeAccessPolicies, identityKey, publishRound
 import type { ApiResources, ServedKinds } from '../kube/api-resources.ts';
 import { catalogue, prompts } from '../../tools/index.ts';
 import type { PromptDeclaration } from '../prompt.ts';
-import type { ToolDeclaration } from '../tool.ts';
+import type { Tool } from '../tool.ts';
 import { Offer, type Advertisement } from '../policy/offer.ts';
 import type { ToolCallHook } from '../policy/gate.ts';
 import { selfSubjectReview } from '../kube/resources.ts';
@@ -98,7 +98,7 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     readonly config: Config,
     readonly connection: Connection,
     readonly log: Logger,
-    readonly catalogue: readonly ToolDeclaration[],
+    readonly catalogue: readonly Tool[],
     permissions: PermissionSet,
     served: ServedKinds,
     private readonly options: RuntimeOptions = {},

@@ -99,17 +99,17 @@ test('exec exit codes: Success, the ExitCode cause, or the code a wrapped runtim
 });
 
 test('Hardening #8: the exec question shows bidi and invisible characters escaped and long argv shortened; the argv is untouched', async () => {
-  const { podsExec } = await import('../../tools/pods.ts');
+  const { execQuestion } = await import('../../tools/pods.ts');
   const spoof = ['sh', '-c', 'echo safe \u202E;hs.txt | rm -rf / #\u200B\u2066\u00A0\uFEFF\u0007'];
   const args = { namespace: 'team-a', name: 'web', command: [...spoof] };
-  const question = (await podsExec.confirm!(args as never, undefined as never))!;
+  const question = execQuestion(args);
   for (const hidden of ['\u202E', '\u200B', '\u2066', '\u00A0', '\uFEFF', '\u0007']) assert.ok(!question.includes(hidden), `U+${hidden.codePointAt(0)!.toString(16)} shown raw`);
   assert.match(question, /\\u\{202E\}/);
   assert.match(question, /\\u\{200B\}/);
   assert.deepEqual(args.command, spoof, 'the call keeps the exact argv');
-  const long = (await podsExec.confirm!({ namespace: 'team-a', name: 'web', command: ['echo', 'x'.repeat(4000), ...Array.from({ length: 60 }, (_, i) => `a${i}`)] } as never, undefined as never))!;
+  const long = execQuestion({ namespace: 'team-a', name: 'web', command: ['echo', 'x'.repeat(4000), ...Array.from({ length: 60 }, (_, i) => `a${i}`)] });
   assert.ok(long.length < 1200, `a short question (${long.length} characters)`);
   assert.match(long, /3\d{3} more characters/);
   assert.match(long, /and \d+ more arguments/);
-  assert.match((await podsExec.confirm!({ namespace: 'team-a', name: 'web', command: ['ls', '-l', '/tmp'] } as never, undefined as never))!, /^Run \["ls","-l","\/tmp"\] in pod team-a\/web\?$/);
+  assert.match(execQuestion({ namespace: 'team-a', name: 'web', command: ['ls', '-l', '/tmp'] }), /^Run \["ls","-l","\/tmp"\] in pod team-a\/web\?$/);
 });

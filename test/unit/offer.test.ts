@@ -3,11 +3,12 @@
 // client: layers.test.ts.) Tools are declared here, so that each branch of the decision is driven by one tool.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { z } from 'zod';
+import { z, type ZodRawShape } from 'zod';
 import { decidePermissions, discoverPermissions, readSignals, type PermissionSet } from '../../src/rbac/discovery.ts';
 import { resourceName, type Permission } from '../../src/rbac/permission.ts';
 import type { ResourceRule } from '../../src/rbac/rules.ts';
-import type { ToolDeclaration } from '../../src/tool.ts';
+import { defineTool, type Tool } from '../../src/tool.ts';
+import { anyKind, fixed, perKind, type Needs } from '../../src/rbac/needs.ts';
 import type { PromptDeclaration } from '../../src/prompt.ts';
 import type { Finding } from '../../src/rbac/broad-grants.ts';
 import { advertise, cataloguePermissions, clusterKindQuestions, isReadOnlyTool, Offer, rbacHint, type OfferOptions } from '../../src/policy/offer.ts';
@@ -18,23 +19,23 @@ const perm = (verb: string, resource: string, scope: Permission['scope'] = 'name
 const read = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 const write = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false };
 
-function tool(name: string, permissions: Permission[], more: Partial<ToolDeclaration> = {}): ToolDeclaration {
-  return {
-    name, title: name, description: name, input: { name: z.string().optional() }, output: {}, annotations: read, permissions,
-    handler: async () => ({ text: '', structured: {} }), ...more,
-  };
+function tool(name: string, needs: Needs, more: { annotations?: typeof read; asksUser?: true; output?: ZodRawShape } = {}): Tool {
+  return defineTool({
+    name, title: name, description: name, input: { name: z.string().optional() }, output: more.output ?? {}, annotations: more.annotations ?? read, needs,
+    asksUser: more.asksUser, plan: () => ({ run: async () => ({ text: '', structured: {} }) }),
+  });
 }
 
-const podsList = tool('pods_list', [perm('list', 'pods')]);
-const podsDelete = tool('pods_delete', [perm('delete', 'pods')], { annotations: write, confirm: () => 'delete it?' });
-const nodesList = tool('nodes_list', [perm('list', 'nodes', 'cluster')]);
-const eventsAnywhere = tool('cluster_events', [perm('list', 'events', 'cluster')], { namespaceArgument: 'optional' });
-const whoami = tool('whoami', []);
-const canI = tool('can_i', [perm('create', 'selfsubjectaccessreviews', 'cluster', 'authorization.k8s.io')]);
-const rollouts = tool('rollout_status', [], {
-  kinds: { Deployment: [perm('get', 'deployments', 'namespaced', 'apps')], StatefulSet: [perm('get', 'statefulsets', 'namespaced', 'apps')] },
-});
-const genericList = tool('resources_list', [], { advertisedFor: { verb: 'list', probes: [perm('list', 'configmaps')] } });
+const podsList = tool('pods_list', fixed(perm('list', 'pods')));
+const podsDelete = tool('pods_delete', fixed(perm('delete', 'pods')), { annotations: write, asksUser: true });
+const nodesList = tool('nodes_list', fixed(perm('list', 'nodes', 'cluster')));
+const eventsAnywhere = tool('cluster_events', { ...fixed(perm('list', 'events', 'cluster')), namespace: 'optional' });
+const whoami = tool('whoami', fixed());
+const canI = tool('can_i', fixed(perm('create', 'selfsubjectaccessreviews', 'cluster', 'authorization.k8s.io')));
+const rollouts = tool('rollout_status', perKind({
+  Deployment: [perm('get', 'deployments', 'namespaced', 'apps')], StatefulSet: [perm('get', 'statefulsets', 'namespaced', 'apps')],
+}));
+const genericList = tool('resources_list', anyKind('list', 'uncovered', [perm('list', 'configmaps')]));
 const catalogue = [whoami, canI, podsList, podsDelete, nodesList, eventsAnywhere, rollouts, genericList];
 
 const podReader: ResourceRule = { verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'] };
@@ -95,8 +96,8 @@ test('--read-only offers only tools that are read-only in their hints and their 
   assert.deepEqual(advertise(catalogue, set, cluster, true).map((ad) => ad.tool.name), ['whoami', 'pods_list']);
   assert.equal(isReadOnlyTool(podsList), true);
   assert.equal(isReadOnlyTool(podsDelete), false);
-  assert.equal(isReadOnlyTool(tool('lying', [perm('delete', 'pods')])), false, 'a delete verb behind a read-only hint');
-  assert.equal(isReadOnlyTool(tool('self', [perm('create', 'selfsubjectrulesreviews', 'cluster', 'authorization.k8s.io')])), true, 'asking about oneself changes nothing');
+  assert.equal(isReadOnlyTool(tool('lying', fixed(perm('delete', 'pods')))), false, 'a delete verb behind a read-only hint');
+  assert.equal(isReadOnlyTool(tool('self', fixed(perm('create', 'selfsubjectrulesreviews', 'cluster', 'authorization.k8s.io')))), true, 'asking about oneself changes nothing');
 });
 
 test('the schema\'s namespace enum holds only the offered namespaces, required with the first as default, or optional', async () => {
@@ -201,10 +202,10 @@ test('the signature changes with the tools and their namespaces, and not with an
 });
 
 test('a kind counts as served by a specific tool that reads it, for any read; for a write only with the tool\'s own verb; never through a subresource', async () => {
-  const secretGet = tool('secret_get', [perm('get', 'secrets')]);
-  const podLogs = tool('pod_logs', [{ ...perm('list', 'pods'), subresource: 'log' }]);
-  const podsRemover = tool('pods_remove', [perm('delete', 'pods')], { annotations: write, confirm: () => 'delete?' });
-  const genericDelete = tool('resources_delete', [], { annotations: write, confirm: () => 'delete?', advertisedFor: { verb: 'delete', probes: [] } });
+  const secretGet = tool('secret_get', fixed(perm('get', 'secrets')));
+  const podLogs = tool('pod_logs', fixed({ ...perm('list', 'pods'), subresource: 'log' }));
+  const podsRemover = tool('pods_remove', fixed(perm('delete', 'pods')), { annotations: write, asksUser: true });
+  const genericDelete = tool('resources_delete', anyKind('delete', 'uncovered', []), { annotations: write, asksUser: true });
   const own = [genericList, genericDelete, secretGet, podLogs, podsRemover];
   const rule = (verbs: string[], resources: string[]): ResourceRule => ({ verbs, apiGroups: [''], resources });
   const set = await discoverPermissions(authorizationApi({ rules: {
@@ -218,7 +219,7 @@ test('a kind counts as served by a specific tool that reads it, for any read; fo
 test('the generic tools count only the kinds the cluster serves, a cluster-scoped one only when granted cluster-wide', async () => {
   const getNodes: ResourceRule = { verbs: ['get'], apiGroups: [''], resources: ['nodes'] };
   const getAll: ResourceRule = { verbs: ['get', 'list'], apiGroups: ['', 'apps'], resources: ['pods', 'deployments', 'storageclasses', 'gadgets'] };
-  const genericGet = tool('resources_get', [], { advertisedFor: { verb: 'get', probes: [], anyKind: true } });
+  const genericGet = tool('resources_get', anyKind('get', 'every', []));
   const own = [podsList, genericGet];
   const offered = async (rules: ResourceRule[], allowed: Answers['allowed'] = () => false) => {
     const api = authorizationApi({ rules: { 'team-a': { rules } }, allowed });
@@ -234,9 +235,9 @@ test('the generic tools count only the kinds the cluster serves, a cluster-scope
 });
 
 test('discovery asks about a cluster-scoped kind only where no namespaced kind already offers the tool, and never about a covered one', () => {
-  const genericGet = tool('resources_get', [], { advertisedFor: { verb: 'get', probes: [] } });
-  const podsGet = tool('pods_get', [perm('get', 'pods')]);
-  const nodesList = tool('nodes_list', [perm('list', 'nodes', 'cluster')]);
+  const genericGet = tool('resources_get', anyKind('get', 'uncovered', []));
+  const podsGet = tool('pods_get', fixed(perm('get', 'pods')));
+  const nodesList = tool('nodes_list', fixed(perm('list', 'nodes', 'cluster')));
   const own = [genericGet, podsGet, nodesList];
   const review = (namespace: string, ...rules: ResourceRule[]) => ({ namespace, rules, incomplete: false });
   const reads = (apiGroups: string[], resources: string[]): ResourceRule => ({ verbs: ['get'], apiGroups, resources });
@@ -250,7 +251,7 @@ test('discovery asks about a cluster-scoped kind only where no namespaced kind a
 
 test('an output schema is advertised, and structured content sent, only with --structured-output', async () => {
   const set = await permissions({ rules: { 'team-a': { rules: [podReader] }, 'team-b': { rules: [] } } });
-  const withRows = tool('pods_list', [perm('list', 'pods')], { output: { rows: z.array(z.string()) } });
+  const withRows = tool('pods_list', fixed(perm('list', 'pods')), { output: { rows: z.array(z.string()) } });
   const plain = new Offer([withRows], set, cluster, options());
   assert.equal(plain.outputSchema(plain.find('pods_list', asking)!), undefined, 'the default: text only');
   assert.equal(plain.structuredOutput, false);

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Permission } from '../../src/rbac/permission.ts';
-import { renderRbac, rulesFor, usernameTemplate } from '../../src/rbac/role.ts';
+import { renderRbac, rulesFor, usernameTemplate, type Needed } from '../../src/rbac/role.ts';
+import { anyKind, fixed, perKind, permissionsOf } from '../../src/rbac/needs.ts';
 import { grantFromRules } from '../../src/rbac/rules.ts';
-import type { ToolDeclaration } from '../../src/tool.ts';
 import { catalogue } from '../../tools/index.ts';
 
 test('rules merge resources that share a group and verbs', () => {
@@ -40,10 +40,10 @@ test('the DescribeCluster policy names the cluster in the role\'s partition (Chi
 
 test('the README\'s tools table lists every catalogue tool with exactly the permissions it declares', async () => {
   const { readFileSync } = await import('node:fs');
-  const { describeNeeds } = await import('../../src/tool.ts');
+  const { describeNeeds } = await import('../../src/rbac/needs.ts');
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   for (const tool of catalogue) {
-    const needs = describeNeeds(tool);
+    const needs = describeNeeds(tool.needs);
     assert.ok(readme.includes(`| \`${tool.name}\` | ${needs} |`), `README row for ${tool.name}: ${needs}`);
   }
 });
@@ -78,7 +78,7 @@ test('rules sort by group then first resource, resources within a rule too, and 
 });
 
 test('the rules rendered for a set of permissions grant each of them, as the API server matches rules', () => {
-  const permissions: Permission[] = catalogue.flatMap((t) => t.permissions).filter((p) => p.scope === 'namespaced');
+  const permissions: Permission[] = catalogue.flatMap((t) => permissionsOf(t.needs)).filter((p) => p.scope === 'namespaced');
   const rules = rulesFor(permissions);
   for (const p of permissions) assert.deepEqual(grantFromRules(rules, p), { kind: 'all' }, `${p.verb} ${p.resource}/${p.subresource ?? ''}`);
   assert.deepEqual(grantFromRules(rulesFor([{ group: '', resource: 'pods', verb: 'get', scope: 'namespaced' }]), { group: '', resource: 'pods', verb: 'delete' }),
@@ -192,13 +192,13 @@ const EXPECTED = [
 ].join('\n');
 
 test('the whole rendering: a Role and RoleBinding per namespace, a ClusterRole only for cluster rights other than self-reviews, the AWS side', () => {
-  const tool = (name: string, permissions: Permission[], advertisedFor?: ToolDeclaration['advertisedFor']) => ({ name, permissions, advertisedFor }) as unknown as ToolDeclaration;
+  const tool = (name: string, ...permissions: Permission[]): Needed => ({ name, needs: fixed(...permissions) });
   const tools = [
-    tool('whoami', [{ group: 'authentication.k8s.io', resource: 'selfsubjectreviews', verb: 'create', scope: 'cluster' }]),
-    tool('deployments_scale', [{ group: 'apps', resource: 'deployments', verb: 'get', scope: 'namespaced' },
-      { group: 'apps', resource: 'deployments', subresource: 'scale', verb: 'patch', scope: 'namespaced' }]),
-    tool('resources_get', [], { verb: 'get', probes: [] }),
-    tool('nodes_list', [{ group: '', resource: 'nodes', verb: 'list', scope: 'cluster' }]),
+    tool('whoami', { group: 'authentication.k8s.io', resource: 'selfsubjectreviews', verb: 'create', scope: 'cluster' }),
+    tool('deployments_scale', { group: 'apps', resource: 'deployments', verb: 'get', scope: 'namespaced' },
+      { group: 'apps', resource: 'deployments', subresource: 'scale', verb: 'patch', scope: 'namespaced' }),
+    { name: 'resources_get', needs: anyKind('get', 'uncovered', []) },
+    tool('nodes_list', { group: '', resource: 'nodes', verb: 'list', scope: 'cluster' }),
   ];
   const request = { tools, namespaces: ['team-a', 'team-b'], user: 'eks-agent:scaler', name: 'scaler', roleArn: 'arn:aws:iam::111122223333:role/agent',
     bindingRole: 'scaler', clusterName: 'prod', region: 'eu-west-1', trustedPrincipal: 'arn:aws:iam::111122223333:role/host' };
@@ -221,11 +221,11 @@ test('Kubernetes only (the refusal\'s narrow RBAC): the Role and its binding end
 
 test('a tool of several kinds: a chosen kind brings all its permissions, even those on another resource; none chosen brings every kind', () => {
   const apps = (resource: string, verb: string): Permission => ({ group: 'apps', resource, verb, scope: 'namespaced' });
-  const rollouts = { name: 'rollout_restart', permissions: [], kinds: {
+  const rollouts: Needed = { name: 'rollout_restart', needs: perKind({
     Deployment: [apps('deployments', 'patch'), apps('replicasets', 'list')],
     StatefulSet: [apps('statefulsets', 'patch'), apps('controllerrevisions', 'list')],
     LegacyDeployment: [{ group: 'extensions', resource: 'deployments', verb: 'patch', scope: 'namespaced' }],
-  } } as unknown as ToolDeclaration;
+  }) };
   const request = { tools: [rollouts], namespaces: ['team-a'], user: 'eks-agent:r', name: 'r', roleArn: '', bindingRole: 'r', clusterName: '', region: '', trustedPrincipal: '', kubernetesOnly: true };
   const deployments = renderRbac({ ...request, kinds: [{ group: 'apps', resource: 'deployments' }] });
   assert.match(deployments, /resources: \["replicasets"\]\n  verbs: \["list"\]/, 'the Deployment kind\'s ReplicaSets come with it');
@@ -243,7 +243,7 @@ test('the username template replaces the last occurrence of the binding role, wh
 });
 
 test('with no kinds chosen, the hint names every generic tool in use', () => {
-  const generic = (name: string) => ({ name, permissions: [], advertisedFor: { verb: 'get', probes: [] } }) as unknown as ToolDeclaration;
+  const generic = (name: string): Needed => ({ name, needs: anyKind('get', 'uncovered', []) });
   const yaml = renderRbac({ tools: [generic('resources_get'), generic('resources_list')], namespaces: ['team-a'], user: 'u', name: 'r', roleArn: '', bindingRole: 'r',
     clusterName: '', region: '', trustedPrincipal: '', kubernetesOnly: true });
   assert.match(yaml, /^# resources_get, resources_list: name the kinds they may use with --kinds/m);

@@ -10,6 +10,7 @@ import { applyConflicts, fieldPaths, ownershipChanges, sharedFields } from '../.
 import { KubeApiError } from '../../src/kube/errors.ts';
 import { apiErrorMessage, runTool } from '../../src/policy/gate.ts';
 import { defineTool, type ToolContext } from '../../src/tool.ts';
+import { fixed } from '../../src/rbac/needs.ts';
 import { checkPatch } from '../../tools/patch.ts';
 import { parseManifest } from '../../tools/apply.ts';
 import { manualJobName } from '../../tools/cronjobs.ts';
@@ -32,15 +33,20 @@ test('unseen characters are written out in questions; line feeds stay lines; exe
 
 test('the gate escapes every question once, and refuses one too large to show whole', async () => {
   const tool = (question: string) => defineTool({
-    name: 'writer', title: 'w', description: 'w', input: {}, output: {}, permissions: [],
+    name: 'writer', title: 'w', description: 'w', input: {}, output: {}, needs: fixed(), asksUser: true,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-    confirm: () => question, handler: async () => ({ text: 'done', structured: {} }),
+    plan: () => ({ question: () => question, run: async () => ({ text: 'done', structured: {} }) }),
   });
+  const call = (question: string) => {
+    const parsed = tool(question).arguments({}).parse({});
+    assert.ok(parsed.success);
+    return [tool(question), parsed.call] as const;
+  };
   const hooks = { log: pino({ level: 'silent' }), principal: 't', answer: () => ({ kind: 'unasked' }) as const, canAsk: true, confirmByArgument: false };
   const ctx = {} as ToolContext;
-  const asked = await runTool(tool('Apply?\n-  command: ["echo \u202Eevil"]\n'), {}, ctx, hooks);
+  const asked = await runTool(...call('Apply?\n-  command: ["echo \u202Eevil"]\n'), ctx, hooks);
   assert.deepEqual(asked, { kind: 'ask', question: 'Apply?\n-  command: ["echo \\u{202E}evil"]\n' });
-  const huge = await runTool(tool(`Apply?\n${'+ x\n'.repeat(5000)}`), {}, ctx, hooks);
+  const huge = await runTool(...call(`Apply?\n${'+ x\n'.repeat(5000)}`), ctx, hooks);
   assert.equal(huge.kind, 'result');
   assert.match(huge.kind === 'result' ? huge.result.text : '', /too large to show the user whole in one question.*Nothing was done\./);
 });
