@@ -7,7 +7,8 @@ import { Client, StreamableHTTPClientTransport, type ClientOptions as SdkClientO
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { z } from 'zod';
 import { kubectl, startCluster, type ClusterInfo } from './cluster/cluster.ts';
-import { runTool, type CallResult } from '../src/policy/gate.ts';
+import { runCall, type CallResult } from '../src/policy/gate.ts';
+import { auditor } from '../src/policy/audit.ts';
 import type { Logger } from '../src/log.ts';
 import type { Tool, ToolContext } from '../src/tool.ts';
 import { KubeClient, type KubeRequest, type RawResponse } from '../src/kube/client.ts';
@@ -305,7 +306,8 @@ export function untilAudited(info: ClusterInfo, username: string, since: number,
 export async function gateCall(tool: Tool, args: Record<string, unknown>, ctx: ToolContext, log: Logger): Promise<CallResult> {
   const parsed = tool.arguments({ namespace: z.string().optional(), confirm: z.boolean().optional() }).parse(args);
   if (!parsed.success) throw parsed.error;
-  const outcome = await runTool(tool, parsed.call, ctx, { log, principal: 'test', answer: () => ({ kind: 'unasked' }), canAsk: false, confirmByArgument: true });
+  const audit = auditor({ log, principal: 'test' }, tool.name, parsed.call.namespace);
+  const outcome = await runCall(tool, parsed.call, ctx, { log, audit, answer: () => ({ kind: 'unasked' }), canAsk: false, confirmByArgument: true });
   if (outcome.kind !== 'result') throw new Error(`${tool.name} asked the user, though this caller cannot be asked`);
   return outcome.result;
 }

@@ -1,75 +1,140 @@
-// Every tool call passes this one gate: the permission check (no request when the role lacks it), the user's
-// yes for destructive calls, the handler, the error mapping and one audit line. It speaks no protocol: the MCP
-// adapter turns its outcome into a result, or into a question put to the user.
-import type { ZodRawShape } from 'zod';
+// Every tool call passes this one pipeline, whatever its transport: the lookup in the offer, the arguments, a call
+// slot, the plan, the permission check (no request when the role lacks it), the user's yes for a call that asks
+// (bound to the exact call), the call itself, the error mapping, and one audit line whatever the outcome. It speaks
+// no protocol: the MCP adapter turns its outcome into a result, a question put to the user, or, for a name that no
+// catalogue has, a protocol error.
+import type { z, ZodRawShape } from 'zod';
 import type { Logger } from '../log.ts';
-import { describePermission, type Permission } from '../rbac/permission.ts';
+import { describePermission } from '../rbac/permission.ts';
 import { KubeApiError } from '../kube/errors.ts';
 import { ToolError, type Need, type PlanWithNeeds, type Tool, type ToolCall, type ToolContext } from '../tool.ts';
 import { escapeUnseen, MAX_QUESTION_BYTES, questionTooLarge } from '../question.ts';
-import { rbacHint } from './offer.ts';
+import { rbacHint, type Caller, type Offer } from './offer.ts';
+import type { InFlightLimiter } from './limits.ts';
+import { auditor, type Audit, type AuditSink, type Outcome, type ToolCallHook } from './audit.ts';
+import { answerTo, callFingerprint, sealAsked, type Answer, type Reply } from './answer.ts';
+import { apiErrorMessage } from './api-errors.ts';
 
-/** What a transport may observe of each tool call (HTTP metrics): the facts of the audit line, exact duration. */
-export type ToolCallHook = (tool: string, outcome: string, status: number | undefined, durationMs: number) => void;
-
-/** A tool's answer as the gate hands it to the adapter. */
+/** A tool's answer as the pipeline hands it to the adapter. */
 export interface CallResult {
   text: string;
   structured?: Record<string, unknown>;
   isError?: true;
 }
 
-/**
- * What the user said about this exact call, as far as the adapter knows: a no keeps the question it answered, and a yes
- * the question it agreed to, when the client carried it back.
- */
-export type Answer = { kind: 'yes'; question?: string } | { kind: 'no'; question: string } | { kind: 'unasked' };
+/** One tools/call as the adapter hands it over, in no protocol's terms. */
+export interface CallRequest {
+  name: string;
+  arguments: unknown;
+  caller: Caller;
+  /** Who is calling (token name, JWT subject, or "stdio"). */
+  principal: string;
+  /** The 2025 HTTP session the call came in, if any: its calls in flight are bounded too. */
+  sessionId?: string;
+  /** The W3C trace id of the caller's traceparent, when it sent one. */
+  traceId?: string;
+  /** The user's reply to this call's question, when the client already asked it. */
+  reply?: Reply;
+  signal: AbortSignal;
+}
 
 export type CallOutcome =
   | { kind: 'result'; result: CallResult }
-  /** The call needs the user's yes: the adapter asks, then calls again with the answer. */
-  | { kind: 'ask'; question: string };
+  /** The call needs the user's yes: the adapter asks, and the client calls again with the answer and this state. */
+  | { kind: 'ask'; question: string; state: string }
+  /** No catalogue has a tool of that name: a protocol error rather than a tool's answer. */
+  | { kind: 'unknown-tool'; message: string };
 
-export interface CallHooks {
+/** What the pipeline runs a call against: the runtime's offer of the moment, its limits, and what it is told. */
+export interface CallEnvironment {
+  offer: Offer;
+  slots: InFlightLimiter;
   log: Logger;
-  /** Who is calling (token name, JWT subject, or "stdio"): on every audit line, so agents sharing a connection are told apart. */
-  principal: string;
-  /** The W3C trace id of the caller's traceparent, when it sent one. */
-  traceId?: string;
+  /** The operator's --confirm-by-argument: a client that cannot ask may confirm with `confirm: true`. */
+  confirmByArgument: boolean;
   onCall?: ToolCallHook;
   /** An advertised tool got 403: the permissions may have changed. */
+  onForbidden(reason: string): void;
+  context(signal: AbortSignal): ToolContext;
+  /** Runs the call so that shutdown waits for it, and cancels it past the grace period. */
+  track<T>(run: (signal: AbortSignal) => Promise<T>, outer: AbortSignal): Promise<T>;
+}
+
+/** What running one call needs besides the call: its audit line, the user's answer, and who can be asked. */
+export interface CallHooks {
+  log: Logger;
+  audit: Audit;
   onForbidden?: (reason: string) => void;
   /** The user's answer to this call's question, when the client already asked it. */
   answer(): Answer;
   /** The client can put a question to its user (elicitation). */
   canAsk: boolean;
-  /** The operator's --confirm-by-argument: a client that cannot ask may confirm with `confirm: true`. */
   confirmByArgument: boolean;
 }
+
+type Ran = { kind: 'result'; result: CallResult } | { kind: 'ask'; question: string };
 
 export function errorResult(message: string): CallResult {
   return { text: message, isError: true };
 }
 
-/** Binds a user's answer to one exact call: another call (other arguments, other tool) is asked again. */
-export function callFingerprint(tool: string, args: Record<string, unknown>): string {
-  const canonical = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(canonical);
-    if (value && typeof value === 'object') {
-      return Object.fromEntries(Object.keys(value).sort().filter((k) => k !== 'confirm').map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
-    }
-    return value;
-  };
-  // node:crypto is loaded here, by the first call that asks, rather than by an import: loading it took ~7 ms of CPU
-  // before the server's first answer, which needs nothing of it.
-  return process.getBuiltinModule('node:crypto').createHash('sha256').update(JSON.stringify([tool, canonical(args)])).digest('base64url');
+const result = (r: CallResult): { kind: 'result'; result: CallResult } => ({ kind: 'result', result: r });
+
+/** The namespace a call asked for, before its arguments are checked: for the audit line of a refusal. */
+function requestedNamespace(args: unknown): string | undefined {
+  const namespace = args && typeof args === 'object' ? (args as Record<string, unknown>)['namespace'] : undefined;
+  return typeof namespace === 'string' ? namespace : undefined;
 }
 
-/** The trace id of a W3C traceparent header value; undefined for anything malformed (or the all-zero id). */
-export function traceIdOf(traceparent: unknown): string | undefined {
-  if (typeof traceparent !== 'string') return undefined;
-  const match = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent.trim());
-  return match && !/^0+$/.test(match[1]!) ? match[1] : undefined;
+function invalidArguments(tool: string, error: z.ZodError): string {
+  const issues = error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');
+  return `Invalid arguments for ${tool}: ${issues}. Nothing was sent; fix them and call again.`;
+}
+
+/** A tools/call from lookup to answer, audited once whatever the outcome. */
+export async function callTool(env: CallEnvironment, request: CallRequest): Promise<CallOutcome> {
+  const { offer } = env;
+  const started = performance.now();
+  const sink: AuditSink = { log: env.log, principal: request.principal, traceId: request.traceId, onCall: env.onCall };
+  const audit = auditor(sink, request.name, requestedNamespace(request.arguments), started);
+  const ad = offer.find(request.name, request.caller);
+  if (!ad) {
+    const message = offer.refusal(request.name, request.caller);
+    if (!offer.catalogue.some((t) => t.name === request.name)) {
+      audit('unknown-tool', 404);
+      return { kind: 'unknown-tool', message };
+    }
+    audit('not-offered', 403);
+    return result(errorResult(message));
+  }
+  const parsed = offer.arguments(ad, request.caller).parse(request.arguments);
+  if (!parsed.success) {
+    audit('invalid-arguments', 400);
+    return result(errorResult(invalidArguments(request.name, parsed.error)));
+  }
+  // Past the principal's (or session's) calls in flight, a call waits its turn; past the queue, it is refused.
+  const slot = await env.slots.acquire(request.principal, request.sessionId);
+  if ('refused' in slot) {
+    audit('too-many-in-flight', 429);
+    return result(errorResult(`Too many calls waiting for this principal (more than ${slot.refused}): nothing was sent. Wait for some to finish, then call again.`));
+  }
+  const { call } = parsed;
+  // Hashed only for a call that asks: most calls are reads.
+  let fingerprint: string | undefined;
+  const fingerprintOf = () => (fingerprint ??= callFingerprint(request.name, call.args));
+  const hooks: CallHooks = {
+    log: env.log, audit: auditor(sink, request.name, call.namespace, started), onForbidden: env.onForbidden,
+    answer: () => answerTo(request.reply, fingerprintOf), canAsk: request.caller.canAsk, confirmByArgument: env.confirmByArgument,
+  };
+  try {
+    const ran = await env.track((signal) => runCall(ad.tool, call, env.context(signal), hooks), request.signal);
+    if (ran.kind === 'ask') return { ...ran, state: sealAsked({ fingerprint: fingerprintOf(), question: ran.question }) };
+    // Structured content goes out only with --structured-output: the text holds the same rows.
+    const { structured: _structured, ...text } = ran.result;
+    return result(offer.structuredOutput ? ran.result : text);
+  } finally {
+    slot.release();
+  }
 }
 
 /** Finds the first permission the call lacks; undefined when everything is granted. */
@@ -82,106 +147,80 @@ async function missingPermission(needs: readonly Need[], ctx: ToolContext): Prom
   return undefined;
 }
 
-/** The refusal when the user has not said yes; undefined to go ahead; 'ask' when the adapter must ask first. */
-async function confirmation(tool: Tool, plan: PlanWithNeeds<ZodRawShape>, call: ToolCall, hooks: CallHooks): Promise<string | undefined | { ask: string }> {
-  if (!plan.question) return undefined;
+function forbidden(tool: string, namespace: string | undefined, missing: Need): string {
+  const where = missing.permission.scope === 'namespaced' ? ` in namespace ${namespace}` : ' cluster-wide';
+  const which = missing.name ? ` (${missing.name})` : '';
+  return `Forbidden: this connection's RBAC role does not allow "${describePermission(missing.permission)}"${where}${which}; no request was sent. `
+    + `A cluster admin can grant it; print the Role with: ${rbacHint(tool, namespace)}`;
+}
+
+/** Whether a call goes ahead, must ask the user first, or is refused (and with which outcome). */
+type Confirmation = { go: true } | { ask: string } | { refuse: string; outcome: Outcome };
+
+const refuse = (message: string, outcome: Outcome = 'not-confirmed'): Confirmation => ({ refuse: message, outcome });
+
+/** The user's yes for a call that asks: given already, to be asked, or missing. */
+async function confirmation(tool: Tool, plan: PlanWithNeeds<ZodRawShape>, call: ToolCall, answer: Answer, hooks: CallHooks): Promise<Confirmation> {
+  if (!plan.question) return { go: true };
   // Answered already (the client's second round): a yes goes ahead without computing the question again.
-  const answer = hooks.answer();
-  if (answer.kind === 'yes') return undefined;
-  if (answer.kind === 'no') return `The user did not confirm: ${answer.question} Nothing was done.`;
+  if (answer.kind === 'yes') return { go: true };
+  if (answer.kind === 'no') return refuse(`The user did not confirm: ${answer.question} Nothing was done.`);
   // Writes make their server-side dry run here, so that the question shows what would change. Every question is
   // escaped here, once: what the user reads is what will run, whatever characters the cluster's objects hold.
   const asked = await plan.question();
-  if (!asked) return undefined;
+  if (!asked) return { go: true };
   const question = escapeUnseen(asked);
   if (questionTooLarge(question)) {
-    return `The change is too large to show the user whole in one question (over ${MAX_QUESTION_BYTES / 1000} KB): make it in smaller parts (fewer objects, or a smaller patch). Nothing was done.`;
+    return refuse(`The change is too large to show the user whole in one question (over ${MAX_QUESTION_BYTES / 1000} KB): make it in smaller parts (fewer objects, or a smaller patch). Nothing was done.`);
   }
   if (hooks.canAsk) return { ask: question };
-  if (hooks.confirmByArgument && call.args['confirm'] === true) return undefined;
-  if (!hooks.confirmByArgument) return `${question} This changes the cluster and needs the user's yes, but this client cannot ask its user. Nothing was done.`;
-  return `${question} This changes the cluster: ask the user, and if they agree call ${tool.name} again with "confirm": true. Nothing was done.`;
+  if (hooks.confirmByArgument && call.args['confirm'] === true) return { go: true };
+  if (!hooks.confirmByArgument) return refuse(`${question} This changes the cluster and needs the user's yes, but this client cannot ask its user. Nothing was done.`);
+  return refuse(`${question} This changes the cluster: ask the user, and if they agree call ${tool.name} again with "confirm": true. Nothing was done.`);
 }
 
-export async function runTool(tool: Tool, call: ToolCall, ctx: ToolContext, hooks: CallHooks): Promise<CallOutcome> {
-  const { log, onCall, onForbidden } = hooks;
-  const started = performance.now();
-  const { namespace } = call;
-  const audit = (outcome: string, status?: number) => {
-    const durationMs = performance.now() - started;
-    log.info({
-      audit: true, tool: tool.name, principal: hooks.principal, namespace, outcome, status, durationMs: Math.round(durationMs),
-      ...(hooks.traceId ? { trace_id: hooks.traceId } : {}),
-    }, 'tool call');
-    onCall?.(tool.name, outcome, status, durationMs);
-  };
-  const result = (r: CallResult): CallOutcome => ({ kind: 'result', result: r });
+/** A call whose arguments are checked: its plan, the permission check, the user's yes, the call, the error mapping. */
+export async function runCall(tool: Tool, call: ToolCall, ctx: ToolContext, hooks: CallHooks): Promise<Ran> {
+  const { audit } = hooks;
   try {
     const plan = await call.plan(ctx);
     const missing = await missingPermission(plan.needs, ctx);
     if (missing) {
       audit('denied-locally', 403);
-      const where = missing.permission.scope === 'namespaced' ? ` in namespace ${namespace}` : ' cluster-wide';
-      const which = missing.name ? ` (${missing.name})` : '';
-      return result(errorResult(`Forbidden: this connection's RBAC role does not allow "${describePermission(missing.permission)}"${where}${which}; no request was sent. `
-        + `A cluster admin can grant it; print the Role with: ${rbacHint(tool.name, namespace)}`));
+      return result(errorResult(forbidden(tool.name, call.namespace, missing)));
     }
-    const refusal = await confirmation(tool, plan, call, hooks);
-    if (typeof refusal === 'object') {
+    const answer: Answer = plan.question ? hooks.answer() : { kind: 'unasked' };
+    const confirmed = await confirmation(tool, plan, call, answer, hooks);
+    if ('ask' in confirmed) {
       audit('asking-user');
-      return { kind: 'ask', question: refusal.ask };
+      return { kind: 'ask', question: confirmed.ask };
     }
-    if (refusal) {
-      audit('not-confirmed');
-      return result(errorResult(refusal));
+    if ('refuse' in confirmed) {
+      audit(confirmed.outcome);
+      return result(errorResult(confirmed.refuse));
     }
     // A yes carries the question it answered: a tool whose plan holds a choice (a generated name) keeps that one.
-    const answered = hooks.answer();
-    const answer = await plan.run(answered.kind === 'yes' ? answered.question : undefined);
+    const done = await plan.run(answer.kind === 'yes' ? answer.question : undefined);
     audit('ok', 200);
-    return result({ text: answer.text, structured: answer.structured as Record<string, unknown> });
+    return result({ text: done.text, structured: done.structured });
   } catch (error) {
-    if (error instanceof KubeApiError) {
-      audit('api-error', error.status);
-      // The role changed under us (or the rules review was wrong): find out now, not at the next interval.
-      if (error.status === 403) onForbidden?.(`403 from ${tool.name}`);
-      return result(errorResult(apiErrorMessage(tool.name, namespace, error)));
-    }
-    if (error instanceof ToolError) {
-      audit('refused', error.status);
-      return result(errorResult(error.message));
-    }
-    audit('failed');
-    log.warn({ tool: tool.name, err: { message: (error as Error).message } }, 'tool call failed');
-    return result(errorResult(`${tool.name} failed: ${(error as Error).message}`));
+    return failed(tool.name, call.namespace, error, hooks);
   }
 }
 
-/** What a 409 means for the call that got it, and what to do: none is cured by sending the same call again. */
-function conflictHint(tool: string, error: KubeApiError): string {
-  if (error.reason === 'AlreadyExists') {
-    const what = error.details?.name ? `${error.details.kind ?? 'object'} ${error.details.name}` : 'An object of this name';
-    return `${what} already exists (AlreadyExists), so the same call cannot succeed: give another name${tool === 'cronjobs_trigger' ? ', or leave jobName out for a unique one' : ''}. To change the existing object, use resources_apply or resources_patch.`;
+/** The error mapping: the API server's refusal with what to do, a tool's own refusal, or a failure. */
+function failed(tool: string, namespace: string | undefined, error: unknown, hooks: CallHooks): { kind: 'result'; result: CallResult } {
+  if (error instanceof KubeApiError) {
+    hooks.audit('api-error', error.status);
+    // The role changed under us (or the rules review was wrong): find out now, not at the next interval.
+    if (error.status === 403) hooks.onForbidden?.(`403 from ${tool}`);
+    return result(errorResult(apiErrorMessage(tool, namespace, error)));
   }
-  if (error.details?.causes?.some((c) => c.reason === 'FieldManagerConflict')) {
-    return 'Other field managers own these fields with other values (a field-manager conflict), so the same call cannot succeed: '
-      + 'resources_apply with "force": true takes them over after the user\'s yes, or resources_patch changes a single field.';
+  if (error instanceof ToolError) {
+    hooks.audit('refused', error.status);
+    return result(errorResult(error.message));
   }
-  if (/has been modified|resourceVersion/i.test(error.message)) {
-    return 'The object changed after it was read (a stale resourceVersion); nothing was written. Read it again, then make the call again: the tool reads the object anew and asks again.';
-  }
-  return 'The write conflicts with the object\'s current state (see the message above); read the object to see why. The same call will not succeed unchanged.';
-}
-
-/** The API server's own message, with what to do next. */
-export function apiErrorMessage(tool: string, namespace: string | undefined, error: KubeApiError): string {
-  const next: Record<number, string> = {
-    401: 'The cluster did not accept this connection\'s credentials: run `eks-rbac-mcp doctor`.',
-    403: `The role lacks this permission; print a Role that grants it with: ${rbacHint(tool, namespace)}`,
-    404: 'Check the name and namespace (a list tool shows what exists).',
-    422: 'The request was invalid: fix the arguments named above.',
-    429: 'The API server is throttling: retry shortly.',
-  };
-  const hint = error.status === 409 ? conflictHint(tool, error) : next[error.status] ?? (error.status >= 500 ? 'The API server failed: retry shortly.' : '');
-  return `${error.reason} (HTTP ${error.status}): ${error.message}${hint ? `\n${hint}` : ''}`;
+  hooks.audit('failed');
+  hooks.log.warn({ tool, err: { message: (error as Error).message } }, 'tool call failed');
+  return result(errorResult(`${tool} failed: ${(error as Error).message}`));
 }

@@ -1,4 +1,4 @@
-// The MCP face of the runtime. It renders what the offer decided (tools/list, refusals) and what the gate
+// The MCP face of the runtime. It renders what the offer decided (tools/list, refusals) and what the call pipeline
 // answered (results, questions for the user) in the protocol's terms, for either era; it decides nothing itself.
 import {
   acceptedContent, CLIENT_CAPABILITIES_META_KEY, inputRequired, McpServer, ProtocolError, ProtocolErrorCode, TRACEPARENT_META_KEY,
@@ -9,7 +9,9 @@ import { objectName } from '../kube/names.ts';
 import { matching } from '../policy/completions.ts';
 import { z } from 'zod';
 import { advertisedHints, type Advertisement, type Caller, type Offer } from '../policy/offer.ts';
-import { callFingerprint, runTool, traceIdOf, type Answer, type CallResult } from '../policy/gate.ts';
+import type { CallResult } from '../policy/gate.ts';
+import type { Reply } from '../policy/answer.ts';
+import { traceIdOf } from '../policy/audit.ts';
 import type { Runtime } from './runtime.ts';
 
 export const SERVER_NAME = 'eks-rbac-mcp';
@@ -30,22 +32,11 @@ export interface ServerOptions {
 const CONFIRM = 'confirm';
 const confirmAnswer = z.object({ confirm: z.boolean() });
 
-/** What a question's requestState carries back: the call it was about, and its words. */
-interface Asked { fingerprint: string; question: string }
-const askedSchema = z.object({ fingerprint: z.string(), question: z.string().max(16_384) });
-
-function encodeAsked(asked: Asked): string {
-  return Buffer.from(JSON.stringify(asked)).toString('base64url');
-}
-
-function decodeAsked(state: unknown): Asked | undefined {
-  if (typeof state !== 'string' || state.length > 32_768) return undefined;
-  try {
-    const parsed = askedSchema.safeParse(JSON.parse(Buffer.from(state, 'base64url').toString('utf8')));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+/** The user's reply to the confirmation question, as the client carried it back with the question's state. */
+function replyOf(ctx: ServerContext): Reply | undefined {
+  const responses = ctx.mcpReq.inputResponses;
+  if (!responses || !(CONFIRM in responses)) return undefined;
+  return { accepted: acceptedContent(responses, CONFIRM, confirmAnswer)?.confirm === true, state: ctx.mcpReq.requestState() };
 }
 
 function clientCapabilities(server: McpServer, ctx: ServerContext): ClientCapabilities | undefined {
@@ -90,18 +81,13 @@ export function listTools(offer: Offer, caller: Caller): Tool[] {
   return tools;
 }
 
-/** A result as the protocol carries it: the text, and the structured content where the offer says so. */
-function toCallToolResult(result: CallResult, structuredOutput = false): CallToolResult {
+/** A result as the protocol carries it: the text, and the structured content when the pipeline kept it. */
+function toCallToolResult(result: CallResult): CallToolResult {
   return {
     content: [{ type: 'text', text: result.text }],
-    ...(structuredOutput && result.structured ? { structuredContent: result.structured } : {}),
+    ...(result.structured ? { structuredContent: result.structured } : {}),
     ...(result.isError ? { isError: true } : {}),
   };
-}
-
-function invalidArguments(tool: string, error: z.ZodError): CallToolResult {
-  const issues = error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');
-  return toCallToolResult({ text: `Invalid arguments for ${tool}: ${issues}. Nothing was sent; fix them and call again.`, isError: true });
 }
 
 /**
@@ -136,60 +122,20 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
 
   server.server.setRequestHandler('tools/call', async (request, ctx) => {
     const runtime = await ready;
-    const offer = runtime.offer;
-    const caller = callerOf(clientCapabilities(server, ctx));
-    const name = request.params.name;
-    const principal = options.principal(ctx);
-    const ad = offer.find(name, caller);
-    if (!ad) {
-      runtime.log.info({ audit: true, tool: name, principal, outcome: 'not-offered', status: 403 }, 'tool call');
-      runtime.onToolCall?.(name, 'not-offered', 403, 0);
-      return toCallToolResult({ text: offer.refusal(name, caller), isError: true });
-    }
-    const parsed = offer.arguments(ad, caller).parse(request.params.arguments ?? {});
-    if (!parsed.success) return invalidArguments(name, parsed.error);
-    const { call } = parsed;
-    // Past the principal's (or session's) calls in flight, a call waits its turn; past the queue, it is refused.
-    const slot = await runtime.callSlots.acquire(principal, ctx.sessionId);
-    if ('refused' in slot) {
-      runtime.log.info({ audit: true, tool: name, principal, outcome: 'too-many-in-flight', status: 429 }, 'tool call');
-      runtime.onToolCall?.(name, 'too-many-in-flight', 429, 0);
-      return toCallToolResult({
-        text: `Too many calls waiting for this principal (more than ${slot.refused}): nothing was sent. Wait for some to finish, then call again.`,
-        isError: true,
-      });
-    }
-    // The answer counts only for the call it was asked about: requestState carries that call's fingerprint (and the
-    // question, so that a yes does not run a write's dry run again), and a retry with other arguments is asked
-    // again. (A client could forge both; it relays the user's yes anyway.) Hashed only for a call that asks: most
-    // calls are reads.
-    let hashed: string | undefined;
-    const fingerprint = () => (hashed ??= callFingerprint(name, call.args));
-    const answer = (): Answer => {
-      const responses = ctx.mcpReq.inputResponses;
-      const asked = decodeAsked(ctx.mcpReq.requestState());
-      if (!responses || !(CONFIRM in responses) || asked?.fingerprint !== fingerprint()) return { kind: 'unasked' };
-      return acceptedContent(responses, CONFIRM, confirmAnswer)?.confirm === true ? { kind: 'yes', question: asked.question } : { kind: 'no', question: asked.question };
-    };
-    const traceparent = ctx.mcpReq._meta?.[TRACEPARENT_META_KEY] ?? ctx.http?.req?.headers.get('traceparent');
-    const outcome = await runtime.track((signal) => runTool(ad.tool, call, {
-      kube: runtime.connection.kube,
-      permissions: offer.permissions,
-      apiResources: runtime.apiResources,
-      signal,
-      now: runtime.now,
-      showIamIdentity: runtime.config.showIamIdentity,
-    }, {
-      log: runtime.log,
-      principal,
-      traceId: traceIdOf(traceparent),
-      onCall: (...call) => runtime.onToolCall?.(...call),
-      onForbidden: (reason) => runtime.refreshAfterForbidden(reason),
-      answer,
-      canAsk: caller.canAsk,
-      confirmByArgument: runtime.config.confirmByArgument,
-    }), ctx.mcpReq.signal).finally(slot.release);
-    if (outcome.kind === 'result') return toCallToolResult(outcome.result, offer.structuredOutput);
+    const outcome = await runtime.call({
+      name: request.params.name,
+      arguments: request.params.arguments ?? {},
+      caller: callerOf(clientCapabilities(server, ctx)),
+      principal: options.principal(ctx),
+      sessionId: ctx.sessionId,
+      traceId: traceIdOf(ctx.mcpReq._meta?.[TRACEPARENT_META_KEY] ?? ctx.http?.req?.headers.get('traceparent')),
+      reply: replyOf(ctx),
+      signal: ctx.mcpReq.signal,
+    });
+    // The spec lists an unknown tool among the protocol errors; a known one this connection does not offer is the
+    // tool's own answer, with what to do about it.
+    if (outcome.kind === 'unknown-tool') throw new ProtocolError(ProtocolErrorCode.InvalidParams, outcome.message);
+    if (outcome.kind === 'result') return toCallToolResult(outcome.result);
     return inputRequired({
       inputRequests: {
         [CONFIRM]: inputRequired.elicit({
@@ -198,7 +144,7 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
           requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'Go ahead?' } }, required: ['confirm'] },
         }),
       },
-      requestState: encodeAsked({ fingerprint: fingerprint(), question: outcome.question }),
+      requestState: outcome.state,
     });
   });
 

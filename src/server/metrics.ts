@@ -5,7 +5,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Connection } from '../connection.ts';
-import type { ToolCallHook } from '../policy/gate.ts';
+import { OUTCOMES, type ToolCallHook } from '../policy/audit.ts';
 import { DISCOVERY_CHANNEL, type DiscoveryRound } from './discovery.ts';
 
 const PREFIX = 'eks_rbac_mcp_';
@@ -76,7 +76,7 @@ export function createMetrics(options: { toolNames: readonly string[]; activeSes
   let connection: Connection | undefined;
   collectDefaultMetrics({ register: registry, prefix: PREFIX });
 
-  const toolCalls = new Counter({ name: `${PREFIX}tool_calls_total`, help: 'Tool calls by tool and outcome (ok, denied-locally, not-offered, refused, api-error, failed).', labelNames: ['tool', 'outcome'], registers });
+  const toolCalls = new Counter({ name: `${PREFIX}tool_calls_total`, help: `Tool calls by tool and outcome (${OUTCOMES.join(', ')}).`, labelNames: ['tool', 'outcome'], registers });
   const toolSeconds = new Histogram({ name: `${PREFIX}tool_call_duration_seconds`, help: 'Tool call latency, from the call to its result.', labelNames: ['tool'], buckets: LATENCY_BUCKETS, registers });
   const kubeResponses = new Counter({ name: `${PREFIX}kubernetes_api_responses_total`, help: 'Responses of the Kubernetes API server to this server, by HTTP method and status code.', labelNames: ['method', 'code'], registers });
   const kubeSeconds = new Histogram({ name: `${PREFIX}kubernetes_api_request_duration_seconds`, help: 'Kubernetes API request latency, until the response headers.', labelNames: ['method'], buckets: LATENCY_BUCKETS, registers });

@@ -14,7 +14,8 @@ import { catalogue, prompts } from '../../tools/index.ts';
 import type { PromptDeclaration } from '../prompt.ts';
 import type { Tool } from '../tool.ts';
 import { Offer, type Advertisement } from '../policy/offer.ts';
-import type { ToolCallHook } from '../policy/gate.ts';
+import type { ToolCallHook } from '../policy/audit.ts';
+import { callTool, type CallOutcome, type CallRequest } from '../policy/gate.ts';
 import { selfSubjectReview } from '../kube/resources.ts';
 import { classifyBroadGrants, findingsForLog, findingsKey, type Finding } from '../rbac/broad-grants.ts';
 import { renderRbac } from '../rbac/role.ts';
@@ -301,6 +302,20 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     // Clients re-list only when what they would see changed (a tool, or a namespace choice), never for less.
     if (offerChanged) this.emit('permissions', change);
     return true;
+  }
+
+  /** A tool call, through the policy layer's one pipeline, against the offer of this moment. */
+  call(request: CallRequest): Promise<CallOutcome> {
+    const { offer, config } = this;
+    return callTool({
+      offer, slots: this.callSlots, log: this.log, confirmByArgument: config.confirmByArgument,
+      onCall: (...call) => this.onToolCall?.(...call),
+      onForbidden: (reason) => this.refreshAfterForbidden(reason),
+      track: (run, outer) => this.track(run, outer),
+      context: (signal) => ({
+        kube: this.connection.kube, permissions: offer.permissions, apiResources: this.apiResources, signal, now: this.now, showIamIdentity: config.showIamIdentity,
+      }),
+    }, request);
   }
 
   /**

@@ -83,14 +83,12 @@ test('a tool not offered because of --read-only is refused by name, even though 
   assert.deepEqual(others, []);
 });
 
-test('a tool the role does not grant is refused with the permission it lacks; an unknown one with where to look', async (t) => {
+test('a tool the role does not grant is refused with the permission it lacks; an unknown one is a protocol error that says where to look', async (t) => {
   const { call, others } = await session(t, { 'team-a': [podReader] });
   const result = await call('pods_delete', { namespace: 'team-a', name: 'web-1', confirm: true });
   assert.equal(result.isError, true);
   assert.equal(text(result), 'pods_delete is not offered on this connection: its RBAC role does not grant delete pods in its scope (team-a, team-b). '
     + 'No request was sent. A cluster admin can print the Role that would: eks-rbac-mcp rbac --tools pods_delete');
-  const unknown = await call('drop_everything', {});
-  assert.equal(unknown.isError, true);
-  assert.equal(text(unknown), 'Unknown tool "drop_everything". Call tools/list for the tools this connection offers.');
+  await assert.rejects(call('drop_everything', {}), { code: -32602, message: 'Unknown tool "drop_everything". Call tools/list for the tools this connection offers.' });
   assert.deepEqual(others, []);
 });
