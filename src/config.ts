@@ -41,6 +41,7 @@ export const SETTINGS = {
   tools: { group: 'connection', flag: '--tools', env: 'EKS_MCP_TOOLS' },
   showIamIdentity: { group: 'connection', flag: '--show-iam-identity', env: 'EKS_MCP_SHOW_IAM_IDENTITY', boolean: true },
   structuredOutput: { group: 'connection', flag: '--structured-output', env: 'EKS_MCP_STRUCTURED_OUTPUT', boolean: true },
+  requestStateKey: { group: 'connection', env: 'EKS_MCP_REQUEST_STATE_KEY' },
   // serve --http: the connection above is the same for every transport.
   http: { group: 'http', flag: '--http', env: 'EKS_MCP_HTTP', boolean: true },
   host: { group: 'http', flag: '--host', env: 'EKS_MCP_HOST' },
@@ -110,6 +111,12 @@ const common = {
    * same rows, and the structured copy doubles what every answer and tools/list cost the model.
    */
   structuredOutput: flagBool,
+  /**
+   * The key that seals a question's requestState (HMAC), so that a yes counts only for a question this server asked.
+   * Replicas behind one address share it (a Secret); without it each process draws its own, and a yes that reaches
+   * another replica than its question is refused.
+   */
+  requestStateKey: z.string().min(32, 'must be at least 32 characters, e.g. from: openssl rand -base64 48').optional(),
 };
 
 const eksSchema = z.object({

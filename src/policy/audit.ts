@@ -3,7 +3,7 @@
 import type { Logger } from '../log.ts';
 
 export const OUTCOMES = [
-  'ok', 'asking-user', 'not-confirmed', 'denied-locally', 'not-offered', 'unknown-tool', 'invalid-arguments', 'too-many-in-flight',
+  'ok', 'asking-user', 'not-confirmed', 'unverified-answer', 'denied-locally', 'not-offered', 'unknown-tool', 'invalid-arguments', 'too-many-in-flight',
   'refused', 'api-error', 'failed',
 ] as const;
 

@@ -12,7 +12,7 @@ import { escapeUnseen, MAX_QUESTION_BYTES, questionTooLarge } from '../question.
 import { rbacHint, type Caller, type Offer } from './offer.ts';
 import type { InFlightLimiter } from './limits.ts';
 import { auditor, type Audit, type AuditSink, type Outcome, type ToolCallHook } from './audit.ts';
-import { answerTo, callFingerprint, sealAsked, type Answer, type Reply } from './answer.ts';
+import { answerTo, callFingerprint, type Answer, type AnswerSeal, type Reply } from './answer.ts';
 import { apiErrorMessage } from './api-errors.ts';
 
 /** A tool's answer as the pipeline hands it to the adapter. */
@@ -52,6 +52,8 @@ export interface CallEnvironment {
   log: Logger;
   /** The operator's --confirm-by-argument: a client that cannot ask may confirm with `confirm: true`. */
   confirmByArgument: boolean;
+  /** Seals each question's requestState, so that only a question this server asked can be answered. */
+  answers: AnswerSeal;
   onCall?: ToolCallHook;
   /** An advertised tool got 403: the permissions may have changed. */
   onForbidden(reason: string): void;
@@ -121,14 +123,14 @@ export async function callTool(env: CallEnvironment, request: CallRequest): Prom
   const { call } = parsed;
   // Hashed only for a call that asks: most calls are reads.
   let fingerprint: string | undefined;
-  const fingerprintOf = () => (fingerprint ??= callFingerprint(request.name, call.args));
+  const fingerprintOf = () => (fingerprint ??= callFingerprint(request.principal, request.name, call.args));
   const hooks: CallHooks = {
     log: env.log, audit: auditor(sink, request.name, call.namespace, started), onForbidden: env.onForbidden,
     answer: () => answerTo(request.reply, fingerprintOf), canAsk: request.caller.canAsk, confirmByArgument: env.confirmByArgument,
   };
   try {
     const ran = await env.track((signal) => runCall(ad.tool, call, env.context(signal), hooks), request.signal);
-    if (ran.kind === 'ask') return { ...ran, state: sealAsked({ fingerprint: fingerprintOf(), question: ran.question }) };
+    if (ran.kind === 'ask') return { ...ran, state: await env.answers.seal({ fingerprint: fingerprintOf(), question: ran.question }) };
     // Structured content goes out only with --structured-output: the text holds the same rows.
     const { structured: _structured, ...text } = ran.result;
     return result(offer.structuredOutput ? ran.result : text);
@@ -165,6 +167,9 @@ async function confirmation(tool: Tool, plan: PlanWithNeeds<ZodRawShape>, call: 
   // Answered already (the client's second round): a yes goes ahead without computing the question again.
   if (answer.kind === 'yes') return { go: true };
   if (answer.kind === 'no') return refuse(`The user did not confirm: ${answer.question} Nothing was done.`);
+  if (answer.kind === 'unsealed') {
+    return refuse(`The answer came with a question state this server did not seal (altered, or sealed by a replica with another key: replicas share EKS_MCP_REQUEST_STATE_KEY). Nothing was done; call ${tool.name} again to be asked anew.`, 'unverified-answer');
+  }
   // Writes make their server-side dry run here, so that the question shows what would change. Every question is
   // escaped here, once: what the user reads is what will run, whatever characters the cluster's objects hold.
   const asked = await plan.question();
@@ -196,7 +201,7 @@ export async function runCall(tool: Tool, call: ToolCall, ctx: ToolContext, hook
       return { kind: 'ask', question: confirmed.ask };
     }
     if ('refuse' in confirmed) {
-      audit(confirmed.outcome);
+      audit(confirmed.outcome, confirmed.outcome === 'unverified-answer' ? 403 : undefined);
       return result(errorResult(confirmed.refuse));
     }
     // A yes carries the question it answered: a tool whose plan holds a choice (a generated name) keeps that one.

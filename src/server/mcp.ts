@@ -10,7 +10,7 @@ import { matching } from '../policy/completions.ts';
 import { z } from 'zod';
 import { advertisedHints, type Advertisement, type Caller, type Offer } from '../policy/offer.ts';
 import type { CallResult } from '../policy/gate.ts';
-import type { Reply } from '../policy/answer.ts';
+import type { Opened, Reply } from '../policy/answer.ts';
 import { traceIdOf } from '../policy/audit.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -36,7 +36,9 @@ const confirmAnswer = z.object({ confirm: z.boolean() });
 function replyOf(ctx: ServerContext): Reply | undefined {
   const responses = ctx.mcpReq.inputResponses;
   if (!responses || !(CONFIRM in responses)) return undefined;
-  return { accepted: acceptedContent(responses, CONFIRM, confirmAnswer)?.confirm === true, state: ctx.mcpReq.requestState() };
+  // The state as the requestState.verify hook opened it (answers.open): sealed by this server, or not.
+  const state = ctx.mcpReq.requestState<Opened>();
+  return { accepted: acceptedContent(responses, CONFIRM, confirmAnswer)?.confirm === true, ...(state ? { state } : {}) };
 }
 
 function clientCapabilities(server: McpServer, ctx: ServerContext): ClientCapabilities | undefined {
@@ -105,6 +107,9 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
     // What server/discover says (capabilities, instructions) is fixed for the life of the process, and the same for
     // every caller.
     cacheHints: { 'server/discover': { ttlMs: 3_600_000, cacheScope: 'public' } },
+    // A question's requestState comes back from the client: opened here, before the handler, with this process's seal
+    // (src/policy/answer.ts). It never throws: a state this server did not seal is the call pipeline's to refuse.
+    requestState: { verify: async (state, ctx) => (await ready).answers.open(state, ctx) },
   });
 
   server.server.setRequestHandler('tools/list', async (_request, ctx) => {

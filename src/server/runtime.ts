@@ -16,6 +16,7 @@ import type { Tool } from '../tool.ts';
 import { Offer, type Advertisement } from '../policy/offer.ts';
 import type { ToolCallHook } from '../policy/audit.ts';
 import { callTool, type CallOutcome, type CallRequest } from '../policy/gate.ts';
+import { answerSeal, type AnswerSeal } from '../policy/answer.ts';
 import { selfSubjectReview } from '../kube/resources.ts';
 import { classifyBroadGrants, findingsForLog, findingsKey, type Finding } from '../rbac/broad-grants.ts';
 import { renderRbac } from '../rbac/role.ts';
@@ -94,6 +95,8 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   readonly names: NameCompletions;
   /** The prompts, each offered where all its tools are. */
   readonly prompts: readonly PromptDeclaration[] = prompts;
+  /** Seals the requestState of each question put to a user, with the operator's key (shared by replicas) or this process's. */
+  readonly answers: AnswerSeal;
 
   constructor(
     readonly config: Config,
@@ -112,6 +115,7 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
     this.discovery = options.discovery ?? new Discovery(connection, config.namespaces, catalogue);
     this.apiResources = this.discovery.apiResources;
     this.names = new NameCompletions(connection.kube);
+    this.answers = answerSeal(config.requestStateKey);
     this.fingerprint = permissions.fingerprint();
     this.signals = signalsKey(permissions.signals);
     this.identity = options.identity;
@@ -308,7 +312,7 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
   call(request: CallRequest): Promise<CallOutcome> {
     const { offer, config } = this;
     return callTool({
-      offer, slots: this.callSlots, log: this.log, confirmByArgument: config.confirmByArgument,
+      offer, slots: this.callSlots, log: this.log, confirmByArgument: config.confirmByArgument, answers: this.answers,
       onCall: (...call) => this.onToolCall?.(...call),
       onForbidden: (reason) => this.refreshAfterForbidden(reason),
       track: (run, outer) => this.track(run, outer),
@@ -421,6 +425,7 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
     discoveryRequestsByKind: permissions.requests,
     accessPolicies: describeAccessPolicies(discovery.accessPolicies),
     ...(iam ? { iamCheck: iam.kind, iamRequests: iam.requests } : {}),
+    requestStateKey: runtime.answers.key,
     startupMs: Math.round(performance.now() - started),
   }, 'ready');
   if (discovery.accessPolicies.kind === 'unreadable') {

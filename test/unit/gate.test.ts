@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { callTool, type CallEnvironment, type CallOutcome, type CallRequest } from '../../src/policy/gate.ts';
-import { callFingerprint } from '../../src/policy/answer.ts';
+import { answerSeal, callFingerprint, type Opened } from '../../src/policy/answer.ts';
 import { OUTCOMES } from '../../src/policy/audit.ts';
 import { cataloguePermissions, Offer } from '../../src/policy/offer.ts';
 import { InFlightLimiter } from '../../src/policy/limits.ts';
@@ -57,6 +57,7 @@ async function pipeline(rules: ResourceRule[], more: Partial<CallEnvironment> = 
   const offer = new Offer(tools, permissions, cluster, { readOnly: false, confirmByArgument: false });
   const env: CallEnvironment = {
     offer, slots: new InFlightLimiter(), log: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) }), confirmByArgument: false,
+    answers: answerSeal(undefined),
     onForbidden: () => undefined, track: (run, outer) => run(outer),
     context: (signal) => ({ kube: api.client, permissions, apiResources: {} as ApiResources, signal, now: () => new Date() }),
     ...more,
@@ -112,29 +113,42 @@ test('the permission check comes before the call runs: a grant limited to other 
   assert.deepEqual(ran, ['get team-a/web'], 'the name the grant names');
 });
 
-test('a yes counts only for the exact call it was asked about', async () => {
+/** A question's state as the protocol seam hands it over once opened: sealed by this server for this call. */
+const sealedFor = (principal: string, args: Record<string, unknown>, question: string): Opened => ({ sealed: { fingerprint: callFingerprint(principal, 'pods_delete', args), question } });
+
+test('a yes counts only for the exact call it was asked about, by the caller it was asked of', async () => {
   const { call, ran, audited } = await pipeline([admin]);
   const web = { name: 'web', namespace: 'team-a' };
   const asked = await call('pods_delete', web);
   assert.equal(asked.kind, 'ask');
   assert.equal(text(asked), 'Delete pod team-a/web?');
-  const yes = { accepted: true, state: asked.kind === 'ask' ? asked.state : '' };
+  assert.match(asked.kind === 'ask' ? asked.state : '', /^v1\./, 'sealed with the SDK\'s codec');
+  const yes = { accepted: true, state: sealedFor('alice', web, 'Delete pod team-a/web?') };
   assert.equal((await call('pods_delete', { name: 'db', namespace: 'team-a' }, { reply: yes })).kind, 'ask', 'another object: asked again');
+  assert.equal((await call('pods_delete', web, { reply: yes, principal: 'bob' })).kind, 'ask', 'another caller: asked again');
+  assert.equal((await call('pods_delete', web, { reply: { accepted: true, state: { unsealed: 'expired' } } })).kind, 'ask', 'a late answer: asked again');
   assert.deepEqual(ran, [], 'nothing deleted');
+  const unsealed = await call('pods_delete', web, { reply: { accepted: true, state: { unsealed: 'invalid' } } });
+  assert.match(text(unsealed), /^The answer came with a question state this server did not seal .* Nothing was done; call pods_delete again to be asked anew\.$/);
   const no = await call('pods_delete', web, { reply: { accepted: false, state: yes.state } });
   assert.equal(text(no), 'The user did not confirm: Delete pod team-a/web? Nothing was done.');
+  assert.deepEqual(ran, []);
   await call('pods_delete', web, { reply: yes });
   assert.deepEqual(ran, ['delete team-a/web']);
-  assert.deepEqual(audited().map((l) => l['outcome']), ['asking-user', 'asking-user', 'not-confirmed', 'ok']);
+  assert.deepEqual(audited().map((l) => [l['outcome'], l['principal']]), [
+    ['asking-user', 'alice'], ['asking-user', 'alice'], ['asking-user', 'bob'], ['asking-user', 'alice'], ['unverified-answer', 'alice'],
+    ['not-confirmed', 'alice'], ['ok', 'alice'],
+  ]);
 });
 
-test('the fingerprint ignores key order and the confirm argument, and changes with the tool or any other argument', () => {
-  const fingerprint = callFingerprint('pods_delete', { namespace: 'team-a', name: 'web-1', options: { grace: 0, dryRun: false } });
+test('the fingerprint ignores key order and the confirm argument, and changes with the caller, the tool or any other argument', () => {
+  const fingerprint = callFingerprint('alice', 'pods_delete', { namespace: 'team-a', name: 'web-1', options: { grace: 0, dryRun: false } });
   assert.match(fingerprint, /^[A-Za-z0-9_-]{43}$/, 'a SHA-256 in base64url');
-  assert.equal(callFingerprint('pods_delete', { options: { dryRun: false, grace: 0 }, name: 'web-1', namespace: 'team-a', confirm: true }), fingerprint);
-  assert.notEqual(callFingerprint('pods_delete', { namespace: 'team-a', name: 'web-2', options: { grace: 0, dryRun: false } }), fingerprint);
-  assert.notEqual(callFingerprint('pods_delete', { namespace: 'team-a', name: 'web-1', options: { grace: 30, dryRun: false } }), fingerprint);
-  assert.notEqual(callFingerprint('deployments_delete', { namespace: 'team-a', name: 'web-1', options: { grace: 0, dryRun: false } }), fingerprint);
+  assert.equal(callFingerprint('alice', 'pods_delete', { options: { dryRun: false, grace: 0 }, name: 'web-1', namespace: 'team-a', confirm: true }), fingerprint);
+  assert.notEqual(callFingerprint('alice', 'pods_delete', { namespace: 'team-a', name: 'web-2', options: { grace: 0, dryRun: false } }), fingerprint);
+  assert.notEqual(callFingerprint('alice', 'pods_delete', { namespace: 'team-a', name: 'web-1', options: { grace: 30, dryRun: false } }), fingerprint);
+  assert.notEqual(callFingerprint('alice', 'deployments_delete', { namespace: 'team-a', name: 'web-1', options: { grace: 0, dryRun: false } }), fingerprint);
+  assert.notEqual(callFingerprint('bob', 'pods_delete', { namespace: 'team-a', name: 'web-1', options: { grace: 0, dryRun: false } }), fingerprint);
 });
 
 test('the metrics count every outcome the audit line can have, and their help names each', async () => {
