@@ -7,6 +7,7 @@ import type { KubeObject } from '../src/format.ts';
 import { objectPath } from '../src/kube/resources.ts';
 import type { ServedResource } from '../src/kube/api-resources.ts';
 import { nameProblem, objectName } from '../src/kube/names.ts';
+import { BUILT_IN_GROUPS } from '../src/kube/built-in-kinds.ts';
 import { managedFields, ownershipChanges } from '../src/kube/field-managers.ts';
 import { anyKind } from '../src/rbac/needs.ts';
 import { probes, resolveCall, resourceArgument } from './resources.ts';
@@ -21,15 +22,6 @@ const CONTENT_TYPES = {
   json: 'application/json-patch+json',
 } as const;
 type PatchType = keyof typeof CONTENT_TYPES;
-
-/**
- * The API groups the API server serves itself, whose kinds are Go types with strategic-merge metadata. Custom resources
- * (and most aggregated APIs) take merge and JSON patches only: the API server answers a strategic one with 415.
- */
-const BUILT_IN_GROUPS = new Set(['', 'apps', 'batch', 'autoscaling', 'policy', 'admissionregistration.k8s.io', 'apiextensions.k8s.io',
-  'apiregistration.k8s.io', 'certificates.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io', 'events.k8s.io', 'flowcontrol.apiserver.k8s.io',
-  'internal.apiserver.k8s.io', 'networking.k8s.io', 'node.k8s.io', 'rbac.authorization.k8s.io', 'resource.k8s.io', 'scheduling.k8s.io',
-  'storage.k8s.io', 'storagemigration.k8s.io']);
 
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 

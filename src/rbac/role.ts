@@ -2,6 +2,7 @@
 // what a platform engineer applies so that the agent sees exactly those tools.
 import type { Permission } from './permission.ts';
 import { verbsOf, type AnyKindNeeds, type Needs } from './needs.ts';
+import { knownScope } from '../kube/built-in-kinds.ts';
 import { agentPermissionPolicy, agentTrustPolicy, hostReadPolicy } from '../aws/iam-documents.ts';
 
 export interface Rule {
@@ -39,9 +40,12 @@ export interface Needed {
   needs: Needs;
 }
 
-/** A generic tool's verbs on each chosen kind. */
+/**
+ * A generic tool's verbs on each chosen kind: cluster-wide for a cluster-scoped one (a Role's grant on it grants nothing).
+ * A custom resource's scope is its CRD's, unknown here: it is taken as namespaced, and the header says so.
+ */
 function genericPermissions(needs: AnyKindNeeds, kinds: ReadonlyArray<{ group: string; resource: string }>): Permission[] {
-  return kinds.flatMap((k) => verbsOf(needs).map((verb) => ({ group: k.group, resource: k.resource, verb, scope: 'namespaced' as const })));
+  return kinds.flatMap((k) => verbsOf(needs).map((verb): Permission => ({ group: k.group, resource: k.resource, verb, scope: knownScope(k) ?? 'namespaced' })));
 }
 
 /** The permissions a set of needs brings: for a tool of several kinds, the chosen kinds' (all of them when none is chosen). */
@@ -97,8 +101,10 @@ export function renderRbac(req: RbacRequest): string {
   const cluster = rulesFor(all.filter((p) => p.scope === 'cluster' && !p.resource.startsWith('self')));
   const generic = kinds.length ? [] : req.tools.filter((t) => t.needs.form === 'any-kind').map((t) => t.name);
   const docs: string[] = [];
+  const custom = kinds.filter((k) => !knownScope(k)).map((k) => `${k.resource}.${k.group}`);
   const header = `# Minimal RBAC for tools: ${req.tools.map((t) => t.name).join(', ')}\n# Kubernetes user: ${req.user}`
-    + (generic.length ? `\n# ${generic.join(', ')}: name the kinds they may use with --kinds (e.g. configmaps,jobs.batch); each appears once one is granted.` : '');
+    + (generic.length ? `\n# ${generic.join(', ')}: name the kinds they may use with --kinds (e.g. configmaps,jobs.batch); each appears once one is granted.` : '')
+    + (custom.length ? `\n# ${custom.join(', ')}: taken as namespaced; for a cluster-scoped custom resource (its CRD says), move its rule to a ClusterRole.` : '');
   for (const ns of namespaced.length ? req.namespaces : []) {
     docs.push(`apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: ${req.name}\n  namespace: ${ns}\nrules:\n${rulesYaml(namespaced)}`);
     docs.push(`apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: ${req.name}\n  namespace: ${ns}\n`

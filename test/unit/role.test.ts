@@ -248,3 +248,16 @@ test('with no kinds chosen, the hint names every generic tool in use', () => {
     clusterName: '', region: '', trustedPrincipal: '', kubernetesOnly: true });
   assert.match(yaml, /^# resources_get, resources_list: name the kinds they may use with --kinds/m);
 });
+
+test('a generic tool\'s cluster-scoped kinds go into the ClusterRole; a custom kind is taken as namespaced, and the header says so', () => {
+  const yaml = renderRbac({ tools: [{ name: 'resources_get', needs: anyKind('get', 'uncovered', []) }], namespaces: ['team-a'], user: 'u', name: 'r',
+    roleArn: '', bindingRole: 'r', clusterName: '', region: '', trustedPrincipal: '', kubernetesOnly: true,
+    kinds: [{ group: '', resource: 'nodes' }, { group: 'storage.k8s.io', resource: 'storageclasses' }, { group: '', resource: 'configmaps' }, { group: 'example.com', resource: 'widgets' }] });
+  const [role, clusterRole] = [/kind: Role\n[\s\S]*?\n---/.exec(yaml)?.[0] ?? '', /kind: ClusterRole\n[\s\S]*?(\n---|$)/.exec(yaml)?.[0] ?? ''];
+  assert.match(role, /resources: \["configmaps"\]/);
+  assert.match(role, /apiGroups: \["example.com"\]\n {2}resources: \["widgets"\]/);
+  assert.doesNotMatch(role, /nodes|storageclasses/, 'a Role grants nothing on a cluster-scoped kind');
+  assert.match(clusterRole, /resources: \["nodes"\]/);
+  assert.match(clusterRole, /apiGroups: \["storage.k8s.io"\]\n {2}resources: \["storageclasses"\]/);
+  assert.match(yaml, /^# widgets.example.com: taken as namespaced; for a cluster-scoped custom resource \(its CRD says\), move its rule to a ClusterRole\.$/m);
+});
