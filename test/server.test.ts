@@ -17,7 +17,10 @@ const ACCEPT_BROAD = ['--accept-broad-role', 'test fixture: a namespace admin, o
 const FIXTURES: Record<string, Fixture> = {
   'pods-reader': { role: 'eks-mcp-agent', binding: 'pods-reader', user: 'eks-agent:pods-reader' },
   operator: { role: 'eks-mcp-agent', binding: 'operator', user: 'eks-agent:operator' },
-  'resource-names': { role: 'eks-mcp-agent', binding: 'named', user: 'eks-agent:named' },
+  'resource-names': {
+    role: 'eks-mcp-agent', binding: 'named', user: 'eks-agent:named',
+    samples: { resources_describe: { namespace: 'team-a', resource: 'configmaps', name: 'web-config' } },
+  },
   wildcard: { role: 'eks-mcp-agent', binding: 'wildcard', user: 'eks-agent:wildcard', broad: true },
   'cluster-viewer': {
     role: 'eks-mcp-agent', binding: 'cluster-viewer', user: 'eks-agent:cluster-viewer',
@@ -306,6 +309,10 @@ describe('roles with limits', () => {
       const other = await call(session, 'configmaps_get', { namespace: 'team-a', name: 'other-config' });
       assert.equal(other.isError, true);
       assert.match(text(other), /does not allow "get configmaps" in namespace team-a \(other-config\); no request was sent/);
+      // resources_describe is offered for the name-limited get too, and admits the same name only.
+      assert.ok(!(await call(session, 'resources_describe', { namespace: 'team-a', resource: 'configmaps', name: 'web-config' })).isError);
+      const described = await call(session, 'resources_describe', { namespace: 'team-a', resource: 'configmaps', name: 'other-config' });
+      assert.match(text(described), /does not allow "get configmaps" in namespace team-a \(other-config\); no request was sent/);
       assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.resource === 'configmaps' && r.name === 'other-config'), []);
     } finally {
       await session.close();

@@ -224,7 +224,7 @@ describe('resources_patch', () => {
     }
   });
 
-  test('bad patches are refused before any request; a name-limited grant is honoured', async () => {
+  test('bad patches are refused before any request; a role that may patch and delete only named objects is offered both, for those names', async () => {
     await withSession([], async (session, mark) => {
       const bad: Array<[Record<string, unknown>, RegExp]> = [
         [{ patch: '{"spec":', type: 'merge' }, /not valid JSON/],
@@ -245,9 +245,7 @@ describe('resources_patch', () => {
     kubectl(cluster, ['create', 'configmap', 'patch-other', '-n', NS, '--from-literal=mode=blue']);
     kubectl(cluster, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'patch-named', namespace: NS }, rules: [
-        { apiGroups: [''], resources: ['configmaps'], resourceNames: ['patch-named'], verbs: ['patch'] },
-        // The offer counts grants on every object of a kind (here a CRD's); the call is checked against the named grant.
-        { apiGroups: ['example.com'], resources: ['widgets'], verbs: ['patch'] },
+        { apiGroups: [''], resources: ['configmaps'], resourceNames: ['patch-named'], verbs: ['patch', 'delete'] },
       ] },
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'patch-named', namespace: NS },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'patch-named' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'eks-agent:patch-named' }] },
@@ -261,12 +259,17 @@ describe('resources_patch', () => {
     });
     const named = await connectServer(eksArgs(cluster, 'eks-mcp-agent', 'patch-named', NS), hostEnv(cluster), { elicit: () => ({ action: 'accept', content: { confirm: true } }) });
     try {
+      const offered = (await named.client.listTools()).tools.map((t) => t.name);
+      for (const tool of ['resources_patch', 'resources_delete']) assert.ok(offered.includes(tool), `${tool} in ${offered.join()}`);
+      assert.ok(!offered.includes('resources_list'), 'a name-limited grant lists nothing');
       const mark = auditMark(cluster);
       const allowed = await call(named, 'resources_patch', { namespace: NS, resource: 'configmaps', name: 'patch-named', type: 'merge', patch: '{"data":{"mode":"green"}}' });
       assert.equal(text(allowed), 'patched configmap/patch-named in team-a');
       const refused = await call(named, 'resources_patch', { namespace: NS, resource: 'configmaps', name: 'patch-other', type: 'merge', patch: '{"data":{"mode":"green"}}' });
       assert.match(text(refused), /does not allow "patch configmaps" in namespace team-a \(patch-other\); no request was sent/);
       assert.equal(kubectl(cluster, ['get', 'configmap', 'patch-other', '-n', NS, '-o', 'jsonpath={.data.mode}']), 'blue');
+      const deleteOther = await call(named, 'resources_delete', { namespace: NS, resource: 'configmaps', name: 'patch-other' });
+      assert.match(text(deleteOther), /does not allow "delete configmaps" in namespace team-a \(patch-other\); no request was sent/);
       const sent = await requestsUpToMarker(cluster, 'eks-agent:patch-named', mark, () => call(named, 'whoami', {}));
       assert.deepEqual(sent.filter((r) => r.name === 'patch-other'), []);
     } finally {

@@ -295,7 +295,7 @@ export class PermissionSet {
   }
 
   /**
-   * Namespaces where `verb` is granted, without a name limit, on some kind the cluster serves outside `covered`
+   * Namespaces where `verb` is granted (for a verb on one object, if only on some names) on some kind the cluster serves outside `covered`
    * (group|resource pairs that specific tools serve): from the rules, or from the probes' decisions where a review is
    * incomplete. A cluster-scoped kind counts only where discovery decided it granted cluster-wide: a namespace's rules
    * also list what a RoleBinding names, which grants nothing on it.

@@ -83,12 +83,13 @@ export function grantCovers(grant: Grant, name?: string): boolean {
 }
 
 /**
- * Whether `counts` holds for some kind the cluster serves on which a rule grants `verb` for every object (no
- * resourceNames), which takes that verb, and which `covered` (group|resource pairs) leaves out: where a generic tool
- * reaches beyond the others. Stops at the first such kind.
+ * Whether `counts` holds for some kind the cluster serves on which a rule grants `verb`, which takes that verb, and which
+ * `covered` (group|resource pairs) leaves out: where a generic tool reaches beyond the others. A rule limited by
+ * resourceNames counts for a verb on one object (get, patch, delete: the call is then admitted for those names only),
+ * never for a collection's. Stops at the first such kind.
  */
 export function someKindGrantedBeyond(rules: readonly ResourceRule[], verb: string, covered: ReadonlySet<string>, served: ServedKinds,
   counts: (kind: ServedResource) => boolean): boolean {
-  return rules.some((rule) => verbMatches(rule, verb) && (rule.resourceNames ?? []).length === 0
+  return rules.some((rule) => verbMatches(rule, verb) && ((rule.resourceNames ?? []).length === 0 || !COLLECTION_VERBS.has(verb))
     && served.named(rule).some((kind) => kind.verbs.includes(verb) && !covered.has(`${kind.group}|${kind.resource}`) && counts(kind)));
 }

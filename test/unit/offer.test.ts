@@ -264,3 +264,15 @@ test('an output schema is advertised, and structured content sent, only with --s
   assert.equal(schema.safeParse({ rows: 'a' }).success, false);
   assert.equal(structured.outputSchema(structured.find('pods_list', asking)!), schema, 'built once per tool');
 });
+
+test('a grant limited to named objects offers the generic tools of a verb on one object, the call then admitted for those names; never a list', async () => {
+  const named: ResourceRule = { verbs: ['get', 'list', 'patch', 'delete'], apiGroups: ['example.com'], resources: ['widgets'], resourceNames: ['w1'] };
+  const own = [genericList, tool('resources_get', anyKind('get', 'uncovered', [])),
+    tool('resources_delete', anyKind('delete', 'uncovered', []), { annotations: write, asksUser: true }),
+    tool('resources_patch', anyKind('patch', 'every', []), { annotations: write, asksUser: true })];
+  const set = await discoverPermissions(authorizationApi({ rules: { 'team-a': { rules: [named] } } }).client, ['team-a'], cataloguePermissions(own));
+  assert.deepEqual(advertise(own, set, cluster).map((ad) => ad.tool.name), ['resources_get', 'resources_delete', 'resources_patch']);
+  const widget = { group: 'example.com', resource: 'widgets', verb: 'patch', scope: 'namespaced' } as const;
+  assert.equal(await set.allows(widget, 'team-a', 'w1'), true);
+  assert.equal(await set.allows(widget, 'team-a', 'w2'), false, 'another name: refused before any request');
+});
