@@ -115,7 +115,7 @@ test('without --endpoint and --ca-file, EKS DescribeCluster (moto, IAM enforced)
   assert.match(denied.stderr, /there is no EKS cluster no-such-cluster in us-east-1: check --cluster-name and --region/);
 });
 
-test('Hardening #9: doctor warns when the role may exec into the namespace the server runs in (POD_NAMESPACE)', () => {
+test('doctor warns when the role may exec into the namespace the server runs in (POD_NAMESPACE)', () => {
   const wildcard = cli(['doctor', ...eksArgs(cluster, 'eks-mcp-agent', 'wildcard')], { POD_NAMESPACE: 'team-a' });
   assert.equal(wildcard.status, 0, wildcard.stderr);
   assert.match(wildcard.stdout, /WARNING\s+the role may exec into pods in team-a, the namespace this server runs in/);
@@ -124,7 +124,7 @@ test('Hardening #9: doctor warns when the role may exec into the namespace the s
   assert.doesNotMatch(reader.stdout, /may exec/);
 });
 
-test('Hardening #4: doctor --http says when an OAuth issuer is trusted without --oauth-scopes', () => {
+test('doctor --http says when an OAuth issuer is trusted without --oauth-scopes', () => {
   const oauth = ['--http', '--oauth-issuer', 'https://issuer.example.com', '--resource-url', 'https://mcp.example.com/mcp'];
   const unscoped = cli(['doctor', ...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader'), ...oauth]);
   assert.equal(unscoped.status, 0, unscoped.stderr);

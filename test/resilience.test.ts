@@ -219,7 +219,7 @@ test('STS down at refresh: valid credentials keep working; after expiry the erro
       await auth.refresh();
       await assert.rejects(list(), (e: Error) => e instanceof IdentityLapsedError && /identity has lapsed/.test(e.message));
       await stsProxy.up();
-      offset += 61_000; // past the pause, which holds in every state (Hardening #11)
+      offset += 61_000; // past the pause, which holds in every state
       const refreshed = credentials.refreshCount;
       await list();
       assert.equal(credentials.refreshCount, refreshed + 1, 'STS back: fresh credentials, and the call works');

@@ -191,7 +191,7 @@ for (const [fixtureName, fixture] of Object.entries(FIXTURES)) {
   });
 }
 
-describe('the read-only pods-and-logs role (the seed example)', () => {
+describe('the read-only pods-and-logs role (pods-reader)', () => {
   const fixture = FIXTURES['pods-reader']!;
   let session: Session;
   before(async () => {
@@ -333,7 +333,7 @@ describe('roles with limits', () => {
       assert.ok(!result.isError, text(result));
       const all = JSON.stringify(result);
       assert.doesNotMatch(all, /fixture-password-not-for-output|Zml4dHVyZS1wYXNzd29yZC/);
-      // Hardening #6: the Secret's data is never downloaded; the server's table counts its keys.
+      // The Secret's data is never downloaded; the server's table counts its keys.
       assert.equal((JSON.parse(text(result)) as { data: unknown }).data, '2 keys (values are never read)');
     } finally {
       await session.close();

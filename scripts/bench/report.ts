@@ -1,4 +1,4 @@
-// The report: the targets of issue 12 judged from bench/results.json, and everything written from it —
+// The report: the benchmark's targets judged from bench/results.json, and everything written from it —
 // bench/results.md in full, and the generated sections of README.md and docs/performance.md (between markers).
 // `npm run bench -- --report-only` rewrites them from the record alone. Causes of misses are measured by hand and
 // kept in the record's `notes` (by target id); a run carries them over, and a miss without one says so.

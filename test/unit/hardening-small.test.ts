@@ -1,4 +1,5 @@
-// Issue 10, finding 13: the small ones, each shown failing first.
+// Small defects in discovery and exec, each first shown failing: a discovery entry's scope, lazily made decisions
+// dropped at a full re-discovery, a malformed exec status, a generic call refused without a discovery request.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
@@ -37,7 +38,7 @@ function reviewsClient(answer: { rules: ResourceRule[]; incomplete: boolean; all
   return { client: client as unknown as KubeClient, sent };
 }
 
-test('Hardening #13: a discovery entry without scope is namespaced; only "Cluster" is cluster-scoped', () => {
+test('a discovery entry without scope is namespaced; only "Cluster" is cluster-scoped', () => {
   const served = flattenDiscovery([{ metadata: { name: 'example.com' }, versions: [{ version: 'v1', resources: [
     { resource: 'widgets', responseKind: { kind: 'Widget' }, verbs: ['list'] },
     { resource: 'gadgets', responseKind: { kind: 'Gadget' }, scope: 'Cluster', verbs: ['list'] },
@@ -45,7 +46,7 @@ test('Hardening #13: a discovery entry without scope is namespaced; only "Cluste
   assert.deepEqual(served.map((r) => [r.resource, r.namespaced]), [['widgets', true], ['gadgets', false]]);
 });
 
-test('Hardening #13: decisions made lazily for the generic tools are dropped at each full re-discovery (a 403, the long interval), even when nothing else changed', async () => {
+test('decisions made lazily for the generic tools are dropped at each full re-discovery (a 403, the long interval), even when nothing else changed', async () => {
   let allowSecrets = true;
   const { client, sent } = reviewsClient({ rules: [], incomplete: true, allowed: (a) => a['resource'] === 'secrets' && allowSecrets });
   const catalogue = [resourcesList];
@@ -61,7 +62,7 @@ test('Hardening #13: decisions made lazily for the generic tools are dropped at 
   assert.ok(sent.length > before);
 });
 
-test('Hardening #13: a malformed status on the exec error channel fails the call, it does not crash the process', async () => {
+test('a malformed status on the exec error channel fails the call, it does not crash the process', async () => {
   const socket = Object.assign(new EventEmitter(), { terminate() { socket.emit('close'); } });
   const kube = { websocket: async () => socket } as unknown as KubeClient;
   const running = execInPod(kube, { namespace: 'team-a', pod: 'web', command: ['true'], timeoutMs: 5000, maxBytes: 1024 });
@@ -71,7 +72,7 @@ test('Hardening #13: a malformed status on the exec error channel fails the call
   await assert.rejects(running, /malformed status on the exec error channel/);
 });
 
-test('Hardening #13: a generic call the guard can refuse from its arguments sends no discovery request', async () => {
+test('a generic call the guard can refuse from its arguments sends no discovery request', async () => {
   const { client, sent } = reviewsClient({ rules: [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }], incomplete: false, allowed: () => false });
   const permissions = await discoverPermissions(client, ['team-a'], cataloguePermissions([resourcesList]));
   const before = sent.length;
