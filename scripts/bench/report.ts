@@ -127,15 +127,17 @@ function provenance(data: Data): string {
     + `load average ${m.loadAverageAtStart.join(' ')} at start, ${m.loadAverageAtEnd.join(' ')} at end${data['quick'] ? ' · **--quick**' : ''}`;
 }
 
-export function targetsTable(data: Data): string {
+/** The targets and whether each is met; with `causesAt`, the measured causes of misses are a link there, not text. */
+export function targetsTable(data: Data, causesAt?: string): string {
   const t = targets(data);
   const missed = t.filter((x) => !x.met);
+  const where = causesAt ? `: [${causesAt}](${causesAt}#targets).` : ':';
   return [
     mdTable(['target', 'eks-rbac-mcp', 'kubernetes-mcp-server / reference', 'met'], t.map((x) => [x.target, x.ours, x.reference, met(x)])),
     '',
-    `${t.length - missed.length} of ${t.length} targets met.${missed.length ? ' Where we miss, and the measured cause:' : ''}`,
+    `${t.length - missed.length} of ${t.length} targets met.${missed.length ? ` Where we miss, and the measured cause${where}` : ''}`,
     // Paired targets (both eras, both list sizes) share one cause: it is written once, and the second points to it.
-    ...(missed.length ? ['', ...missed.map((x) => {
+    ...(missed.length && !causesAt ? ['', ...missed.map((x) => {
       const first = missed.find((y) => y.cause === x.cause);
       return `- **${x.target}**: ${first === x ? x.cause : `the same cause as **${first!.target}**, above.`}`;
     })] : []),
@@ -253,7 +255,7 @@ function readmeSection(data: Data): string {
     '',
     `Run: ${provenance(data)}.`,
     '',
-    targetsTable(data),
+    targetsTable(data, 'docs/performance.md'),
   ].join('\n');
 }
 
