@@ -4,7 +4,8 @@
 // per-request 2025 serving, for replicas behind a load balancer without affinity.
 // Every /mcp request passes, in order: Host check, Origin allow-list, bearer authentication, readiness, the
 // per-principal rate limit (counted per JSON-RPC request), then the era's own handling. /healthz, /readyz and
-// /metrics sit outside the bearer check and say nothing about the cluster.
+// /metrics sit outside the bearer check and say nothing about the cluster. Resolves once a signal has stopped it: the
+// CLI exits then.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
@@ -24,7 +25,7 @@ import { createMcpServer } from './mcp.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { resumableStreams, type ReplayBuffer } from './replay.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
-import { SHUTDOWN_GRACE_MS } from './stdio.ts';
+import { SHUTDOWN_GRACE_MS, stopRequested } from './stopping.ts';
 
 /** One principal may not hold more sessions than this: each holds a server. */
 export const MAX_SESSIONS_PER_PRINCIPAL = 256;
@@ -500,18 +501,13 @@ export async function serveHttp(config: Config, http: HttpConfig, log: Logger): 
   }, Math.min(60_000, http.sessionIdleTimeout * 250));
   sweep.unref();
 
-  const shutdown = async (reason: string) => {
-    if (state.shuttingDown) return;
-    state.shuttingDown = true; // /readyz fails and new MCP requests get 503 from here on
-    log.info({ reason }, 'shutting down');
-    clearInterval(sweep);
-    server.close();
-    await runtime.shutdown(SHUTDOWN_GRACE_MS).catch(() => undefined);
-    await Promise.allSettled([...sessions.all().map((s) => s.transport.close()), modern.close()]);
-    server.closeAllConnections();
-    metrics.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  const reason = await stopRequested();
+  state.shuttingDown = true; // /readyz fails and new MCP requests get 503 from here on
+  log.info({ reason }, 'shutting down');
+  clearInterval(sweep);
+  server.close();
+  await runtime.shutdown(SHUTDOWN_GRACE_MS).catch(() => undefined);
+  await Promise.allSettled([...sessions.all().map((s) => s.transport.close()), modern.close()]);
+  server.closeAllConnections();
+  metrics.close();
 }
