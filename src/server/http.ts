@@ -1,17 +1,15 @@
 // `serve --http`: MCP over streamable HTTP at /mcp, on plain node:http. A 2026-07-28 request is served alone, by a
-// fresh server from the SDK's per-request entry: any replica answers it, with no session. A 2025 client gets a
-// session (sessions.ts: its GET stream carries list changes and questions for the user), or, with --stateless, the
-// SDK's per-request 2025 serving, for replicas behind a load balancer without affinity.
+// fresh server from the SDK's per-request entry, written through the SDK's Node adapter (toNodeHandler): any replica
+// answers it, with no session. A 2025 client gets a session (sessions.ts: its GET stream carries list changes and
+// questions for the user), or, with --stateless, the SDK's per-request 2025 serving, for replicas behind a load
+// balancer without affinity.
 // Every /mcp request passes the guards of guards.ts in the order `mcpGuards` gives, then goes to its era's serving.
 // /healthz, /readyz and /metrics sit outside the bearer check and say nothing about the cluster. Resolves once a
 // signal has stopped it: the CLI exits then.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { classifyInboundRequest, createMcpHandler, type AuthInfo, type McpHttpHandler } from '@modelcontextprotocol/server';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { toWebRequest } from '@modelcontextprotocol/node';
+import { classifyInboundRequest, createMcpHandler } from '@modelcontextprotocol/server';
+import { toNodeHandler, type NodeMcpRequestHandler } from '@modelcontextprotocol/node';
 import { isLoopbackHost, type Config, type HttpConfig } from '../config.ts';
 import type { Connection } from '../connection.ts';
 import type { Logger } from '../log.ts';
@@ -79,7 +77,7 @@ export function allowedOriginsFor(http: Pick<HttpConfig, 'host' | 'allowedOrigin
 interface Serving {
   runtime: Runtime;
   /** 2026-07-28, and with --stateless the 2025 revisions too: one fresh server per request. */
-  perRequest: (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown) => Promise<void>;
+  perRequest: NodeMcpRequestHandler;
   sessions: Sessions;
   /** Waits (a bounded grace) for the calls in flight, then ends every session and stream. */
   close(): Promise<void>;
@@ -209,38 +207,6 @@ function readinessCheck(state: State, log: Logger): () => Promise<string | undef
   };
 }
 
-/**
- * Writes a web-standard Response (the SDK's answers) to a Node response: a JSON body in one write, an event stream as
- * it comes (with backpressure; the client going away cancels it).
- */
-async function sendResponse(res: ServerResponse, response: Response): Promise<void> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of response.headers) headers[name] = value;
-  if (response.body && response.headers.get('content-type')?.startsWith('text/event-stream')) {
-    res.writeHead(response.status, headers);
-    await pipeline(Readable.fromWeb(response.body as WebReadableStream), res).catch(() => undefined); // the client left
-    return;
-  }
-  const body = Buffer.from(await response.arrayBuffer());
-  res.writeHead(response.status, { ...headers, 'content-length': String(body.length) });
-  res.end(body);
-}
-
-/**
- * A request served alone by the SDK's per-request handler, through its web-standard face: the request is converted
- * once (the body is already parsed), aborted when the client goes away before the answer is written.
- */
-function perRequestServing(handler: McpHttpHandler, maxBodyBytes: number) {
-  return async (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown): Promise<void> => {
-    const gone = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) gone.abort();
-    });
-    const request = await toWebRequest(req, body, { signal: gone.signal, maxRequestBodySize: maxBodyBytes });
-    return sendResponse(res, await handler.fetch(request, { ...(req.auth ? { authInfo: req.auth } : {}), ...(body !== undefined ? { parsedBody: body } : {}) }));
-  };
-}
-
 /** MCP over the started runtime: the per-request handler, the sessions and their idle expiry, the metrics' hooks. */
 function startServing(runtime: Runtime, http: HttpConfig, log: Logger, metrics: Metrics): Serving {
   // Stateless 2025 serving stays on (the SDK's default): with --stateless it serves the 2025 clients, and without it
@@ -264,7 +230,7 @@ function startServing(runtime: Runtime, http: HttpConfig, log: Logger, metrics: 
   return {
     runtime,
     sessions,
-    perRequest: perRequestServing(handler, http.maxBodyBytes),
+    perRequest: toNodeHandler(handler, { onerror: (error) => log.error({ err: error }, 'HTTP request failed'), maxRequestBodySize: http.maxBodyBytes }),
     async close() {
       clearInterval(sweep);
       await runtime.shutdown(SHUTDOWN_GRACE_MS).catch(() => undefined);
