@@ -11,9 +11,9 @@ import { z } from 'zod';
 import { advertisedHints, type Advertisement, type Caller, type Offer } from '../policy/offer.ts';
 import { callFingerprint, runTool, traceIdOf, type Answer, type CallResult } from '../policy/gate.ts';
 import type { Runtime } from './runtime.ts';
+import { SERVER_VERSION } from '../version.ts';
 
 export const SERVER_NAME = 'eks-rbac-mcp';
-export const SERVER_VERSION = '0.1.0';
 const INSTRUCTIONS = 'Kubernetes tools limited to this connection\'s RBAC role: only permitted tools are listed. Use can_i to check a permission.';
 
 export interface ServerOptions {
