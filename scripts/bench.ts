@@ -31,7 +31,7 @@ import { toolsList } from './bench/phases/tools-list.ts';
 import { targets, writeReports } from './bench/report.ts';
 import { seed } from './bench/seed.ts';
 import { round2 } from './bench/stats.ts';
-import { StsRelay } from './bench/sts-relay.ts';
+import { StsRelay, stsCertificate } from './bench/sts-relay.ts';
 import { tokenizer } from './bench/tokens.ts';
 
 const { values: opts } = parseArgs({
@@ -85,7 +85,7 @@ async function measure(): Promise<void> {
   say(`load average at start: ${(facts['loadAverageAtStart'] as number[]).join(' ')}`);
   const bench: Bench = {
     plan: opts.quick ? QUICK : FULL, cluster, ca: readFileSync(cluster.caFile), workDir, audit: new AuditLog(cluster.auditLog),
-    oursSts: await new StsRelay(cluster.sts.url).start(), peerExecSts: await new StsRelay(cluster.sts.url).start(), results: {},
+    oursSts: await new StsRelay(cluster.sts.url).start(), peerExecSts: await new StsRelay(cluster.sts.url).start(stsCertificate(cluster)), results: {},
   };
   const date = new Date().toISOString();
   try {

@@ -25,8 +25,8 @@ export function targets(data: Data): Target[] {
     const exec = cold['peer-exec'].toFirstToolsList.median;
     for (const kind of ['ours', 'ours-2025']) {
       const ours = cold[kind].toFirstToolsList.median;
-      add({ id: `start-tools-list-${kind}`, target: `start to first tools/list ≤ 0.75× the peer's with an exec credential (${kind === 'ours' ? '2026-07-28' : '2025-11-25'})`,
-        ours: `${ours} ms = ${x2(ours, exec)}`, reference: `${exec} ms exec credential; ${cold['peer'].toFirstToolsList.median} ms static token`, met: ours <= 0.75 * exec });
+      add({ id: `start-tools-list-${kind}`, target: `start to first tools/list ≤ 0.75× the peer's with \`aws eks get-token\` as its exec credential (${kind === 'ours' ? '2026-07-28' : '2025-11-25'})`,
+        ours: `${ours} ms = ${x2(ours, exec)}`, reference: `${exec} ms with aws eks get-token; static token (reported, not judged): ${cold['peer'].toFirstToolsList.median} ms = ${x2(ours, cold['peer'].toFirstToolsList.median)}`, met: ours <= 0.75 * exec });
     }
     const peerInit = cold['peer'].firstAnswer.median;
     for (const kind of ['ours', 'ours-2025']) {
