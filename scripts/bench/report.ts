@@ -206,7 +206,7 @@ export function targetsTable(data: Data, causesAt?: string): string {
     `${t.length - missed.length} of ${t.length} targets met.${missed.length ? ` Where we miss, and the measured cause${where}` : ''}`,
     // Paired targets (both eras, both list sizes) share one cause: it is written once, and the second points to it.
     ...(missed.length && !causesAt ? ['', ...missed.map((x) => {
-      const first = missed.find((y) => y.cause === x.cause);
+      const first = missed.find((y) => y.cause === x.cause && CAUSES[y.id] !== undefined) ?? x; // an unmeasured cause is no shared one
       return `- **${x.target}**: ${first === x ? x.cause : `the same cause as **${first!.target}**, above.`}`;
     })] : []),
   ].join('\n');
