@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { flattenDiscovery, ApiResources } from '../../src/kube/api-resources.ts';
-import type { KubeClient, KubeRequest } from '../../src/kube/client.ts';
+import type { KubeClient } from '../../src/kube/client.ts';
 import { execInPod } from '../../src/kube/exec.ts';
 import { discoverPermissions } from '../../src/rbac/discovery.ts';
 import type { ResourceRule } from '../../src/rbac/rules.ts';
@@ -13,29 +13,15 @@ import { Runtime } from '../../src/server/runtime.ts';
 import { cataloguePermissions } from '../../src/policy/offer.ts';
 import { gateCall } from '../helpers.ts';
 import { served } from './served-kinds.ts';
+import { authorizationApi, type ResourceAttributes } from '../authorization-api.ts';
 import { resourcesList } from '../../tools/resources.ts';
 import type { Config } from '../../src/config.ts';
 
 const silent = pino({ level: 'silent' });
 
-/**
- * A recording stand-in for the API server's review endpoints only: these tests are about what this process
- * caches and when it asks, not about the API server (the control-plane tests cover that).
- */
-function reviewsClient(answer: { rules: ResourceRule[]; incomplete: boolean; allowed: (attributes: Record<string, string>) => boolean }) {
-  const sent: KubeRequest[] = [];
-  const client = {
-    requestCount: 0,
-    async json(req: KubeRequest) {
-      sent.push(req);
-      const body = req.body as { spec?: { resourceAttributes?: Record<string, string> } } | undefined;
-      if (req.path.endsWith('selfsubjectrulesreviews')) return { status: { resourceRules: answer.rules, incomplete: answer.incomplete } };
-      if (req.path.endsWith('selfsubjectaccessreviews')) return { status: { allowed: answer.allowed(body!.spec!.resourceAttributes!) } };
-      if (req.path === '/api' || req.path === '/apis') return { items: [] }; // the served kinds, which a refresh may read
-      throw new Error(`unexpected request ${req.path}`);
-    },
-  };
-  return { client: client as unknown as KubeClient, sent };
+/** The same rules in every namespace, and access reviews answered by `allowed`. */
+function reviewsClient(answer: { rules: ResourceRule[]; incomplete: boolean; allowed: (attributes: ResourceAttributes) => boolean }) {
+  return authorizationApi({ elsewhere: { rules: answer.rules, incomplete: answer.incomplete }, allowed: answer.allowed });
 }
 
 test('a discovery entry without scope is namespaced; only "Cluster" is cluster-scoped', () => {
@@ -48,7 +34,7 @@ test('a discovery entry without scope is namespaced; only "Cluster" is cluster-s
 
 test('decisions made lazily for the generic tools are dropped at each full re-discovery (a 403, the long interval), even when nothing else changed', async () => {
   let allowSecrets = true;
-  const { client, sent } = reviewsClient({ rules: [], incomplete: true, allowed: (a) => a['resource'] === 'secrets' && allowSecrets });
+  const { client, sent } = reviewsClient({ rules: [], incomplete: true, allowed: (a) => a.resource === 'secrets' && allowSecrets });
   const catalogue = [resourcesList];
   const permissions = await discoverPermissions(client, ['team-a'], cataloguePermissions(catalogue));
   const config = { mode: 'kubeconfig', kubeconfig: 'x', namespaces: ['team-a'], readOnly: false, logLevel: 'silent', refreshInterval: 0 } as Config;

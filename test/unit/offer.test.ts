@@ -11,7 +11,7 @@ import type { ToolDeclaration } from '../../src/tool.ts';
 import type { PromptDeclaration } from '../../tools/prompts.ts';
 import type { Finding } from '../../src/rbac/broad-grants.ts';
 import { advertise, cataloguePermissions, clusterKindQuestions, isReadOnlyTool, Offer, rbacHint, type OfferOptions } from '../../src/policy/offer.ts';
-import { authorizationApi, type Answers } from './authorization-api.ts';
+import { authorizationApi, type Answers } from '../authorization-api.ts';
 import { cluster } from './served-kinds.ts';
 
 const perm = (verb: string, resource: string, scope: Permission['scope'] = 'namespaced', group = ''): Permission => ({ group, resource, verb, scope });
