@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { connectServer, onToolsChanged, untilAudited, waitFor, eksArgs, hostEnv, runCli, useCluster, type CliRun, type Session } from './helpers.ts';
+import { connectServer, onToolsChanged, untilAudited, waitFor, eksArgs, hostEnv, runCli, useCluster, resultText, type CliRun, type Session } from './helpers.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { BROAD_GRANTS } from '../src/rbac/broad-grants.ts';
 
@@ -217,7 +217,6 @@ async function logged(session: Session, pattern: RegExp): Promise<string> {
 }
 
 const names = async (s: Session) => (await s.client.listTools()).tools.map((t) => t.name);
-const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 const secretsEverywhere = { rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['list'] }] };
 
 
@@ -237,9 +236,9 @@ describe('a broad grant that appears while running', () => {
       const mark = statSync(cluster.auditLog).size;
       const refused = (await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-b' } })) as CallToolResult;
       assert.equal(refused.isError, true);
-      assert.match(text(refused), /pods_list is withdrawn: .*read Secrets cluster-wide.*No request was sent.*--accept-broad-role/);
+      assert.match(resultText(refused), /pods_list is withdrawn: .*read Secrets cluster-wide.*No request was sent.*--accept-broad-role/);
       const proof = (await session.client.callTool({ name: 'can_i', arguments: { verb: 'list', resource: 'secrets' } })) as CallToolResult;
-      assert.equal(text(proof), 'yes: list secrets (cluster-wide)', 'can_i stays, to show why');
+      assert.equal(resultText(proof), 'yes: list secrets (cluster-wide)', 'can_i stays, to show why');
       // The can_i call's own review landed after the refused call: once it is in the audit log, so would a list be.
       const sent = await untilAudited(cluster, 'eks-agent:grows', mark, (r) => r.resource === 'selfsubjectaccessreviews');
       assert.deepEqual(sent.filter((r) => r.resource === 'pods'), [], 'the refused call sent nothing');
@@ -284,9 +283,9 @@ describe('--tools narrows the tool set below the role', () => {
       const mark = statSync(cluster.auditLog).size;
       const refused = (await session.client.callTool({ name: 'deployments_scale', arguments: { namespace: 'team-a', name: 'web', replicas: 1 } })) as CallToolResult;
       assert.equal(refused.isError, true);
-      assert.match(text(refused), /deployments_scale is not offered: this server offers only the tools selected by --tools \(pods_\*,whoami\)\. No request was sent\./);
+      assert.match(resultText(refused), /deployments_scale is not offered: this server offers only the tools selected by --tools \(pods_\*,whoami\)\. No request was sent\./);
       const listed = (await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } })) as CallToolResult;
-      assert.ok(!listed.isError, text(listed));
+      assert.ok(!listed.isError, resultText(listed));
       const sent = await untilAudited(cluster, 'eks-agent:operator', mark, (r) => r.resource === 'pods');
       assert.ok(sent.some((r) => r.resource === 'pods'), 'the audit log sees the allowed call');
       assert.deepEqual(sent.filter((r) => r.resource === 'deployments'), [], 'the refused call sent nothing');

@@ -16,7 +16,7 @@ import {
 } from '@modelcontextprotocol/client';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { freePort, kubectl } from './cluster/cluster.ts';
-import { cliPath, connectHttp as connectHttpClient, onToolsChanged, eksArgs, hostEnv, readTable, root, startHttp as startHttpServer, useCluster, type HttpServer } from './helpers.ts';
+import { cliPath, connectHttp as connectHttpClient, onToolsChanged, eksArgs, hostEnv, readTable, root, startHttp as startHttpServer, useCluster, resultText, type HttpServer } from './helpers.ts';
 import { loadConfig, loadHttpConfig, type HttpFieldName } from '../src/config.ts';
 
 const cluster = await useCluster();
@@ -53,10 +53,6 @@ function startHttp(args: string[], options: { env?: Record<string, string>; port
   return startHttpServer(args, { ...options, env: { ...env, ...options.env } });
 }
 
-function text(result: CallToolResult): string {
-  return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
-}
-
 const token = () => randomBytes(24).toString('hex');
 const alice = token();
 const bob = token();
@@ -80,9 +76,9 @@ describe('streamable HTTP with static bearer tokens (stateful)', () => {
       assert.ok(session.transport.sessionId, 'stateful: the server issued a session id');
       assert.deepEqual((await session.client.listTools()).tools.map((t) => t.name), golden);
       const who = (await session.client.callTool({ name: 'whoami', arguments: {} })) as CallToolResult;
-      assert.match(text(who), /^user: eks-agent:pods-reader\n/);
+      assert.match(resultText(who), /^user: eks-agent:pods-reader\n/);
       const pods = (await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } })) as CallToolResult;
-      assert.ok(!pods.isError, text(pods));
+      assert.ok(!pods.isError, resultText(pods));
     } finally {
       await session.close();
     }
@@ -244,7 +240,7 @@ describe('streamable HTTP with static bearer tokens (stateful)', () => {
         const names = (await session.client.listTools()).tools.map((t) => t.name);
         assert.deepEqual(names, golden);
         const result = (await session.client.callTool({ name: i % 2 ? 'pods_list' : 'can_i', arguments: i % 2 ? { namespace: 'team-a' } : { verb: 'get', resource: 'pods', namespace: 'team-b' } })) as CallToolResult;
-        assert.ok(!result.isError, text(result));
+        assert.ok(!result.isError, resultText(result));
         return session.transport.sessionId!;
       } finally {
         await session.close();
@@ -446,7 +442,7 @@ describe('OAuth 2.1 resource server: JWTs from an issuer\'s JWKS', () => {
     for (const [provider, claims, typ] of accepted) {
       const session = await connectHttp(server.url, { token: await issuer.sign(claims, { typ }) });
       const who = (await session.client.callTool({ name: 'whoami', arguments: {} })) as CallToolResult;
-      assert.match(text(who), /^user: eks-agent:pods-reader\n/, provider);
+      assert.match(resultText(who), /^user: eks-agent:pods-reader\n/, provider);
       await session.close();
     }
     const idTokens: Array<[string, Record<string, unknown>, string | null, RegExp]> = [
@@ -486,7 +482,7 @@ describe('OAuth 2.1 resource server: JWTs from an issuer\'s JWKS', () => {
     try {
       assert.deepEqual((await session.client.listTools()).tools.map((t) => t.name), golden);
       const who = (await session.client.callTool({ name: 'whoami', arguments: {} })) as CallToolResult;
-      assert.match(text(who), /^user: eks-agent:pods-reader\n/, 'the cluster sees the connection, not the OAuth client');
+      assert.match(resultText(who), /^user: eks-agent:pods-reader\n/, 'the cluster sees the connection, not the OAuth client');
     } finally {
       await session.close();
     }
@@ -524,7 +520,7 @@ describe('--stateless: for replicas behind a load balancer without affinity', ()
       assert.equal(session.transport.sessionId, undefined);
       assert.deepEqual((await session.client.listTools()).tools.map((t) => t.name), golden);
       const pods = (await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } })) as CallToolResult;
-      assert.ok(!pods.isError, text(pods));
+      assert.ok(!pods.isError, resultText(pods));
     } finally {
       await session.client.close();
     }

@@ -8,7 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl, startCluster } from './cluster/cluster.ts';
 import { issueServingCert } from './cluster/pki.ts';
 import { FaultProxy } from './fault-proxy.ts';
-import { apiRequests, applyRole as applyRoleAs, auditLines, auditMark, connectServer, eksArgs, hostEnv, onToolsChanged, useCluster, waitFor, type RoleRule, type Session } from './helpers.ts';
+import { apiRequests, applyRole as applyRoleAs, auditLines, auditMark, connectServer, eksArgs, hostEnv, onToolsChanged, useCluster, waitFor, resultText, type RoleRule, type Session } from './helpers.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { ConnectionError, KubeApiError } from '../src/kube/errors.ts';
 import { CachedCredentials, assumeRole, IdentityLapsedError } from '../src/aws/credentials.ts';
@@ -23,7 +23,6 @@ before(async () => {
 });
 after(() => apiProxy.close());
 
-const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 const call = async (s: Session, name: string, args: Record<string, unknown>) => (await s.client.callTool({ name, arguments: args })) as CallToolResult;
 const toolNames = async (s: Session) => (await s.client.listTools()).tools.map((t) => t.name);
 const adminAuth = { apply: async (o: { headers?: unknown }) => void (o.headers = { ...(o.headers as object), authorization: `Bearer ${cluster.adminToken}` }) };
@@ -73,7 +72,7 @@ test('a Role edited mid-session: the tool list follows within the interval, one 
     applyRole('eks-agent:live', 'live', [{ apiGroups: [''], resources: ['pods/log'], verbs: ['get'] }]);
     await changes.next();
     assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_log'], 'taken away: disappears');
-    assert.match(text(await call(session, 'pods_list', { namespace: 'team-b' })), /pods_list is not offered/);
+    assert.match(resultText(await call(session, 'pods_list', { namespace: 'team-b' })), /pods_list is not offered/);
     // Wait for two more refreshes to have happened (their rules reviews in the audit log), not for a time.
     const mark = auditMark(cluster);
     await waitFor('two unchanged refreshes', () => (apiRequests(cluster, 'eks-agent:live', mark).filter((r) => r.resource === 'selfsubjectrulesreviews').length >= 2 ? true : undefined));
@@ -95,7 +94,7 @@ test('a 403 on an advertised tool re-discovers at once (no interval)', async () 
       const r = await call(session, 'pods_list', { namespace: 'team-b' });
       return r.isError ? r : undefined;
     });
-    assert.match(text(result), /Forbidden \(HTTP 403\)/);
+    assert.match(resultText(result), /Forbidden \(HTTP 403\)/);
     await changes.next();
     assert.ok(!(await toolNames(session)).includes('pods_list'));
   } finally {
@@ -112,12 +111,12 @@ test('reads ride out 503, 429 with Retry-After, resets and delays; the next good
       const before = apiProxy.received;
       apiProxy.inject(...faults);
       const result = await call(session, 'pods_list', { namespace: 'team-a' });
-      assert.ok(!result.isError, `${JSON.stringify(faults)}: ${text(result)}`);
+      assert.ok(!result.isError, `${JSON.stringify(faults)}: ${resultText(result)}`);
       assert.equal(apiProxy.received - before, faults.filter((f) => f.kind !== 'delay').length + 1);
     }
     apiProxy.inject(...Array.from({ length: 4 }, () => ({ kind: 'status' as const, status: 503 })));
     const exhausted = await call(session, 'pods_list', { namespace: 'team-a' });
-    assert.match(text(exhausted), /HTTP 503.*\nThe API server failed: retry shortly/s, 'after the attempts run out: an error value, not a crash');
+    assert.match(resultText(exhausted), /HTTP 503.*\nThe API server failed: retry shortly/s, 'after the attempts run out: an error value, not a crash');
     assert.ok(!(await call(session, 'pods_list', { namespace: 'team-a' })).isError, 'and the server is still up');
   } finally {
     await session.close();
@@ -237,7 +236,7 @@ test('the API server killed and restarted mid-session: the next call works with 
       assert.ok(!(await call(session, 'pods_list', { namespace: 'team-a' })).isError);
       await own.restartApiServer();
       const after = await call(session, 'pods_list', { namespace: 'team-a' });
-      assert.ok(!after.isError, text(after));
+      assert.ok(!after.isError, resultText(after));
     } finally {
       await session.close();
     }
@@ -255,7 +254,7 @@ test('SIGTERM: a call in flight finishes, then the server exits 0', async () => 
   await waitFor('the exec to reach the API server', () => (apiRequests(cluster, 'eks-agent:wildcard', mark).some((r) => r.subresource === 'exec') ? true : undefined));
   process.kill(session.pid, 'SIGTERM');
   const result = await running;
-  assert.match(text(result), /^exit code: 0$/, 'the exec ran to its end');
+  assert.match(resultText(result), /^exit code: 0$/, 'the exec ran to its end');
   await waitFor('the server to exit', () => (existsSync(`/proc/${session.pid}`) ? undefined : true), 5_000);
   assert.match(session.stderr(), /"reason":"SIGTERM".*shutting down/);
   await session.close().catch(() => undefined);

@@ -17,6 +17,7 @@ import { Runtime } from '../../src/server/runtime.ts';
 import { catalogue } from '../../tools/index.ts';
 import { served } from './served-kinds.ts';
 import { authorizationApi } from '../authorization-api.ts';
+import { resultText } from '../helpers.ts';
 
 const podReader: ResourceRule = { verbs: ['get', 'list'], apiGroups: [''], resources: ['pods', 'pods/log'] };
 const podAdmin: ResourceRule = { verbs: ['*'], apiGroups: [''], resources: ['pods', 'pods/log'] };
@@ -44,8 +45,6 @@ async function session(t: { after(fn: () => unknown): void }, rules: Record<stri
   return { client, call, sentSince: () => api.sent.slice(sentBefore) };
 }
 
-const text = (result: CallToolResult) => result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
-
 test('the namespace enum: a tool lists only the namespaces where the role allows it, and refuses any other before anything runs', async (t) => {
   const { client, call, sentSince } = await session(t, { 'team-a': [podReader] });
   const { tools } = await client.listTools();
@@ -54,8 +53,8 @@ test('the namespace enum: a tool lists only the namespaces where the role allows
   for (const namespace of ['team-b', 'kube-system', '']) {
     const result = await call('pods_list', { namespace });
     assert.equal(result.isError, true, namespace);
-    assert.match(text(result), /namespace must be one of the namespaces where the role allows pods_list: team-a/, namespace);
-    assert.doesNotMatch(text(result), /Forbidden/, 'refused by the schema, before the permission check');
+    assert.match(resultText(result), /namespace must be one of the namespaces where the role allows pods_list: team-a/, namespace);
+    assert.doesNotMatch(resultText(result), /Forbidden/, 'refused by the schema, before the permission check');
   }
   assert.deepEqual(sentSince(), [], 'no request was sent');
 });
@@ -67,7 +66,7 @@ test('a tool not offered because of --read-only is refused by name, even though 
   assert.ok(!names.includes('pods_delete'));
   const result = await call('pods_delete', { namespace: 'team-a', name: 'web-1', confirm: true });
   assert.equal(result.isError, true);
-  assert.equal(text(result), 'pods_delete is not offered: this server runs with --read-only. No request was sent.');
+  assert.equal(resultText(result), 'pods_delete is not offered: this server runs with --read-only. No request was sent.');
   assert.deepEqual(sentSince(), [], 'no request was sent');
 });
 
@@ -75,10 +74,10 @@ test('a tool the role does not grant is refused with the permission it lacks; an
   const { call, sentSince } = await session(t, { 'team-a': [podReader] });
   const result = await call('pods_delete', { namespace: 'team-a', name: 'web-1', confirm: true });
   assert.equal(result.isError, true);
-  assert.equal(text(result), 'pods_delete is not offered on this connection: its RBAC role does not grant delete pods in its scope (team-a, team-b). '
+  assert.equal(resultText(result), 'pods_delete is not offered on this connection: its RBAC role does not grant delete pods in its scope (team-a, team-b). '
     + 'No request was sent. A cluster admin can print the Role that would: eks-rbac-mcp rbac --tools pods_delete');
   const unknown = await call('drop_everything', {});
   assert.equal(unknown.isError, true);
-  assert.equal(text(unknown), 'Unknown tool "drop_everything". Call tools/list for the tools this connection offers.');
+  assert.equal(resultText(unknown), 'Unknown tool "drop_everything". Call tools/list for the tools this connection offers.');
   assert.deepEqual(sentSince(), [], 'no request was sent');
 });
