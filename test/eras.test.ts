@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { applyRole, connectServer, eksArgs, hostEnv, onToolsChanged, useCluster, waitFor, resultText } from './helpers.ts';
+import { applyRole, connectServer, eksArgs, hostEnv, toolListChanges, useCluster, resultText } from './helpers.ts';
 
 const cluster = await useCluster();
 const LEGACY = '2025-11-25' as const;
@@ -46,10 +46,9 @@ test('2025-11-25 over stdio: a Role edited mid-session arrives as an unsolicited
   try {
     const names = async () => (await session.client.listTools()).tools.map((t) => t.name);
     assert.ok(!(await names()).includes('pods_list'));
-    let changes = 0;
-    await onToolsChanged(session.client, () => { changes += 1; });
+    const changes = await toolListChanges(session.client);
     grant(['get', 'list']);
-    await waitFor('tools/list_changed after the Role gained list', () => (changes > 0 ? true : undefined));
+    await changes.next('the Role gained list', 10_000);
     assert.ok((await names()).includes('pods_list'));
   } finally {
     await session.close();

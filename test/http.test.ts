@@ -16,7 +16,7 @@ import {
 } from '@modelcontextprotocol/client';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { freePort, kubectl } from './cluster/cluster.ts';
-import { cliPath, connectHttp as connectHttpClient, onToolsChanged, eksArgs, hostEnv, readTable, root, startHttp as startHttpServer, useCluster, resultText, type HttpServer } from './helpers.ts';
+import { cliPath, connectHttp as connectHttpClient, toolListChanges, eksArgs, hostEnv, readTable, root, startHttp as startHttpServer, useCluster, resultText, type HttpServer } from './helpers.ts';
 import { loadConfig, loadHttpConfig, type HttpFieldName } from '../src/config.ts';
 
 const cluster = await useCluster();
@@ -571,13 +571,9 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "eks-agent:${
     try {
       const before = (await session.client.listTools()).tools.map((t) => t.name);
       assert.ok(!before.includes('pods_list'), before.join(','));
-      let changedNow = () => {};
-      const changed = new Promise<void>((resolve) => { changedNow = resolve; });
-      await onToolsChanged(session.client, () => changedNow());
+      const changes = await toolListChanges(session.client);
       kubectl(cluster, ['apply', '-f', rbac]);
-      let deadline: NodeJS.Timeout | undefined;
-      await Promise.race([changed, new Promise((_, reject) => { deadline = setTimeout(() => reject(new Error('no tools/list_changed within 60 s')), 60_000); })])
-        .finally(() => clearTimeout(deadline));
+      await changes.next('the Role applied', 60_000);
       const after = (await session.client.listTools()).tools.map((t) => t.name);
       assert.ok(after.includes('pods_list'), after.join(','));
     } finally {

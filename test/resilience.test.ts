@@ -8,7 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl, startCluster } from './cluster/cluster.ts';
 import { issueServingCert } from './cluster/pki.ts';
 import { FaultProxy } from './fault-proxy.ts';
-import { apiRequests, applyRole as applyRoleAs, auditLines, auditMark, connectServer, eksArgs, hostEnv, onToolsChanged, useCluster, waitFor, resultText, type RoleRule, type Session } from './helpers.ts';
+import { apiRequests, applyRole as applyRoleAs, auditLines, auditMark, connectServer, eksArgs, hostEnv, toolListChanges, useCluster, waitFor, resultText, type RoleRule, type Session } from './helpers.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { ConnectionError, KubeApiError } from '../src/kube/errors.ts';
 import { CachedCredentials, assumeRole, IdentityLapsedError } from '../src/aws/credentials.ts';
@@ -33,27 +33,6 @@ function throughProxy(args: string[]): string[] {
   return out;
 }
 
-/** Resolves with the number of tools/list_changed notifications once `count` have arrived. */
-async function listChanges(session: Session) {
-  let seen = 0;
-  const waiters: Array<() => void> = [];
-  await onToolsChanged(session.client, () => {
-    seen += 1;
-    waiters.splice(0).forEach((w) => w());
-  });
-  return {
-    count: () => seen,
-    async next(timeoutMs = 15_000): Promise<void> {
-      const before = seen;
-      const deadline = Date.now() + timeoutMs;
-      while (seen === before) {
-        if (Date.now() > deadline) throw new Error('no tools/list_changed arrived');
-        await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 200); });
-      }
-    },
-  };
-}
-
 function applyRole(user: string, name: string, rules: RoleRule[]): void {
   applyRoleAs(cluster, { name, namespace: 'team-b', user, rules });
 }
@@ -61,16 +40,16 @@ function applyRole(user: string, name: string, rules: RoleRule[]): void {
 test('a Role edited mid-session: the tool list follows within the interval, one notification per change', async () => {
   applyRole('eks-agent:live', 'live', [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }]);
   const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'live', 'team-b'), '--refresh-interval', '1'], hostEnv(cluster));
-  const changes = await listChanges(session);
+  const changes = await toolListChanges(session.client);
   try {
     // get pods also offers resources_describe (get on any kind).
     assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'resources_describe']);
     applyRole('eks-agent:live', 'live', [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list'] }]);
-    await changes.next();
+    await changes.next('pods/log granted');
     assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'pods_log', 'resources_describe'], 'granted: appears');
     assert.equal(changes.count(), 1, 'one notification for the change');
     applyRole('eks-agent:live', 'live', [{ apiGroups: [''], resources: ['pods/log'], verbs: ['get'] }]);
-    await changes.next();
+    await changes.next('pods taken away');
     assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_log'], 'taken away: disappears');
     assert.match(resultText(await call(session, 'pods_list', { namespace: 'team-b' })), /pods_list is not offered/);
     // Wait for two more refreshes to have happened (their rules reviews in the audit log), not for a time.
@@ -85,7 +64,7 @@ test('a Role edited mid-session: the tool list follows within the interval, one 
 test('a 403 on an advertised tool re-discovers at once (no interval)', async () => {
   applyRole('eks-agent:revoked', 'revoked', [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }]);
   const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'revoked', 'team-b'), '--refresh-interval', '0'], hostEnv(cluster));
-  const changes = await listChanges(session);
+  const changes = await toolListChanges(session.client);
   try {
     assert.ok((await toolNames(session)).includes('pods_list'));
     kubectl(cluster, ['delete', 'rolebinding', 'revoked', '-n', 'team-b']);
@@ -95,7 +74,7 @@ test('a 403 on an advertised tool re-discovers at once (no interval)', async () 
       return r.isError ? r : undefined;
     });
     assert.match(resultText(result), /Forbidden \(HTTP 403\)/);
-    await changes.next();
+    await changes.next('the 403');
     assert.ok(!(await toolNames(session)).includes('pods_list'));
   } finally {
     await session.close();
@@ -124,8 +103,15 @@ test('reads ride out 503, 429 with Retry-After, resets and delays; the next good
 });
 
 test('writes are not retried blindly: a cut answer is reported, a refused connection is retried', async () => {
+  // A retry's wait brings the API server back while the proxy is down: the retry then finds it listening.
+  let down = false;
+  let retries = 0;
   const trusting = new KubeClient(apiProxy.url, (await import('node:fs')).readFileSync(cluster.caFile), adminAuth, 5000, {
-    attempts: 8, baseDelayMs: 100, maxDelayMs: 100, random: () => 1, sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    attempts: 8, baseDelayMs: 100, maxDelayMs: 100, random: () => 1, sleep: async () => {
+      retries += 1;
+      if (down) await apiProxy.up();
+      down = false;
+    },
   });
   const name = `write-${randomBytes(3).toString('hex')}`;
   const create = (n: string) => trusting.json({ method: 'POST', path: '/api/v1/namespaces/team-b/configmaps', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n } } });
@@ -135,8 +121,10 @@ test('writes are not retried blindly: a cut answer is reported, a refused connec
   assert.equal(apiProxy.forwarded - before, 1, 'sent once, not again');
   assert.equal(kubectl(cluster, ['get', 'configmap', name, '-n', 'team-b', '-o', 'name']).trim(), `configmap/${name}`, 'it had landed: a retry would have been a duplicate');
   await apiProxy.down();
-  setTimeout(() => void apiProxy.up(), 300);
+  down = true;
+  const retriesBefore = retries;
   await create(`${name}-2`);
+  assert.ok(retries > retriesBefore, 'the refused connection was retried');
   assert.match(kubectl(cluster, ['get', 'configmap', `${name}-2`, '-n', 'team-b', '-o', 'name']), new RegExp(`${name}-2`));
 });
 
@@ -160,8 +148,11 @@ test('MCP cancellation aborts the request in flight', async () => {
   try {
     apiProxy.inject({ kind: 'delay', ms: 5000 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 300);
-    await assert.rejects(session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } }, { signal: controller.signal }));
+    const received = apiProxy.received;
+    const calling = session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } }, { signal: controller.signal });
+    await waitFor('the call to reach the API server', () => (apiProxy.received > received ? true : undefined));
+    controller.abort(); // while its request is held
+    await assert.rejects(calling);
     const line = await waitFor('the cancelled call\'s audit line', () => auditLines(session.stderr()).find((l) => l['tool'] === 'pods_list'));
     assert.ok(line && line['outcome'] === 'failed' && (line['durationMs'] as number) < 4000, JSON.stringify(line));
     assert.ok(!(await call(session, 'pods_list', { namespace: 'team-a' })).isError);

@@ -158,7 +158,7 @@ describe('a Deployment whose replicas a HorizontalPodAutoscaler wrote (kube-cont
   async function autoscale(): Promise<void> {
     kubectl(cluster, ['apply', '-f', '-'], { input: hpa });
     await waitFor('the autoscaler to write replicas', () => (get(name, '.spec.replicas') === '3'
-      && ownedBy('deployment', name, 'kube-controller-manager', 'Update').includes('.spec.replicas') ? true : undefined), 60_000, 250);
+      && ownedBy('deployment', name, 'kube-controller-manager', 'Update').includes('.spec.replicas') ? true : undefined), 60_000, { everyMs: 250 });
     kubectl(cluster, ['delete', 'hpa', name, '-n', NS]);
   }
   const manifest = JSON.stringify(deployment(name, 'busybox:1.36', 1));
