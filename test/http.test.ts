@@ -16,7 +16,7 @@ import {
 } from '@modelcontextprotocol/client';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { freePort, kubectl } from './cluster/cluster.ts';
-import { cliPath, connectHttp as connectHttpClient, toolListChanges, eksArgs, hostEnv, readTable, root, startHttp as startHttpServer, useCluster, resultText, type HttpServer } from './helpers.ts';
+import { applyRole, cliPath, connectHttp as connectHttpClient, toolListChanges, eksArgs, hostEnv, readTable, root, startHttp as startHttpServer, useCluster, resultText, type HttpServer } from './helpers.ts';
 import { loadConfig, loadHttpConfig, type HttpFieldName } from '../src/config.ts';
 
 const cluster = await useCluster();
@@ -545,24 +545,12 @@ describe('--stateless: for replicas behind a load balancer without affinity', ()
 
 describe('stateful sessions receive tools/list_changed when the role changes', () => {
   const binding = 'http-watcher';
-  const rbac = join(dir, 'http-watcher.yaml');
   let server: HttpServer;
   before(async () => {
-    writeFileSync(rbac, `apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: ${binding}, namespace: team-b}
-rules: [{apiGroups: [""], resources: [pods], verbs: [list]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: ${binding}, namespace: team-b}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${binding}}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "eks-agent:${binding}"}]
-`);
     server = await startHttp([...eksArgs(cluster, 'eks-mcp-agent', binding, 'team-b'), '--auth-tokens-file', tokensFile, '--refresh-interval', '1']);
   });
   after(async () => {
-    kubectl(cluster, ['delete', '--ignore-not-found', '-f', rbac]);
+    kubectl(cluster, ['delete', 'role,rolebinding', binding, '-n', 'team-b', '--ignore-not-found']);
     await server?.stop();
   });
 
@@ -572,7 +560,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "eks-agent:${
       const before = (await session.client.listTools()).tools.map((t) => t.name);
       assert.ok(!before.includes('pods_list'), before.join(','));
       const changes = await toolListChanges(session.client);
-      kubectl(cluster, ['apply', '-f', rbac]);
+      applyRole(cluster, { name: binding, namespace: 'team-b', user: `eks-agent:${binding}`, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }] });
       await changes.next('the Role applied', 60_000);
       const after = (await session.client.listTools()).tools.map((t) => t.name);
       assert.ok(after.includes('pods_list'), after.join(','));
