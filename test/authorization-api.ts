@@ -1,7 +1,7 @@
 // The one stand-in for the API server in tests that run without a control plane: its authorization API (rules reviews,
 // access reviews) and the discovery documents discovery reads (aggregated discovery, an API group's own document), as
 // the API server shapes its answers. Every request is recorded; anything else it is sent is refused. Fed from the
-// fixture roles (test/fixture-rbac.ts), it answers as the local control plane does: test/fixture-rbac.test.ts checks
+// fixture roles (test/fixture-rbac.ts), it answers as the local control plane does: test/discovery.test.ts checks
 // that against a real one.
 import type { KubeClient, KubeRequest } from '../src/kube/client.ts';
 import { KubeApiError } from '../src/kube/errors.ts';

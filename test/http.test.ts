@@ -17,6 +17,7 @@ import {
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { freePort, kubectl } from './cluster/cluster.ts';
 import { applyRole, cliPath, connectHttp as connectHttpClient, toolListChanges, eksArgs, hostEnv, readTable, root, startHttp as startHttpServer, useCluster, resultText, type HttpServer } from './helpers.ts';
+import { goldenTools } from './golden.ts';
 import { loadConfig, loadHttpConfig, type HttpFieldName } from '../src/config.ts';
 
 const cluster = await useCluster();
@@ -24,7 +25,7 @@ const env = hostEnv(cluster);
 const dir = mkdtempSync(join(tmpdir(), 'eks-rbac-mcp-http-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const golden = (JSON.parse(readFileSync(join(root, 'test', 'golden', 'tools-pods-reader.json'), 'utf8')) as Array<{ name: string }>).map((t) => t.name);
+const golden = goldenTools('pods-reader').map((t) => t.name);
 const PROTOCOL = '2025-06-18';
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'raw', version: '0' } } };
 const LIST = { jsonrpc: '2.0', id: 2, method: 'tools/list' };

@@ -2,14 +2,12 @@
 // moto AssumeRole → our token → the authenticator → the RBAC user of the binding role.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { auditLines, auditMark, connectHttp, connectServer, eksArgs, ERAS, hostEnv, readTable, requestsUpToMarker, root, startHttp, useCluster, resultText, type ClientOptions, type Session } from './helpers.ts';
+import { auditLines, auditMark, connectHttp, connectServer, eksArgs, ERAS, hostEnv, readTable, requestsUpToMarker, startHttp, useCluster, resultText, type ClientOptions, type Session } from './helpers.ts';
+import { goldenTools } from './golden.ts';
 
 const cluster = await useCluster();
-const goldenDir = join(root, 'test', 'golden');
 
 /** `broad`: the role trips the broad-grant guard, so the server runs with --accept-broad-role. */
 interface Fixture { role: string; binding: string; user: string; samples?: Record<string, Record<string, unknown>>; broad?: true }
@@ -32,11 +30,6 @@ const agreeable: ClientOptions = { elicit: () => ({ action: 'accept', content: {
 
 async function open(fixture: Fixture, extra: string[] = [], options: ClientOptions = agreeable): Promise<Session> {
   return connectServer([...eksArgs(cluster, fixture.role, fixture.binding), ...(fixture.broad ? ACCEPT_BROAD : []), ...extra], hostEnv(cluster), options);
-}
-
-type Listed = Array<{ name: string; namespaces: string[] | null }>;
-function advertisedOf(tools: Array<{ name: string; inputSchema: { properties?: Record<string, unknown> } }>): Listed {
-  return tools.map((t) => ({ name: t.name, namespaces: (t.inputSchema.properties?.['namespace'] as { enum?: string[] } | undefined)?.enum ?? null }));
 }
 
 async function call(session: Session, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
@@ -142,23 +135,14 @@ for (const [fixtureName, fixture] of Object.entries(FIXTURES)) {
     });
     after(() => session.close());
 
-    test('advertises exactly the golden tool set, with the namespaces each tool may use', async () => {
-      const advertised = advertisedOf((await session.client.listTools()).tools);
-      const file = join(goldenDir, `tools-${fixtureName}.json`);
-      if (process.env['UPDATE_GOLDEN'] === '1') {
-        mkdirSync(goldenDir, { recursive: true });
-        writeFileSync(file, `${JSON.stringify(advertised, null, 2)}\n`);
-      }
-      // A missing golden file fails: it is written only on an explicit UPDATE_GOLDEN=1, never on a plain run.
-      assert.ok(existsSync(file), `${file} is missing: create it with UPDATE_GOLDEN=1 npm test -- test/server.test.ts, and review it`);
-      assert.deepEqual(advertised, JSON.parse(readFileSync(file, 'utf8')));
+    test('advertises exactly the golden tools/list: each tool, its schemas with the namespaces it may use, its annotations', async () => {
+      assert.deepEqual((await session.client.listTools()).tools, goldenTools(fixtureName));
     });
 
-    test('both revisions, over stdio and over HTTP, see the same set', async () => {
-      const golden = advertisedOf((await session.client.listTools()).tools);
+    test('both revisions, over stdio and over HTTP, see their golden tools/list', async () => {
       const legacy = await open(fixture, [], { ...agreeable, era: '2025-11-25' });
       try {
-        assert.deepEqual(advertisedOf((await legacy.client.listTools()).tools), golden, 'stdio, 2025-11-25');
+        assert.deepEqual((await legacy.client.listTools()).tools, goldenTools(fixtureName, '2025-11-25'), 'stdio, 2025-11-25');
       } finally {
         await legacy.close();
       }
@@ -167,7 +151,7 @@ for (const [fixtureName, fixture] of Object.entries(FIXTURES)) {
         for (const era of ERAS) {
           const http = await connectHttp(server.url, { ...agreeable, era });
           try {
-            assert.deepEqual(advertisedOf((await http.client.listTools()).tools), golden, `HTTP, ${era}`);
+            assert.deepEqual((await http.client.listTools()).tools, goldenTools(fixtureName, era), `HTTP, ${era}`);
           } finally {
             await http.close();
           }
@@ -452,5 +436,3 @@ test('--read-only caps the surface at read verbs whatever RBAC allows', async ()
     await session.close();
   }
 });
-
-void root;

@@ -96,11 +96,11 @@ const untilStarted = <T>(what: string, attempt: () => Promise<T | undefined>, ti
   waitFor(what, attempt, timeoutMs, { everyMs: 150, retryErrors: true });
 
 /** A GET to the API server as the harness's admin; resolves with status and parsed body. */
-export function adminGet(info: Pick<ClusterInfo, 'endpoint' | 'caFile' | 'adminToken'>, path: string): Promise<{ status: number; body: any }> {
+export function adminGet(info: Pick<ClusterInfo, 'endpoint' | 'caFile' | 'adminToken'>, path: string, accept = 'application/json'): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const req = request(new URL(path, info.endpoint), {
       ca: readFileSync(info.caFile),
-      headers: { authorization: `Bearer ${info.adminToken}`, accept: 'application/json' },
+      headers: { authorization: `Bearer ${info.adminToken}`, accept },
       timeout: 5000,
     }, (res) => {
       let data = '';
