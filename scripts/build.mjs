@@ -2,7 +2,7 @@
 // what only some calls need (client-node for kubeconfig mode, the AWS SDK clients, ws) is split into
 // chunks loaded on first use, so startup does not pay for them.
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 
 /**
  * zod exports its ~40 message locales as `locales` (about 260 KB minified, half of zod in the bundle); nothing
@@ -17,6 +17,8 @@ const dropZodLocales = {
     b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export {};', loader: 'js' }));
   },
 };
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -35,6 +37,7 @@ await build({
   // CommonJS dependencies inside an ESM bundle still call require().
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',
+  define: { PACKAGE_VERSION: JSON.stringify(version) }, // src/version.ts: serverInfo's version, read from nothing at start
   plugins: [dropZodLocales],
 });
 chmodSync('dist/cli.js', 0o755);

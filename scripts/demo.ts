@@ -1,5 +1,5 @@
-// `npm run demo`: the server on the local control plane, as an agent holding the seed example's read-only
-// pods-and-logs role sees it — the tools it is offered, and what happens when it reaches past them.
+// `npm run demo`: the server on the local control plane, as an agent holding the read-only
+// pods-and-logs role (manifests/rbac/pods-reader.yaml) sees it — the tools it is offered, and what happens when it reaches past them.
 import './node24.ts';
 import { execFileSync } from 'node:child_process';
 import type { CallToolResult } from '@modelcontextprotocol/client';

@@ -1,10 +1,15 @@
-// `npm test`: builds the server, starts one local control plane for the whole run (building its
-// binaries on first use), runs the webhook's pytest suite and every node test file against it, stops it.
+// `npm test [-- <files or directories>]`: every node test file, or those given. Unit tests (test/unit) need nothing
+// else, so a run of them alone (`npm run test:unit`) builds and starts nothing. Any other file needs the built server
+// and the local control plane: one is started for the run (its binaries built on first use) and stopped after it. A
+// run of everything also runs the webhook's pytest suite against it.
 import './node24.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve, sep } from 'node:path';
 import { buildBinaries, startCluster } from '../test/cluster/cluster.ts';
+
+const UNIT_DIR = resolve('test', 'unit');
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
@@ -14,39 +19,64 @@ function testFiles(dir: string): string[] {
   }).sort();
 }
 
-execFileSync('node', ['scripts/build.mjs'], { stdio: 'inherit' });
-const only = process.argv.slice(2);
-const files = only.length ? only : testFiles('test');
-// The chart's tests need Helm: built here (first run only), before the control plane, so that its progress shows
-// as the control plane's does, live on a terminal.
-if (files.some((file) => file.endsWith('chart.test.ts'))) buildBinaries('helm');
-let passed = 0;
-let failedCount = 0;
+const isUnit = (file: string) => !relative(UNIT_DIR, resolve(file)).startsWith(`..${sep}`);
+
+/** Passed and failed, over the run (pytest and node's runner). */
+const totals = { passed: 0, failed: 0 };
 function count(pass: string | undefined, fail: string | undefined): void {
-  passed += Number(pass ?? 0);
-  failedCount += Number(fail ?? 0);
+  totals.passed += Number(pass ?? 0);
+  totals.failed += Number(fail ?? 0);
 }
-const cluster = await startCluster();
-let failed = false;
-try {
-  const info = join(cluster.dir, 'cluster.json');
-  writeFileSync(info, JSON.stringify({ ...cluster, stop: undefined }));
-  const env = { ...process.env, EKS_MCP_TEST_CLUSTER: info };
-  if (only.length === 0) {
-    const py = spawnSync('python3', ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'test/cluster/test_eks_webhook.py'], { stdio: ['ignore', 'pipe', 'inherit'], env, encoding: 'utf8' });
-    process.stdout.write(py.stdout);
-    failed ||= py.status !== 0;
-    count(/(\d+) passed/.exec(py.stdout)?.[1], /(\d+) failed/.exec(py.stdout)?.[1]);
-  }
-  const tap = join(cluster.dir, 'node-tests.tap');
+
+/** node's test runner over the files, its summary read from a TAP copy of its report; true when it passed. */
+function runNodeTests(files: string[], env: NodeJS.ProcessEnv, dir: string): boolean {
+  const tap = join(dir, 'node-tests.tap');
   const node = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files], { stdio: 'inherit', env });
-  failed ||= node.status !== 0;
   const summary = readFileSync(tap, 'utf8');
   count(/^# pass (\d+)$/m.exec(summary)?.[1], /^# fail (\d+)$/m.exec(summary)?.[1]);
-} finally {
-  await cluster.stop();
+  return node.status === 0;
 }
-// One closing line for the whole run (pytest and node's runner), in the plain form CI reads.
-process.stdout.write(`\ntests: ${passed} passed, ${failedCount} failed\n`);
-process.exitCode = failed || failedCount > 0 || passed === 0 ? 1 : 0;
+
+/** The webhook's own tests, against the running control plane; true when they passed. */
+function runWebhookTests(env: NodeJS.ProcessEnv): boolean {
+  const py = spawnSync('python3', ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'test/cluster/test_eks_webhook.py'], { stdio: ['ignore', 'pipe', 'inherit'], env, encoding: 'utf8' });
+  process.stdout.write(py.stdout);
+  count(/(\d+) passed/.exec(py.stdout)?.[1], /(\d+) failed/.exec(py.stdout)?.[1]);
+  return py.status === 0;
+}
+
+/** The files on the built server and a control plane started for them; true when every test passed. */
+async function runOnControlPlane(files: string[], everything: boolean): Promise<boolean> {
+  execFileSync('node', ['scripts/build.mjs'], { stdio: 'inherit' });
+  // The chart's tests need Helm: built here (first run only), before the control plane, so that its progress shows
+  // as the control plane's does, live on a terminal.
+  if (files.some((file) => file.endsWith('chart.test.ts'))) buildBinaries('helm');
+  const cluster = await startCluster();
+  try {
+    const info = join(cluster.dir, 'cluster.json');
+    writeFileSync(info, JSON.stringify({ ...cluster, stop: undefined }));
+    const env = { ...process.env, EKS_MCP_TEST_CLUSTER: info };
+    const webhook = everything ? runWebhookTests(env) : true;
+    return runNodeTests(files, env, cluster.dir) && webhook;
+  } finally {
+    await cluster.stop();
+  }
+}
+
+const given = process.argv.slice(2);
+const files = given.length ? given.flatMap((path) => (statSync(path).isDirectory() ? testFiles(path) : [path])) : testFiles('test');
+let passed: boolean;
+if (files.every(isUnit)) {
+  const dir = mkdtempSync(join(tmpdir(), 'eks-mcp-unit-'));
+  try {
+    passed = runNodeTests(files, process.env, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+} else {
+  passed = await runOnControlPlane(files, given.length === 0);
+}
+// One closing line for the whole run, in the plain form CI reads.
+process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed\n`);
+process.exitCode = passed && totals.failed === 0 && totals.passed > 0 ? 0 : 1;

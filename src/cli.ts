@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadHttpConfig, SETTINGS, settingList, type Config, type Flags, type HttpConfig } from './config.ts';
 import { EXIT } from './exit-codes.ts';
-import { createLogger } from './log.ts';
+import { createLogger, type Logger } from './log.ts';
 import { BroadRoleRefused } from './policy/broad-role.ts';
 import { findingsForLog } from './rbac/broad-grants.ts';
 import { iamFindingsForLog } from './aws/iam-grants.ts';
@@ -79,6 +79,16 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 
 class UsageError extends Error {}
 
+/** Serves MCP until the client goes away (stdio) or a signal asks to stop. */
+async function serve(config: Config, http: HttpConfig | undefined, log: Logger): Promise<void> {
+  if (http) {
+    const { serveHttp } = await import('./server/http.ts'); // HTTP-only code: never loaded on the stdio path
+    return serveHttp(config, http, log);
+  }
+  const { serveStdio } = await import('./server/stdio.ts');
+  return serveStdio(config, log);
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -118,15 +128,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const log = createLogger(config.logLevel);
   try {
-    if (command === 'serve' && http) {
-      const { serveHttp } = await import('./server/http.ts'); // HTTP-only code: never loaded on the stdio path
-      await serveHttp(config, http, log);
-      return -1; // keeps running
-    }
     if (command === 'serve') {
-      const { serveStdio } = await import('./server/stdio.ts');
-      await serveStdio(config, log);
-      return -1; // keeps running
+      await serve(config, http, log);
+      // Stopped: what the server leaves behind (a kept-alive socket, the stdin handle) must not hold the process.
+      process.exit(EXIT.ok);
     }
     const commands = await import('./commands.ts');
     return command === 'doctor' ? await commands.doctor(config, log, http) : await commands.printToken(config);
@@ -144,14 +149,14 @@ async function main(argv: string[]): Promise<number> {
     // One line on stderr that says what to change, an exit code per cause; the stack only at --log-level debug.
     const { explainStartupFailure } = await import('./startup.ts');
     const failure = explainStartupFailure(error, config);
-    log.debug({ err: { message: messageOf(error), stack: error instanceof Error ? error.stack : undefined } }, 'failed');
+    log.debug({ err: error }, 'failed');
     process.stderr.write(`eks-rbac-mcp: ${failure?.message ?? messageOf(error)}\n`);
     return failure?.exitCode ?? EXIT.failed;
   }
 }
 
 main(process.argv.slice(2)).then((code) => {
-  if (code >= 0) process.exitCode = code;
+  process.exitCode = code;
 }, (error) => {
   process.stderr.write(`eks-rbac-mcp: unexpected error: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;

@@ -137,7 +137,7 @@ function costReport(runtime: Runtime): string[] {
   return lines;
 }
 
-// --- issue 13: the broad-grant guard, --tools, one principal per connection ---
+// --- the broad-grant guard, --tools, one principal per connection ---
 
 /** What serve does with findings, when --accept-broad-role covers them. */
 function accepted(config: Config): string | undefined {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { getMcpConfigForManifest, type McpbManifestAny } from '@anthropic-ai/mcpb';
 import { SETTINGS } from '../src/config.ts';
 import { connectCommand, root, useCluster } from './helpers.ts';
+import { goldenTools } from './golden.ts';
 
 const cluster = await useCluster();
 const dir = mkdtempSync(join(tmpdir(), 'eks-rbac-mcp-mcpb-'));
@@ -76,7 +77,7 @@ test('started from the unpacked bundle with a profile, it lists the tools the ro
   assert.equal(config.env['AWS_PROFILE'], 'agent-host');
   const session = await connectCommand(config.command, config.args, { ...hostEnvironment(), ...config.env });
   try {
-    const golden = JSON.parse(readFileSync(join(root, 'test', 'golden', 'tools-pods-reader.json'), 'utf8')) as Array<{ name: string }>;
+    const golden = goldenTools('pods-reader');
     assert.deepEqual((await session.client.listTools()).tools.map((t) => t.name), golden.map((t) => t.name));
   } finally {
     await session.close();

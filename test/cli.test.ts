@@ -2,11 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectl } from './cluster/cluster.ts';
 import { cliPath, connectServer, eksArgs, hostEnv, readTable, resultText, root, useCluster } from './helpers.ts';
+import { goldenTools } from './golden.ts';
 
 const cluster = await useCluster();
 const env = hostEnv(cluster);
@@ -62,7 +63,7 @@ test('kubeconfig mode: kubectl and the server see the same pods, through `token`
   const theirs = kubectl(cluster, ['get', 'pods', '-n', 'team-a', '-o', 'jsonpath={.items[*].metadata.name}'], { kubeconfig: file }).split(' ').sort();
   const session = await connectServer(['--kubeconfig', file, '--namespaces', 'team-a'], env);
   try {
-    const golden = JSON.parse(readFileSync(join(root, 'test', 'golden', 'tools-pods-reader.json'), 'utf8')) as Array<{ name: string }>;
+    const golden = goldenTools('pods-reader');
     const tools = (await session.client.listTools()).tools.map((t) => t.name);
     assert.deepEqual(tools, golden.map((t) => t.name), 'the same role yields the same tools in either mode');
     const result = await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } });
@@ -103,7 +104,7 @@ test('without --endpoint and --ca-file, EKS DescribeCluster (moto, IAM enforced)
   for (const flag of ['--endpoint', '--ca-file']) args.splice(args.indexOf(flag), 2);
   const session = await connectServer(args, { ...env, AWS_ENDPOINT_URL_EKS: cluster.sts.url });
   try {
-    const golden = JSON.parse(readFileSync(join(root, 'test', 'golden', 'tools-pods-reader.json'), 'utf8')) as Array<{ name: string }>;
+    const golden = goldenTools('pods-reader');
     assert.deepEqual((await session.client.listTools()).tools.map((t) => t.name), golden.map((t) => t.name));
     assert.match(session.stderr(), new RegExp(`"endpoint":"${cluster.endpoint}"`), 'connected to the endpoint DescribeCluster gave');
   } finally {
@@ -115,7 +116,7 @@ test('without --endpoint and --ca-file, EKS DescribeCluster (moto, IAM enforced)
   assert.match(denied.stderr, /there is no EKS cluster no-such-cluster in us-east-1: check --cluster-name and --region/);
 });
 
-test('Hardening #9: doctor warns when the role may exec into the namespace the server runs in (POD_NAMESPACE)', () => {
+test('doctor warns when the role may exec into the namespace the server runs in (POD_NAMESPACE)', () => {
   const wildcard = cli(['doctor', ...eksArgs(cluster, 'eks-mcp-agent', 'wildcard')], { POD_NAMESPACE: 'team-a' });
   assert.equal(wildcard.status, 0, wildcard.stderr);
   assert.match(wildcard.stdout, /WARNING\s+the role may exec into pods in team-a, the namespace this server runs in/);
@@ -124,7 +125,7 @@ test('Hardening #9: doctor warns when the role may exec into the namespace the s
   assert.doesNotMatch(reader.stdout, /may exec/);
 });
 
-test('Hardening #4: doctor --http says when an OAuth issuer is trusted without --oauth-scopes', () => {
+test('doctor --http says when an OAuth issuer is trusted without --oauth-scopes', () => {
   const oauth = ['--http', '--oauth-issuer', 'https://issuer.example.com', '--resource-url', 'https://mcp.example.com/mcp'];
   const unscoped = cli(['doctor', ...eksArgs(cluster, 'eks-mcp-agent', 'pods-reader'), ...oauth]);
   assert.equal(unscoped.status, 0, unscoped.stderr);

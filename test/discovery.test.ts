@@ -1,7 +1,8 @@
 // Discovery from its signals (the rules reviews and the EKS access-policy list, read from the local control plane's
 // EKS endpoint) decides every question as the API server's own access reviews would, for every fixture identity; and
-// it sends an access review only where the signals cannot answer.
-import { test } from 'node:test';
+// it sends an access review only where the signals cannot answer. The stand-in for the API server that the unit tests
+// run discovery against (fixture-rbac.ts) gives the same permission set for every fixture identity.
+import { describe, test } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../src/config.ts';
@@ -12,6 +13,12 @@ import { Discovery, type AccessPolicyState } from '../src/server/discovery.ts';
 import { catalogue } from '../tools/index.ts';
 import { clusterKindQuestions } from '../src/policy/offer.ts';
 import { cliPath, eksArgs, hostEnv, useCluster } from './helpers.ts';
+import { adminGet, kubectl } from './cluster/cluster.ts';
+import {
+  CONTROL_PLANE_FILE, FIXTURE_IDENTITIES, accessPolicyRead, fixtureConnection, fixtureReferences, type ControlPlaneDefaults, type RbacObject,
+} from './fixture-rbac.ts';
+import { checkGolden, compactJson } from './golden.ts';
+import type { AccessPolicyRead } from '../src/aws/access-policies.ts';
 
 const cluster = await useCluster();
 Object.assign(process.env, hostEnv(cluster)); // the connections made in this process: the host's keys, STS and EKS at moto
@@ -95,4 +102,64 @@ test('doctor: where the access policies stand, what one discovery and one refres
   const grant = /Grant the role: (\{.*\})$/m.exec(blind)?.[1];
   assert.deepEqual(JSON.parse(grant!), { Effect: 'Allow', Action: 'eks:ListAssociatedAccessPolicies',
     Resource: `arn:aws:eks:${cluster.region}:*:access-entry/${cluster.clusterName}/role/${cluster.sts.accountId}/eks-mcp-viewer-blind/*` });
+});
+
+// --- the stand-in for the API server, against the real one -------------------------------------------------
+
+const AGGREGATED_DISCOVERY = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json';
+
+interface DiscoveryDocument {
+  items: Array<{ metadata: { name: string }; versions: Array<{ version: string; resources: Array<{
+    resource: string; responseKind?: { kind?: string }; scope?: string; verbs?: string[]; shortNames?: string[];
+  }> }> }>;
+}
+
+/** Aggregated discovery with what discovery reads of it, in the order served. */
+async function servedDocument(path: '/api' | '/apis'): Promise<DiscoveryDocument> {
+  const { body } = await adminGet(cluster, path, AGGREGATED_DISCOVERY) as { body: DiscoveryDocument };
+  return { items: body.items.map((g) => ({ metadata: { name: g.metadata.name }, versions: g.versions.map((v) => ({ version: v.version,
+    resources: v.resources.map((r) => ({ resource: r.resource, responseKind: { kind: r.responseKind?.kind }, scope: r.scope, verbs: r.verbs,
+      ...(r.shortNames ? { shortNames: r.shortNames } : {}) })) })) })) };
+}
+
+/** The control plane's own RBAC that the fixture identities meet: the ClusterRoles their bindings name, and those bound to their groups. */
+function builtInRbac(): RbacObject[] {
+  const { groups, clusterRoles } = fixtureReferences();
+  const items = (kind: string) => (JSON.parse(kubectl(cluster, ['get', kind, '-o', 'json'])) as { items: Array<RbacObject & { roleRef: { kind: 'ClusterRole' } }> }).items;
+  const bindings = items('clusterrolebindings').filter((b) => b.subjects?.some((s) => s.kind === 'Group' && groups.has(s.name)));
+  const named = new Set([...clusterRoles, ...bindings.map((b) => b.roleRef.name)]);
+  const byName = (a: RbacObject, b: RbacObject) => (a.metadata.name < b.metadata.name ? -1 : 1);
+  return [
+    ...items('clusterroles').filter((r) => named.has(r.metadata.name)).sort(byName)
+      .map((r): RbacObject => ({ kind: 'ClusterRole', metadata: { name: r.metadata.name }, rules: r.rules ?? [] })),
+    ...bindings.sort(byName).map((b): RbacObject => ({ kind: 'ClusterRoleBinding', metadata: { name: b.metadata.name },
+      roleRef: { kind: b.roleRef.kind, name: b.roleRef.name }, subjects: b.subjects!.map(({ kind, name }) => ({ kind, name })) })),
+  ];
+}
+
+const REWRITE_CONTROL_PLANE = 'UPDATE_GOLDEN=1 npm test -- test/discovery.test.ts (and then the goldens: UPDATE_GOLDEN=1 npm run test:unit)';
+
+describe('the stand-in for the API server decides as the local control plane does', () => {
+  test('its copy of what the control plane has of its own: the built-in roles the fixtures meet, the kinds it serves', async () => {
+    // A new Kubernetes version changes it: then the goldens of tools/list are rewritten after it.
+    const read: ControlPlaneDefaults = { rbac: builtInRbac(), discovery: { api: await servedDocument('/api'), apis: await servedDocument('/apis') } };
+    checkGolden(CONTROL_PLANE_FILE, `${compactJson(read)}\n`, REWRITE_CONTROL_PLANE);
+  });
+
+  for (const [name, identity] of Object.entries(FIXTURE_IDENTITIES)) {
+    test(`${name}: the same signals, decisions and served kinds`, async () => {
+      const real = await discoveryAs(identity.role, identity.binding);
+      const stand = new Discovery(fixtureConnection(identity).connection, SCOPE, catalogue);
+      try {
+        const [found, modelled] = await Promise.all([real.discovery.discover(), stand.discover()]);
+        assert.deepEqual(JSON.parse(modelled.permissions.fingerprint()), JSON.parse(found.permissions.fingerprint()));
+        assert.deepEqual(modelled.served.resources, found.served.resources);
+        // EKS's list, but for the words of a refusal.
+        const listed = (read: AccessPolicyRead) => ({ ...read, reason: undefined });
+        assert.deepEqual(listed(await real.connection.eks!.accessPolicies!.read()), listed(accessPolicyRead(identity)));
+      } finally {
+        real.connection.eks?.accessPolicies?.destroy();
+      }
+    });
+  }
 });

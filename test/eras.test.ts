@@ -6,11 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { applyRole, connectServer, eksArgs, hostEnv, onToolsChanged, useCluster, waitFor } from './helpers.ts';
+import { applyRole, connectServer, eksArgs, hostEnv, toolListChanges, useCluster, resultText } from './helpers.ts';
 
 const cluster = await useCluster();
 const LEGACY = '2025-11-25' as const;
-const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 
 test('2025-11-25 over stdio: a destructive call is put to the user mid-call, with the tool\'s own question', async () => {
   const questions: string[] = [];
@@ -27,11 +26,11 @@ test('2025-11-25 over stdio: a destructive call is put to the user mid-call, wit
     const scaleToZero = { name: 'deployments_scale', arguments: { namespace: 'team-a', name: 'web', replicas: 0 } };
     const declined = (await session.client.callTool(scaleToZero)) as CallToolResult;
     assert.equal(declined.isError, true);
-    assert.match(text(declined), /The user did not confirm: Scale deployment team-a\/web to 0, stopping all its pods\? Nothing was done\./);
+    assert.match(resultText(declined), /The user did not confirm: Scale deployment team-a\/web to 0, stopping all its pods\? Nothing was done\./);
     assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}']), '2', 'a no sends nothing');
     yes = true;
     const restarted = (await session.client.callTool({ name: 'deployments_restart', arguments: { namespace: 'team-a', name: 'web' } })) as CallToolResult;
-    assert.ok(!restarted.isError, text(restarted));
+    assert.ok(!restarted.isError, resultText(restarted));
     assert.deepEqual(questions, ['Scale deployment team-a/web to 0, stopping all its pods?', 'Restart every pod of deployment team-a/web?']);
   } finally {
     await session.close();
@@ -47,10 +46,9 @@ test('2025-11-25 over stdio: a Role edited mid-session arrives as an unsolicited
   try {
     const names = async () => (await session.client.listTools()).tools.map((t) => t.name);
     assert.ok(!(await names()).includes('pods_list'));
-    let changes = 0;
-    await onToolsChanged(session.client, () => { changes += 1; });
+    const changes = await toolListChanges(session.client);
     grant(['get', 'list']);
-    await waitFor('tools/list_changed after the Role gained list', () => (changes > 0 ? true : undefined));
+    await changes.next('the Role gained list', 10_000);
     assert.ok((await names()).includes('pods_list'));
   } finally {
     await session.close();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { connectServer, onToolsChanged, untilAudited, waitFor, eksArgs, hostEnv, runCli, useCluster, type CliRun, type Session } from './helpers.ts';
+import { connectServer, toolListChanges, untilAudited, waitFor, eksArgs, hostEnv, runCli, useCluster, resultText, type CliRun, type Session } from './helpers.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { BROAD_GRANTS } from '../src/rbac/broad-grants.ts';
 
@@ -37,16 +37,13 @@ function bind(user: string, name: string, grant: { rules: Rule[] } | { clusterRo
 
 /** Resolves once the API server's authorizer answers yes for the user: RBAC's cache has seen the binding. */
 async function untilAllowed(user: string, attributes: Attributes): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
+  await waitFor(`${user} to get ${JSON.stringify(attributes)}`, async () => {
     const review = await admin.json<{ status?: { allowed?: boolean } }>({
       method: 'POST', path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
       body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user, groups: ['system:authenticated'], resourceAttributes: attributes } },
     });
-    if (review.status?.allowed) return;
-    if (Date.now() > deadline) throw new Error(`${user} never got ${JSON.stringify(attributes)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    return review.status?.allowed ? true : undefined;
+  }, 15_000);
 }
 
 type Run = CliRun;
@@ -195,29 +192,12 @@ describe('the broad-grant guard at start', () => {
   });
 });
 
-/** Resolves on the next tools/list_changed. */
-async function listChanged(session: Session): Promise<() => Promise<void>> {
-  let waiter: (() => void) | undefined;
-  await onToolsChanged(session.client, () => waiter?.());
-  return () => new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no tools/list_changed arrived:\n${session.stderr()}`)), 20_000);
-    waiter = () => { clearTimeout(timer); resolve(); };
-  });
-}
-
 /** Resolves once the server has logged a line matching the pattern (its stderr arrives as events). */
-async function logged(session: Session, pattern: RegExp): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const line = session.stderr().split('\n').find((l) => pattern.test(l));
-    if (line) return line;
-    if (Date.now() > deadline) throw new Error(`never logged ${pattern}:\n${session.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function logged(session: Session, pattern: RegExp): Promise<string> {
+  return waitFor(`a log line matching ${pattern}`, () => session.stderr().split('\n').find((l) => pattern.test(l)), 20_000);
 }
 
 const names = async (s: Session) => (await s.client.listTools()).tools.map((t) => t.name);
-const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 const secretsEverywhere = { rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['list'] }] };
 
 
@@ -226,26 +206,24 @@ describe('a broad grant that appears while running', () => {
     bind('eks-agent:grows', 'guard-grows', { rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] }, 'team-b');
     await untilAllowed('eks-agent:grows', { verb: 'list', resource: 'pods', namespace: 'team-b' });
     const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'grows', 'team-b'), '--refresh-interval', '1'], env);
-    const next = await listChanged(session);
+    const changes = await toolListChanges(session.client);
     try {
       assert.deepEqual(await names(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'resources_describe']);
-      let changed = next();
       bind('eks-agent:grows', 'guard-grows-secrets', secretsEverywhere);
-      await changed;
+      await changes.next('secrets granted cluster-wide', 20_000);
       assert.deepEqual(await names(session), ['whoami', 'can_i'], 'withdrawn');
       assert.match(await logged(session, /"guard":"withdrawn"/), /"level":40.*"id":"cluster-secrets".*list secrets cluster-wide/);
       const mark = statSync(cluster.auditLog).size;
       const refused = (await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-b' } })) as CallToolResult;
       assert.equal(refused.isError, true);
-      assert.match(text(refused), /pods_list is withdrawn: .*read Secrets cluster-wide.*No request was sent.*--accept-broad-role/);
+      assert.match(resultText(refused), /pods_list is withdrawn: .*read Secrets cluster-wide.*No request was sent.*--accept-broad-role/);
       const proof = (await session.client.callTool({ name: 'can_i', arguments: { verb: 'list', resource: 'secrets' } })) as CallToolResult;
-      assert.equal(text(proof), 'yes: list secrets (cluster-wide)', 'can_i stays, to show why');
+      assert.equal(resultText(proof), 'yes: list secrets (cluster-wide)', 'can_i stays, to show why');
       // The can_i call's own review landed after the refused call: once it is in the audit log, so would a list be.
       const sent = await untilAudited(cluster, 'eks-agent:grows', mark, (r) => r.resource === 'selfsubjectaccessreviews');
       assert.deepEqual(sent.filter((r) => r.resource === 'pods'), [], 'the refused call sent nothing');
-      changed = next();
       kubectl(cluster, ['delete', 'clusterrolebinding', 'guard-grows-secrets']);
-      await changed;
+      await changes.next('the cluster-wide grant gone', 20_000);
       assert.deepEqual(await names(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'resources_describe'], 'narrowed again: the tools return');
       await logged(session, /broad grants: none any more/);
     } finally {
@@ -284,9 +262,9 @@ describe('--tools narrows the tool set below the role', () => {
       const mark = statSync(cluster.auditLog).size;
       const refused = (await session.client.callTool({ name: 'deployments_scale', arguments: { namespace: 'team-a', name: 'web', replicas: 1 } })) as CallToolResult;
       assert.equal(refused.isError, true);
-      assert.match(text(refused), /deployments_scale is not offered: this server offers only the tools selected by --tools \(pods_\*,whoami\)\. No request was sent\./);
+      assert.match(resultText(refused), /deployments_scale is not offered: this server offers only the tools selected by --tools \(pods_\*,whoami\)\. No request was sent\./);
       const listed = (await session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } })) as CallToolResult;
-      assert.ok(!listed.isError, text(listed));
+      assert.ok(!listed.isError, resultText(listed));
       const sent = await untilAudited(cluster, 'eks-agent:operator', mark, (r) => r.resource === 'pods');
       assert.ok(sent.some((r) => r.resource === 'pods'), 'the audit log sees the allowed call');
       assert.deepEqual(sent.filter((r) => r.resource === 'deployments'), [], 'the refused call sent nothing');

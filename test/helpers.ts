@@ -7,11 +7,15 @@ import { Client, StreamableHTTPClientTransport, type ClientOptions as SdkClientO
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { z } from 'zod';
 import { kubectl, startCluster, type ClusterInfo } from './cluster/cluster.ts';
+import { waitFor } from './wait.ts';
 import { runCall, type CallResult } from '../src/policy/gate.ts';
 import { auditor } from '../src/policy/audit.ts';
 import type { Logger } from '../src/log.ts';
 import type { Tool, ToolContext } from '../src/tool.ts';
 import { KubeClient, type KubeRequest, type RawResponse } from '../src/kube/client.ts';
+
+/** Waiting on a condition (test/wait.ts), for the test files that take everything from here. */
+export { waitFor };
 
 let shared: Promise<ClusterInfo> | undefined;
 
@@ -112,6 +116,33 @@ export function newClient(options: ClientOptions = {}): Client {
 export async function onToolsChanged(client: Client, callback: () => void): Promise<void> {
   client.setNotificationHandler('notifications/tools/list_changed', async () => callback());
   if (client.getProtocolEra() === 'modern') await client.listen({ toolsListChanged: true });
+}
+
+/** tools/list_changed notifications as they arrive. */
+export interface ToolListChanges {
+  /** How many have arrived. */
+  count(): number;
+  /**
+   * Resolves once one has arrived that no earlier `next` took (so one that came before the call counts), with the
+   * seconds waited; fails past the deadline, the bound within which the change must be seen.
+   */
+  next(what: string, deadlineMs?: number): Promise<number>;
+}
+
+/** Follows a client's tools/list_changed (see onToolsChanged). */
+export async function toolListChanges(client: Client): Promise<ToolListChanges> {
+  let arrived = 0;
+  let taken = 0;
+  await onToolsChanged(client, () => { arrived += 1; });
+  return {
+    count: () => arrived,
+    async next(what, deadlineMs = 15_000) {
+      const started = Date.now();
+      await waitFor(`tools/list_changed after ${what} (within ${deadlineMs / 1000} s)`, () => (arrived > taken ? true : undefined), deadlineMs);
+      taken = arrived;
+      return (Date.now() - started) / 1000;
+    },
+  };
 }
 
 /**
@@ -244,17 +275,6 @@ export function auditLines(stderr: string): Array<Record<string, unknown>> {
   return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['audit']);
 }
 
-
-/** Polls `check` until it returns a value (not undefined) or the deadline passes: waiting on an event, not a sleep. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, deadlineMs = 10_000, everyMs = 50): Promise<T> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 /** Where the API server's audit log ends now: later requests are read from here on. */
 export function auditMark(info: ClusterInfo): number {

@@ -1,4 +1,4 @@
-// Issue 10's authentication findings through the real HTTP server: token revocation (#2) and the 401 backoff (#5).
+// Authentication through the real HTTP server: token revocation when the token file changes, and the 401 backoff.
 // Every request goes to 127.0.0.1.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,7 +26,7 @@ function initialize(url: string, token: string): Promise<Response> {
   });
 }
 
-test('Hardening #2: emptying or breaking the token file revokes every token over HTTP, and the log names no token', async () => {
+test('emptying or breaking the token file revokes every token over HTTP, and the log names no token', async () => {
   const alice = randomBytes(24).toString('hex');
   const file = join(dir, 'tokens-revoke');
   writeFileSync(file, `alice:${alice}\n`);
@@ -35,7 +35,7 @@ test('Hardening #2: emptying or breaking the token file revokes every token over
     assert.equal((await initialize(server.url, alice)).status, 200);
     for (const broken of ['', `# alice:${alice}\n`, `alice:${alice}\nbob:tooShort1\n`]) {
       writeFileSync(file, broken);
-      // Refused: 401, or 429 once the repeated 401s of this loop put the address in backoff (#5).
+      // Refused: 401, or 429 once the repeated 401s of this loop put the address in backoff.
       await waitFor(`the change ${JSON.stringify(broken)} to revoke alice`, async () => ([401, 429].includes((await initialize(server.url, alice)).status) ? true : undefined));
       writeFileSync(file, `alice:${alice}\n# restored ${broken.length}\n`);
       await waitFor('alice to be accepted again', async () => ((await initialize(server.url, alice)).status === 200 ? true : undefined));
@@ -47,7 +47,7 @@ test('Hardening #2: emptying or breaking the token file revokes every token over
   }
 });
 
-test('Hardening #5: repeated 401s for bad tokens from one address get 429 with Retry-After; a valid token from that address still gets in', async () => {
+test('repeated 401s for bad tokens from one address get 429 with Retry-After; a valid token from that address still gets in', async () => {
   const valid = randomBytes(24).toString('hex');
   const file = join(dir, 'tokens-throttle');
   writeFileSync(file, `alice:${valid}\n`);

@@ -1,4 +1,4 @@
-// Hardening #1: a burst of calls cannot make the server hold unbounded output for one principal. At most
+// A burst of calls cannot make the server hold unbounded output for one principal. At most
 // MAX_IN_FLIGHT.principal of its calls run at once (the API server's own audit log is the witness: its exec requests
 // never overlap more than that); the rest wait their turn and then succeed.
 import { test } from 'node:test';

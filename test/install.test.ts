@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectCommand, root, useCluster } from './helpers.ts';
+import { goldenTools } from './golden.ts';
 
 const cluster = await useCluster();
 const dir = mkdtempSync(join(tmpdir(), 'eks-rbac-mcp-install-'));
@@ -68,7 +69,7 @@ for (const key of ['eks', 'eks-packed']) {
     assert.ok(entry.args.some((a) => a.startsWith(clone)), `${entry.args.join(' ')} points into the clone`);
     const session = await connectCommand(entry.command, entry.args, entry.env);
     try {
-      const golden = JSON.parse(readFileSync(join(root, 'test', 'golden', 'tools-pods-reader.json'), 'utf8')) as Array<{ name: string }>;
+      const golden = goldenTools('pods-reader');
       assert.deepEqual((await session.client.listTools()).tools.map((t) => t.name), golden.map((t) => t.name));
     } finally {
       await session.close();

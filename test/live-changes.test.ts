@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { apiRequests, applyRole, auditMark, connectServer, eksArgs, hostEnv, onToolsChanged, platformAws, useCluster, waitFor, type Session } from './helpers.ts';
+import { apiRequests, applyRole, auditMark, connectServer, eksArgs, hostEnv, platformAws, toolListChanges, useCluster, waitFor, type Session } from './helpers.ts';
 
 const cluster = await useCluster();
 const INTERVAL_S = 2;
@@ -22,16 +22,10 @@ const aws = (args: string[]) => platformAws(cluster, args);
 const associate = (role: string, policy: string, scope: string) => aws(['associate-access-policy', '--principal-arn', principal(role), '--policy-arn', policyArn(policy), '--access-scope', scope]);
 const disassociate = (role: string, policy: string) => aws(['disassociate-access-policy', '--principal-arn', principal(role), '--policy-arn', policyArn(policy)]);
 
-/** Resolves each next tools/list_changed, failing past the deadline: the bound the change must be seen within. */
+/** Resolves each next tools/list_changed, failing past the deadline (seconds): the bound the change must be seen within. */
 async function changes(session: Session): Promise<(what: string, deadlineS: number) => Promise<number>> {
-  let arrived = 0;
-  await onToolsChanged(session.client, () => { arrived += 1; });
-  return async (what, deadlineS) => {
-    const seen = arrived;
-    const started = Date.now();
-    await waitFor(`tools/list_changed after ${what} (within ${deadlineS} s)`, () => (arrived > seen ? true : undefined), deadlineS * 1000);
-    return (Date.now() - started) / 1000;
-  };
+  const changed = await toolListChanges(session.client);
+  return (what, deadlineS) => changed.next(what, deadlineS * 1000);
 }
 
 /** Each offered tool with the namespaces its schema allows (null: cluster-scoped). */

@@ -120,7 +120,7 @@ test('the Role that `rbac --tools` prints, once applied, makes the server offer 
   }
 });
 
-test('Hardening #9: the deployment mounts no service account token and runs in a namespace it does not serve', () => {
+test('the deployment mounts no service account token and runs in a namespace it does not serve', () => {
   const deploy = join(manifests, 'deploy');
   const objects = files(deploy, '.yaml').map((file) => JSON.parse(kubectl(cluster, ['create', '--dry-run=client', '-o', 'json', '-f', file])) as Record<string, any>)
     .flatMap((o) => (o['kind'] === 'List' ? o['items'] : [o]));

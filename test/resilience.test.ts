@@ -8,7 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl, startCluster } from './cluster/cluster.ts';
 import { issueServingCert } from './cluster/pki.ts';
 import { FaultProxy } from './fault-proxy.ts';
-import { apiRequests, applyRole as applyRoleAs, auditLines, auditMark, connectServer, eksArgs, hostEnv, onToolsChanged, useCluster, waitFor, type RoleRule, type Session } from './helpers.ts';
+import { apiRequests, applyRole as applyRoleAs, auditLines, auditMark, connectServer, eksArgs, hostEnv, toolListChanges, useCluster, waitFor, resultText, type RoleRule, type Session } from './helpers.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { ConnectionError, KubeApiError } from '../src/kube/errors.ts';
 import { CachedCredentials, assumeRole, IdentityLapsedError } from '../src/aws/credentials.ts';
@@ -23,7 +23,6 @@ before(async () => {
 });
 after(() => apiProxy.close());
 
-const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 const call = async (s: Session, name: string, args: Record<string, unknown>) => (await s.client.callTool({ name, arguments: args })) as CallToolResult;
 const toolNames = async (s: Session) => (await s.client.listTools()).tools.map((t) => t.name);
 const adminAuth = { apply: async (o: { headers?: unknown }) => void (o.headers = { ...(o.headers as object), authorization: `Bearer ${cluster.adminToken}` }) };
@@ -34,27 +33,6 @@ function throughProxy(args: string[]): string[] {
   return out;
 }
 
-/** Resolves with the number of tools/list_changed notifications once `count` have arrived. */
-async function listChanges(session: Session) {
-  let seen = 0;
-  const waiters: Array<() => void> = [];
-  await onToolsChanged(session.client, () => {
-    seen += 1;
-    waiters.splice(0).forEach((w) => w());
-  });
-  return {
-    count: () => seen,
-    async next(timeoutMs = 15_000): Promise<void> {
-      const before = seen;
-      const deadline = Date.now() + timeoutMs;
-      while (seen === before) {
-        if (Date.now() > deadline) throw new Error('no tools/list_changed arrived');
-        await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 200); });
-      }
-    },
-  };
-}
-
 function applyRole(user: string, name: string, rules: RoleRule[]): void {
   applyRoleAs(cluster, { name, namespace: 'team-b', user, rules });
 }
@@ -62,18 +40,18 @@ function applyRole(user: string, name: string, rules: RoleRule[]): void {
 test('a Role edited mid-session: the tool list follows within the interval, one notification per change', async () => {
   applyRole('eks-agent:live', 'live', [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }]);
   const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'live', 'team-b'), '--refresh-interval', '1'], hostEnv(cluster));
-  const changes = await listChanges(session);
+  const changes = await toolListChanges(session.client);
   try {
     // get pods also offers resources_describe (get on any kind).
     assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'resources_describe']);
     applyRole('eks-agent:live', 'live', [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list'] }]);
-    await changes.next();
+    await changes.next('pods/log granted');
     assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_list', 'pods_get', 'pods_log', 'resources_describe'], 'granted: appears');
     assert.equal(changes.count(), 1, 'one notification for the change');
     applyRole('eks-agent:live', 'live', [{ apiGroups: [''], resources: ['pods/log'], verbs: ['get'] }]);
-    await changes.next();
+    await changes.next('pods taken away');
     assert.deepEqual(await toolNames(session), ['whoami', 'can_i', 'pods_log'], 'taken away: disappears');
-    assert.match(text(await call(session, 'pods_list', { namespace: 'team-b' })), /pods_list is not offered/);
+    assert.match(resultText(await call(session, 'pods_list', { namespace: 'team-b' })), /pods_list is not offered/);
     // Wait for two more refreshes to have happened (their rules reviews in the audit log), not for a time.
     const mark = auditMark(cluster);
     await waitFor('two unchanged refreshes', () => (apiRequests(cluster, 'eks-agent:live', mark).filter((r) => r.resource === 'selfsubjectrulesreviews').length >= 2 ? true : undefined));
@@ -86,7 +64,7 @@ test('a Role edited mid-session: the tool list follows within the interval, one 
 test('a 403 on an advertised tool re-discovers at once (no interval)', async () => {
   applyRole('eks-agent:revoked', 'revoked', [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }]);
   const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'revoked', 'team-b'), '--refresh-interval', '0'], hostEnv(cluster));
-  const changes = await listChanges(session);
+  const changes = await toolListChanges(session.client);
   try {
     assert.ok((await toolNames(session)).includes('pods_list'));
     kubectl(cluster, ['delete', 'rolebinding', 'revoked', '-n', 'team-b']);
@@ -95,8 +73,8 @@ test('a 403 on an advertised tool re-discovers at once (no interval)', async () 
       const r = await call(session, 'pods_list', { namespace: 'team-b' });
       return r.isError ? r : undefined;
     });
-    assert.match(text(result), /Forbidden \(HTTP 403\)/);
-    await changes.next();
+    assert.match(resultText(result), /Forbidden \(HTTP 403\)/);
+    await changes.next('the 403');
     assert.ok(!(await toolNames(session)).includes('pods_list'));
   } finally {
     await session.close();
@@ -112,12 +90,12 @@ test('reads ride out 503, 429 with Retry-After, resets and delays; the next good
       const before = apiProxy.received;
       apiProxy.inject(...faults);
       const result = await call(session, 'pods_list', { namespace: 'team-a' });
-      assert.ok(!result.isError, `${JSON.stringify(faults)}: ${text(result)}`);
+      assert.ok(!result.isError, `${JSON.stringify(faults)}: ${resultText(result)}`);
       assert.equal(apiProxy.received - before, faults.filter((f) => f.kind !== 'delay').length + 1);
     }
     apiProxy.inject(...Array.from({ length: 4 }, () => ({ kind: 'status' as const, status: 503 })));
     const exhausted = await call(session, 'pods_list', { namespace: 'team-a' });
-    assert.match(text(exhausted), /HTTP 503.*\nThe API server failed: retry shortly/s, 'after the attempts run out: an error value, not a crash');
+    assert.match(resultText(exhausted), /HTTP 503.*\nThe API server failed: retry shortly/s, 'after the attempts run out: an error value, not a crash');
     assert.ok(!(await call(session, 'pods_list', { namespace: 'team-a' })).isError, 'and the server is still up');
   } finally {
     await session.close();
@@ -125,8 +103,15 @@ test('reads ride out 503, 429 with Retry-After, resets and delays; the next good
 });
 
 test('writes are not retried blindly: a cut answer is reported, a refused connection is retried', async () => {
+  // A retry's wait brings the API server back while the proxy is down: the retry then finds it listening.
+  let down = false;
+  let retries = 0;
   const trusting = new KubeClient(apiProxy.url, (await import('node:fs')).readFileSync(cluster.caFile), adminAuth, 5000, {
-    attempts: 8, baseDelayMs: 100, maxDelayMs: 100, random: () => 1, sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    attempts: 8, baseDelayMs: 100, maxDelayMs: 100, random: () => 1, sleep: async () => {
+      retries += 1;
+      if (down) await apiProxy.up();
+      down = false;
+    },
   });
   const name = `write-${randomBytes(3).toString('hex')}`;
   const create = (n: string) => trusting.json({ method: 'POST', path: '/api/v1/namespaces/team-b/configmaps', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n } } });
@@ -136,8 +121,10 @@ test('writes are not retried blindly: a cut answer is reported, a refused connec
   assert.equal(apiProxy.forwarded - before, 1, 'sent once, not again');
   assert.equal(kubectl(cluster, ['get', 'configmap', name, '-n', 'team-b', '-o', 'name']).trim(), `configmap/${name}`, 'it had landed: a retry would have been a duplicate');
   await apiProxy.down();
-  setTimeout(() => void apiProxy.up(), 300);
+  down = true;
+  const retriesBefore = retries;
   await create(`${name}-2`);
+  assert.ok(retries > retriesBefore, 'the refused connection was retried');
   assert.match(kubectl(cluster, ['get', 'configmap', `${name}-2`, '-n', 'team-b', '-o', 'name']), new RegExp(`${name}-2`));
 });
 
@@ -161,8 +148,11 @@ test('MCP cancellation aborts the request in flight', async () => {
   try {
     apiProxy.inject({ kind: 'delay', ms: 5000 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 300);
-    await assert.rejects(session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } }, { signal: controller.signal }));
+    const received = apiProxy.received;
+    const calling = session.client.callTool({ name: 'pods_list', arguments: { namespace: 'team-a' } }, { signal: controller.signal });
+    await waitFor('the call to reach the API server', () => (apiProxy.received > received ? true : undefined));
+    controller.abort(); // while its request is held
+    await assert.rejects(calling);
     const line = await waitFor('the cancelled call\'s audit line', () => auditLines(session.stderr()).find((l) => l['tool'] === 'pods_list'));
     assert.ok(line && line['outcome'] === 'failed' && (line['durationMs'] as number) < 4000, JSON.stringify(line));
     assert.ok(!(await call(session, 'pods_list', { namespace: 'team-a' })).isError);
@@ -219,7 +209,7 @@ test('STS down at refresh: valid credentials keep working; after expiry the erro
       await auth.refresh();
       await assert.rejects(list(), (e: Error) => e instanceof IdentityLapsedError && /identity has lapsed/.test(e.message));
       await stsProxy.up();
-      offset += 61_000; // past the pause, which holds in every state (Hardening #11)
+      offset += 61_000; // past the pause, which holds in every state
       const refreshed = credentials.refreshCount;
       await list();
       assert.equal(credentials.refreshCount, refreshed + 1, 'STS back: fresh credentials, and the call works');
@@ -237,7 +227,7 @@ test('the API server killed and restarted mid-session: the next call works with 
       assert.ok(!(await call(session, 'pods_list', { namespace: 'team-a' })).isError);
       await own.restartApiServer();
       const after = await call(session, 'pods_list', { namespace: 'team-a' });
-      assert.ok(!after.isError, text(after));
+      assert.ok(!after.isError, resultText(after));
     } finally {
       await session.close();
     }
@@ -255,7 +245,7 @@ test('SIGTERM: a call in flight finishes, then the server exits 0', async () => 
   await waitFor('the exec to reach the API server', () => (apiRequests(cluster, 'eks-agent:wildcard', mark).some((r) => r.subresource === 'exec') ? true : undefined));
   process.kill(session.pid, 'SIGTERM');
   const result = await running;
-  assert.match(text(result), /^exit code: 0$/, 'the exec ran to its end');
+  assert.match(resultText(result), /^exit code: 0$/, 'the exec ran to its end');
   await waitFor('the server to exit', () => (existsSync(`/proc/${session.pid}`) ? undefined : true), 5_000);
   assert.match(session.stderr(), /"reason":"SIGTERM".*shutting down/);
   await session.close().catch(() => undefined);

@@ -1,4 +1,4 @@
-// Hardening #6 on the real control plane: the list tools ask for metadata or the server's table, never the objects,
+// Secrets on the real control plane: the list tools ask for metadata or the server's table, never the objects,
 // so a Secret's value (or a ConfigMap's) never enters this process: every response body the client reads is
 // recorded and searched for the seeded values. The client's JSON reads are capped in size.
 import { test, after } from 'node:test';

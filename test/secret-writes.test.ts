@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { auditMark, connectServer, eksArgs, gateCall, hostEnv, RecordingClient, requestsUpToMarker, useCluster, type Session } from './helpers.ts';
+import { auditMark, connectServer, eksArgs, gateCall, hostEnv, RecordingClient, requestsUpToMarker, useCluster, resultText, type Session } from './helpers.ts';
 import { ApiResources } from '../src/kube/api-resources.ts';
 import { discoverPermissions } from '../src/rbac/discovery.ts';
 import { cataloguePermissions } from '../src/policy/offer.ts';
@@ -19,7 +19,6 @@ const NS = 'team-a';
 const STORED = `stored-value-${process.pid}`;
 const GUESS = `guessed-value-${process.pid}`;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-const text = (result: CallToolResult) => result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 
 const secret = (name: string, extra: Record<string, unknown> = {}, value = STORED) => JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NS }, stringData: { password: value }, ...extra });
 const MADE = {
@@ -63,7 +62,7 @@ describe('resources_apply and resources_patch on a Secret', () => {
     for (const [tool, args] of calls) {
       const asked = session.questions.length;
       const result = await session.client.callTool({ name: tool, arguments: { namespace: NS, ...args } }) as CallToolResult;
-      out.push(`${tool} ${JSON.stringify(args).replaceAll(value, '<v>').replaceAll(b64(value), '<b64>')}\n${session.questions.slice(asked).join('\n')}\n${text(result)}`);
+      out.push(`${tool} ${JSON.stringify(args).replaceAll(value, '<v>').replaceAll(b64(value), '<b64>')}\n${session.questions.slice(asked).join('\n')}\n${resultText(result)}`);
     }
     return out;
   }
@@ -96,7 +95,7 @@ describe('resources_apply and resources_patch on a Secret', () => {
     const mark = auditMark(cluster);
     for (const op of [{ op: 'test', path: '/data/password', value: b64(GUESS) }, { op: 'copy', from: '/data/password', path: '/metadata/annotations/x' }, { op: 'move', from: '/data/password', path: '/data/other' }]) {
       const result = await session.client.callTool({ name: 'resources_patch', arguments: { namespace: NS, resource: 'secrets', name: 'sealed-ssa', type: 'json', patch: JSON.stringify([op]) } }) as CallToolResult;
-      assert.match(text(result), new RegExp(`operation 1 \\(${op.op}\\) is not accepted on a Secret: it would compare or carry a stored value\\. Use add, replace or remove\\. Nothing was sent\\.`));
+      assert.match(resultText(result), new RegExp(`operation 1 \\(${op.op}\\) is not accepted on a Secret: it would compare or carry a stored value\\. Use add, replace or remove\\. Nothing was sent\\.`));
     }
     const sent = await requestsUpToMarker(cluster, 'eks-agent:wildcard', mark, () => session.client.callTool({ name: 'whoami', arguments: {} }));
     assert.deepEqual(sent.filter((r) => r.resource === 'secrets'), []);

@@ -2,14 +2,12 @@
 // moto AssumeRole → our token → the authenticator → the RBAC user of the binding role.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { auditLines, auditMark, connectHttp, connectServer, eksArgs, ERAS, hostEnv, readTable, requestsUpToMarker, root, startHttp, useCluster, type ClientOptions, type Session } from './helpers.ts';
+import { auditLines, auditMark, connectHttp, connectServer, eksArgs, ERAS, hostEnv, readTable, requestsUpToMarker, startHttp, useCluster, resultText, type ClientOptions, type Session } from './helpers.ts';
+import { goldenTools } from './golden.ts';
 
 const cluster = await useCluster();
-const goldenDir = join(root, 'test', 'golden');
 
 /** `broad`: the role trips the broad-grant guard, so the server runs with --accept-broad-role. */
 interface Fixture { role: string; binding: string; user: string; samples?: Record<string, Record<string, unknown>>; broad?: true }
@@ -35,15 +33,6 @@ const agreeable: ClientOptions = { elicit: () => ({ action: 'accept', content: {
 
 async function open(fixture: Fixture, extra: string[] = [], options: ClientOptions = agreeable): Promise<Session> {
   return connectServer([...eksArgs(cluster, fixture.role, fixture.binding), ...(fixture.broad ? ACCEPT_BROAD : []), ...extra], hostEnv(cluster), options);
-}
-
-type Listed = Array<{ name: string; namespaces: string[] | null }>;
-function advertisedOf(tools: Array<{ name: string; inputSchema: { properties?: Record<string, unknown> } }>): Listed {
-  return tools.map((t) => ({ name: t.name, namespaces: (t.inputSchema.properties?.['namespace'] as { enum?: string[] } | undefined)?.enum ?? null }));
-}
-
-function text(result: CallToolResult): string {
-  return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 }
 
 async function call(session: Session, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
@@ -117,7 +106,7 @@ async function callEveryTool(session: Session, fixture: Fixture, check: (tool: L
     assert.ok(sample, `no sample arguments for ${tool.name}`);
     const args = { ...sample, ...overrides[tool.name] };
     const result = await call(session, tool.name, args);
-    assert.ok(!result.isError, `${tool.name}: ${text(result)}`);
+    assert.ok(!result.isError, `${tool.name}: ${resultText(result)}`);
     check(tool, result);
   }
 }
@@ -134,7 +123,7 @@ test('--structured-output: every tool advertises its output schema, and each res
     const pods = await call(session, 'pods_list', { namespace: 'team-a' });
     const page = pods.structuredContent as { columns: string[]; rows: unknown[][] };
     assert.deepEqual(page.columns, ['name', 'ready', 'status', 'restarts', 'age', 'node']);
-    const read = readTable(text(pods));
+    const read = readTable(resultText(pods));
     assert.deepEqual(read.rows.map((r) => r['NAME']), page.rows.map((r) => r[0]), 'the text and the structured copy hold the same rows');
   } finally {
     await session.close();
@@ -149,23 +138,14 @@ for (const [fixtureName, fixture] of Object.entries(FIXTURES)) {
     });
     after(() => session.close());
 
-    test('advertises exactly the golden tool set, with the namespaces each tool may use', async () => {
-      const advertised = advertisedOf((await session.client.listTools()).tools);
-      const file = join(goldenDir, `tools-${fixtureName}.json`);
-      if (process.env['UPDATE_GOLDEN'] === '1') {
-        mkdirSync(goldenDir, { recursive: true });
-        writeFileSync(file, `${JSON.stringify(advertised, null, 2)}\n`);
-      }
-      // A missing golden file fails: it is written only on an explicit UPDATE_GOLDEN=1, never on a plain run.
-      assert.ok(existsSync(file), `${file} is missing: create it with UPDATE_GOLDEN=1 npm test -- test/server.test.ts, and review it`);
-      assert.deepEqual(advertised, JSON.parse(readFileSync(file, 'utf8')));
+    test('advertises exactly the golden tools/list: each tool, its schemas with the namespaces it may use, its annotations', async () => {
+      assert.deepEqual((await session.client.listTools()).tools, goldenTools(fixtureName));
     });
 
-    test('both revisions, over stdio and over HTTP, see the same set', async () => {
-      const golden = advertisedOf((await session.client.listTools()).tools);
+    test('both revisions, over stdio and over HTTP, see their golden tools/list', async () => {
       const legacy = await open(fixture, [], { ...agreeable, era: '2025-11-25' });
       try {
-        assert.deepEqual(advertisedOf((await legacy.client.listTools()).tools), golden, 'stdio, 2025-11-25');
+        assert.deepEqual((await legacy.client.listTools()).tools, goldenTools(fixtureName, '2025-11-25'), 'stdio, 2025-11-25');
       } finally {
         await legacy.close();
       }
@@ -174,7 +154,7 @@ for (const [fixtureName, fixture] of Object.entries(FIXTURES)) {
         for (const era of ERAS) {
           const http = await connectHttp(server.url, { ...agreeable, era });
           try {
-            assert.deepEqual(advertisedOf((await http.client.listTools()).tools), golden, `HTTP, ${era}`);
+            assert.deepEqual((await http.client.listTools()).tools, goldenTools(fixtureName, era), `HTTP, ${era}`);
           } finally {
             await http.close();
           }
@@ -188,13 +168,13 @@ for (const [fixtureName, fixture] of Object.entries(FIXTURES)) {
       await callEveryTool(session, fixture, (tool, result) => {
         assert.equal(tool.outputSchema, undefined, `${tool.name} advertises no output schema by default`);
         assert.equal(result.structuredContent, undefined, `${tool.name} returns the text alone by default`);
-        assert.ok(text(result).length > 0, tool.name);
+        assert.ok(resultText(result).length > 0, tool.name);
       });
     });
   });
 }
 
-describe('the read-only pods-and-logs role (the seed example)', () => {
+describe('the read-only pods-and-logs role (pods-reader)', () => {
   const fixture = FIXTURES['pods-reader']!;
   let session: Session;
   before(async () => {
@@ -204,7 +184,7 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
 
   test('whoami shows the RBAC user and groups, not the IAM role behind them; --show-iam-identity restores it', async () => {
     const result = await call(session, 'whoami', {});
-    assert.equal(text(result), 'user: eks-agent:pods-reader\ngroups: system:authenticated');
+    assert.equal(resultText(result), 'user: eks-agent:pods-reader\ngroups: system:authenticated');
     assert.doesNotMatch(JSON.stringify(result), /arn:aws|123456789012|eks-mcp-agent/);
     assert.match(session.stderr(), /"msg":"ready"/);
     const ready = session.stderr().split('\n').find((l) => l.includes('"msg":"ready"'))!;
@@ -212,7 +192,7 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     assert.doesNotMatch(ready, /accessKeyId/);
     const shown = await open(fixture, ['--show-iam-identity']);
     try {
-      assert.equal(text(await call(shown, 'whoami', {})),
+      assert.equal(resultText(await call(shown, 'whoami', {})),
         'user: eks-agent:pods-reader\ngroups: system:authenticated\niam: arn:aws:sts::123456789012:assumed-role/eks-mcp-agent/pods-reader\nsession: pods-reader');
     } finally {
       await shown.close();
@@ -221,8 +201,8 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
 
   test('can_i delete pods answers no: the proof', async () => {
     const result = await call(session, 'can_i', { verb: 'delete', resource: 'pods', namespace: 'team-a' });
-    assert.equal(text(result), 'no: delete pods in team-a');
-    assert.equal(text(await call(session, 'can_i', { verb: 'get', resource: 'pods/log', namespace: 'team-a' })), 'yes: get pods/log in team-a');
+    assert.equal(resultText(result), 'no: delete pods in team-a');
+    assert.equal(resultText(await call(session, 'can_i', { verb: 'get', resource: 'pods/log', namespace: 'team-a' })), 'yes: get pods/log in team-a');
   });
 
   test('a tool the role does not grant is not offered, and calling it sends no request', async () => {
@@ -230,9 +210,9 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     const pod = podOf('team-a', 'web');
     const result = await call(session, 'pods_delete', { namespace: 'team-a', name: pod });
     assert.equal(result.isError, true);
-    assert.match(text(result), /pods_delete is not offered.*does not grant delete pods.*No request was sent.*eks-rbac-mcp rbac --tools pods_delete/s);
+    assert.match(resultText(result), /pods_delete is not offered.*does not grant delete pods.*No request was sent.*eks-rbac-mcp rbac --tools pods_delete/s);
     const exec = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['true'] });
-    assert.match(text(exec), /does not grant create pods\/exec, get pods/);
+    assert.match(resultText(exec), /does not grant create pods\/exec, get pods/);
     await call(session, 'pods_list', { namespace: 'team-a' });
     // The audit event of a request may land just after its response: read up to a later marker request.
     const sent = await settled(session, fixture.user, mark);
@@ -244,19 +224,19 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
     const mark = auditMark(cluster);
     const result = await call(session, 'pods_list', { namespace: 'kube-system' });
     assert.equal(result.isError, true);
-    assert.match(text(result), /namespace must be one of the namespaces where the role allows pods_list: team-a/);
+    assert.match(resultText(result), /namespace must be one of the namespaces where the role allows pods_list: team-a/);
     assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.namespace === 'kube-system'), []);
   });
 
   test('pods_list pages with limit and continue, as a compact table with kubectl\'s columns', async () => {
     const first = await call(session, 'pods_list', { namespace: 'team-a', limit: 1 });
-    assert.match(text(first), /^NAME\tREADY\tSTATUS\tRESTARTS\tAGE\tNODE\n[^\t\n]+(\t[^\t\n]+){5}\n\(more: pass continue=\S+\)$/);
-    const page = readTable(text(first));
+    assert.match(resultText(first), /^NAME\tREADY\tSTATUS\tRESTARTS\tAGE\tNODE\n[^\t\n]+(\t[^\t\n]+){5}\n\(more: pass continue=\S+\)$/);
+    const page = readTable(resultText(first));
     assert.equal(page.rows.length, 1);
     assert.ok(page.continue);
     const name = page.rows[0]!['NAME']!;
     assert.equal(kubectl(cluster, ['get', 'pod', name, '-n', 'team-a', '-o', 'jsonpath={.spec.nodeName}']), page.rows[0]!['NODE']);
-    const second = readTable(text(await call(session, 'pods_list', { namespace: 'team-a', limit: 100, continue: page.continue })));
+    const second = readTable(resultText(await call(session, 'pods_list', { namespace: 'team-a', limit: 100, continue: page.continue })));
     const names = second.rows.map((r) => r['NAME']);
     assert.ok(!names.includes(name));
     assert.ok(names.length >= 2);
@@ -266,27 +246,27 @@ describe('the read-only pods-and-logs role (the seed example)', () => {
   test('pods_log returns the tail, the previous instance, and stops at the byte cap', async () => {
     const pod = podOf('team-a', 'api');
     const tail = await call(session, 'pods_log', { namespace: 'team-a', name: pod, tail: 3 });
-    assert.deepEqual(text(tail).split('\n'),
+    assert.deepEqual(resultText(tail).split('\n'),
       ['INFO request id=998 path=/api/items status=200', 'INFO request id=999 path=/api/items status=200', 'WARN request id=1000 path=/api/items status=503']);
-    assert.match(text(await call(session, 'pods_log', { namespace: 'team-a', name: pod, previous: true })), /FATAL out of memory/);
+    assert.match(resultText(await call(session, 'pods_log', { namespace: 'team-a', name: pod, previous: true })), /FATAL out of memory/);
     const capped = await call(session, 'pods_log', { namespace: 'team-a', name: pod, tail: 1000, maxBytes: 1024 });
-    const [log, note] = text(capped).split('\n(truncated at ');
+    const [log, note] = resultText(capped).split('\n(truncated at ');
     assert.equal(note, '1024 bytes)');
     assert.ok(Buffer.byteLength(log!) <= 1024);
     const multi = await call(session, 'pods_log', { namespace: 'team-a', name: podOf('team-a', 'web') });
     assert.equal(multi.isError, true);
-    assert.match(text(multi), /container name must be specified.*\[web sidecar\]/s, 'the API server\'s own message, passed on');
+    assert.match(resultText(multi), /container name must be specified.*\[web sidecar\]/s, 'the API server\'s own message, passed on');
   });
 
   test('bad input gets an actionable error and the server stays up', async () => {
     const badName = await call(session, 'pods_get', { namespace: 'team-a', name: 'Not_A_Name' });
     assert.equal(badName.isError, true);
-    assert.match(text(badName), /lowercase DNS-1123 name/);
+    assert.match(resultText(badName), /lowercase DNS-1123 name/);
     const missing = await call(session, 'pods_get', { namespace: 'team-a', name: 'no-such-pod' });
-    assert.match(text(missing), /NotFound \(HTTP 404\): pods "no-such-pod" not found\nCheck the name and namespace/);
+    assert.match(resultText(missing), /NotFound \(HTTP 404\): pods "no-such-pod" not found\nCheck the name and namespace/);
     const badSelector = await call(session, 'pods_list', { namespace: 'team-a', labelSelector: 'app in (' });
     assert.equal(badSelector.isError, true);
-    assert.match(text(badSelector), /HTTP 400/);
+    assert.match(resultText(badSelector), /HTTP 400/);
     assert.equal((await call(session, 'whoami', {})).isError, undefined, 'still serving');
   });
 
@@ -308,11 +288,11 @@ describe('roles with limits', () => {
       assert.ok(!(await call(session, 'configmaps_get', { namespace: 'team-a', name: 'web-config' })).isError);
       const other = await call(session, 'configmaps_get', { namespace: 'team-a', name: 'other-config' });
       assert.equal(other.isError, true);
-      assert.match(text(other), /does not allow "get configmaps" in namespace team-a \(other-config\); no request was sent/);
+      assert.match(resultText(other), /does not allow "get configmaps" in namespace team-a \(other-config\); no request was sent/);
       // resources_describe is offered for the name-limited get too, and admits the same name only.
       assert.ok(!(await call(session, 'resources_describe', { namespace: 'team-a', resource: 'configmaps', name: 'web-config' })).isError);
       const described = await call(session, 'resources_describe', { namespace: 'team-a', resource: 'configmaps', name: 'other-config' });
-      assert.match(text(described), /does not allow "get configmaps" in namespace team-a \(other-config\); no request was sent/);
+      assert.match(resultText(described), /does not allow "get configmaps" in namespace team-a \(other-config\); no request was sent/);
       assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.resource === 'configmaps' && r.name === 'other-config'), []);
     } finally {
       await session.close();
@@ -326,7 +306,7 @@ describe('roles with limits', () => {
     try {
       const secret = await call(session, 'resources_get', { namespace: 'team-a', resource: 'secrets', name: 'db-credentials' });
       assert.equal(secret.isError, true);
-      assert.match(text(secret), /does not allow "get secrets" in namespace team-a/);
+      assert.match(resultText(secret), /does not allow "get secrets" in namespace team-a/);
       assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.resource === 'secrets' && r.verb === 'get'), []);
     } finally {
       await session.close();
@@ -337,11 +317,11 @@ describe('roles with limits', () => {
     const session = await open(FIXTURES['wildcard']!);
     try {
       const result = await call(session, 'resources_get', { namespace: 'team-a', resource: 'secrets', name: 'db-credentials' });
-      assert.ok(!result.isError, text(result));
+      assert.ok(!result.isError, resultText(result));
       const all = JSON.stringify(result);
       assert.doesNotMatch(all, /fixture-password-not-for-output|Zml4dHVyZS1wYXNzd29yZC/);
-      // Hardening #6: the Secret's data is never downloaded; the server's table counts its keys.
-      assert.equal((JSON.parse(text(result)) as { data: unknown }).data, '2 keys (values are never read)');
+      // The Secret's data is never downloaded; the server's table counts its keys.
+      assert.equal((JSON.parse(resultText(result)) as { data: unknown }).data, '2 keys (values are never read)');
     } finally {
       await session.close();
     }
@@ -351,15 +331,15 @@ describe('roles with limits', () => {
     const session = await open(FIXTURES['operator']!);
     try {
       const scaled = await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 3 });
-      assert.equal(text(scaled), 'deployment team-a/web scaled to 3 (was 2)');
+      assert.equal(resultText(scaled), 'deployment team-a/web scaled to 3 (was 2)');
       assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}']), '3');
       await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 2 });
       const restarted = await call(session, 'deployments_restart', { namespace: 'team-a', name: 'web' });
-      const at = /\(restartedAt=(\S+)\)$/.exec(text(restarted))?.[1];
+      const at = /\(restartedAt=(\S+)\)$/.exec(resultText(restarted))?.[1];
       assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}']), at);
       const victim = podOf('team-a', 'api');
       const deleted = await call(session, 'pods_delete', { namespace: 'team-a', name: victim, gracePeriodSeconds: 0 });
-      assert.ok(!deleted.isError, text(deleted));
+      assert.ok(!deleted.isError, resultText(deleted));
       assert.throws(() => kubectl(cluster, ['get', 'pod', victim, '-n', 'team-a']), /NotFound|not found/);
     } finally {
       await session.close();
@@ -371,11 +351,11 @@ describe('roles with limits', () => {
     try {
       const pod = podOf('team-a', 'api');
       const echo = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['echo', '$HOME;', 'rm -rf /'] });
-      assert.equal(text(echo), 'exit code: 0\nstdout:\n$HOME; rm -rf /\n', 'arguments reach the program verbatim');
+      assert.equal(resultText(echo), 'exit code: 0\nstdout:\n$HOME; rm -rf /\n', 'arguments reach the program verbatim');
       const failing = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sh', '-c', 'exit 3'] });
-      assert.equal(text(failing), 'exit code: 3');
+      assert.equal(resultText(failing), 'exit code: 3');
       const slow = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['sleep', '30'], timeoutSeconds: 1 });
-      assert.match(text(slow), /^exit code: \S+ \(stopped: timeout\)/);
+      assert.match(resultText(slow), /^exit code: \S+ \(stopped: timeout\)/);
     } finally {
       await session.close();
     }
@@ -392,7 +372,7 @@ describe('destructive calls need the user\'s yes', () => {
       assert.ok(names.includes('pods_list') && !names.includes('pods_delete') && !names.includes('deployments_scale'), names.join(','));
       const refused = await call(session, 'pods_delete', { namespace: 'team-a', name: podOf('team-a', 'web'), confirm: true });
       assert.equal(refused.isError, true);
-      assert.match(text(refused), /pods_delete changes the cluster and needs the user's yes, but this client cannot ask its user.*No request was sent.*--confirm-by-argument/s);
+      assert.match(resultText(refused), /pods_delete changes the cluster and needs the user's yes, but this client cannot ask its user.*No request was sent.*--confirm-by-argument/s);
       assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.verb === 'delete'), []);
     } finally {
       await session.close();
@@ -407,9 +387,9 @@ describe('destructive calls need the user\'s yes', () => {
       const victim = podOf('team-a', 'web');
       const refused = await call(session, 'pods_delete', { namespace: 'team-a', name: victim });
       assert.equal(refused.isError, true);
-      assert.match(text(refused), /Delete pod team-a\/web-\S+\? This changes the cluster: ask the user, and if they agree call pods_delete again with "confirm": true/);
+      assert.match(resultText(refused), /Delete pod team-a\/web-\S+\? This changes the cluster: ask the user, and if they agree call pods_delete again with "confirm": true/);
       assert.ok(!(await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 2 })).isError, 'scaling to a non-zero count needs no confirmation');
-      assert.match(text(await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 0 })), /Scale deployment team-a\/web to 0/);
+      assert.match(resultText(await call(session, 'deployments_scale', { namespace: 'team-a', name: 'web', replicas: 0 })), /Scale deployment team-a\/web to 0/);
       assert.equal(kubectl(cluster, ['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}']), '2', 'the refused scale to 0 did not happen');
       assert.deepEqual((await settled(session, fixture.user, mark)).filter((r) => r.verb === 'delete'), []);
     } finally {
@@ -429,10 +409,10 @@ describe('destructive calls need the user\'s yes', () => {
     try {
       const pod = podOf('team-a', 'api');
       const declined = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['echo', 'hi'], confirm: true });
-      assert.match(text(declined), /The user did not confirm: Run \["echo","hi"\] in pod team-a\/api-\S+\? Nothing was done\./, 'confirm: true does not replace asking');
+      assert.match(resultText(declined), /The user did not confirm: Run \["echo","hi"\] in pod team-a\/api-\S+\? Nothing was done\./, 'confirm: true does not replace asking');
       answer = true;
       const accepted = await call(session, 'pods_exec', { namespace: 'team-a', name: pod, command: ['echo', 'hi'] });
-      assert.equal(text(accepted), 'exit code: 0\nstdout:\nhi\n');
+      assert.equal(resultText(accepted), 'exit code: 0\nstdout:\nhi\n');
       assert.equal(questions.length, 2);
     } finally {
       await session.close();
@@ -458,10 +438,8 @@ test('--read-only caps the surface at read verbs whatever RBAC allows', async ()
     const names = (await session.client.listTools()).tools.map((t) => t.name);
     assert.ok(names.includes('pods_list'));
     for (const writer of ['pods_delete', 'pods_exec', 'deployments_scale', 'deployments_restart']) assert.ok(!names.includes(writer), writer);
-    assert.match(text(await call(session, 'pods_delete', { namespace: 'team-a', name: 'x' })), /--read-only/);
+    assert.match(resultText(await call(session, 'pods_delete', { namespace: 'team-a', name: 'x' })), /--read-only/);
   } finally {
     await session.close();
   }
 });
-
-void root;

@@ -1,4 +1,4 @@
-// Hardening #12, on the real control plane: each way the start can fail gets one line on stderr that says what
+// On the real control plane: each way the start can fail gets one line on stderr that says what
 // to change, no stack trace at the default log level, and its own documented exit code (src/startup.ts).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';

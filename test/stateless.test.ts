@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import { auditLines, connectHttp, eksArgs, hostEnv, onToolsChanged, startHttp, useCluster, type HttpServer } from './helpers.ts';
+import { applyRole, auditLines, connectHttp, eksArgs, hostEnv, startHttp, toolListChanges, useCluster, waitFor, type HttpServer } from './helpers.ts';
 
 const cluster = await useCluster();
 const env = hostEnv(cluster);
@@ -154,29 +154,17 @@ async function roundRobin(upstreams: string[]): Promise<Balancer> {
 
 describe('two replicas behind a round-robin proxy', () => {
   const binding = 'replicated';
-  const rbac = join(dir, 'replicated.yaml');
   const refreshSeconds = 2;
   let replicas: HttpServer[];
   let balancer: Balancer;
   before(async () => {
-    writeFileSync(rbac, `apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: ${binding}, namespace: team-a}
-rules: [{apiGroups: [""], resources: [pods], verbs: [get, list]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: ${binding}, namespace: team-a}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${binding}}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "eks-agent:${binding}"}]
-`);
-    kubectl(cluster, ['apply', '-f', rbac]);
+    applyRole(cluster, { name: binding, namespace: 'team-a', user: `eks-agent:${binding}`, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] });
     const args = [...eksArgs(cluster, 'eks-mcp-agent', binding, 'team-a'), '--auth-tokens-file', tokensFile, '--refresh-interval', String(refreshSeconds)];
     replicas = await Promise.all([startHttp(args, { env }), startHttp(args, { env })]);
     balancer = await roundRobin(replicas.map((r) => r.url));
   });
   after(async () => {
-    kubectl(cluster, ['delete', '--ignore-not-found', '-f', rbac]);
+    kubectl(cluster, ['delete', 'role,rolebinding', binding, '-n', 'team-a', '--ignore-not-found']);
     await balancer?.close();
     await Promise.all((replicas ?? []).map((r) => r.stop()));
   });
@@ -185,20 +173,13 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "eks-agent:${
     const session = await connectHttp(balancer.url, { token });
     try {
       assert.ok(!(await session.client.listTools()).tools.some((t) => t.name === 'events_list'));
-      let notified = () => {};
-      const changed = new Promise<void>((resolve) => { notified = resolve; });
-      await onToolsChanged(session.client, () => notified());
+      const changes = await toolListChanges(session.client);
       kubectl(cluster, ['patch', 'role', binding, '-n', 'team-a', '--type', 'json', '-p',
         JSON.stringify([{ op: 'add', path: '/rules/-', value: { apiGroups: [''], resources: ['events'], verbs: ['list'] } }])]);
-      const deadline = Date.now() + (refreshSeconds + 5) * 1000;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([changed, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no notification within the refresh interval + 5 s')), deadline - Date.now()); })])
-        .finally(() => clearTimeout(timer));
+      const waited = await changes.next('the Role gaining events (within the refresh interval + 5 s)', (refreshSeconds + 5) * 1000);
       // Each replica re-discovers on its own clock: the next list may reach the other one, which follows within its interval.
-      while (!(await session.client.listTools()).tools.some((t) => t.name === 'events_list')) {
-        assert.ok(Date.now() < deadline + refreshSeconds * 1000, 'the other replica never followed');
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await waitFor('the other replica to follow', async () => ((await session.client.listTools()).tools.some((t) => t.name === 'events_list') ? true : undefined),
+        (refreshSeconds * 2 + 5 - waited) * 1000, { everyMs: 200 });
     } finally {
       await session.close();
     }

@@ -8,10 +8,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { kubectl } from './cluster/cluster.ts';
-import {
-  apiRequests, auditMark, connectHttp, connectServer, eksArgs, hostEnv, requestsUpToMarker, startHttp, untilAudited, useCluster, waitFor,
-  type AuditedRequest, type ClientOptions, type Session,
-} from './helpers.ts';
+import { apiRequests, auditMark, connectHttp, connectServer, eksArgs, hostEnv, requestsUpToMarker, startHttp, untilAudited, useCluster, waitFor, resultText, type AuditedRequest, type ClientOptions, type Session } from './helpers.ts';
 import { fieldPaths, type ManagedFieldsEntry } from '../src/kube/field-managers.ts';
 import { aliasBomb } from './hostile-inputs.ts';
 
@@ -19,8 +16,6 @@ const cluster = await useCluster();
 const NS = 'team-a';
 const USER = 'eks-agent:wildcard';
 const ACCEPT_BROAD = ['--accept-broad-role', 'test fixture: a namespace admin, on purpose'];
-
-const text = (result: CallToolResult) => result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 
 /** A session of the namespace admin whose user answers each question from `answers` (true: yes), recording the questions. */
 async function asking(answers: boolean[], options: ClientOptions = {}): Promise<Session & { questions: string[] }> {
@@ -99,10 +94,10 @@ for (const [made, maker] of Object.entries(MAKERS)) {
         const answer = await call(session, 'resources_apply', { namespace: NS, manifest });
         assert.equal(answer.isError, true);
         assert.equal(session.questions.length, 0, 'nothing to ask: nothing can be applied as it is');
-        assert.match(text(answer), new RegExp(`^The apply would take over fields that other field managers own\\. Only the dry run was sent; nothing was applied\\.\\ndeployment/${name} in team-a:\\n`));
-        assert.ok(text(answer).includes(`  from "${manager}": ${IMAGE}\n    afterwards: `), text(answer));
-        assert.match(text(answer), /call resources_apply again with the same manifest and "force": true; the user is asked first/);
-        assert.doesNotMatch(text(answer), /retry/i);
+        assert.match(resultText(answer), new RegExp(`^The apply would take over fields that other field managers own\\. Only the dry run was sent; nothing was applied\\.\\ndeployment/${name} in team-a:\\n`));
+        assert.ok(resultText(answer).includes(`  from "${manager}": ${IMAGE}\n    afterwards: `), resultText(answer));
+        assert.match(resultText(answer), /call resources_apply again with the same manifest and "force": true; the user is asked first/);
+        assert.doesNotMatch(resultText(answer), /retry/i);
         const sent = writesTo(await settled(session, mark), name);
         assert.ok(sent.length >= 2 && sent.every((r) => r.dryRun), JSON.stringify(sent));
         assert.equal(get(name, '.spec.template.spec.containers[0].image'), 'busybox:1.36');
@@ -116,7 +111,7 @@ for (const [made, maker] of Object.entries(MAKERS)) {
         assert.match(question, /^Apply \(server-side, field manager eks-rbac-mcp, forcing conflicts\)\?\n/);
         assert.match(question, /-\s+- image: busybox:1\.36\n\+\s+- image: busybox:1\.37\n/);
         assert.ok(question.includes(`Fields that change owner to eks-rbac-mcp:\n  from "${manager}": ${IMAGE}\n`), question);
-        assert.match(text(answer), /^The user did not confirm: .* Nothing was done\.$/s);
+        assert.match(resultText(answer), /^The user did not confirm: .* Nothing was done\.$/s);
         assert.equal(get(name, '.spec.template.spec.containers[0].image'), 'busybox:1.36', 'unchanged after no');
         assert.ok(writesTo(await settled(session, mark), name).every((r) => r.dryRun));
       });
@@ -125,7 +120,7 @@ for (const [made, maker] of Object.entries(MAKERS)) {
     test('a patch of one field: no conflict, that field alone changes manager, the others stay with theirs', async () => {
       await withSession([true], async (session, mark) => {
         const patched = await call(session, 'resources_patch', { namespace: NS, resource: 'deployments', name, patch: '{"spec":{"replicas":3}}' });
-        assert.equal(text(patched), `patched deployment/${name} in team-a`);
+        assert.equal(resultText(patched), `patched deployment/${name} in team-a`);
         const question = session.questions[0]!;
         assert.match(question, new RegExp(`^Patch deployment/${name} in team-a \\(strategic patch, field manager eks-rbac-mcp\\)\\?\\n@@`));
         assert.match(question, /-\s+replicas: 2\n\+\s+replicas: 3\n/);
@@ -142,7 +137,7 @@ for (const [made, maker] of Object.entries(MAKERS)) {
     test('with force, a yes: applied with force; the field is now eks-rbac-mcp\'s', async () => {
       await withSession([true], async (session, mark) => {
         const answer = await call(session, 'resources_apply', { namespace: NS, manifest, force: true });
-        assert.equal(text(answer), `applied: deployment/${name} in team-a`);
+        assert.equal(resultText(answer), `applied: deployment/${name} in team-a`);
         assert.equal(get(name, '.spec.template.spec.containers[0].image'), 'busybox:1.37');
         assert.ok(ownedBy('deployment', name, 'eks-rbac-mcp', 'Apply').includes(IMAGE));
         assert.ok(!ownedBy('deployment', name, manager, maker.operation).includes(IMAGE), 'taken from its manager');
@@ -163,7 +158,7 @@ describe('a Deployment whose replicas a HorizontalPodAutoscaler wrote (kube-cont
   async function autoscale(): Promise<void> {
     kubectl(cluster, ['apply', '-f', '-'], { input: hpa });
     await waitFor('the autoscaler to write replicas', () => (get(name, '.spec.replicas') === '3'
-      && ownedBy('deployment', name, 'kube-controller-manager', 'Update').includes('.spec.replicas') ? true : undefined), 60_000, 250);
+      && ownedBy('deployment', name, 'kube-controller-manager', 'Update').includes('.spec.replicas') ? true : undefined), 60_000, { everyMs: 250 });
     kubectl(cluster, ['delete', 'hpa', name, '-n', NS]);
   }
   const manifest = JSON.stringify(deployment(name, 'busybox:1.36', 1));
@@ -177,24 +172,24 @@ describe('a Deployment whose replicas a HorizontalPodAutoscaler wrote (kube-cont
     const session = await asking([false, true, true]);
     try {
       const conflict = await call(session, 'resources_apply', { namespace: NS, manifest });
-      assert.ok(text(conflict).includes('  from "kube-controller-manager" through /scale: .spec.replicas\n    afterwards: it wrote them by an update: if it is a controller'), text(conflict));
+      assert.ok(resultText(conflict).includes('  from "kube-controller-manager" through /scale: .spec.replicas\n    afterwards: it wrote them by an update: if it is a controller'), resultText(conflict));
 
       const declined = await call(session, 'resources_apply', { namespace: NS, manifest, force: true });
-      assert.match(text(declined), /^The user did not confirm/);
+      assert.match(resultText(declined), /^The user did not confirm/);
       assert.ok(session.questions[0]!.includes('Fields that change owner to eks-rbac-mcp:\n  from "kube-controller-manager" through /scale: .spec.replicas\n'), session.questions[0]);
       assert.match(session.questions[0]!, /-\s+replicas: 3\n\+\s+replicas: 1\n/);
       assert.equal(get(name, '.spec.replicas'), '3', 'nothing changed after no');
 
       // The patch as a JSON value rather than a string, as many clients send it.
       const patched = await call(session, 'resources_patch', { namespace: NS, resource: 'deployments.apps', name, type: 'merge', patch: { spec: { replicas: 2 } } });
-      assert.ok(!patched.isError, text(patched));
+      assert.ok(!patched.isError, resultText(patched));
       assert.ok(session.questions[1]!.includes('  from "kube-controller-manager" through /scale: .spec.replicas\n'), session.questions[1]);
       assert.equal(get(name, '.spec.replicas'), '2');
       assert.deepEqual(ownedBy('deployment', name, 'eks-rbac-mcp', 'Update'), ['.spec.replicas']);
 
       await autoscale(); // what the answer said: the controller writes them back
       const forced = await call(session, 'resources_apply', { namespace: NS, manifest, force: true });
-      assert.equal(text(forced), `applied: deployment/${name} in team-a`);
+      assert.equal(resultText(forced), `applied: deployment/${name} in team-a`);
       assert.ok(session.questions[2]!.includes('  from "kube-controller-manager" through /scale: .spec.replicas\n'), session.questions[2]);
       assert.equal(get(name, '.spec.replicas'), '1');
       assert.ok(ownedBy('deployment', name, 'eks-rbac-mcp', 'Apply').includes('.spec.replicas'));
@@ -213,7 +208,7 @@ describe('resources_patch', () => {
     try {
       const patch = '{"spec":{"template":{"spec":{"containers":[{"name":"main","image":"nginx:1.28"}]}}}}';
       const result = await call(session, 'resources_patch', { namespace: NS, resource: 'deploy', name: 'set-image', patch });
-      assert.ok(!result.isError, text(result));
+      assert.ok(!result.isError, resultText(result));
       const question = session.questions[0]!;
       assert.equal(question.split('\n').filter((l) => /^[-+]/.test(l)).join('\n'), '-        - image: nginx:1.27\n+        - image: nginx:1.28');
       assert.ok(question.includes(`  from "helm": ${IMAGE}\n    afterwards: its next server-side apply, such as helm upgrade`), question);
@@ -235,10 +230,10 @@ describe('resources_patch', () => {
       for (const [args, refusal] of bad) {
         const answer = await call(session, 'resources_patch', { namespace: NS, resource: 'deployments', name: 'set-image', ...args });
         assert.equal(answer.isError, true);
-        assert.match(text(answer), refusal);
+        assert.match(resultText(answer), refusal);
       }
       const crd = await call(session, 'resources_patch', { namespace: NS, resource: 'widgets.example.com', name: 'w', patch: '{"spec":{"size":1}}' });
-      assert.match(text(crd), /widgets\.example\.com has no strategic merge \(it is a custom or aggregated resource\): use type "merge" or "json"\. Nothing was sent\./);
+      assert.match(resultText(crd), /widgets\.example\.com has no strategic merge \(it is a custom or aggregated resource\): use type "merge" or "json"\. Nothing was sent\./);
       assert.deepEqual((await settled(session, mark)).filter((r) => r.resource === 'deployments' || r.resource === 'widgets'), [], 'nothing sent');
     });
     kubectl(cluster, ['create', 'configmap', 'patch-named', '-n', NS, '--from-literal=mode=blue']);
@@ -264,12 +259,12 @@ describe('resources_patch', () => {
       assert.ok(!offered.includes('resources_list'), 'a name-limited grant lists nothing');
       const mark = auditMark(cluster);
       const allowed = await call(named, 'resources_patch', { namespace: NS, resource: 'configmaps', name: 'patch-named', type: 'merge', patch: '{"data":{"mode":"green"}}' });
-      assert.equal(text(allowed), 'patched configmap/patch-named in team-a');
+      assert.equal(resultText(allowed), 'patched configmap/patch-named in team-a');
       const refused = await call(named, 'resources_patch', { namespace: NS, resource: 'configmaps', name: 'patch-other', type: 'merge', patch: '{"data":{"mode":"green"}}' });
-      assert.match(text(refused), /does not allow "patch configmaps" in namespace team-a \(patch-other\); no request was sent/);
+      assert.match(resultText(refused), /does not allow "patch configmaps" in namespace team-a \(patch-other\); no request was sent/);
       assert.equal(kubectl(cluster, ['get', 'configmap', 'patch-other', '-n', NS, '-o', 'jsonpath={.data.mode}']), 'blue');
       const deleteOther = await call(named, 'resources_delete', { namespace: NS, resource: 'configmaps', name: 'patch-other' });
-      assert.match(text(deleteOther), /does not allow "delete configmaps" in namespace team-a \(patch-other\); no request was sent/);
+      assert.match(resultText(deleteOther), /does not allow "delete configmaps" in namespace team-a \(patch-other\); no request was sent/);
       const sent = await requestsUpToMarker(cluster, 'eks-agent:patch-named', mark, () => call(named, 'whoami', {}));
       assert.deepEqual(sent.filter((r) => r.name === 'patch-other'), []);
     } finally {
@@ -292,7 +287,7 @@ describe('hostile input on the write path', () => {
         [configMap('apps/v1', 'x'), /the cluster serves no kind ConfigMap in group apps/],
         [JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deploy', metadata: { name: 'x' } }), /serves no kind Deploy in group apps/],
       ];
-      for (const [manifest, refusal] of cases) assert.match(text(await call(session, 'resources_apply', { namespace: NS, manifest })), refusal);
+      for (const [manifest, refusal] of cases) assert.match(resultText(await call(session, 'resources_apply', { namespace: NS, manifest })), refusal);
       const sent = await settled(session, mark);
       const writes = sent.filter((r) => r.resource === 'configmaps' || r.resource === 'deployments' || (r.verb !== 'get' && !r.resource?.startsWith('self')));
       assert.deepEqual(writes, [], 'no write, no dry run, no read of what the manifests name');
@@ -310,11 +305,11 @@ describe('hostile input on the write path', () => {
       const mark = auditMark(cluster);
       const bombs = [7, 8, 8, 7].map((levels) => attacker.client.callTool({ name: 'resources_apply', arguments: { namespace: NS, manifest: aliasBomb(levels) } }));
       const meanwhile = other.client.callTool({ name: 'pods_list', arguments: { namespace: NS } });
-      for (const bomb of await Promise.all(bombs)) assert.match(text(bomb as CallToolResult), /uses a YAML alias \(\*name\): aliases are not accepted/);
+      for (const bomb of await Promise.all(bombs)) assert.match(resultText(bomb as CallToolResult), /uses a YAML alias \(\*name\): aliases are not accepted/);
       const listed = (await meanwhile) as CallToolResult;
-      assert.ok(!listed.isError, text(listed));
+      assert.ok(!listed.isError, resultText(listed));
       const after = (await other.client.callTool({ name: 'pods_list', arguments: { namespace: NS } })) as CallToolResult;
-      assert.ok(!after.isError, `the connection to the cluster survived: ${text(after)}`);
+      assert.ok(!after.isError, `the connection to the cluster survived: ${resultText(after)}`);
       assert.equal((await fetch(`${server.origin}/healthz`)).status, 200);
       await other.client.callTool({ name: 'whoami', arguments: {} });
       const sent = await waitFor('the whoami in the audit log', () => {
@@ -344,7 +339,7 @@ describe('hostile input on the write path', () => {
       kubectl(cluster, ['apply', '--server-side', '--field-manager=eks-rbac-mcp', '-f', '-'], { input: withCommand('sleep 2') });
       await waitFor('two revisions', () => (kubectl(cluster, ['get', 'rs', '-n', NS, '-l', `app=${name}`, '-o', 'name']).trim().split('\n').length >= 2 ? true : undefined));
       const undo = await call(session, 'rollout_undo', { namespace: NS, kind: 'deployment', name });
-      assert.match(text(undo), /The user did not confirm: Roll deployment team-a\/spoofed back to revision \d+\?/);
+      assert.match(resultText(undo), /The user did not confirm: Roll deployment team-a\/spoofed back to revision \d+\?/);
       assert.doesNotMatch(session.questions[1]!, hidden);
       assert.ok(session.questions[1]!.includes('\\u{202E}'), session.questions[1]);
     } finally {
@@ -362,8 +357,8 @@ describe('other writes', () => {
         const jobs: string[] = [];
         for (let i = 0; i < 2; i++) {
           const result = await call(session, 'cronjobs_trigger', { namespace: NS, name: 'nightly-report' });
-          assert.ok(!result.isError, text(result));
-          const job = /^job team-a\/(\S+) created from cron job nightly-report$/.exec(text(result))?.[1];
+          assert.ok(!result.isError, resultText(result));
+          const job = /^job team-a\/(\S+) created from cron job nightly-report$/.exec(resultText(result))?.[1];
           assert.match(job ?? '', /^nightly-report-manual-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
           assert.equal(session.questions[i], `Create job team-a/${job} from cron job nightly-report, running its pods now?`, `${era}: the question names the job created`);
           jobs.push(job!);
@@ -382,10 +377,10 @@ describe('other writes', () => {
     const session = await asking([false]);
     try {
       const declined = await call(session, 'deployments_scale', { namespace: NS, name: 'scale-me', replicas: 500 });
-      assert.equal(text(declined), 'The user did not confirm: Scale deployment team-a/scale-me up from 2 to 500 replicas (above 10 and more than twice as many)? Nothing was done.');
+      assert.equal(resultText(declined), 'The user did not confirm: Scale deployment team-a/scale-me up from 2 to 500 replicas (above 10 and more than twice as many)? Nothing was done.');
       assert.equal(get('scale-me', '.spec.replicas'), '2');
       const small = await call(session, 'deployments_scale', { namespace: NS, name: 'scale-me', replicas: 4 });
-      assert.equal(text(small), 'deployment team-a/scale-me scaled to 4 (was 2)');
+      assert.equal(resultText(small), 'deployment team-a/scale-me scaled to 4 (was 2)');
       assert.equal(session.questions.length, 1, 'no question for a routine count');
     } finally {
       await session.close();

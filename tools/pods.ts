@@ -1,4 +1,4 @@
-// Pods: the read-only pods-and-logs role of the seed example covers the first three tools.
+// Pods: the read-only pods-and-logs role (manifests/rbac/pods-reader.yaml) covers the first three tools.
 import { z } from 'zod';
 import { defineTool, ToolError } from '../src/tool.ts';
 import type { KubeObject } from '../src/format.ts';

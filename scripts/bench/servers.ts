@@ -1,7 +1,7 @@
 // The parties: our server (dist/cli.js, in the 2026-07-28 or the 2025 era) and the peer (kubernetes-mcp-server),
 // spawned over stdio with the test suite's helpers, and the identities they act as.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, type CallToolResult } from '@modelcontextprotocol/client';
 import { cliPath, connectCommand, eksArgs, hostEnv, type Era } from '../../test/helpers.ts';
@@ -13,7 +13,7 @@ export const LABEL: Record<Kind, string> = {
   'ours-2025': 'eks-rbac-mcp (2025-11-25)',
   'ours-edit': 'eks-rbac-mcp, `edit` role',
   peer: 'kubernetes-mcp-server (static token)',
-  'peer-exec': 'kubernetes-mcp-server (exec credential)',
+  'peer-exec': 'kubernetes-mcp-server (exec credential: aws eks get-token)',
   'peer-edit': 'kubernetes-mcp-server without --read-only',
 };
 const isOurs = (kind: Kind) => kind.startsWith('ours');
@@ -43,26 +43,41 @@ export function token(bench: Bench, binding: string): string {
   return value;
 }
 
-/** The peer's kubeconfig: a static token (minted once) or our `token` command as an exec credential plugin. */
-export function peerKubeconfig(bench: Bench, mode: 'static' | 'exec', binding = 'bench-peer'): string {
-  const user = mode === 'static'
-    ? { token: token(bench, binding) }
-    : {
-      exec: {
-        apiVersion: 'client.authentication.k8s.io/v1beta1', command: process.execPath, args: [cliPath, 'token', ...oursArgs(bench, binding)],
-        env: Object.entries(oursEnv(bench, bench.peerExecSts.url)).filter(([k]) => k.startsWith('AWS_')).map(([name, value]) => ({ name, value })),
-        interactiveMode: 'Never',
-      },
-    };
-  const file = join(bench.workDir, `peer-${mode}-${binding}.kubeconfig`);
+/** The peer's kubeconfig with a static token, minted once by our own `token` command: a reference, not judged. */
+export function peerKubeconfig(bench: Bench, binding = 'bench-peer'): string {
+  const file = join(bench.workDir, `peer-static-${binding}.kubeconfig`);
   writeFileSync(file, JSON.stringify({
     apiVersion: 'v1', kind: 'Config',
     clusters: [{ name: 'local-eks', cluster: { server: bench.cluster.endpoint, 'certificate-authority': bench.cluster.caFile } }],
-    users: [{ name: binding, user }],
+    users: [{ name: binding, user: { token: token(bench, binding) } }],
     contexts: [{ name: 'local-eks', context: { cluster: 'local-eks', user: binding, namespace: NS } }],
     'current-context': 'local-eks',
   }, null, 2));
   return file;
+}
+
+/**
+ * The peer as EKS users set it up, the setup its start is judged against: an AWS profile that assumes the agent's IAM
+ * role under the binding's session name (so that the access entry maps it to its own Kubernetes user), and the
+ * kubeconfig that `aws eks update-kubeconfig --profile` writes for it (DescribeCluster at moto), whose user runs
+ * `aws eks get-token` with AWS_PROFILE. The profile's source credentials are the agent host's keys, in the shared
+ * credentials file. The AWS CLI keeps the assumed role's credentials in its cache (HOME/.aws/cli/cache) as it does
+ * on a laptop, so a start after the first runs the CLI and no AssumeRole. The environment the peer runs in takes
+ * the CLI's STS calls to the counting relay (its HTTPS proxy face; the Go client never proxies loopback addresses).
+ */
+export function peerExec(bench: Bench, binding = 'bench-peer'): { kubeconfig: string; env: Record<string, string> } {
+  const { cluster, workDir } = bench;
+  const home = join(workDir, 'peer-home');
+  mkdirSync(join(home, '.aws'), { recursive: true });
+  const aws = { config: join(home, '.aws', 'config'), credentials: join(home, '.aws', 'credentials') };
+  writeFileSync(aws.config, `[profile ${binding}]\nrole_arn = ${cluster.sts.roles['eks-mcp-agent']}\nrole_session_name = ${binding}\nsource_profile = agent-host\n`);
+  writeFileSync(aws.credentials, `[agent-host]\naws_access_key_id = ${cluster.sts.hostUser.accessKeyId}\naws_secret_access_key = ${cluster.sts.hostUser.secretAccessKey}\n`, { mode: 0o600 });
+  const env = { PATH: process.env['PATH'] ?? '', HOME: home, AWS_CONFIG_FILE: aws.config, AWS_SHARED_CREDENTIALS_FILE: aws.credentials, AWS_EC2_METADATA_DISABLED: 'true' };
+  const kubeconfig = join(workDir, `peer-exec-${binding}.kubeconfig`);
+  rmSync(kubeconfig, { force: true });
+  execFileSync('aws', ['eks', 'update-kubeconfig', '--name', cluster.clusterName, '--region', cluster.region, '--profile', binding, '--kubeconfig', kubeconfig],
+    { env: { ...env, AWS_ENDPOINT_URL_EKS: cluster.sts.url, AWS_ENDPOINT_URL_STS: cluster.sts.url }, stdio: ['ignore', 'ignore', 'pipe'] });
+  return { kubeconfig, env: { ...env, HTTPS_PROXY: bench.peerExecSts.url, NO_PROXY: '127.0.0.1,localhost', AWS_CA_BUNDLE: cluster.caFile } };
 }
 
 /** The peer speaks the 2025 revisions only: a client that accepts whichever of them it answers with. */
@@ -86,13 +101,19 @@ export interface Session {
 
 /** How a party is started over stdio: command, arguments, environment. */
 export function command(bench: Bench, kind: Kind): { command: string; args: string[]; env: Record<string, string> } {
-  return isOurs(kind)
-    ? { command: process.execPath, args: [cliPath, ...oursArgs(bench, kind === 'ours-edit' ? 'bench-editor' : 'bench-reader')], env: oursEnv(bench) }
-    : {
-      command: PEER_BIN, args: ['--kubeconfig', peerKubeconfig(bench, kind === 'peer-exec' ? 'exec' : 'static'), ...(kind === 'peer-edit' ? [] : ['--read-only'])],
-      env: { ...plainEnv(), ...PEER_UNTHROTTLED },
-    };
+  if (isOurs(kind)) {
+    return { command: process.execPath, args: [cliPath, ...oursArgs(bench, kind === 'ours-edit' ? 'bench-editor' : 'bench-reader')], env: oursEnv(bench) };
+  }
+  const readOnly = kind === 'peer-edit' ? [] : ['--read-only'];
+  if (kind === 'peer-exec') {
+    const exec = (peerExecSetup ??= peerExec(bench));
+    return { command: PEER_BIN, args: ['--kubeconfig', exec.kubeconfig, ...readOnly], env: { ...exec.env, ...PEER_UNTHROTTLED } };
+  }
+  return { command: PEER_BIN, args: ['--kubeconfig', peerKubeconfig(bench), ...readOnly], env: { ...plainEnv(), ...PEER_UNTHROTTLED } };
 }
+
+/** The exec setup is written once a run: its CLI cache then behaves as on a user's machine. */
+let peerExecSetup: ReturnType<typeof peerExec> | undefined;
 
 /** Spawns a server over stdio and times spawn → its first answer → the first tools/list answered. */
 export async function open(bench: Bench, kind: Kind): Promise<Session> {

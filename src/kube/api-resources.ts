@@ -112,10 +112,11 @@ export class ServedKinds {
 }
 
 /**
- * How long a read answers for API groups the rules name but the cluster does not serve: the built-in `edit` role
- * names `extensions`, which nothing serves any more, and a Role may be written before the CRD it names is installed.
+ * How many rounds a read answers for API groups the rules name but the cluster does not serve: the built-in `edit`
+ * role names `extensions`, which nothing serves any more, and a Role may be written before the CRD it names is
+ * installed. Every tenth round reads the groups again: at the default 30 s refresh interval, every 5 minutes.
  */
-export const UNSERVED_RECHECK_MS = 5 * 60_000;
+export const UNSERVED_RECHECK_ROUNDS = 10;
 
 /** The kind of request a read of the served kinds is counted as (aggregated discovery: /api and /apis). */
 export const SERVED_KINDS_REQUEST = 'apidiscovery';
@@ -132,6 +133,8 @@ interface Read {
   kinds: Promise<ServedKinds>;
   /** Unserved groups that rules named since this read: a group first named later makes it read again. */
   unserved: Set<string>;
+  /** The rounds (kindsFor) this read has answered. */
+  rounds: number;
 }
 
 export class ApiResources {
@@ -151,34 +154,40 @@ export class ApiResources {
   /**
    * The served kinds to match rules reviewed at `since` (a performance.now() time) against. A list read before then
    * is read again when the rules name an API group it lacks that no rule named before (a CRD installed since, with
-   * its RBAC), or any group it lacks once it is UNSERVED_RECHECK_MS old; rules that name only served groups cost
-   * no request. An answer equal to the last is the same object, so that nothing looks changed. A read this call
-   * sends adds its requests to `counts`.
+   * its RBAC), or any group it lacks once it has answered UNSERVED_RECHECK_ROUNDS rounds; rules that name only served
+   * groups cost no request. An answer equal to the last is the same object, so that nothing looks changed. A read
+   * this call sends adds its requests to `counts`.
    */
   async kindsFor(rules: readonly RuleNames[], since: number, counts?: Record<string, number>): Promise<ServedKinds> {
     const read = (this.read ??= this.fetch(counts));
     const kinds = await read.kinds;
     const unserved = kinds.unservedGroups(rules);
-    const stale = read.at < since && unserved.some((g) => !read.unserved.has(g) || since - read.at >= UNSERVED_RECHECK_MS);
+    const stale = read.at < since && unserved.some((g) => !read.unserved.has(g) || read.rounds >= UNSERVED_RECHECK_ROUNDS);
     if (!stale) {
+      read.rounds += 1;
       for (const g of unserved) read.unserved.add(g);
       return kinds;
     }
     if (this.read === read) this.read = this.fetch(counts, kinds, unserved);
+    this.read.rounds += 1;
     return this.read.kinds;
   }
 
-  /** One read of aggregated discovery (two requests, counted under SERVED_KINDS_REQUEST); `previous` is kept when the answer equals it. */
+  /**
+   * One read of aggregated discovery, counted under SERVED_KINDS_REQUEST: `/api` and `/apis` at first, and only `/apis`
+   * when read again (`previous`), since what is read again for is an API group, and the core group is always served.
+   * `previous` is kept when the answer equals it.
+   */
   private fetch(counts?: Record<string, number>, previous?: ServedKinds, unserved: readonly string[] = []): Read {
-    if (counts) counts[SERVED_KINDS_REQUEST] = (counts[SERVED_KINDS_REQUEST] ?? 0) + 2;
+    const paths = previous ? ['/apis'] : ['/api', '/apis'];
+    if (counts) counts[SERVED_KINDS_REQUEST] = (counts[SERVED_KINDS_REQUEST] ?? 0) + paths.length;
+    const core = previous?.resources.filter((r) => r.group === '') ?? [];
     const read: Read = {
       at: this.now(),
       unserved: new Set(unserved),
-      kinds: Promise.all([
-        this.kube.json<{ items?: DiscoveryGroup[] }>({ path: '/api', accept: AGGREGATED }),
-        this.kube.json<{ items?: DiscoveryGroup[] }>({ path: '/apis', accept: AGGREGATED }),
-      ]).then(([core, groups]) => {
-        const resources = flattenDiscovery([...(core.items ?? []), ...(groups.items ?? [])]);
+      rounds: 0,
+      kinds: Promise.all(paths.map((path) => this.kube.json<{ items?: DiscoveryGroup[] }>({ path, accept: AGGREGATED }))).then((answers) => {
+        const resources = [...core, ...flattenDiscovery(answers.flatMap((a) => a.items ?? []))];
         return previous && JSON.stringify(previous.resources) === JSON.stringify(resources) ? previous : new ServedKinds(resources);
       }),
     };

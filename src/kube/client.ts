@@ -1,5 +1,23 @@
 // The one HTTP path to the Kubernetes API: TLS verified against the cluster's CA, credentials applied per
 // request by the connection's authenticator, a timeout on every request, Kubernetes Status errors as values.
+//
+// Why on node:http2 and node:https, not undici (Node's own HTTP client: Agent with allowH2, ProxyAgent, the retry
+// interceptor). Measured against a faithful prototype of this client on undici 8.13 (the same TLS trust, bearer per
+// request, HTTP/2 windows and frame size, pool size and proxy tunnel; exec's WebSocket still on ws; the retry policy
+// kept as the loop below, since the interceptor retries by method and error code, while a review's POST is safe to
+// send twice and another POST only when it never left):
+// - It fails on what the API server does to a connection. Node counts a refused request body against the HTTP/2
+//   connection's memory for good (see spoils() below), and undici, on node:http2 too, keeps using a connection whose
+//   stream was reset with ENHANCE_YOUR_CALM: after a few bodies refused unread, every answer on it is refused, and a
+//   413 for a body of tens of MB arrives as a refused stream. 3 of the 10 HTTP/2 client tests fail on that, a fourth
+//   because answers cut mid-body take a third connection where two do, and the burst often had 39 of its 40 reviews
+//   in flight at once rather than 40.
+// - It costs the start. undici's one public entry brings fetch, WebSocket and caches: the chunk the start loads grows
+//   from 107 KB to 840 KB (all of dist/ from 5.47 to 6.20 MB); a start to the first tools/list runs 14% more
+//   instructions (1.26 G to 1.43 G, callgrind), and a burst of 300 access reviews over HTTP/2 29% more (427 M to 552 M).
+// - It gains nothing measured: pods_list p50 was the same within the noise (200 pods 8.0 and 8.1 ms, 2,000 pods 33.9
+//   and 36.2 ms, interleaved), and so was RSS after the calls.
+// Working around the failures would put hand-written connection management back on top of undici.
 import { connect as http2Connect, constants as h2, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { isIP, type Socket } from 'node:net';

@@ -1,4 +1,4 @@
-// Addressing Kubernetes resources: REST paths, one page of a list, one object.
+// Addressing Kubernetes resources: REST paths, one page of a list (metadata or the server's table), one object.
 import type { KubeClient } from './client.ts';
 import type { KubeObject } from '../format.ts';
 
@@ -32,15 +32,6 @@ export interface ListOptions {
 export interface ListPage<T> {
   items: T[];
   continue?: string;
-}
-
-export async function listPage<T extends KubeObject>(kube: KubeClient, kind: ResourceKind, options: ListOptions): Promise<ListPage<T>> {
-  const list = await kube.json<{ items?: T[]; metadata?: { continue?: string } }>({
-    path: collectionPath(kind, options.namespace),
-    query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.limit, continue: options.continue },
-    signal: options.signal,
-  });
-  return { items: list.items ?? [], continue: list.metadata?.continue || undefined };
 }
 
 const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io';

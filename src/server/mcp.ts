@@ -13,9 +13,9 @@ import type { CallResult } from '../policy/gate.ts';
 import type { Opened, Reply } from '../policy/answer.ts';
 import { traceIdOf } from '../policy/audit.ts';
 import type { Runtime } from './runtime.ts';
+import { SERVER_VERSION } from '../version.ts';
 
 export const SERVER_NAME = 'eks-rbac-mcp';
-export const SERVER_VERSION = '0.1.0';
 const INSTRUCTIONS = 'Kubernetes tools limited to this connection\'s RBAC role: only permitted tools are listed. Use can_i to check a permission.';
 
 export interface ServerOptions {
@@ -118,8 +118,9 @@ export function createMcpServer(starting: Runtime | Promise<Runtime>, options: S
     const caller = callerOf(clientCapabilities(server, ctx));
     return {
       tools: listTools(offer, caller),
-      // 2026-07-28 cache hints (dropped on the 2025 wire): the list changes only at a re-discovery, and it depends
-      // on the connection's role, not on who asks, unless destructive tools hang on whether the client can ask.
+      // 2026-07-28 cache hints (sent on every revision; a 2025 client ignores them): the list changes only at a
+      // re-discovery, and it depends on the connection's role, not on who asks, unless destructive tools hang on
+      // whether the client can ask.
       ttlMs: runtime.config.refreshInterval * 1000,
       cacheScope: offer.dependsOnCaller ? 'private' : 'public',
     } as { tools: Tool[] };

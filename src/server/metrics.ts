@@ -69,35 +69,57 @@ export interface Metrics {
   close(): void;
 }
 
-export function createMetrics(options: { toolNames: readonly string[]; activeSessions: () => number }): Metrics {
-  const registry = new Registry();
-  const registers = [registry];
-  const known = new Set(options.toolNames);
-  let connection: Connection | undefined;
-  collectDefaultMetrics({ register: registry, prefix: PREFIX });
+type Registers = Registry[];
+type Listener = (message: unknown) => void;
 
+/** Tool calls by outcome, and their latency. */
+function toolMetrics(registers: Registers, known: ReadonlySet<string>): ToolCallHook {
   const toolCalls = new Counter({ name: `${PREFIX}tool_calls_total`, help: `Tool calls by tool and outcome (${OUTCOMES.join(', ')}).`, labelNames: ['tool', 'outcome'], registers });
   const toolSeconds = new Histogram({ name: `${PREFIX}tool_call_duration_seconds`, help: 'Tool call latency, from the call to its result.', labelNames: ['tool'], buckets: LATENCY_BUCKETS, registers });
-  const kubeResponses = new Counter({ name: `${PREFIX}kubernetes_api_responses_total`, help: 'Responses of the Kubernetes API server to this server, by HTTP method and status code.', labelNames: ['method', 'code'], registers });
-  const kubeSeconds = new Histogram({ name: `${PREFIX}kubernetes_api_request_duration_seconds`, help: 'Kubernetes API request latency, until the response headers.', labelNames: ['method'], buckets: LATENCY_BUCKETS, registers });
+  return (tool, outcome, _status, durationMs) => {
+    const label = toolLabel(tool, known);
+    toolCalls.inc({ tool: label, outcome });
+    if (outcome !== 'not-offered') toolSeconds.observe({ tool: label }, durationMs / 1000); // refused before any work
+  };
+}
+
+/** Counts read from the connection and the sessions when scraped: tokens minted, credentials obtained, open sessions. */
+function scrapedMetrics(registers: Registers, connection: () => Connection | undefined, activeSessions: () => number): void {
   new Counter({
     name: `${PREFIX}eks_token_mints_total`, help: 'EKS bearer tokens minted from the connection\'s credentials: the first, then each refresh.', registers,
     collect() {
-      const n = connection?.eks?.authenticator.mintCount;
+      const n = connection()?.eks?.authenticator.mintCount;
       if (n !== undefined) { this.reset(); this.inc(n); }
     },
   });
   new Counter({
     name: `${PREFIX}aws_credential_refreshes_total`, help: 'AWS credentials obtained (AssumeRole or the default chain): the first, then each refresh.', registers,
     collect() {
-      const n = connection?.eks?.credentials.refreshCount;
+      const n = connection()?.eks?.credentials.refreshCount;
       if (n !== undefined) { this.reset(); this.inc(n); }
     },
   });
-  new Gauge({ name: `${PREFIX}active_sessions`, help: 'MCP sessions open over HTTP (0 in stateless mode).', registers, collect() { this.set(options.activeSessions()); } });
+  new Gauge({ name: `${PREFIX}active_sessions`, help: 'MCP sessions open over HTTP (0 in stateless mode).', registers, collect() { this.set(activeSessions()); } });
+}
+
+/** This server's own HTTP requests, and those refused before MCP. */
+function httpMetrics(registers: Registers): Pick<Metrics, 'httpRequest' | 'rejected'> {
   const httpRequests = new Counter({ name: `${PREFIX}http_requests_total`, help: 'HTTP requests by route, method and status code.', labelNames: ['route', 'method', 'code'], registers });
   const httpSeconds = new Histogram({ name: `${PREFIX}http_request_duration_seconds`, help: 'HTTP request latency by route and method (an SSE stream counts until it ends).', labelNames: ['route', 'method'], buckets: LATENCY_BUCKETS, registers });
   const rejections = new Counter({ name: `${PREFIX}http_rejections_total`, help: 'HTTP requests refused before MCP, by reason.', labelNames: ['reason'], registers });
+  return {
+    httpRequest(route, method, code, seconds) {
+      httpRequests.inc({ route, method: methodLabel(method), code: String(code) });
+      httpSeconds.observe({ route, method: methodLabel(method) }, seconds);
+    },
+    rejected(reason) {
+      rejections.inc({ reason });
+    },
+  };
+}
+
+/** Discovery rounds, as discovery publishes them on its channel. */
+function discoveryListener(registers: Registers): Listener {
   const discoveryRequests = new Counter({
     name: `${PREFIX}discovery_requests_total`, labelNames: ['kind', 'trigger'], registers,
     help: 'Requests that permission discovery sent, by kind (selfsubjectrulesreviews, selfsubjectaccessreviews, apigroups, selfsubjectreviews, '
@@ -108,20 +130,27 @@ export function createMetrics(options: { toolNames: readonly string[]; activeSes
     help: 'Discovery rounds: tier "signals" read the rules reviews and the access-policy list only; "full" decided every permission again.',
   });
   const refreshSeconds = new Histogram({ name: `${PREFIX}permission_refresh_duration_seconds`, help: 'How long a discovery round took, by tier.', labelNames: ['tier'], buckets: LATENCY_BUCKETS, registers });
-  const onRound = (message: unknown) => {
+  return (message) => {
     const round = message as DiscoveryRound;
     for (const [kind, n] of Object.entries(round.requests)) discoveryRequests.inc({ kind, trigger: round.trigger }, n);
     refreshes.inc({ trigger: round.trigger, tier: round.tier, changed: String(round.changed) });
     refreshSeconds.observe({ tier: round.tier }, round.seconds);
   };
+}
 
+/**
+ * The Kubernetes API's responses to this process, observed through Node's HTTP client diagnostics channels rather
+ * than a hook in the Kubernetes client: every request is seen, discovery and the retry after a 401 included,
+ * without the transport reaching into it. The API server's HTTP/2 connection (src/kube/client.ts) reports its
+ * streams on the http2 channels. The channels to subscribe, and the tally that keeps the API server's host only.
+ */
+function kubeApiMetrics(registers: Registers): { tally: KubeResponseTally; channels: Array<[string, Listener]> } {
+  const kubeResponses = new Counter({ name: `${PREFIX}kubernetes_api_responses_total`, help: 'Responses of the Kubernetes API server to this server, by HTTP method and status code.', labelNames: ['method', 'code'], registers });
+  const kubeSeconds = new Histogram({ name: `${PREFIX}kubernetes_api_request_duration_seconds`, help: 'Kubernetes API request latency, until the response headers.', labelNames: ['method'], buckets: LATENCY_BUCKETS, registers });
   const tally = new KubeResponseTally((r) => {
     kubeResponses.inc({ method: r.method, code: r.code });
     kubeSeconds.observe({ method: r.method }, r.seconds);
   });
-  // Observed through Node's HTTP client diagnostics channels rather than a hook in the Kubernetes client: every
-  // request is seen, discovery and the retry after a 401 included, without the transport reaching into it. The
-  // API server's HTTP/2 connection (src/kube/client.ts) reports its streams on the http2 channels.
   const started = new WeakMap<object, number>();
   const record = (request: object, host: string, method: string | undefined, code: string) => {
     const since = started.get(request);
@@ -132,42 +161,45 @@ export function createMetrics(options: { toolNames: readonly string[]; activeSes
     const sent = stream.sentHeaders as IncomingHttpHeaders;
     record(stream, String(sent[':authority'] ?? ''), sent[':method'] as string | undefined, code);
   };
-  const onStart = (message: unknown) => started.set((message as { request?: ClientRequest; stream?: ClientHttp2Stream }).request
+  const onStart: Listener = (message) => started.set((message as { request?: ClientRequest; stream?: ClientHttp2Stream }).request
     ?? (message as { stream: ClientHttp2Stream }).stream, performance.now());
-  const onResponse = (message: unknown) => {
+  const onResponse: Listener = (message) => {
     const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
     recordRequest(request, String(response.statusCode ?? 0));
   };
-  const onError = (message: unknown) => recordRequest((message as { request: ClientRequest }).request, 'error');
-  const onStreamResponse = (message: unknown) => {
+  const onStreamResponse: Listener = (message) => {
     const { stream, headers } = message as { stream: ClientHttp2Stream; headers: IncomingHttpHeaders };
     recordStream(stream, String(headers[':status'] ?? 0));
   };
-  const onStreamError = (message: unknown) => recordStream((message as { stream: ClientHttp2Stream }).stream, 'error');
-  const channels: Array<[string, (message: unknown) => void]> = [
-    ['http.client.request.start', onStart], ['http.client.response.finish', onResponse], ['http.client.request.error', onError],
-    ['http2.client.stream.start', onStart], ['http2.client.stream.finish', onStreamResponse], ['http2.client.stream.error', onStreamError],
-    [DISCOVERY_CHANNEL, onRound],
-  ];
-  for (const [name, listener] of channels) subscribe(name, listener);
+  return {
+    tally,
+    channels: [
+      ['http.client.request.start', onStart], ['http.client.response.finish', onResponse],
+      ['http.client.request.error', (message) => recordRequest((message as { request: ClientRequest }).request, 'error')],
+      ['http2.client.stream.start', onStart], ['http2.client.stream.finish', onStreamResponse],
+      ['http2.client.stream.error', (message) => recordStream((message as { stream: ClientHttp2Stream }).stream, 'error')],
+    ],
+  };
+}
 
+export function createMetrics(options: { toolNames: readonly string[]; activeSessions: () => number }): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  let connection: Connection | undefined;
+  collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  const toolCall = toolMetrics(registers, new Set(options.toolNames));
+  const kube = kubeApiMetrics(registers);
+  scrapedMetrics(registers, () => connection, options.activeSessions);
+  const http = httpMetrics(registers);
+  const channels: Array<[string, Listener]> = [...kube.channels, [DISCOVERY_CHANNEL, discoveryListener(registers)]];
+  for (const [name, listener] of channels) subscribe(name, listener);
   return {
     contentType: registry.contentType,
-    toolCall(tool, outcome, _status, durationMs) {
-      const label = toolLabel(tool, known);
-      toolCalls.inc({ tool: label, outcome });
-      if (outcome !== 'not-offered') toolSeconds.observe({ tool: label }, durationMs / 1000); // refused before any work
-    },
-    httpRequest(route, method, code, seconds) {
-      httpRequests.inc({ route, method: methodLabel(method), code: String(code) });
-      httpSeconds.observe({ route, method: methodLabel(method) }, seconds);
-    },
-    rejected(reason) {
-      rejections.inc({ reason });
-    },
+    toolCall,
+    ...http,
     watch(watched) {
       connection = watched;
-      tally.adopt(new URL(watched.kube.endpoint).host);
+      kube.tally.adopt(new URL(watched.kube.endpoint).host);
     },
     render: () => registry.metrics(),
     close() {

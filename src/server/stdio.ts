@@ -1,13 +1,11 @@
 // `serve`: speak MCP over stdin/stdout while discovering (2026-07-28, or a 2025 revision if that is what the client
 // opens with) until the client goes away or a signal asks us to stop; calls in flight then get a bounded grace
-// period before they are cancelled.
+// period before they are cancelled. Resolves once stopped: the CLI exits then.
 import { serveStdio as serveMcpOverStdio } from '@modelcontextprotocol/server/stdio';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { createMcpServer } from './mcp.ts';
-
-/** How long SIGTERM waits for tool calls in flight before cancelling them (Kubernetes' default grace is 30 s). */
-export const SHUTDOWN_GRACE_MS = 10_000;
+import { SHUTDOWN_GRACE_MS, stopRequested } from './stopping.ts';
 
 export async function serveStdio(config: Config, log: Logger): Promise<void> {
   // Discovery runs while the client connects: the handshake is answered at once, tools/list and tools/call wait for it.
@@ -21,24 +19,12 @@ export async function serveStdio(config: Config, log: Logger): Promise<void> {
       favourSmallHeap();
       return runtime;
     });
-  let closing = false;
-  const close = async (reason: string) => {
-    if (closing) return;
-    closing = true;
-    const runtime = await starting.catch(() => undefined);
-    if (!runtime) return; // the start failed: serveStdio rejects with the reason, and the CLI exits with its code
-    log.info({ reason }, 'shutting down');
-    await runtime.shutdown(SHUTDOWN_GRACE_MS);
-    await handle.close().catch(() => undefined);
-    process.exit(0);
-  };
   // One connection, one server: the SDK pins the instance to the era the client opens with.
   const handle = serveMcpOverStdio(() => createMcpServer(starting, { principal: () => 'stdio', followChanges: true }));
-  process.stdin.once('end', () => void close('stdin ended'));
-  process.once('SIGTERM', () => void close('SIGTERM'));
-  process.once('SIGINT', () => void close('SIGINT'));
+  const stop = stopRequested(process.stdin); // a stop asked for while discovering waits for it
+  let runtime;
   try {
-    await starting;
+    runtime = await starting;
   } catch (error) {
     // The requests waiting for discovery are answered with its error first (stdout is synchronous on a pipe).
     await new Promise((resolve) => setImmediate(resolve));
@@ -46,4 +32,7 @@ export async function serveStdio(config: Config, log: Logger): Promise<void> {
     process.stdin.destroy(); // nothing more is read: the process ends with the CLI's exit code
     throw error;
   }
+  log.info({ reason: await stop }, 'shutting down');
+  await runtime.shutdown(SHUTDOWN_GRACE_MS);
+  await handle.close().catch(() => undefined);
 }

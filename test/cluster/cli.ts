@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBinaries, startCluster, type ClusterInfo } from './cluster.ts';
+import { waitFor } from '../wait.ts';
 
 export const stateDir = join(process.env['EKS_MCP_CACHE'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'eks-mcp'), 'local-cluster');
 const infoFile = join(stateDir, 'cluster.json');
@@ -37,21 +38,17 @@ export async function up(): Promise<ClusterInfo> {
     detached: true, stdio: ['ignore', log, log],
   });
   holder.unref();
-  const deadline = Date.now() + 15 * 60_000; // the first run builds the binaries
-  while (Date.now() < deadline) {
-    const info = runningCluster();
-    if (info) return info;
+  return waitFor('the control plane', () => {
     if (holder.exitCode !== null || !alive(holder.pid!)) throw new Error(`the control plane failed to start: see ${join(stateDir, 'holder.log')}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('timed out waiting for the control plane');
+    return runningCluster();
+  }, 15 * 60_000, { everyMs: 250 }); // the first run builds the binaries
 }
 
 export async function down(): Promise<boolean> {
   const info = runningCluster();
   if (!info) return false;
   process.kill(info.pid, 'SIGTERM');
-  while (alive(info.pid)) await new Promise((r) => setTimeout(r, 100));
+  await waitFor('the control plane to stop', () => (alive(info.pid) ? undefined : true), 120_000, { everyMs: 100 });
   return true;
 }
 

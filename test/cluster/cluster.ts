@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createPki } from './pki.ts';
 import { ProcessGroup, tail } from './processes.ts';
+import { waitFor } from '../wait.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const fixturesDir = join(here, 'fixtures');
@@ -90,27 +91,16 @@ function kubeconfig(server: string, caFile: string, user: Record<string, unknown
   }, null, 2);
 }
 
-async function waitFor<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError}` : ''}`);
-}
+/** A process still starting refuses connections: errors are "not yet", the last one reported at the deadline. */
+const untilStarted = <T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
+  waitFor(what, attempt, timeoutMs, { everyMs: 150, retryErrors: true });
 
 /** A GET to the API server as the harness's admin; resolves with status and parsed body. */
-export function adminGet(info: Pick<ClusterInfo, 'endpoint' | 'caFile' | 'adminToken'>, path: string): Promise<{ status: number; body: any }> {
+export function adminGet(info: Pick<ClusterInfo, 'endpoint' | 'caFile' | 'adminToken'>, path: string, accept = 'application/json'): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const req = request(new URL(path, info.endpoint), {
       ca: readFileSync(info.caFile),
-      headers: { authorization: `Bearer ${info.adminToken}`, accept: 'application/json' },
+      headers: { authorization: `Bearer ${info.adminToken}`, accept },
       timeout: 5000,
     }, (res) => {
       let data = '';
@@ -254,7 +244,7 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
       '--initial-cluster', `default=http://127.0.0.1:${etcdPeerPort}`, '--log-level', 'warn',
     ]);
 
-    const ready = await processes.untilReady(webhook, waitFor('the EKS webhook (moto STS, authenticator, authorizer)', async () =>
+    const ready = await processes.untilReady(webhook, untilStarted('the EKS webhook (moto STS, authenticator, authorizer)', async () =>
       existsSync(readyFile) ? (JSON.parse(readFileSync(readyFile, 'utf8')) as WebhookReady) : undefined, 30_000));
     const authn = join(dir, 'authn-webhook.kubeconfig');
     const authz = join(dir, 'authz-webhook.kubeconfig');
@@ -297,7 +287,7 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
       pid: process.pid,
     };
     writeFileSync(info.adminKubeconfig, kubeconfig(endpoint, pki.caCert, { token: adminToken }));
-    await processes.untilReady(apiserver, waitFor('kube-apiserver /readyz', async () =>
+    await processes.untilReady(apiserver, untilStarted('kube-apiserver /readyz', async () =>
       (await adminGet(info, '/readyz')).status === 200 ? true : undefined, 60_000));
     void etcd;
 
@@ -327,13 +317,13 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
     ]);
     kubectl(info, ['apply', '--server-side', '-f', '-'], { input: metricsApiService(metricsPort, readFileSync(pki.caCert)) });
     kubectl(info, ['apply', '--server-side', '-f', join(fixturesDir, 'workloads.yaml'), '-f', join(fixturesDir, 'rbac.yaml')]);
-    await waitFor('the fixture pods to run on kwok nodes', async () => {
+    await untilStarted('the fixture pods to run on kwok nodes', async () => {
       const { body } = await adminGet(info, '/api/v1/pods?labelSelector=app');
       const pods = (body.items ?? []) as Array<{ status?: { phase?: string } }>;
       return pods.length >= 4 && pods.every((p) => p.status?.phase === 'Running') ? true : undefined;
     }, 60_000);
     // Served before any test asks: whether metrics.k8s.io is served decides which tools are offered.
-    await waitFor('metrics.k8s.io served by metrics-server', async () =>
+    await untilStarted('metrics.k8s.io served by metrics-server', async () =>
       (await adminGet(info, '/apis/metrics.k8s.io/v1beta1')).status === 200 ? true : undefined, 60_000);
     writeFileSync(join(dir, 'cluster.json'), JSON.stringify(info, null, 2));
     process.stderr.write(`control plane ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s at ${endpoint} (${dir})\n`);
@@ -343,7 +333,7 @@ export async function startCluster(options: { dir?: string } = {}): Promise<Clus
       pids: () => processes.pids(),
       async restartApiServer() {
         const fresh = await processes.restart('kube-apiserver');
-        await processes.untilReady(fresh, waitFor('kube-apiserver /readyz after restart', async () =>
+        await processes.untilReady(fresh, untilStarted('kube-apiserver /readyz after restart', async () =>
           (await adminGet(info, '/readyz').catch(() => ({ status: 0 }))).status === 200 ? true : undefined, 60_000));
       },
       async stop() {

@@ -8,7 +8,7 @@ import { ACCESS_POLICY_RULES, accessPolicyRules, policyName, readFailure, scopeC
 import { discoverPermissions } from '../../src/rbac/discovery.ts';
 import type { Permission } from '../../src/rbac/permission.ts';
 import { root } from '../helpers.ts';
-import { authorizationApi } from './authorization-api.ts';
+import { authorizationApi } from '../authorization-api.ts';
 
 const arn = (name: string, partition = 'aws') => `arn:${partition}:eks::aws:cluster-access-policy/${name}`;
 const view: PolicyAssociation = { policyArn: arn('AmazonEKSViewPolicy'), scope: { type: 'namespace', namespaces: ['team-a', 'dev-*'] } };

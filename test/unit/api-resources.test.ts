@@ -2,7 +2,7 @@
 // pairs a rule names, and when the list is read again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiResources, flattenDiscovery, SERVED_KINDS_REQUEST, UNSERVED_RECHECK_MS } from '../../src/kube/api-resources.ts';
+import { ApiResources, flattenDiscovery, SERVED_KINDS_REQUEST, UNSERVED_RECHECK_ROUNDS } from '../../src/kube/api-resources.ts';
 import type { KubeClient, KubeRequest } from '../../src/kube/client.ts';
 import { served } from './served-kinds.ts';
 
@@ -57,16 +57,34 @@ test('the served list is read once; a discovery reads it again only for an API g
   now = 60_000;
   const counts: Record<string, number> = {};
   const next = await resources.kindsFor([{ apiGroups: ['extensions', 'example.com'] }], now, counts);
-  assert.equal(api.reads.length, 4, 'a group no rule named before: read again');
-  assert.deepEqual(counts, { [SERVED_KINDS_REQUEST]: 2 }, 'and counted for the round that read it');
+  assert.deepEqual(api.reads.slice(2), ['/apis'], 'a group no rule named before: the API groups read again (the core group is always served)');
+  assert.deepEqual(counts, { [SERVED_KINDS_REQUEST]: 1 }, 'and counted for the round that read it');
   assert.deepEqual(next.named({ apiGroups: ['example.com'], resources: ['things'] }).length, 1);
   assert.equal(await resources.kinds(), next, 'the tools use the new list');
   now = 90_000;
   assert.equal(await resources.kindsFor([{ apiGroups: ['extensions'] }], now, counts), next, 'still unserved: not read again');
-  assert.deepEqual(counts, { [SERVED_KINDS_REQUEST]: 2 }, 'nothing more counted');
-  now = 60_000 + UNSERVED_RECHECK_MS;
-  assert.equal(await resources.kindsFor([{ apiGroups: ['extensions'] }], now), next, 'read again once old, and unchanged: the same object');
-  assert.equal(api.reads.length, 6);
+  assert.deepEqual(counts, { [SERVED_KINDS_REQUEST]: 1 }, 'nothing more counted');
+  for (let round = 2; round < UNSERVED_RECHECK_ROUNDS; round++) await resources.kindsFor([{ apiGroups: ['extensions'] }], now += 30_000, counts);
+  assert.equal(api.reads.length, 3, `${UNSERVED_RECHECK_ROUNDS} rounds answered from one read`);
+  const recheck: Record<string, number> = {};
+  assert.equal(await resources.kindsFor([{ apiGroups: ['extensions'] }], now += 30_000, recheck), next, 'read again after that, and unchanged: the same object');
+  assert.deepEqual(api.reads.slice(3), ['/apis'], 'only the API groups again');
+  assert.deepEqual(recheck, { [SERVED_KINDS_REQUEST]: 1 }, 'one request, within a refresh\'s budget');
+  assert.equal(await resources.kindsFor([{ apiGroups: ['extensions'] }], now += 30_000, recheck), next, 'the next round: not read again');
+  assert.equal(api.reads.length, 4);
+});
+
+test('a re-read of the API groups keeps the core group and sees a group installed since', async () => {
+  let groups = ['apps'];
+  const api = discoveryApi(() => groups);
+  let now = 0;
+  const resources = new ApiResources(api.client, () => now);
+  await resources.kindsFor([{ apiGroups: ['example.com'] }], now);
+  groups = ['apps', 'example.com'];
+  for (let round = 1; round <= UNSERVED_RECHECK_ROUNDS; round++) await resources.kindsFor([{ apiGroups: ['example.com'] }], now += 30_000);
+  const kinds = await resources.kinds();
+  assert.deepEqual(api.reads, ['/api', '/apis', '/apis']);
+  assert.deepEqual(kinds.resources.map((r) => r.group), ['', 'apps', 'example.com'], 'the core group from the first read, the groups from the second');
 });
 
 test('a failed read is not kept: the next one asks again', async () => {

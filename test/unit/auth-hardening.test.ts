@@ -1,4 +1,4 @@
-// Issue 10's findings on authentication, each first shown failing: token revocation, JWT gaps, the 401 throttle.
+// Authentication's sharp edges, each first shown failing: token revocation, JWT gaps, the 401 throttle.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ function capture() {
   return { log, lines };
 }
 
-test('Hardening #2: once the token file changes, exactly what it now says is accepted; unparsable or empty means nobody', () => {
+test('once the token file changes, exactly what it now says is accepted; unparsable or empty means nobody', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokens-'));
   const path = join(dir, 'tokens');
   try {
@@ -73,13 +73,13 @@ async function issuer() {
   return { sign, verify, refusal };
 }
 
-test('Hardening #4: a sub that is not a non-empty string is refused, not turned into "iss#[object Object]"', async () => {
+test('a sub that is not a non-empty string is refused, not turned into "iss#[object Object]"', async () => {
   const { sign, verify, refusal } = await issuer();
   assert.equal((await verify(await sign({ sub: 'agent-1' }))).extra?.['principal'], 'https://issuer#agent-1');
   for (const sub of [{ a: 1 }, 42, ['x'], '', true]) assert.equal(await refusal(await sign({ sub })), 'Token claim sub is invalid', JSON.stringify(sub));
 });
 
-test('Hardening #4: typ at+jwt (RFC 9068) is an access token; any other typ but the generic JWT never is', async () => {
+test('typ at+jwt (RFC 9068) is an access token; any other typ but the generic JWT never is', async () => {
   const { sign, refusal } = await issuer();
   for (const typ of ['at+jwt', 'application/at+jwt', 'AT+JWT']) assert.equal(await refusal(await sign({ sub: 'a' }, typ)), 'accepted', typ);
   for (const typ of ['id_token+jwt', 'logout+jwt', 'secevent+jwt', 'dpop+jwt', 'at+application/jwt', 'JOSE']) {
@@ -113,7 +113,7 @@ test('strict mode (--oauth-require-at-jwt): only typ at+jwt, whatever else the t
   }
 });
 
-test('Hardening #5: repeated 401s from one address back off; other addresses and the address\'s valid tokens are never held back', () => {
+test('repeated 401s from one address back off; other addresses and the address\'s valid tokens are never held back', () => {
   let now = 0;
   const throttle = new FailedAuthThrottle({ free: 5, now: () => now });
   const attacker = '203.0.113.9';

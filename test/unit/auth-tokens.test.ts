@@ -106,7 +106,7 @@ test('static tokens from a file: read again when the file changes', async (t) =>
   assert.equal((await auth.verifyAccessToken(t3)).clientId, 'static:dave', 'unchanged file: same tokens');
   assert.equal(lines.length, 2, 'an unchanged file is not read again');
 
-  // A file that breaks after a change accepts nobody (issue 10 #2, tested in auth-hardening.test.ts).
+  // A file that breaks after a change accepts nobody (tested in auth-hardening.test.ts).
   assert.doesNotMatch(JSON.stringify(lines), new RegExp(`${t1}|${t2}|${t3}`), 'no token in the log');
 
   rmSync(file);

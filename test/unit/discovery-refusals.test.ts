@@ -3,28 +3,16 @@
 // API server shapes them; test/guard.test.ts checks the guard against a real one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeClient, KubeRequest } from '../../src/kube/client.ts';
 import { discoverPermissions } from '../../src/rbac/discovery.ts';
 import type { Permission } from '../../src/rbac/permission.ts';
 import { classifyBroadGrants, guardQuestions } from '../../src/rbac/broad-grants.ts';
-
-interface Attributes { verb: string; group: string; resource: string; subresource: string; namespace: string }
+import { authorizationApi, type ResourceAttributes } from '../authorization-api.ts';
 
 /** An EKS-shaped authorization API: every rules review incomplete and empty, access reviews answered by `allowed`. */
-function eksAuthorization(allowed: (a: Attributes) => boolean, rulesReviewAnswered: Promise<void> = Promise.resolve()) {
-  const asked: Attributes[] = [];
-  const client = {
-    async json(request: KubeRequest): Promise<unknown> {
-      const spec = (request.body as { spec: { resourceAttributes?: Attributes } }).spec;
-      if (request.path.endsWith('/selfsubjectrulesreviews')) {
-        await rulesReviewAnswered;
-        return { status: { resourceRules: [], incomplete: true } };
-      }
-      asked.push(spec.resourceAttributes!);
-      return { status: { allowed: allowed(spec.resourceAttributes!) } };
-    },
-  } as unknown as KubeClient;
-  return { client, asked, described: () => asked.map((a) => `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''} @${a.namespace}`) };
+function eksAuthorization(allowed: (a: ResourceAttributes) => boolean, rulesReviewed?: Promise<void>) {
+  const api = authorizationApi({ allowed, ...(rulesReviewed ? { rulesReviewed } : {}) });
+  const described = () => api.accessReviews().map((a) => `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''} @${a.namespace}`);
+  return { ...api, described };
 }
 
 const escalateRoles = (scope: Permission['scope']): Permission => ({ verb: 'escalate', group: 'rbac.authorization.k8s.io', resource: 'roles', scope });
@@ -59,7 +47,7 @@ test('`*` on `*` is refused where any one permission is, unasked; where everythi
 
 test('the guard decides as it would asking everything, with fewer questions', async () => {
   const guard = guardQuestions();
-  const roles: Array<[string, (a: Attributes) => boolean]> = [
+  const roles: Array<[string, (a: ResourceAttributes) => boolean]> = [
     ['reader', (a) => a.verb === 'get' && a.namespace === 'team-a'],
     ['cluster-admin', () => true],
     ['namespace admin', (a) => a.namespace === 'team-a'],
@@ -72,10 +60,10 @@ test('the guard decides as it would asking everything, with fewer questions', as
     const permissions = await discoverPermissions(api.client, ['team-a'], [listPods, ...guard.permissions], guard.elsewhere);
     const found = classifyBroadGrants((p, ns) => permissions.decision(p, ns), ['team-a']).map((f) => f.id);
     // What asking every question would find: the answer itself, wherever the guard looks.
-    const truth = classifyBroadGrants((p, ns) => (allowed({ verb: p.verb, group: p.group, resource: p.resource, subresource: p.subresource ?? '', namespace: ns ?? '' })
+    const truth = classifyBroadGrants((p, ns) => (allowed({ verb: p.verb, group: p.group, resource: p.resource, subresource: p.subresource ?? '', namespace: ns ?? '', name: '' })
       ? { kind: 'all' } : { kind: 'none' }), ['team-a']).map((f) => f.id);
     assert.deepEqual(found, truth, role);
-    asked[role] = api.asked.length;
+    asked[role] = api.accessReviews().length;
   }
   const everyQuestion = 1 + guard.permissions.length + guard.elsewhere.length;
   assert.equal(asked['cluster-admin'], everyQuestion, 'nothing refused: every question is asked');
@@ -86,15 +74,10 @@ test('namespaces outside the scope asked about have rules reviews of their own, 
   let answerRulesReview!: () => void;
   const rulesReview = new Promise<void>((resolve) => { answerRulesReview = resolve; });
   const api = eksAuthorization(() => false, rulesReview);
-  const reviewed: string[] = [];
-  const client = { json: (request: KubeRequest) => {
-    if (request.path.endsWith('/selfsubjectrulesreviews')) reviewed.push((request.body as { spec: { namespace: string } }).spec.namespace);
-    return api.client.json(request);
-  } } as unknown as KubeClient;
   const listNodes: Permission = { verb: 'list', group: '', resource: 'nodes', scope: 'cluster' };
-  const discovering = discoverPermissions(client, ['team-a'], [listPods, listNodes], [{ namespace: 'kube-system', permission: listPods }]);
+  const discovering = discoverPermissions(api.client, ['team-a'], [listPods, listNodes], [{ namespace: 'kube-system', permission: listPods }]);
   await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(reviewed.sort(), ['kube-system', 'team-a'], 'every rules review at once');
+  assert.deepEqual(api.rulesReviews().sort(), ['kube-system', 'team-a'], 'every rules review at once');
   assert.deepEqual(api.described(), [], 'no access review before the rules reviews say which are needed');
   answerRulesReview();
   const permissions = await discovering;

@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accessReview, discoverPermissions, EXTENSION_GROUPS, groupServed, reviewNamespace } from '../../src/rbac/discovery.ts';
-import type { KubeClient, KubeRequest } from '../../src/kube/client.ts';
+import type { KubeClient } from '../../src/kube/client.ts';
 import { KubeApiError } from '../../src/kube/errors.ts';
 import type { Permission } from '../../src/rbac/permission.ts';
 import type { ResourceRule } from '../../src/rbac/rules.ts';
-import { authorizationApi, type Answers, type ResourceAttributes } from './authorization-api.ts';
+import { authorizationApi, type Answers, type AuthorizationApi, type ResourceAttributes } from '../authorization-api.ts';
 import { cluster } from './served-kinds.ts';
 import { SERVED_KINDS_REQUEST } from '../../src/kube/api-resources.ts';
 import { Discovery } from '../../src/server/discovery.ts';
@@ -273,31 +273,22 @@ test('the fingerprint changes with an answer and only then', async () => {
 });
 
 /** An API server whose discovery document for extension groups answers with this status (200: served). */
-function extensionGroups(status: number | Error): { client: KubeClient; sent: KubeRequest[] } {
-  const api = authorizationApi({ rules: { 'team-a': { rules: [{ verbs: ['get', 'list'], apiGroups: ['metrics.k8s.io'], resources: ['pods'] }], incomplete: true } }, allowed: () => true });
-  const sent: KubeRequest[] = [];
-  const client = {
-    async json(request: KubeRequest): Promise<unknown> {
-      sent.push(request);
-      if (!request.path.startsWith('/apis/metrics.k8s.io')) return api.client.json(request);
-      if (status instanceof Error) throw status;
-      if (status !== 200) throw new KubeApiError(status, 'NotFound', 'the server could not find the requested resource');
-      return { kind: 'APIGroup', name: 'metrics.k8s.io' };
-    },
-  } as unknown as KubeClient;
-  return { client, sent };
+function extensionGroups(status: number | Error): AuthorizationApi {
+  return authorizationApi({
+    rules: { 'team-a': { rules: [{ verbs: ['get', 'list'], apiGroups: ['metrics.k8s.io'], resources: ['pods'] }], incomplete: true } },
+    allowed: () => true, group: () => status,
+  });
 }
 
 test('a permission of an extension group (metrics-server) that is not served is granted nowhere, whatever the rules say', async () => {
   const podMetrics: Permission = { group: 'metrics.k8s.io', resource: 'pods', verb: 'list', scope: 'namespaced' };
   const nodeMetrics: Permission = { group: 'metrics.k8s.io', resource: 'nodes', verb: 'list', scope: 'cluster' };
   for (const status of [404, 503]) {
-    const { client, sent } = extensionGroups(status);
+    const { client, accessReviews } = extensionGroups(status);
     const permissions = await discoverPermissions(client, ['team-a'], [podMetrics, nodeMetrics, listPods]);
     assert.deepEqual(permissions.decision(podMetrics, 'team-a'), { kind: 'none', source: 'not-served' }, `HTTP ${status}`);
     assert.deepEqual(permissions.decision(nodeMetrics), { kind: 'none', source: 'not-served' }, `HTTP ${status}`);
-    const asked = sent.filter((r) => r.path.endsWith('/selfsubjectaccessreviews')).map((r) => (r.body as { spec: { resourceAttributes: ResourceAttributes } }).spec.resourceAttributes);
-    assert.deepEqual(asked.filter((a) => a.group === 'metrics.k8s.io'), [], 'nothing asked about a group nobody serves');
+    assert.deepEqual(accessReviews().filter((a) => a.group === 'metrics.k8s.io'), [], 'nothing asked about a group nobody serves');
     assert.equal(await groupServed(client, 'metrics.k8s.io'), false);
   }
   const served = extensionGroups(200);

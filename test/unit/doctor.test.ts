@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { loadHttpConfig } from '../../src/config.ts';
 import { httpAdvice, serverNamespace } from '../../src/commands.ts';
 
-test('Hardening #4: doctor --http says when an OAuth issuer is trusted without --oauth-scopes', () => {
+test('doctor --http says when an OAuth issuer is trusted without --oauth-scopes', () => {
   const oauth = { oauthIssuer: 'https://issuer.example.com', resourceUrl: 'https://mcp.example.com/mcp' };
   const unscoped = httpAdvice(loadHttpConfig(oauth, {})).join('\n');
   assert.match(unscoped, /--oauth-scopes is not set: any token .* accepted/);
@@ -19,7 +19,7 @@ test('doctor --http says which access tokens the OAuth mode takes, and that stri
   assert.throws(() => loadHttpConfig({ oauthRequireAtJwt: 'true' }, {}), /oauthRequireAtJwt needs an OAuth issuer/);
 });
 
-test('Hardening #9: the namespace the server runs in, from POD_NAMESPACE or the service account\'s namespace file', () => {
+test('the namespace the server runs in, from POD_NAMESPACE or the service account\'s namespace file', () => {
   assert.equal(serverNamespace({ POD_NAMESPACE: 'eks-rbac-mcp' }, () => 'other'), 'eks-rbac-mcp');
   assert.equal(serverNamespace({}, (path) => (path.endsWith('/serviceaccount/namespace') ? 'mcp-system\n' : '')), 'mcp-system');
   assert.equal(serverNamespace({}, () => {

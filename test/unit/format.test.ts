@@ -98,7 +98,7 @@ test('exec exit codes: Success, the ExitCode cause, or the code a wrapped runtim
   assert.equal(exitCodeOf({ status: 'Failure', message: 'container not found ("web")' }), null);
 });
 
-test('Hardening #8: the exec question shows bidi and invisible characters escaped and long argv shortened; the argv is untouched', async () => {
+test('the exec question shows bidi and invisible characters escaped and long argv shortened; the argv is untouched', async () => {
   const { execQuestion } = await import('../../tools/pods.ts');
   const spoof = ['sh', '-c', 'echo safe \u202E;hs.txt | rm -rf / #\u200B\u2066\u00A0\uFEFF\u0007'];
   const args = { namespace: 'team-a', name: 'web', command: [...spoof] };

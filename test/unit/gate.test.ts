@@ -18,7 +18,7 @@ import { objectName } from '../../src/kube/names.ts';
 import type { ApiResources } from '../../src/kube/api-resources.ts';
 import { defineTool } from '../../src/tool.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
-import { authorizationApi } from './authorization-api.ts';
+import { authorizationApi } from '../authorization-api.ts';
 import { cluster } from './served-kinds.ts';
 
 const pods = (verb: string): Permission => ({ group: '', resource: 'pods', verb, scope: 'namespaced' });

@@ -1,10 +1,11 @@
-// Issue 10, finding 13: the small ones, each shown failing first.
+// Small defects in discovery and exec, each first shown failing: a discovery entry's scope, lazily made decisions
+// dropped at a full re-discovery, a malformed exec status, a generic call refused without a discovery request.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { flattenDiscovery, ApiResources } from '../../src/kube/api-resources.ts';
-import type { KubeClient, KubeRequest } from '../../src/kube/client.ts';
+import type { KubeClient } from '../../src/kube/client.ts';
 import { execInPod } from '../../src/kube/exec.ts';
 import { discoverPermissions } from '../../src/rbac/discovery.ts';
 import type { ResourceRule } from '../../src/rbac/rules.ts';
@@ -12,32 +13,18 @@ import { Runtime } from '../../src/server/runtime.ts';
 import { cataloguePermissions } from '../../src/policy/offer.ts';
 import { gateCall } from '../helpers.ts';
 import { served } from './served-kinds.ts';
+import { authorizationApi, type ResourceAttributes } from '../authorization-api.ts';
 import { resourcesList } from '../../tools/resources.ts';
 import type { Config } from '../../src/config.ts';
 
 const silent = pino({ level: 'silent' });
 
-/**
- * A recording stand-in for the API server's review endpoints only: these tests are about what this process
- * caches and when it asks, not about the API server (the control-plane tests cover that).
- */
-function reviewsClient(answer: { rules: ResourceRule[]; incomplete: boolean; allowed: (attributes: Record<string, string>) => boolean }) {
-  const sent: KubeRequest[] = [];
-  const client = {
-    requestCount: 0,
-    async json(req: KubeRequest) {
-      sent.push(req);
-      const body = req.body as { spec?: { resourceAttributes?: Record<string, string> } } | undefined;
-      if (req.path.endsWith('selfsubjectrulesreviews')) return { status: { resourceRules: answer.rules, incomplete: answer.incomplete } };
-      if (req.path.endsWith('selfsubjectaccessreviews')) return { status: { allowed: answer.allowed(body!.spec!.resourceAttributes!) } };
-      if (req.path === '/api' || req.path === '/apis') return { items: [] }; // the served kinds, which a refresh may read
-      throw new Error(`unexpected request ${req.path}`);
-    },
-  };
-  return { client: client as unknown as KubeClient, sent };
+/** The same rules in every namespace, and access reviews answered by `allowed`. */
+function reviewsClient(answer: { rules: ResourceRule[]; incomplete: boolean; allowed: (attributes: ResourceAttributes) => boolean }) {
+  return authorizationApi({ elsewhere: { rules: answer.rules, incomplete: answer.incomplete }, allowed: answer.allowed });
 }
 
-test('Hardening #13: a discovery entry without scope is namespaced; only "Cluster" is cluster-scoped', () => {
+test('a discovery entry without scope is namespaced; only "Cluster" is cluster-scoped', () => {
   const served = flattenDiscovery([{ metadata: { name: 'example.com' }, versions: [{ version: 'v1', resources: [
     { resource: 'widgets', responseKind: { kind: 'Widget' }, verbs: ['list'] },
     { resource: 'gadgets', responseKind: { kind: 'Gadget' }, scope: 'Cluster', verbs: ['list'] },
@@ -45,9 +32,9 @@ test('Hardening #13: a discovery entry without scope is namespaced; only "Cluste
   assert.deepEqual(served.map((r) => [r.resource, r.namespaced]), [['widgets', true], ['gadgets', false]]);
 });
 
-test('Hardening #13: decisions made lazily for the generic tools are dropped at each full re-discovery (a 403, the long interval), even when nothing else changed', async () => {
+test('decisions made lazily for the generic tools are dropped at each full re-discovery (a 403, the long interval), even when nothing else changed', async () => {
   let allowSecrets = true;
-  const { client, sent } = reviewsClient({ rules: [], incomplete: true, allowed: (a) => a['resource'] === 'secrets' && allowSecrets });
+  const { client, sent } = reviewsClient({ rules: [], incomplete: true, allowed: (a) => a.resource === 'secrets' && allowSecrets });
   const catalogue = [resourcesList];
   const permissions = await discoverPermissions(client, ['team-a'], cataloguePermissions(catalogue));
   const config = { mode: 'kubeconfig', kubeconfig: 'x', namespaces: ['team-a'], readOnly: false, logLevel: 'silent', refreshInterval: 0 } as Config;
@@ -61,7 +48,7 @@ test('Hardening #13: decisions made lazily for the generic tools are dropped at 
   assert.ok(sent.length > before);
 });
 
-test('Hardening #13: a malformed status on the exec error channel fails the call, it does not crash the process', async () => {
+test('a malformed status on the exec error channel fails the call, it does not crash the process', async () => {
   const socket = Object.assign(new EventEmitter(), { terminate() { socket.emit('close'); } });
   const kube = { websocket: async () => socket } as unknown as KubeClient;
   const running = execInPod(kube, { namespace: 'team-a', pod: 'web', command: ['true'], timeoutMs: 5000, maxBytes: 1024 });
@@ -71,7 +58,7 @@ test('Hardening #13: a malformed status on the exec error channel fails the call
   await assert.rejects(running, /malformed status on the exec error channel/);
 });
 
-test('Hardening #13: a generic call the guard can refuse from its arguments sends no discovery request', async () => {
+test('a generic call the guard can refuse from its arguments sends no discovery request', async () => {
   const { client, sent } = reviewsClient({ rules: [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }], incomplete: false, allowed: () => false });
   const permissions = await discoverPermissions(client, ['team-a'], cataloguePermissions([resourcesList]));
   const before = sent.length;

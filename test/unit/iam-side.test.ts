@@ -8,6 +8,7 @@ import { loadConfig, type EksConfig } from '../../src/config.ts';
 import { checkIamSide, judgeIamSide, notCheckedAdvice, trustWarning, type IamSide } from '../../src/aws/iam-side.ts';
 import { decodeDocument, readRoleIam, type IamRead } from '../../src/aws/iam-reader.ts';
 import { hostReadPolicy } from '../../src/aws/iam-documents.ts';
+import { waitFor } from '../wait.ts';
 
 const ROLE = 'arn:aws:iam::111122223333:role/agent';
 const config = loadConfig({ clusterName: 'prod', region: 'us-east-1', roleArn: ROLE, bindingRole: 'pods-reader', namespaces: 'team-a' }, {}) as EksConfig;
@@ -75,7 +76,11 @@ test('IAM documents arrive URL-encoded; a document already decoded is kept as it
 
 test('the reads end at their deadline when IAM accepts the connection and never answers: not checked, the start goes on', async (t) => {
   const sockets = new Set<Socket>();
-  const silent = createServer((socket) => { sockets.add(socket); });
+  let requests = 0;
+  const silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', () => { requests += 1; });
+  });
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   t.after(() => { for (const s of sockets) s.destroy(); silent.close(); });
   const { port } = silent.address() as { port: number };
@@ -90,7 +95,9 @@ test('the reads end at their deadline when IAM accepts the connection and never 
   assert.ok(Date.now() - started < 3_000, 'bounded by the deadline');
   assert.ok(sockets.size > 0, 'the request reached the endpoint AWS_ENDPOINT_URL_IAM names');
   const aborted = new AbortController();
+  const seen = requests;
   const stopping = readRoleIam({ roleArn: ROLE, region: 'us-east-1', credentials, deadlineMs: 60_000, signal: aborted.signal });
-  setTimeout(() => aborted.abort(), 50);
+  await waitFor('a read to reach IAM', () => (requests > seen ? true : undefined));
+  aborted.abort();
   assert.equal((await stopping).kind, 'unread', 'a start that fails otherwise stops the reads at once');
 });

@@ -17,7 +17,7 @@ const LAYERS: Array<[string, string[]]> = [
   ['tools', ['tools/', 'src/tool.ts', 'src/prompt.ts']],
   ['rbac/kube/aws', ['src/rbac/', 'src/kube/', 'src/aws/', 'src/net/', 'src/connection.ts', 'src/startup.ts']],
   ['format, config', ['src/format.ts', 'src/config.ts', 'src/log.ts', 'src/exit-codes.ts', 'src/question.ts', 'src/diff.ts', 'src/redact.ts',
-    'src/describe.ts', 'src/rollout.ts']],
+    'src/describe.ts', 'src/rollout.ts', 'src/version.ts']],
 ];
 const COMPOSITION_ROOT = 'src/server/runtime.ts';
 

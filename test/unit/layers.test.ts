@@ -8,7 +8,6 @@ import { Client, type CallToolResult } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { loadConfig } from '../../src/config.ts';
 import type { Connection } from '../../src/connection.ts';
-import type { KubeClient, KubeRequest } from '../../src/kube/client.ts';
 import { createLogger } from '../../src/log.ts';
 import { discoverPermissions } from '../../src/rbac/discovery.ts';
 import type { ResourceRule } from '../../src/rbac/rules.ts';
@@ -17,29 +16,17 @@ import { createMcpServer } from '../../src/server/mcp.ts';
 import { Runtime } from '../../src/server/runtime.ts';
 import { catalogue } from '../../tools/index.ts';
 import { served } from './served-kinds.ts';
+import { authorizationApi } from '../authorization-api.ts';
+import { resultText } from '../helpers.ts';
 
 const podReader: ResourceRule = { verbs: ['get', 'list'], apiGroups: [''], resources: ['pods', 'pods/log'] };
 const podAdmin: ResourceRule = { verbs: ['*'], apiGroups: [''], resources: ['pods', 'pods/log'] };
 
-/** Rules per namespace (complete reviews: no access review is needed); every other request is recorded and refused. */
-function cluster(rules: Record<string, ResourceRule[]>): { kube: KubeClient; others: KubeRequest[] } {
-  const others: KubeRequest[] = [];
-  const kube = {
-    async json(request: KubeRequest): Promise<unknown> {
-      const spec = (request.body as { spec?: { namespace?: string } } | undefined)?.spec;
-      if (request.path.endsWith('/selfsubjectrulesreviews')) return { status: { resourceRules: rules[spec!.namespace!] ?? [], incomplete: false } };
-      if (request.path.endsWith('/selfsubjectaccessreviews')) return { status: { allowed: false } };
-      if (request.path === '/apis/metrics.k8s.io') return { kind: 'APIGroup', name: 'metrics.k8s.io' }; // discovery asks whether the group is served
-      others.push(request);
-      throw new Error(`no request should reach the cluster: ${request.method ?? 'GET'} ${request.path}`);
-    },
-  } as unknown as KubeClient;
-  return { kube, others };
-}
-
 async function session(t: { after(fn: () => unknown): void }, rules: Record<string, ResourceRule[]>, flags: Record<string, string> = {}) {
   const config = loadConfig({ kubeconfig: '/nonexistent/kubeconfig', namespaces: 'team-a,team-b', ...flags }, {});
-  const { kube, others } = cluster(rules);
+  // Complete reviews: no access review is needed.
+  const api = authorizationApi({ rules: (namespace) => ({ rules: rules[namespace] ?? [], incomplete: false }) });
+  const kube = api.client;
   const permissions = await discoverPermissions(kube, config.namespaces, cataloguePermissions(catalogue));
   const connection: Connection = { kube, summary: { mode: 'test' } };
   const runtime = new Runtime(config, connection, createLogger('silent'), catalogue, permissions, served());
@@ -53,42 +40,42 @@ async function session(t: { after(fn: () => unknown): void }, rules: Record<stri
     await server.close();
   });
   const call = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as CallToolResult;
-  return { client, call, others };
+  // What is sent from here on: the requests the calls send.
+  const sentBefore = api.sent.length;
+  return { client, call, sentSince: () => api.sent.slice(sentBefore) };
 }
 
-const text = (result: CallToolResult) => result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
-
 test('the namespace enum: a tool lists only the namespaces where the role allows it, and refuses any other before anything runs', async (t) => {
-  const { client, call, others } = await session(t, { 'team-a': [podReader] });
+  const { client, call, sentSince } = await session(t, { 'team-a': [podReader] });
   const { tools } = await client.listTools();
   const podsList = tools.find((tool) => tool.name === 'pods_list')!;
   assert.deepEqual((podsList.inputSchema.properties?.['namespace'] as { enum?: string[] }).enum, ['team-a']);
   for (const namespace of ['team-b', 'kube-system', '']) {
     const result = await call('pods_list', { namespace });
     assert.equal(result.isError, true, namespace);
-    assert.match(text(result), /namespace must be one of the namespaces where the role allows pods_list: team-a/, namespace);
-    assert.doesNotMatch(text(result), /Forbidden/, 'refused by the schema, before the permission check');
+    assert.match(resultText(result), /namespace must be one of the namespaces where the role allows pods_list: team-a/, namespace);
+    assert.doesNotMatch(resultText(result), /Forbidden/, 'refused by the schema, before the permission check');
   }
-  assert.deepEqual(others, [], 'no request was sent');
+  assert.deepEqual(sentSince(), [], 'no request was sent');
 });
 
 test('a tool not offered because of --read-only is refused by name, even though the role grants it, and sends nothing', async (t) => {
-  const { client, call, others } = await session(t, { 'team-a': [podAdmin], 'team-b': [podAdmin] }, { readOnly: 'true' });
+  const { client, call, sentSince } = await session(t, { 'team-a': [podAdmin], 'team-b': [podAdmin] }, { readOnly: 'true' });
   const names = (await client.listTools()).tools.map((tool) => tool.name);
   assert.ok(names.includes('pods_list'));
   assert.ok(!names.includes('pods_delete'));
   const result = await call('pods_delete', { namespace: 'team-a', name: 'web-1', confirm: true });
   assert.equal(result.isError, true);
-  assert.equal(text(result), 'pods_delete is not offered: this server runs with --read-only. No request was sent.');
-  assert.deepEqual(others, []);
+  assert.equal(resultText(result), 'pods_delete is not offered: this server runs with --read-only. No request was sent.');
+  assert.deepEqual(sentSince(), [], 'no request was sent');
 });
 
 test('a tool the role does not grant is refused with the permission it lacks; an unknown one is a protocol error that says where to look', async (t) => {
-  const { call, others } = await session(t, { 'team-a': [podReader] });
+  const { call, sentSince } = await session(t, { 'team-a': [podReader] });
   const result = await call('pods_delete', { namespace: 'team-a', name: 'web-1', confirm: true });
   assert.equal(result.isError, true);
-  assert.equal(text(result), 'pods_delete is not offered on this connection: its RBAC role does not grant delete pods in its scope (team-a, team-b). '
+  assert.equal(resultText(result), 'pods_delete is not offered on this connection: its RBAC role does not grant delete pods in its scope (team-a, team-b). '
     + 'No request was sent. A cluster admin can print the Role that would: eks-rbac-mcp rbac --tools pods_delete');
   await assert.rejects(call('drop_everything', {}), { code: -32602, message: 'Unknown tool "drop_everything". Call tools/list for the tools this connection offers.' });
-  assert.deepEqual(others, []);
+  assert.deepEqual(sentSince(), [], 'no request was sent');
 });

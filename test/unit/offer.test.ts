@@ -12,7 +12,7 @@ import { anyKind, fixed, perKind, type Needs } from '../../src/rbac/needs.ts';
 import type { PromptDeclaration } from '../../src/prompt.ts';
 import type { Finding } from '../../src/rbac/broad-grants.ts';
 import { advertise, cataloguePermissions, clusterKindQuestions, isReadOnlyTool, Offer, rbacHint, type OfferOptions } from '../../src/policy/offer.ts';
-import { authorizationApi, type Answers } from './authorization-api.ts';
+import { authorizationApi, type Answers } from '../authorization-api.ts';
 import { cluster } from './served-kinds.ts';
 
 const perm = (verb: string, resource: string, scope: Permission['scope'] = 'namespaced', group = ''): Permission => ({ group, resource, verb, scope });

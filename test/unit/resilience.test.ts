@@ -48,12 +48,12 @@ test('STS down: valid credentials keep serving, STS is asked again only after a 
   assert.equal(cached.status().valid, false);
   assert.match(cached.status().lastError ?? '', /ECONNREFUSED/);
   stsUp = true;
-  clock = new Date(clock.getTime() + 60_000); // past the pause, which now holds in every state (Hardening #11)
+  clock = new Date(clock.getTime() + 60_000); // past the pause, which now holds in every state
   assert.match((await cached.get()).accessKeyId, /^K\d+$/, 'back as soon as the pause is over and STS answers');
   assert.equal(cached.status().valid, true);
 });
 
-test('Hardening #11: once the credentials have lapsed, STS is asked only after the pause, however many calls come', async () => {
+test('once the credentials have lapsed, STS is asked only after the pause, however many calls come', async () => {
   let clock = new Date('2026-11-27T08:00:00Z');
   let stsUp = true;
   let calls = 0;
@@ -76,7 +76,7 @@ test('Hardening #11: once the credentials have lapsed, STS is asked only after t
   assert.equal(calls, afterFirst + 1, 'the pause grows');
 });
 
-test('Hardening #11/#12: with no credentials ever obtained, the error says so (not "lapsed") and STS is not hammered either', async () => {
+test('with no credentials ever obtained, the error says so (not "lapsed") and STS is not hammered either', async () => {
   const { CredentialsUnavailableError } = await import('../../src/aws/credentials.ts');
   let calls = 0;
   const cached = new CachedCredentials(async () => {

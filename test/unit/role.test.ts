@@ -19,7 +19,7 @@ test('rules merge resources that share a group and verbs', () => {
   ]);
 });
 
-test('the Role for pods_list, pods_get and pods_log is the seed example, bound to the session user', () => {
+test('the Role for pods_list, pods_get and pods_log is the read-only pods-and-logs Role, bound to the session user', () => {
   const tools = catalogue.filter((t) => ['pods_list', 'pods_get', 'pods_log'].includes(t.name));
   const yaml = renderRbac({ tools, namespaces: ['team-a'], user: 'eks-agent:pods-reader', name: 'pods-reader', roleArn: 'arn:aws:iam::111122223333:role/agent',
     bindingRole: 'pods-reader', clusterName: 'prod', region: 'us-east-1', trustedPrincipal: 'arn:aws:iam::111122223333:role/host' });
@@ -48,7 +48,7 @@ test('the README\'s tools table lists every catalogue tool with exactly the perm
   }
 });
 
-test('Hardening #10: with the default binding role "agent" the username template is eks-agent:{{SessionName}}, and the trust policy pins the session name', () => {
+test('with the default binding role "agent" the username template is eks-agent:{{SessionName}}, and the trust policy pins the session name', () => {
   const tools = catalogue.filter((t) => t.name === 'pods_list');
   const yaml = renderRbac({ tools, namespaces: ['team-a'], user: 'eks-agent:agent', name: 'eks-rbac-mcp-agent', roleArn: 'arn:aws:iam::111122223333:role/agent',
     bindingRole: 'agent', clusterName: 'prod', region: 'us-east-1', trustedPrincipal: 'arn:aws:iam::111122223333:role/host' });

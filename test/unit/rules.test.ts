@@ -2,14 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { grantCovers, grantFromRules, resourceMatches, ruleAllows, type ResourceRule } from '../../src/rbac/rules.ts';
 
-const seed: ResourceRule = { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list'] };
+const podsReader: ResourceRule = { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list'] };
 
-test('the seed Role grants get/list on pods and pods/log, and nothing else', () => {
-  assert.ok(ruleAllows(seed, { verb: 'list', group: '', resource: 'pods' }));
-  assert.ok(ruleAllows(seed, { verb: 'get', group: '', resource: 'pods', subresource: 'log', name: 'web-1' }));
-  assert.ok(!ruleAllows(seed, { verb: 'delete', group: '', resource: 'pods', name: 'web-1' }));
-  assert.ok(!ruleAllows(seed, { verb: 'create', group: '', resource: 'pods', subresource: 'exec', name: 'web-1' }));
-  assert.ok(!ruleAllows(seed, { verb: 'get', group: 'apps', resource: 'pods' }), 'the API group must match');
+test('the pods-and-logs Role grants get/list on pods and pods/log, and nothing else', () => {
+  assert.ok(ruleAllows(podsReader, { verb: 'list', group: '', resource: 'pods' }));
+  assert.ok(ruleAllows(podsReader, { verb: 'get', group: '', resource: 'pods', subresource: 'log', name: 'web-1' }));
+  assert.ok(!ruleAllows(podsReader, { verb: 'delete', group: '', resource: 'pods', name: 'web-1' }));
+  assert.ok(!ruleAllows(podsReader, { verb: 'create', group: '', resource: 'pods', subresource: 'exec', name: 'web-1' }));
+  assert.ok(!ruleAllows(podsReader, { verb: 'get', group: 'apps', resource: 'pods' }), 'the API group must match');
 });
 
 test('wildcards: verbs, groups and resources', () => {

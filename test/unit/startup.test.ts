@@ -1,4 +1,4 @@
-// Hardening #12: each way the start can fail has one line that says what to do, and its own exit code.
+// Each way the start can fail has one line that says what to do, and its own exit code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CredentialsUnavailableError, AwsCredentialError } from '../../src/aws/credentials.ts';

@@ -59,12 +59,16 @@ test('a token is reused until a minute before it lapses, then minted afresh; a r
 test('credentials are refreshed five minutes before they expire, and concurrent callers share one fetch', async () => {
   let clock = new Date('2026-11-27T08:00:00Z');
   let fetched = 0;
+  let answer!: () => void;
+  const answered = new Promise<void>((resolve) => { answer = resolve; });
   const cached = new CachedCredentials(async () => {
     fetched += 1;
-    await new Promise((r) => setTimeout(r, 10));
+    await answered; // the first fetch is still in flight when the second caller asks
     return { accessKeyId: `K${fetched}`, secretAccessKey: 's', expiration: new Date(clock.getTime() + 15 * 60_000) };
   }, () => clock);
-  const [a, b] = await Promise.all([cached.get(), cached.get()]);
+  const both = Promise.all([cached.get(), cached.get()]);
+  answer();
+  const [a, b] = await both;
   assert.equal(a.accessKeyId, 'K1');
   assert.equal(b.accessKeyId, 'K1');
   clock = new Date(clock.getTime() + 9 * 60_000);

@@ -15,15 +15,21 @@ import { describeRequests, type AuditEvent } from '../audit.ts';
 import { oursArgs, oursEnv } from '../servers.ts';
 import { benchRbac } from '../seed.ts';
 import { stats } from '../stats.ts';
+import { SERVED_KINDS_REQUEST, UNSERVED_RECHECK_ROUNDS } from '../../../src/kube/api-resources.ts';
 import { startRaw } from './cold.ts';
 
 const SCOPES = [1, 2, 10, 30];
 const REFRESH_SCOPES = [1, 10, 30];
 const STORM_SCOPES = [1, 30];
 const REFRESH_INTERVAL_S = 2;
-const REFRESHES = 3;
+/** Enough rounds after the first that one reads the served kinds again where the rules name an unserved group. */
+const REFRESHES = UNSERVED_RECHECK_ROUNDS;
+/** After a round's log line, for the audit log to hold its last request; rounds are ~2 s apart. */
+const ROUND_SETTLE_MS = 300;
 const STORM_CALLS = 100;
-/** Longer than the default gap between 403-started discoveries (--forbidden-refresh-gap, 10 s). */
+/** The least gap between 403-started discoveries (--forbidden-refresh-gap): the default, given explicitly. */
+const FORBIDDEN_GAP_S = 10;
+/** Longer than that gap. */
 const STORM_SETTLE_MS = 12_000;
 
 const ROLES = [
@@ -72,27 +78,35 @@ async function until(what: string, check: () => boolean, timeoutMs = 60_000): Pr
   }
 }
 
-/** Requests per refresh when nothing changed: the audit log between the first refresh's end and the last one's. */
+/**
+ * Requests per refresh when nothing changed, round by round from the audit log (each round's requests are those
+ * logged between its end and the one before), over enough rounds that one of them reads the served kinds again
+ * (the `edit` role names `extensions`, which nothing serves: every UNSERVED_RECHECK_ROUNDS-th round re-reads it).
+ */
 async function refreshes(bench: Bench, role: Role, n: number): Promise<Record<string, unknown>> {
   const spec = spawnSpec(bench, role, n, ['--refresh-interval', String(REFRESH_INTERVAL_S), '--log-level', 'debug']);
   const session = await connectCommand(spec.command, spec.args, spec.env);
   try {
     await session.client.listTools();
-    const refreshed = () => logLines(session, 'permissions refreshed').length;
-    let events: AuditEvent[];
-    let count = REFRESHES;
-    if (await until('the first refresh', () => refreshed() >= 1, 3 * REFRESH_INTERVAL_S * 1000).then(() => true, () => false)) {
-      const from = await bench.audit.mark(0);
-      await until(`${REFRESHES} more refreshes`, () => refreshed() >= 1 + REFRESHES);
-      events = bench.audit.between(from, await bench.audit.mark(), role.user);
-    } else { // a server that does not log its refreshes: a window of whole intervals
-      const from = await bench.audit.mark(0);
-      await sleep(REFRESHES * REFRESH_INTERVAL_S * 1000);
-      events = bench.audit.between(from, await bench.audit.mark(0), role.user);
-      count = REFRESHES;
+    const refreshed = () => logLines(session, 'permissions refreshed');
+    await until('the first refresh', () => refreshed().length >= 1, 3 * REFRESH_INTERVAL_S * 1000);
+    let from = await bench.audit.mark(ROUND_SETTLE_MS);
+    const rounds: number[] = [];
+    const all: AuditEvent[] = [];
+    for (let round = 2; round <= 1 + REFRESHES; round++) {
+      await until(`refresh ${round}`, () => refreshed().length >= round);
+      const to = await bench.audit.mark(ROUND_SETTLE_MS);
+      const events = bench.audit.between(from, to, role.user);
+      rounds.push(events.length);
+      all.push(...events);
+      from = to;
     }
-    const byKind = Object.fromEntries(Object.entries(describeRequests(events)).map(([k, v]) => [k, Math.round((v / count) * 100) / 100]));
-    return { namespaces: n, perRefresh: Math.round((events.length / count) * 100) / 100, perRefreshByKind: byKind, refreshes: count };
+    const selfReported = refreshed().slice(1, 1 + REFRESHES).map((line) => JSON.parse(line) as { tier: string; requests: Record<string, number> });
+    const byKind = Object.fromEntries(Object.entries(describeRequests(all)).map(([k, v]) => [k, Math.round((v / REFRESHES) * 100) / 100]));
+    return {
+      namespaces: n, perRefresh: Math.round((all.length / REFRESHES) * 100) / 100, worstRound: Math.max(...rounds), rounds, perRefreshByKind: byKind,
+      servedKindsRereads: selfReported.filter((r) => r.requests[SERVED_KINDS_REQUEST]).length, fullRounds: selfReported.filter((r) => r.tier === 'full').length,
+    };
   } finally {
     await session.close();
   }
@@ -131,7 +145,7 @@ async function storm(bench: Bench, n: number): Promise<Record<string, unknown>> 
   const proxy = await forbiddingProxy(bench, new RegExp(`^/api/v1/namespaces/${namespace(1)}/pods(\\?|$)`));
   const args = oursArgs(bench, role.binding, scope(n));
   args[args.indexOf('--endpoint') + 1] = proxy.url;
-  const session = await connectCommand(process.execPath, [cliPath, ...args, '--refresh-interval', '0'], oursEnv(bench));
+  const session = await connectCommand(process.execPath, [cliPath, ...args, '--refresh-interval', '0', '--forbidden-refresh-gap', String(FORBIDDEN_GAP_S)], oursEnv(bench));
   try {
     await session.client.listTools();
     const from = await bench.audit.mark();
@@ -152,7 +166,7 @@ async function storm(bench: Bench, n: number): Promise<Record<string, unknown>> 
       to = next;
     }
     const events = bench.audit.between(from, to, role.user);
-    return { namespaces: n, calls: STORM_CALLS, forbidden, callsMs: Math.round(callsMs), requests: events.length, requestsByKind: describeRequests(events) };
+    return { namespaces: n, calls: STORM_CALLS, gapS: FORBIDDEN_GAP_S, forbidden, callsMs: Math.round(callsMs), requests: events.length, requestsByKind: describeRequests(events) };
   } finally {
     await session.close();
     proxy.server.close();

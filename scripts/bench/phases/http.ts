@@ -30,7 +30,7 @@ async function waitForOk(url: string, exited: () => boolean, timeoutMs = 30_000)
 async function startPeer(bench: Bench, throttled: boolean): Promise<Omit<RunningServer, 'kind' | 'label'>> {
   const port = await freePort();
   const env = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...(throttled ? {} : PEER_UNTHROTTLED) };
-  const child = spawn(PEER_BIN, ['--port', String(port), '--bind-address', '127.0.0.1', '--kubeconfig', peerKubeconfig(bench, 'static'), '--read-only'],
+  const child = spawn(PEER_BIN, ['--port', String(port), '--bind-address', '127.0.0.1', '--kubeconfig', peerKubeconfig(bench), '--read-only'],
     { stdio: ['ignore', 'ignore', 'ignore'], env });
   const exited = new Promise((r) => child.once('exit', r));
   await waitForOk(`http://127.0.0.1:${port}/healthz`, () => child.exitCode !== null);

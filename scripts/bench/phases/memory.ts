@@ -109,7 +109,7 @@ const notMeasured = (label: string, why: string) => {
   return { label, notMeasured: why };
 };
 
-/** Not a target row: what a replica uses in its pod, where Node sizes its heap from the Deployment's memory limit. */
+/** The judged HTTP row: what a replica uses in its pod, where Node sizes its heap from the Deployment's memory limit. */
 async function inDeploymentLimit(bench: Bench): Promise<Record<string, unknown>> {
   const limit = deploymentMemoryLimit(DEPLOYMENT);
   const label = `eks-rbac-mcp in the Deployment's memory limit (${mib(limit / 1024)} MiB)`;
@@ -120,7 +120,7 @@ async function inDeploymentLimit(bench: Bench): Promise<Record<string, unknown>>
     if (started instanceof Error) return notMeasured(label, `the server did not start in the cgroup: ${started.message.split('\n')[0]}`);
     const [server] = started as [RunningServer];
     try {
-      return await sessionsRss(bench, { ...server, label });
+      return { ...await sessionsRss(bench, { ...server, label }), limitMiB: mib(limit / 1024) };
     } finally {
       await server.stop();
     }
