@@ -213,8 +213,8 @@ describe('streamable HTTP with static bearer tokens (stateful)', () => {
   });
 
   test('a client still uploading a body far over --max-body-bytes reads its 413, every time, on a connection it may reuse', async () => {
-    // The rest of such a body is read and dropped: closing under the upload made the client's write fail (EPIPE)
-    // before it read the answer, for about one body in five.
+    // The rest of such a body is read and dropped (up to 64 MiB): closing under the upload made the client's write
+    // fail (EPIPE) before it read the answer, for about one body in five of these sizes.
     for (let i = 0; i < 30; i++) {
       const res = await post(server.url, { ...LIST, params: { pad: 'x'.repeat(1_000_000 * (1 + (i % 4))) } }, bearer(alice));
       assert.equal(res.status, 413, `upload ${i + 1}`);

@@ -207,15 +207,16 @@ export function readinessGuard(state: { readonly serving?: unknown; readonly shu
 }
 
 /**
- * How much of a refused body is still read, as a multiple of the limit: the 413 reaches a client that is still
- * sending only if its upload is not cut under it (closing at once made the client's write fail with EPIPE before it
- * read the answer, for about one large body in five). Past this, the connection is dropped.
+ * How much of a refused body is still read and dropped: the 413 reaches a client that is still sending only if its
+ * upload is not cut under it (closing at once made the client's write fail with EPIPE before it read the answer, for
+ * about one large body in five). Dropping keeps nothing, and runs after authentication where it is required; past this
+ * (the largest --max-body-bytes allowed), the connection is dropped.
  */
-const DRAIN_FACTOR = 16;
+const DRAIN_BYTES = 64 * 1024 * 1024;
 
 /**
  * The request body, read up to the limit; undefined when it is larger. A larger body is not kept: the rest is read
- * and dropped (up to DRAIN_FACTOR times the limit) so that the client gets the 413, and the connection stays usable.
+ * and dropped (up to DRAIN_BYTES) so that the client gets the 413, and the connection stays usable.
  */
 function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
@@ -232,7 +233,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
         resolve(undefined);
       }
       if (!over) chunks.push(chunk);
-      else if (size > limit * DRAIN_FACTOR) req.socket.destroy();
+      else if (size > DRAIN_BYTES) req.socket.destroy();
     });
     req.once('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
     req.once('error', reject);
