@@ -349,6 +349,43 @@ describe('hostile input on the write path', () => {
   });
 });
 
+describe('a forced apply whose object changes between the question and the yes', () => {
+  const name = 'managed-race';
+  before(() => kubectl(cluster, ['apply', '--server-side', '-f', '-'], { input: JSON.stringify(deployment(name, 'busybox:1.36', 1)) }));
+  after(() => kubectl(cluster, ['delete', 'deployment', name, '-n', NS, '--ignore-not-found']));
+
+  test('another manager takes the field while the user reads the question: the yes applies nothing; asked again, the question names the new manager', async () => {
+    const manifest = JSON.stringify(deployment(name, 'busybox:1.37', 1));
+    const questions: string[] = [];
+    const session = await connectServer([...eksArgs(cluster, 'eks-mcp-agent', 'wildcard'), ...ACCEPT_BROAD], hostEnv(cluster), {
+      elicit: (message) => {
+        // While the first question is on screen, a deploy tool takes the image with a server-side apply of its own.
+        if (!questions.length) {
+          kubectl(cluster, ['apply', '--server-side', '--field-manager', 'argocd-controller', '--force-conflicts', '-f', '-'],
+            { input: JSON.stringify(deployment(name, 'busybox:1.38', 1)) });
+        }
+        questions.push(message);
+        return { action: 'accept', content: { confirm: true } };
+      },
+    });
+    try {
+      const raced = await call(session, 'resources_apply', { namespace: NS, manifest, force: true });
+      assert.equal(raced.isError, true);
+      assert.equal(resultText(raced), `deployment/${name} in team-a changed after the user was asked: the forced apply would now do other than what they agreed to. `
+        + 'Nothing was applied. Call resources_apply again to ask the user about the objects as they are now.');
+      assert.match(questions[0]!, / {2}from "kubectl": /);
+      assert.equal(get(name, '.spec.template.spec.containers[0].image'), 'busybox:1.38', 'nothing applied over the other manager');
+
+      const applied = await call(session, 'resources_apply', { namespace: NS, manifest, force: true });
+      assert.equal(resultText(applied), `applied: deployment/${name} in team-a`);
+      assert.match(questions[1]!, / {2}from "argocd-controller": /);
+      assert.equal(get(name, '.spec.template.spec.containers[0].image'), 'busybox:1.37');
+    } finally {
+      await session.close();
+    }
+  });
+});
+
 describe('other writes', () => {
   test('cronjobs_trigger: two default-named runs in a row get two names, each exactly the one its question showed', async () => {
     for (const era of ['2026-07-28', '2025-11-25'] as const) {

@@ -12,6 +12,7 @@ import type { ServedResource } from '../src/kube/api-resources.ts';
 import { nameProblem, parseApiVersion } from '../src/kube/names.ts';
 import { applyConflicts, managedFields, ownershipChanges, sharedFields, type Takeover } from '../src/kube/field-managers.ts';
 import { describePermission } from '../src/rbac/permission.ts';
+import { escapeUnseen } from '../src/question.ts';
 import { anyKind } from '../src/rbac/needs.ts';
 import { needOn, permissionOf, probes, refuseUngrantedVerb } from './resources.ts';
 import {
@@ -203,7 +204,8 @@ export const resourcesApply = defineTool({
     return {
       needs: docs.map((doc) => needOn(doc.served, 'patch', doc.namespace, doc.name)),
       question: () => applyQuestion(ctx, docs, args.force),
-      async run() {
+      async run(answered) {
+        if (args.force && answered !== undefined) await refuseChangedSinceAsked(ctx, docs, answered);
         const applied: string[] = [];
         for (const doc of docs) {
           await apply(ctx, doc, { dryRun: false, force: args.force });
@@ -214,6 +216,17 @@ export const resourcesApply = defineTool({
     };
   },
 });
+
+/**
+ * A forced apply takes fields from their managers, so it goes ahead only on the question the user said yes to: asked
+ * again at the yes, it must read the same. Had another manager taken a field, or the object changed, in between,
+ * nothing is applied.
+ */
+async function refuseChangedSinceAsked(ctx: ToolContext, docs: Document[], answered: string): Promise<void> {
+  if (escapeUnseen(await applyQuestion(ctx, docs, true)) === answered) return;
+  throw new ToolError(`${docs.map(label).join(', ')} changed after the user was asked: the forced apply would now do other than what they agreed to. `
+    + 'Nothing was applied. Call resources_apply again to ask the user about the objects as they are now.', 409);
+}
 
 /** The question: each document's dry run against the live object; refused when fields of other managers would be taken without `force`. */
 async function applyQuestion(ctx: ToolContext, docs: Document[], force: boolean): Promise<string> {
