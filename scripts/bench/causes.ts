@@ -21,7 +21,21 @@ const FIRST_ANSWER = 'At the line, and the scatter decides: interleaved starts o
   + 'the first answer. Measured and not kept: building only the start\'s own settings schemas on first use (~2 ms less in isolation, '
   + 'nothing measurable over 45 starts); a V8 startup snapshot (it costs as much as it saves once the process.execve into it is paid).';
 
+const STDIO_RSS = 'The machine moved, not the code: the server of the last record that met this row (abb63dd, 89.5 MiB after '
+  + '10,000 calls on 2026-11-29) measures 113.9 MiB under today\'s bench on today\'s machine, and the current build 107.7 in the same '
+  + 'hour, so this round\'s changes cost nothing measurable here. The heap already favours size on stdio (--optimize-for-size, '
+  + 'src/server/runtime.ts); a young generation capped at 1 MiB on top of it (--max-semi-space-size=1) gave 107.2: not kept. Every '
+  + 'run peaks at 1,000 calls (113-177 MiB) and settles near 110; the second half grows 4-5 MiB, within the GC\'s own swing.';
+
+const HTTP_ONE_CLIENT = 'At the line, and the scatter decides: one client\'s rate is a serial loop of ~3-4 ms calls, and the peer\'s own '
+  + 'rate moved from 230 to 400 calls/s between the three runs. Two of them put ours at 0.90x and 0.91x the peer at one client (and above '
+  + 'it at 10 and 50); the first at 1.15x. Later the same hour, HTTP-only runs on one control plane gave 1.17x for the current build and '
+  + '1.23x for the last record\'s (abb63dd): within each other\'s scatter. A 2026-07-28 request is served alone by a fresh server (the '
+  + 'SDK\'s per-request entry, so that any replica answers it): that is its cost over a 2025 session, and the protocol\'s design.';
+
 export const CAUSES: Record<string, string> = {
+  'memory-stdio': STDIO_RSS,
+  'http-ours': HTTP_ONE_CLIENT,
   'latency-pods_list_200': LATENCY,
   'latency-pods_list_2000': LATENCY,
   'first-answer-ours': FIRST_ANSWER,
