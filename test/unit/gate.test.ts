@@ -5,18 +5,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { callTool, type CallEnvironment, type CallOutcome, type CallRequest } from '../../src/policy/gate.ts';
+import { z } from 'zod';
+import { callTool, runCall, type CallEnvironment, type CallHooks, type CallOutcome, type CallRequest } from '../../src/policy/gate.ts';
 import { answerSeal, callFingerprint, type Opened } from '../../src/policy/answer.ts';
 import { OUTCOMES } from '../../src/policy/audit.ts';
 import { cataloguePermissions, Offer } from '../../src/policy/offer.ts';
 import { InFlightLimiter } from '../../src/policy/limits.ts';
 import { discoverPermissions } from '../../src/rbac/discovery.ts';
-import { fixed } from '../../src/rbac/needs.ts';
+import { anyKind, fixed, perKind } from '../../src/rbac/needs.ts';
 import type { Permission } from '../../src/rbac/permission.ts';
 import type { ResourceRule } from '../../src/rbac/rules.ts';
 import { objectName } from '../../src/kube/names.ts';
 import type { ApiResources } from '../../src/kube/api-resources.ts';
-import { defineTool } from '../../src/tool.ts';
+import { defineTool, ToolError, type ArgumentChoices, type Need, type ToolCall } from '../../src/tool.ts';
+import { KubeApiError } from '../../src/kube/errors.ts';
+import { MAX_QUESTION_BYTES } from '../../src/question.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { authorizationApi } from '../authorization-api.ts';
 import { cluster } from './served-kinds.ts';
@@ -164,4 +167,191 @@ test('the metrics count every outcome the audit line can have, and their help na
   } finally {
     metrics.close();
   }
+});
+
+/** Tools whose call fails as the API server, a tool's own check or a bug would make it fail, and one with a huge question. */
+function failing(ran: string[]) {
+  const failures: Record<string, () => Error> = {
+    forbidden: () => new KubeApiError(403, 'Forbidden', 'pods "web" is forbidden: User "eks-agent:x" cannot get resource "pods"'),
+    missing: () => new KubeApiError(404, 'NotFound', 'pods "web" not found'),
+    refused: () => new ToolError('That pod is a static pod: delete its manifest on the node instead.', 409),
+    bug: () => new Error('cannot read properties of undefined'),
+  };
+  return [
+    defineTool({
+      name: 'pods_get', title: 'get', description: 'get', output: {},
+      input: { name: objectName, fail: z.enum(['forbidden', 'missing', 'refused', 'bug']), options: z.object({ grace: z.number() }).optional() },
+      annotations: READ, needs: fixed(pods('get')),
+      plan: (args) => ({ run: async () => { ran.push(args.fail); throw failures[args.fail]!(); } }),
+    }),
+    defineTool({
+      name: 'pods_delete', title: 'delete', description: 'delete', input: { name: objectName }, output: {}, annotations: WRITE, needs: fixed(pods('delete')),
+      asksUser: true,
+      plan: (args) => ({
+        question: () => (args.name === 'huge' ? `Delete ${'x'.repeat(MAX_QUESTION_BYTES)}?` : `Delete pod ${args.namespace}/${args.name}?`),
+        run: async () => (ran.push(`delete ${args.namespace}/${args.name}`), { text: 'deleted', structured: {} }),
+      }),
+    }),
+  ];
+}
+
+async function failingPipeline(more: Partial<CallEnvironment> = {}, offerOptions = { readOnly: false, confirmByArgument: false }) {
+  const ran: string[] = [];
+  const lines: Array<Record<string, unknown>> = [];
+  const forbidden: string[] = [];
+  const tools = failing(ran);
+  const api = authorizationApi({ rules: { 'team-a': { rules: [admin] }, 'team-b': { rules: [] } } });
+  const permissions = await discoverPermissions(api.client, ['team-a', 'team-b'], cataloguePermissions(tools));
+  const env: CallEnvironment = {
+    offer: new Offer(tools, permissions, cluster, offerOptions), slots: new InFlightLimiter(), confirmByArgument: offerOptions.confirmByArgument,
+    log: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) }), answers: answerSeal(undefined),
+    onForbidden: (why) => void forbidden.push(why), track: (run, outer) => run(outer),
+    context: (signal) => ({ kube: api.client, permissions, apiResources: {} as ApiResources, signal, now: () => new Date() }),
+    ...more,
+  };
+  const call = (name: string, args: unknown, extra: Partial<CallRequest> = {}): Promise<CallOutcome> => callTool(env, {
+    name, arguments: args, caller: { canAsk: true }, principal: 'alice', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', signal: new AbortController().signal, ...extra,
+  });
+  return { call, ran, forbidden, lines, audited: () => lines.filter((l) => l['audit'] === true) };
+}
+
+test('a failed call maps to its answer and its outcome: the API server\'s refusal, a tool\'s own, a bug; only a 403 re-discovers', async () => {
+  const { call, forbidden, lines, audited } = await failingPipeline();
+  const answers: string[] = [];
+  for (const fail of ['forbidden', 'missing', 'refused', 'bug']) {
+    const outcome = await call('pods_get', { namespace: 'team-a', name: 'web', fail });
+    assert.equal(outcome.kind === 'result' && outcome.result.isError, true, fail);
+    answers.push(text(outcome));
+    assert.equal(forbidden.length, 1, `after ${fail}: one re-discovery, started by the 403`);
+  }
+  assert.match(answers[0]!, /^Forbidden \(HTTP 403\): pods "web" is forbidden/);
+  assert.match(answers[1]!, /^NotFound \(HTTP 404\): pods "web" not found/);
+  assert.equal(answers[2], 'That pod is a static pod: delete its manifest on the node instead.');
+  assert.equal(answers[3], 'pods_get failed: cannot read properties of undefined');
+  assert.deepEqual(audited().map((l) => [l['outcome'], l['status']]), [['api-error', 403], ['api-error', 404], ['refused', 409], ['failed', undefined]]);
+  assert.deepEqual(forbidden, ['403 from pods_get'], 'the role may have changed: re-discover, once, for the 403 only');
+  const warned = lines.filter((l) => l['msg'] === 'tool call failed');
+  assert.deepEqual(warned.map((l) => [l['tool'], (l['err'] as { message: string }).message]), [['pods_get', 'cannot read properties of undefined']]);
+});
+
+test('arguments that are not an object are refused and audited without a namespace; each issue is named with its path', async () => {
+  const { call, audited } = await failingPipeline();
+  const bad = await call('pods_get', 'web');
+  assert.equal(text(bad), 'Invalid arguments for pods_get: Invalid input: expected object, received string. Nothing was sent; fix them and call again.');
+  assert.match(text(await call('pods_get', null)), /^Invalid arguments for pods_get: Invalid input: expected object, received null\. /);
+  const nested = await call('pods_get', { namespace: 'team-a', name: 'web', fail: 'bug', options: { grace: 'now' } });
+  assert.match(text(nested), /^Invalid arguments for pods_get: options\.grace: Invalid input: expected number, received string\. /);
+  const two = await call('pods_get', { namespace: 'team-a', name: 'web', fail: 'sometimes' });
+  assert.match(text(two), /^Invalid arguments for pods_get: fail: [^;]+\. Nothing was sent/);
+  const several = await call('pods_get', { namespace: 'team-a' });
+  assert.match(text(several), /^Invalid arguments for pods_get: name: [^;]+; fail: [^;]+\. Nothing was sent/);
+  assert.deepEqual(audited().map((l) => [l['outcome'], l['namespace']]), [['invalid-arguments', undefined], ['invalid-arguments', undefined],
+    ['invalid-arguments', 'team-a'], ['invalid-arguments', 'team-a'], ['invalid-arguments', 'team-a']]);
+});
+
+test('a call gives its slot back, whatever its end: one call at a time still serves call after call', async () => {
+  const { call, audited } = await failingPipeline({ slots: new InFlightLimiter({ principal: 1, session: 1, waiting: 0 }) });
+  await call('pods_get', { namespace: 'team-a', name: 'web', fail: 'bug' });
+  await call('pods_get', { namespace: 'team-a', name: 'web', fail: 'missing' });
+  await call('pods_delete', { namespace: 'team-a', name: 'web' });
+  assert.deepEqual(audited().map((l) => l['outcome']), ['failed', 'api-error', 'asking-user']);
+});
+
+test('a question too large to show whole is refused; an answer that was never sealed is audited as a 403, a no without a status', async () => {
+  const { call, ran, audited } = await failingPipeline();
+  const huge = await call('pods_delete', { namespace: 'team-a', name: 'huge' });
+  assert.equal(text(huge), `The change is too large to show the user whole in one question (over ${MAX_QUESTION_BYTES / 1000} KB): make it in smaller parts (fewer objects, or a smaller patch). Nothing was done.`);
+  await call('pods_delete', { namespace: 'team-a', name: 'web' }, { reply: { accepted: true, state: { unsealed: 'invalid' } } });
+  const web = { namespace: 'team-a', name: 'web' };
+  await call('pods_delete', web, { reply: { accepted: false, state: { sealed: { fingerprint: callFingerprint('alice', 'pods_delete', web), question: 'Delete pod team-a/web?' } } } });
+  assert.deepEqual(ran, []);
+  assert.deepEqual(audited().map((l) => [l['outcome'], l['status']]), [['not-confirmed', undefined], ['unverified-answer', 403], ['not-confirmed', undefined]]);
+});
+
+test('a client that cannot ask: only --confirm-by-argument lets a write through, with "confirm": true after the user\'s yes', async () => {
+  const cannotAsk = { caller: { canAsk: false } };
+  const strict = await failingPipeline();
+  const unoffered = await strict.call('pods_delete', { namespace: 'team-a', name: 'web', confirm: true }, cannotAsk);
+  assert.equal(text(unoffered), 'pods_delete changes the cluster and needs the user\'s yes, but this client cannot ask its user (no elicitation). '
+    + 'No request was sent. Use a client that supports elicitation, or ask the operator about --confirm-by-argument.');
+  assert.deepEqual(strict.ran, []);
+  const byArgument = await failingPipeline({}, { readOnly: false, confirmByArgument: true });
+  const first = await byArgument.call('pods_delete', { namespace: 'team-a', name: 'web' }, cannotAsk);
+  assert.equal(text(first), 'Delete pod team-a/web? This changes the cluster: ask the user, and if they agree call pods_delete again with "confirm": true. Nothing was done.');
+  const notTrue = await byArgument.call('pods_delete', { namespace: 'team-a', name: 'web', confirm: false }, cannotAsk);
+  assert.equal(text(notTrue), text(first));
+  assert.deepEqual(byArgument.ran, []);
+  const confirmed = await byArgument.call('pods_delete', { namespace: 'team-a', name: 'web', confirm: true }, cannotAsk);
+  assert.equal(text(confirmed), 'deleted');
+  assert.deepEqual(byArgument.ran, ['delete team-a/web']);
+  const asking = await byArgument.call('pods_delete', { namespace: 'team-a', name: 'db', confirm: true });
+  assert.equal(asking.kind, 'ask', 'a client that can ask is asked, whatever the argument says');
+  const offerless = await failingPipeline({ confirmByArgument: false }, { readOnly: false, confirmByArgument: true });
+  const refused = await offerless.call('pods_delete', { namespace: 'team-a', name: 'web', confirm: true }, cannotAsk);
+  assert.equal(text(refused), 'Delete pod team-a/web? This changes the cluster and needs the user\'s yes, but this client cannot ask its user. Nothing was done.');
+  assert.deepEqual(offerless.ran, []);
+});
+
+test('the seal: a shared key or one of this process; a state sealed with another key, or garbage, is invalid; a late one has expired', async (t) => {
+  assert.equal(answerSeal(undefined).key, 'per-process');
+  assert.equal(answerSeal('k'.repeat(32)).key, 'shared');
+  const ctx = {} as Parameters<ReturnType<typeof answerSeal>['open']>[1];
+  const asked = { fingerprint: callFingerprint('alice', 'pods_delete', { name: 'web' }), question: 'Delete pod web?' };
+  const one = answerSeal('a'.repeat(32));
+  const state = await one.seal(asked);
+  assert.deepEqual(await one.open(state, ctx), { sealed: asked });
+  assert.deepEqual(await answerSeal('a'.repeat(32)).open(state, ctx), { sealed: asked }, 'another replica with the same key');
+  assert.deepEqual(await answerSeal('b'.repeat(32)).open(state, ctx), { unsealed: 'invalid' });
+  assert.deepEqual(await one.open('v1.not-a-state', ctx), { unsealed: 'invalid' });
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() + 11 * 60 * 1000 });
+  assert.deepEqual(await one.open(state, ctx), { unsealed: 'expired' });
+});
+
+test('a call\'s permissions: a generic tool\'s plan must name them; a tool of several kinds takes the chosen kind\'s; cluster-wide ones carry no namespace', async () => {
+  const ctx = {} as Parameters<ToolCall['plan']>[0];
+  const run = async () => ({ text: '', structured: {} });
+  const generic = defineTool({ name: 'resources_get', title: 't', description: 'd', input: {}, output: {}, annotations: READ,
+    needs: anyKind('get', 'uncovered', []), plan: () => ({ needs: [], run }) });
+  const parsed = generic.arguments({}).parse({});
+  assert.ok(parsed.success);
+  await assert.rejects(parsed.call.plan(ctx), { message: 'resources_get: the plan of a generic tool states the permissions of its call' });
+  const nodes: Permission = { group: '', resource: 'nodes', verb: 'get', scope: 'cluster' };
+  const kinds = defineTool({ name: 'thing_get', title: 't', description: 'd', input: { name: objectName }, output: {}, annotations: READ,
+    needs: perKind({ pod: [pods('get')], node: [nodes] }), plan: () => ({ run }) });
+  const plan = async (raw: Record<string, unknown>, choices: ArgumentChoices = { kinds: ['pod', 'node'], namespace: z.string().optional() }) => {
+    const p = kinds.arguments(choices).parse(raw);
+    assert.ok(p.success, JSON.stringify(raw));
+    return (await p.call.plan(ctx)).needs;
+  };
+  assert.deepEqual(await plan({ kind: 'pod', name: 'web', namespace: 'team-a' }), [{ permission: pods('get'), namespace: 'team-a', name: 'web' }]);
+  assert.deepEqual(await plan({ kind: 'node', name: 'n1', namespace: 'team-a' }), [{ permission: nodes, name: 'n1' }], 'no namespace on a cluster-wide need');
+  // A kind the offer would take but the declaration has no permissions for: the call fails closed, before anything runs.
+  await assert.rejects(plan({ kind: 'volume', name: 'v1' }, { kinds: ['node', 'volume'] }), { message: 'thing_get: no permissions for kind volume' });
+});
+
+test('a generic call\'s permissions, checked as its plan names them: a namespaced one needs a namespace; a missing one is named with its scope', async () => {
+  const api = authorizationApi({ rules: { 'team-a': { rules: [reader] }, 'team-b': { rules: [] } } });
+  const nodes: Permission = { group: '', resource: 'nodes', verb: 'get', scope: 'cluster' };
+  const permissions = await discoverPermissions(api.client, ['team-a', 'team-b'], [pods('get'), pods('list'), nodes]);
+  const ctx = { kube: api.client, permissions, apiResources: {} as ApiResources, signal: new AbortController().signal, now: () => new Date() };
+  const outcomes: string[] = [];
+  const hooks: CallHooks = { log: pino({ level: 'silent' }), audit: (outcome) => void outcomes.push(outcome), answer: () => ({ kind: 'unasked' }), canAsk: true, confirmByArgument: false };
+  const ran: string[] = [];
+  const generic = (needs: Need[]) => defineTool({ name: 'resources_get', title: 't', description: 'd', input: { name: z.string().optional() }, output: {}, annotations: READ,
+    needs: anyKind('get', 'uncovered', []), plan: () => ({ needs, run: async () => (ran.push('ran'), { text: 'ok', structured: {} }) }) });
+  const runWith = async (needs: Need[], raw: Record<string, unknown>) => {
+    const tool = generic(needs);
+    const parsed = tool.arguments({ namespace: z.string().optional() }).parse(raw);
+    assert.ok(parsed.success);
+    const ran = await runCall(tool, parsed.call, ctx, hooks);
+    return ran.kind === 'result' ? ran.result.text : ran.question;
+  };
+  assert.equal(await runWith([{ permission: pods('get'), name: 'web' }], {}), 'pods are namespaced: give a namespace (team-a, team-b)');
+  assert.equal(await runWith([{ permission: nodes, name: 'n1' }], {}),
+    'Forbidden: this connection\'s RBAC role does not allow "get nodes" cluster-wide (n1); no request was sent. A cluster admin can grant it; print the Role with: eks-rbac-mcp rbac --tools resources_get');
+  assert.equal(await runWith([{ permission: pods('list'), namespace: 'team-b' }], { namespace: 'team-b' }),
+    'Forbidden: this connection\'s RBAC role does not allow "list pods" in namespace team-b; no request was sent. A cluster admin can grant it; print the Role with: eks-rbac-mcp rbac --tools resources_get --namespace team-b');
+  assert.deepEqual(ran, []);
+  assert.equal(await runWith([{ permission: pods('get'), namespace: 'team-a', name: 'web' }], { namespace: 'team-a' }), 'ok');
+  assert.deepEqual(outcomes, ['refused', 'denied-locally', 'denied-locally', 'ok']);
 });
