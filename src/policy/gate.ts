@@ -226,6 +226,6 @@ function failed(tool: string, namespace: string | undefined, error: unknown, hoo
     return result(errorResult(error.message));
   }
   hooks.audit('failed');
-  hooks.log.warn({ tool, err: { message: (error as Error).message } }, 'tool call failed');
+  hooks.log.warn({ tool, err: error }, 'tool call failed');
   return result(errorResult(`${tool} failed: ${(error as Error).message}`));
 }

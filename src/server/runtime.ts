@@ -269,7 +269,7 @@ export class Runtime extends EventEmitter<{ permissions: [PermissionsChange] }> 
       requests = addCounts(next.permissions.requests, spent);
       this.sweptAt = performance.now();
     } catch (error) {
-      this.log.warn({ reason, err: { message: (error as Error).message } }, 'permission refresh failed; keeping the last known permissions');
+      this.log.warn({ reason, err: error }, 'permission refresh failed; keeping the last known permissions');
       return false;
     }
     const changed = this.adopt(next, reason);
