@@ -51,25 +51,26 @@ const admin: ResourceRule = { verbs: ['get', 'delete'], apiGroups: [''], resourc
 /** get pods/web only: a name-limited grant. */
 const webOnly: ResourceRule = { verbs: ['get'], apiGroups: [''], resources: ['pods'], resourceNames: ['web'] };
 
-async function pipeline(rules: ResourceRule[], more: Partial<CallEnvironment> = {}) {
+/** The pipeline over `rules` in team-a (none in team-b) and a catalogue whose tools record what they ran. */
+async function pipeline(rules: ResourceRule[], more: Partial<CallEnvironment> = {},
+  { tools: make = catalogue, offerOptions = { readOnly: false, confirmByArgument: false } } = {}) {
   const ran: string[] = [];
   const lines: Array<Record<string, unknown>> = [];
-  const tools = catalogue(ran);
+  const forbidden: string[] = [];
+  const tools = make(ran);
   const api = authorizationApi({ rules: { 'team-a': { rules }, 'team-b': { rules: [] } } });
   const permissions = await discoverPermissions(api.client, ['team-a', 'team-b'], cataloguePermissions(tools));
-  const offer = new Offer(tools, permissions, cluster, { readOnly: false, confirmByArgument: false });
   const env: CallEnvironment = {
-    offer, slots: new InFlightLimiter(), log: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) }), confirmByArgument: false,
-    answers: answerSeal(undefined),
-    onForbidden: () => undefined, track: (run, outer) => run(outer),
+    offer: new Offer(tools, permissions, cluster, offerOptions), slots: new InFlightLimiter(), confirmByArgument: offerOptions.confirmByArgument,
+    log: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) }), answers: answerSeal(undefined),
+    onForbidden: (why) => void forbidden.push(why), track: (run, outer) => run(outer),
     context: (signal) => ({ kube: api.client, permissions, apiResources: {} as ApiResources, signal, now: () => new Date() }),
     ...more,
   };
   const call = (name: string, args: unknown, extra: Partial<CallRequest> = {}): Promise<CallOutcome> => callTool(env, {
     name, arguments: args, caller: { canAsk: true }, principal: 'alice', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', signal: new AbortController().signal, ...extra,
   });
-  const audited = () => lines.filter((l) => l['audit'] === true);
-  return { call, ran, audited };
+  return { call, ran, forbidden, lines, audited: () => lines.filter((l) => l['audit'] === true) };
 }
 
 const text = (outcome: CallOutcome) => (outcome.kind === 'result' ? outcome.result.text : outcome.kind === 'ask' ? outcome.question : outcome.message);
@@ -195,25 +196,9 @@ function failing(ran: string[]) {
   ];
 }
 
-async function failingPipeline(more: Partial<CallEnvironment> = {}, offerOptions = { readOnly: false, confirmByArgument: false }) {
-  const ran: string[] = [];
-  const lines: Array<Record<string, unknown>> = [];
-  const forbidden: string[] = [];
-  const tools = failing(ran);
-  const api = authorizationApi({ rules: { 'team-a': { rules: [admin] }, 'team-b': { rules: [] } } });
-  const permissions = await discoverPermissions(api.client, ['team-a', 'team-b'], cataloguePermissions(tools));
-  const env: CallEnvironment = {
-    offer: new Offer(tools, permissions, cluster, offerOptions), slots: new InFlightLimiter(), confirmByArgument: offerOptions.confirmByArgument,
-    log: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) }), answers: answerSeal(undefined),
-    onForbidden: (why) => void forbidden.push(why), track: (run, outer) => run(outer),
-    context: (signal) => ({ kube: api.client, permissions, apiResources: {} as ApiResources, signal, now: () => new Date() }),
-    ...more,
-  };
-  const call = (name: string, args: unknown, extra: Partial<CallRequest> = {}): Promise<CallOutcome> => callTool(env, {
-    name, arguments: args, caller: { canAsk: true }, principal: 'alice', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', signal: new AbortController().signal, ...extra,
-  });
-  return { call, ran, forbidden, lines, audited: () => lines.filter((l) => l['audit'] === true) };
-}
+/** The pipeline over the failing tools, for a role that may get and delete pods in team-a. */
+const failingPipeline = (more: Partial<CallEnvironment> = {}, offerOptions = { readOnly: false, confirmByArgument: false }) =>
+  pipeline([admin], more, { tools: failing, offerOptions });
 
 test('a failed call maps to its answer and its outcome: the API server\'s refusal, a tool\'s own, a bug; only a 403 re-discovers', async () => {
   const { call, forbidden, lines, audited } = await failingPipeline();
