@@ -147,6 +147,14 @@ const kubeconfigSchema = z.object({
 });
 
 export type EksConfig = z.output<typeof eksSchema>;
+
+/**
+ * The STS session name the role is assumed under: the binding role, which the access entry turns into the Kubernetes
+ * user. AssumeRole, the trust-policy check and the refusal's advice must all use this one name.
+ */
+export function sessionNameOf(config: Pick<EksConfig, 'bindingRole'>): string {
+  return config.bindingRole ?? 'eks-rbac-mcp';
+}
 export type KubeconfigConfig = z.output<typeof kubeconfigSchema>;
 export type Config = EksConfig | KubeconfigConfig;
 

@@ -2,7 +2,7 @@
 // or, for clusters that are not EKS, a kubeconfig context.
 import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
-import type { Config, EksConfig, KubeconfigConfig } from './config.ts';
+import { sessionNameOf, type Config, type EksConfig, type KubeconfigConfig } from './config.ts';
 import { KubeClient, type KubeAuthenticator } from './kube/client.ts';
 import { CachedCredentials, HostCredentials, assumeRole, defaultChain } from './aws/credentials.ts';
 import { EksTokenAuthenticator } from './aws/eks-auth.ts';
@@ -30,7 +30,7 @@ async function connectEks(config: EksConfig): Promise<Connection> {
   const source = config.roleArn
     ? assumeRole({
       roleArn: config.roleArn,
-      sessionName: config.bindingRole ?? 'eks-rbac-mcp',
+      sessionName: sessionNameOf(config),
       region: config.region,
       externalId: config.externalId,
       durationSeconds: config.sessionDuration,
@@ -45,7 +45,7 @@ async function connectEks(config: EksConfig): Promise<Connection> {
     kube: new KubeClient(endpoint, ca, authenticator),
     summary: {
       mode: 'eks', cluster: config.clusterName, region: config.region, endpoint,
-      ...(config.roleArn ? { roleArn: config.roleArn, sessionName: config.bindingRole ?? 'eks-rbac-mcp' } : { identity: 'default AWS credential chain' }),
+      ...(config.roleArn ? { roleArn: config.roleArn, sessionName: sessionNameOf(config) } : { identity: 'default AWS credential chain' }),
     },
     eks: {
       authenticator, credentials, host,

@@ -1,6 +1,6 @@
 // Why the server could not start, in one line that says what to change, with an exit code per cause so that
 // scripts and supervisors can tell them apart. The stack goes to the debug log only.
-import type { Config } from './config.ts';
+import { sessionNameOf, type Config } from './config.ts';
 import { AwsCredentialError, CredentialsUnavailableError } from './aws/credentials.ts';
 import type { KubeClient } from './kube/client.ts';
 import { ConnectionError, KubeApiError } from './kube/errors.ts';
@@ -57,7 +57,7 @@ export function explainStartupFailure(error: unknown, config: Config): StartupFa
     };
   }
   if (credential?.kind === 'assume-role-refused' && config.mode === 'eks') {
-    const session = config.bindingRole ?? 'eks-rbac-mcp';
+    const session = sessionNameOf(config);
     return {
       exitCode: EXIT.assumeRoleRefused,
       message: `${credential.message.replace(/\s+/g, ' ')}; the role's trust policy must allow the host's identity `

@@ -1,7 +1,7 @@
 // The connection's IAM side, checked once at start (and by doctor): the assumed role's policies read with the host's
 // credentials and classified (src/aws/iam-grants.ts), its trust policy checked for the session name
 // (src/aws/iam-trust.ts). Never fails the start by itself: what cannot be read is reported as not checked, with why.
-import type { EksConfig } from '../config.ts';
+import { sessionNameOf, type EksConfig } from '../config.ts';
 import type { AwsCredentials } from './token.ts';
 import { classifyIamGrants, iamContext, type IamFinding } from './iam-grants.ts';
 import { parsePolicy, PolicyDocumentError, describeSource } from './iam-policy.ts';
@@ -41,7 +41,7 @@ export function judgeIamSide(read: IamRead, config: Pick<EksConfig, 'region' | '
     const identity = read.role.policies.flatMap((p) => parsePolicy(p.source, p.document));
     const boundary = read.role.boundary ? parsePolicy(read.role.boundary.source, read.role.boundary.document) : undefined;
     const findings = classifyIamGrants({ identity, ...(boundary ? { boundary } : {}) }, iamContext(roleArn, config.region, config.clusterName));
-    const sessionName = config.bindingRole ?? 'eks-rbac-mcp';
+    const sessionName = sessionNameOf(config);
     let trust: TrustVerdict;
     try {
       trust = checkTrust(read.role.trustPolicy, sessionName);
