@@ -116,8 +116,8 @@ export interface IamFinding {
 }
 
 /** One finding per table row with at least one granted action. Pure. */
-export function classifyIamGrants(role: RolePolicies, context: IamContext, table: readonly IamGrantRule[] = IAM_GRANTS): IamFinding[] {
-  return table.flatMap((rule) => {
+export function classifyIamGrants(role: RolePolicies, context: IamContext): IamFinding[] {
+  return IAM_GRANTS.flatMap((rule) => {
     const causes = rule.checks.flatMap((check) => {
       const resource = check.resource(context);
       const grants = grantsOf(role, { action: check.action, resource });

@@ -128,7 +128,8 @@ export function describeSource(source: PolicySource): string {
   return `${SOURCE_NAMES[source.kind]} ${source.name}`;
 }
 
-const list = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+/** A policy field that IAM takes as one value or a list of them, as a list. */
+export const list = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
 /** A policy document (JSON text as IAM returns it, already URL-decoded) as statements. Throws on what IAM would not hold. */
 export function parsePolicy(source: PolicySource, text: string): Statement[] {

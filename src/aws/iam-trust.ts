@@ -1,7 +1,7 @@
 // The role's trust policy, checked for the one thing the connection relies on: the session name. EKS turns the
 // RoleSessionName into the Kubernetes user (`eks-agent:{{SessionName}}`), so a trust policy that lets the host assume
 // the role under any session name lets whoever holds the host's credentials become any user the mapping yields. Pure.
-import { contains, parsePattern } from './iam-policy.ts';
+import { contains, list, parsePattern } from './iam-policy.ts';
 
 const SESSION_KEY = 'sts:rolesessionname';
 /** The operators that pin a single-valued key to their values (RoleSessionName is always present on AssumeRole). */
@@ -16,7 +16,6 @@ export type TrustVerdict =
   | { kind: 'unpinned'; principals: string[]; sessionNames?: string[]; pinnedPolicy: string };
 
 type Raw = Record<string, unknown>;
-const list = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
 function statements(document: string): Raw[] {
   const parsed = JSON.parse(document) as { Statement?: unknown };
