@@ -4,14 +4,14 @@ import { z } from 'zod';
 import { defineTool, type ToolContext } from '../src/tool.ts';
 import { age, type KubeObject } from '../src/format.ts';
 import { type Condition, conditionLine, oneLine, podContainers, renderLines } from '../src/describe.ts';
-import { KINDS, getObject, listTablePage } from '../src/kube/resources.ts';
+import { KINDS, listTablePage } from '../src/kube/resources.ts';
 import { revisionKind, revisionsOf, type Workload } from '../src/kube/revisions.ts';
 import type { ServedResource } from '../src/kube/api-resources.ts';
 import { describePermission, type Permission } from '../src/rbac/permission.ts';
 import { anyKind } from '../src/rbac/needs.ts';
 import { objectName } from '../src/kube/names.ts';
 import { permission, READ_ONLY } from './common.ts';
-import { isSecretKind, probes, resolveCall, resourceArgument, safeObject, secretSummary } from './resources.ts';
+import { probes, readObject, resolveCall, resourceArgument } from './resources.ts';
 
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 const EVENTS_SHOWN = 15;
@@ -81,8 +81,7 @@ export const resourcesDescribe = defineTool({
 /** The object as kubectl describe shows it: what the role cannot read is left out, and said so. */
 async function describe(ctx: ToolContext, served: ServedResource, namespace: string | undefined, name: string) {
   // A Secret is described from its metadata and the server's table (type, number of keys): its data is never read.
-  const object = (isSecretKind(served) ? await secretSummary(ctx, served, namespace, name)
-    : safeObject(await getObject(ctx.kube, served, namespace, name, ctx.signal))) as Described;
+  const object = (await readObject(ctx, served, namespace, name)) as Described;
   const now = ctx.now();
   const omitted: string[] = [];
   const meta = object.metadata ?? {};

@@ -9,6 +9,7 @@ import type { Permission } from '../src/rbac/permission.ts';
 import { anyKind } from '../src/rbac/needs.ts';
 import { objectName } from '../src/kube/names.ts';
 import { listInput, READ_ONLY, tableOutput, tableResult } from './common.ts';
+import { isSecret } from './writes.ts';
 
 export const resourceArgument = z.string().min(1).max(253).describe('plural, kind or short name, e.g. ingresses.networking.k8s.io');
 
@@ -59,16 +60,19 @@ export async function resolveCall(ctx: ToolContext, args: { resource: string; na
   return { served, need: needOn(served, verb, args.namespace, args.name) };
 }
 
-export const isSecretKind = (served: ServedResource) => served.group === '' && served.resource === 'secrets';
-
 /** A Secret as its metadata, type and number of keys: its data is never asked for, so it never enters the process. */
-export async function secretSummary(ctx: ToolContext, served: ServedResource, namespace: string | undefined, name: string): Promise<KubeObject> {
+async function secretSummary(ctx: ToolContext, served: ServedResource, namespace: string | undefined, name: string): Promise<KubeObject> {
   const { object, cells } = await getTableRow(ctx.kube, served, namespace, name, ctx.signal);
   return {
     ...stripNoise({ ...object, apiVersion: 'v1', kind: 'Secret' }),
     type: cells['type'],
     data: `${cells['data'] ?? '?'} keys (values are never read)`,
   } as KubeObject;
+}
+
+/** One object as a read shows it: a Secret from its metadata and the server's table, any other kind whole. */
+export async function readObject(ctx: ToolContext, served: ServedResource, namespace: string | undefined, name: string): Promise<KubeObject> {
+  return isSecret(served) ? secretSummary(ctx, served, namespace, name) : safeObject(await getObject(ctx.kube, served, namespace, name, ctx.signal));
 }
 
 /** Secrets keep their keys and lose their values, whichever tool reads them. */
@@ -114,8 +118,7 @@ export const resourcesGet = defineTool({
     return {
       needs: [need],
       async run() {
-        const object = isSecretKind(served) ? await secretSummary(ctx, served, need.namespace, args.name)
-          : safeObject(await getObject(ctx.kube, served, need.namespace, args.name, ctx.signal));
+        const object = await readObject(ctx, served, need.namespace, args.name);
         return { text: JSON.stringify(object), structured: { object } };
       },
     };
