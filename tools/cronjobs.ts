@@ -72,17 +72,20 @@ export const cronjobsTrigger = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   needs: fixed(permission(KINDS.cronjobs, 'get'), permission(KINDS.jobs, 'create')),
   asksUser: true,
-  plan: (args, ctx) => ({
-    async question() {
-      // A random suffix, drawn once: the question names the job exactly, and a yes to it creates that name.
-      const job = args.jobName ?? manualJobName(args.name);
-      await createJob(ctx, args, job, true);
-      return question(args.namespace, job, args.name);
-    },
-    async run(approved) {
-      const job = args.jobName ?? approvedJobName(approved, args.namespace, args.name) ?? manualJobName(args.name);
-      await createJob(ctx, args, job, false);
-      return { text: `job ${args.namespace}/${job} created from cron job ${args.name}`, structured: { job } };
-    },
-  }),
+  plan: (args, ctx) => {
+    // A random suffix, drawn once per call: the question names the job exactly, and a yes to it creates that name
+    // (carried back with the answer); a call that asks and creates at once creates the name it dry-ran.
+    const drawn = args.jobName ?? manualJobName(args.name);
+    return {
+      async question() {
+        await createJob(ctx, args, drawn, true);
+        return question(args.namespace, drawn, args.name);
+      },
+      async run(approved) {
+        const job = args.jobName ?? approvedJobName(approved, args.namespace, args.name) ?? drawn;
+        await createJob(ctx, args, job, false);
+        return { text: `job ${args.namespace}/${job} created from cron job ${args.name}`, structured: { job } };
+      },
+    };
+  },
 });

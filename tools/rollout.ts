@@ -109,18 +109,24 @@ export const rolloutUndo = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   needs: perKind(undoKinds),
   asksUser: true,
-  plan: (args, ctx) => ({
-    async question() {
-      const undo = await undoPlan(ctx, args);
-      if (!undo.diff) return undefined; // nothing would change: kubectl skips it too
-      await undo.patch(true);
-      return `Roll ${undo.what} back to revision ${undo.target.revision}?\n${undo.diff}\n`;
-    },
-    async run() {
-      const undo = await undoPlan(ctx, args);
-      if (!undo.diff) return { text: `skipped rollback: the template already matches revision ${undo.target.revision}`, structured: { revision: undo.target.revision, skipped: true } };
-      await undo.patch(false);
-      return { text: `${undo.what} rolled back to revision ${undo.target.revision}`, structured: { revision: undo.target.revision, skipped: false } };
-    },
-  }),
+  plan: (args, ctx) => {
+    // Read once per call: where the question and the rollback run in one call (nothing to change, or a confirm
+    // argument), both work from the same revisions.
+    let read: ReturnType<typeof undoPlan> | undefined;
+    const undoOnce = () => (read ??= undoPlan(ctx, args));
+    return {
+      async question() {
+        const undo = await undoOnce();
+        if (!undo.diff) return undefined; // nothing would change: kubectl skips it too
+        await undo.patch(true);
+        return `Roll ${undo.what} back to revision ${undo.target.revision}?\n${undo.diff}\n`;
+      },
+      async run() {
+        const undo = await undoOnce();
+        if (!undo.diff) return { text: `skipped rollback: the template already matches revision ${undo.target.revision}`, structured: { revision: undo.target.revision, skipped: true } };
+        await undo.patch(false);
+        return { text: `${undo.what} rolled back to revision ${undo.target.revision}`, structured: { revision: undo.target.revision, skipped: false } };
+      },
+    };
+  },
 });
