@@ -20,8 +20,6 @@ import {
   secretMetadata, serialised, takeoverText, type Target,
 } from './writes.ts';
 
-export { FIELD_MANAGER };
-export const MAX_MANIFEST_BYTES = MAX_INPUT_BYTES;
 const MAX_DOCUMENTS = 20;
 
 interface Document extends Target {
@@ -44,7 +42,7 @@ function aliasRefusal(message: string): string | undefined {
 
 /** The documents of a manifest, refused whole when one is not a plain object of a kind (no Lists, no templates). */
 export async function parseManifest(manifest: string): Promise<KubeObject[]> {
-  if (Buffer.byteLength(manifest) > MAX_MANIFEST_BYTES) throw new ToolError(`the manifest is over ${MAX_MANIFEST_BYTES / 1024} KiB; apply it in parts. Nothing was sent.`);
+  if (Buffer.byteLength(manifest) > MAX_INPUT_BYTES) throw new ToolError(`the manifest is over ${MAX_INPUT_BYTES / 1024} KiB; apply it in parts. Nothing was sent.`);
   const { loadAll, CORE_SCHEMA } = await import('js-yaml');
   let docs: unknown[];
   try {
@@ -191,7 +189,7 @@ export const resourcesApply = defineTool({
   title: 'Apply resources',
   description: 'Server-side apply of YAML/JSON objects; the server\'s dry-run diff is confirmed first. Secret values never shown.',
   input: {
-    manifest: z.string().min(1).max(MAX_MANIFEST_BYTES).describe('one or more YAML documents, or JSON'),
+    manifest: z.string().min(1).max(MAX_INPUT_BYTES).describe('one or more YAML documents, or JSON'),
     force: z.boolean().default(false).describe('take over fields other managers own (asked first)'),
   },
   output: { applied: z.array(z.string()) },

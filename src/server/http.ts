@@ -8,7 +8,7 @@
 // signal has stopped it: the CLI exits then.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { classifyInboundRequest, createMcpHandler } from '@modelcontextprotocol/server';
+import { classifyInboundRequest, createMcpHandler, localhostAllowedHostnames } from '@modelcontextprotocol/server';
 import { toNodeHandler, type NodeMcpRequestHandler } from '@modelcontextprotocol/node';
 import { isLoopbackHost, type Config, type HttpConfig } from '../config.ts';
 import type { Connection } from '../connection.ts';
@@ -24,8 +24,6 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { catalogue, startRuntime, type Runtime } from './runtime.ts';
 import { Sessions } from './sessions.ts';
 import { SHUTDOWN_GRACE_MS, stopRequested } from './stopping.ts';
-
-export { SessionTable, unresumable } from './sessions.ts';
 
 export function routeOf(path: string): string {
   if (path === '/mcp' || path === '/mcp/') return 'mcp';
@@ -102,7 +100,7 @@ interface AppDeps {
 function mcpGuards({ http, auth, log, state, port }: AppDeps): Guard[] {
   // DNS rebinding: on loopback, only loopback names may appear in Host. Elsewhere the Service's names are not known
   // in advance, and authentication is required there anyway.
-  const allowedHosts = http.allowedHosts ?? (isLoopbackHost(http.host) ? ['localhost', '127.0.0.1', '[::1]'] : undefined);
+  const allowedHosts = http.allowedHosts ?? (isLoopbackHost(http.host) ? localhostAllowedHostnames() : undefined);
   let origins: string[] | undefined;
   return [
     ...(allowedHosts ? [hostGuard(allowedHosts)] : []),

@@ -5,7 +5,8 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { isLegacyRequest } from '@modelcontextprotocol/server';
 import { toWebRequest } from '@modelcontextprotocol/node';
-import { allowedOriginsFor, isLegacy, SessionTable, routeOf } from '../../src/server/http.ts';
+import { allowedOriginsFor, isLegacy, routeOf } from '../../src/server/http.ts';
+import { SessionTable } from '../../src/server/sessions.ts';
 import { originAllowed } from '../../src/server/guards.ts';
 
 function problems(flags: Record<string, string>, env: NodeJS.ProcessEnv = {}): string[] {

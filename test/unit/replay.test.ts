@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { EVENT_OVERHEAD_BYTES, RECONNECT_AFTER_MS, ReplayBuffer, resumableStreams } from '../../src/server/replay.ts';
-import { unresumable } from '../../src/server/http.ts';
+import { unresumable } from '../../src/server/sessions.ts';
 
 const note = (n: number, pad = ''): JSONRPCMessage => ({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: n, message: pad } });
 const sizeOf = (streamId: string, message: JSONRPCMessage) => Buffer.byteLength(JSON.stringify(message)) + streamId.length + EVENT_OVERHEAD_BYTES;
