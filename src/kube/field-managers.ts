@@ -62,25 +62,29 @@ export function managedFields(object: { metadata?: { managedFields?: unknown } }
   return Array.isArray(entries) ? (entries as ManagedFieldsEntry[]) : [];
 }
 
+/** Per manager other than `ours`, the fields `pick` takes from its entry; managers left with none are dropped. */
+function othersFields(entries: ManagedFieldsEntry[], ours: string, pick: (entry: ManagedFieldsEntry) => string[]): Takeover[] {
+  return entries.filter((e) => e.manager && e.manager !== ours).flatMap((entry) => {
+    const fields = pick(entry);
+    return fields.length ? [{ manager: entry.manager!, operation: entry.operation, subresource: entry.subresource, fields }] : [];
+  });
+}
+
 /**
  * The fields each other manager owns before a write and no longer owns after it: exactly the fields that change
  * owner, and from whom. `ours` is left out (its own fields do not change owner).
  */
 export function ownershipChanges(before: ManagedFieldsEntry[], after: ManagedFieldsEntry[], ours: string): Takeover[] {
-  return before.filter((e) => e.manager && e.manager !== ours).flatMap((entry) => {
+  return othersFields(before, ours, (entry) => {
     const kept = new Set(fieldPaths(after.find((a) => sameManager(a as Manager, entry as Manager))?.fieldsV1));
-    const lost = fieldPaths(entry.fieldsV1).filter((f) => !kept.has(f));
-    return lost.length ? [{ manager: entry.manager!, operation: entry.operation, subresource: entry.subresource, fields: lost }] : [];
+    return fieldPaths(entry.fieldsV1).filter((f) => !kept.has(f));
   });
 }
 
 /** The fields of `ours` that other managers own too (whatever the values): ownership, never a comparison of values. */
 export function sharedFields(others: ManagedFieldsEntry[], ours: ManagedFieldsEntry | undefined, manager: string): Takeover[] {
   const mine = new Set(fieldPaths(ours?.fieldsV1));
-  return others.filter((e) => e.manager && e.manager !== manager).flatMap((entry) => {
-    const fields = fieldPaths(entry.fieldsV1).filter((f) => mine.has(f));
-    return fields.length ? [{ manager: entry.manager!, operation: entry.operation, subresource: entry.subresource, fields }] : [];
-  });
+  return othersFields(others, manager, (entry) => fieldPaths(entry.fieldsV1).filter((f) => mine.has(f)));
 }
 
 /** A Go-quoted string's contents (%q), as JSON reads them; the raw text where Go's escapes are not JSON's. */
